@@ -1,0 +1,109 @@
+"""`skim` / `python -m bot`: run the bot, or summarize, ask and extract from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, SkimError
+from bot.logging_setup import setup_logging
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+BOTFATHER_HELP = (
+    "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (send /newbot), "
+    "then put the token it gives you in .env as TELEGRAM_BOT_TOKEN=123456:ABC... "
+    "or export it, and run again."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skim",
+        description="Skim reads links, texts and documents and answers with a short summary.",
+    )
+    parser.add_argument("--version", action="version", version=f"skim {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress and warnings to stderr"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run", help="run the Telegram bot (polling, or a webhook server when WEBHOOK_URL is set)"
+    )
+    source_help = "a URL, a path to an HTML, PDF or text file, or - for standard input"
+    summarize = commands.add_parser("summarize", help="print the summary the bot would send")
+    summarize.add_argument("source", metavar="SOURCE", help=source_help)
+    summarize.add_argument("--length", choices=["short", "medium", "long"], default=None)
+    summarize.add_argument("--style", choices=["bullets", "paragraph"], default=None)
+    summarize.add_argument(
+        "--lang", default=None, help="language code of the summary, or auto (the document's)"
+    )
+    ask = commands.add_parser("ask", help="print the answer the bot would give")
+    ask.add_argument("source", metavar="SOURCE", help=source_help)
+    ask.add_argument("question", metavar="QUESTION", help="the question about the document")
+    extract = commands.add_parser("extract", help="print the extracted document")
+    extract.add_argument("source", metavar="SOURCE", help=source_help)
+    commands.add_parser(
+        "check", help="check the settings and that Telegram, Redis and the LLM answer"
+    )
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"skim: {message}", file=sys.stderr)
+    return code
+
+
+def _run_async(settings: Settings, work: Callable[[Settings], Coroutine[Any, Any, int]]) -> int:
+    try:
+        return asyncio.run(work(settings))
+    except SkimError as error:
+        logging.getLogger("bot.cli").info("failed: %s", error.detail)
+        return _fail(error.user_message, EXIT_FAILED)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        return _fail(error.user_message, EXIT_USAGE)
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_bot_token, settings.openai_api_key)
+        if secret is not None
+    ]
+    if command == "run":
+        setup_logging(settings.log_level, settings.log_format, secrets)
+        if settings.telegram_bot_token is None:
+            return _fail(BOTFATHER_HELP, EXIT_USAGE)
+        from bot.app import run
+
+        try:
+            run(settings)
+        except ConfigError as error:
+            return _fail(error.user_message, EXIT_USAGE)
+        return EXIT_OK
+    level = settings.log_level if args.verbose else "CRITICAL"
+    setup_logging(level, settings.log_format, secrets)
+    from bot import commands
+
+    if command == "summarize":
+        try:
+            options = commands.summary_options(settings, args.length, args.style, args.lang)
+        except ValueError as error:
+            return _fail(str(error), EXIT_USAGE)
+        return _run_async(settings, lambda s: commands.summarize(s, args.source, options))
+    if command == "ask":
+        return _run_async(settings, lambda s: commands.ask(s, args.source, args.question))
+    if command == "extract":
+        return _run_async(settings, lambda s: commands.extract(s, args.source))
+    return _run_async(settings, commands.check)

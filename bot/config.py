@@ -1,0 +1,168 @@
+"""Settings: one object built once at start-up from the environment and `.env`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+Length = Literal["short", "medium", "long"]
+Style = Literal["bullets", "paragraph"]
+
+IdList = Annotated[list[int], NoDecode]
+
+
+def _split_ids(value: object) -> object:
+    """Accept `1,2, 3` (the documented form) as well as a real list."""
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        ids: list[int] = []
+        for part in parts:
+            try:
+                ids.append(int(part))
+            except ValueError:
+                raise ValueError(f"{part!r} is not a numeric Telegram id") from None
+        return ids
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+def _http_url(value: str, what: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL for {what}")
+    return value.rstrip("/")
+
+
+class Settings(BaseSettings):
+    """Every knob of Skim; names are the environment variables in upper case."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4.1-mini"
+    llm_timeout: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(3, ge=1, le=10)
+
+    redis_url: str | None = None
+    redis_prefix: str = Field("skim:", min_length=1, max_length=64)
+
+    fetch_allow_private_networks: bool = False
+    fetch_max_bytes: int = Field(5_000_000, gt=0)
+    fetch_timeout: float = Field(20.0, gt=0)
+    fetch_allowed_ports: IdList = Field(default_factory=lambda: [80, 443, 8080, 8443])
+    max_links_per_message: int = Field(3, ge=1, le=10)
+
+    summary_length: Length = "medium"
+    summary_style: Style = "bullets"
+    summary_language: str = "auto"
+    document_cache_ttl: int = Field(24 * 3600, gt=0)
+    summary_cache_ttl: int = Field(30 * 24 * 3600, gt=0)
+
+    admin_user_ids: IdList = Field(default_factory=list)
+    allowed_user_ids: IdList = Field(default_factory=list)
+    allowed_chat_ids: IdList = Field(default_factory=list)
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0:8080"
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "admin_user_ids",
+        "allowed_user_ids",
+        "allowed_chat_ids",
+        "fetch_allowed_ports",
+        mode="before",
+    )
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _telegram_url(cls, value: str) -> str:
+        return _http_url(value, "the Bot API")
+
+    @field_validator("openai_base_url", "webhook_url")
+    @classmethod
+    def _optional_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value, "this setting")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"{value!r} is not a Redis URL (expected redis://host:port/db)")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError(f"{value!r} has no host (expected redis://host:port/db)")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError(f"{value!r} has an invalid port") from None
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port")
+        return value
+
+    @property
+    def webhook_host_port(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming the first bad setting, without echoing secrets."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if name in {"TELEGRAM_BOT_TOKEN", "OPENAI_API_KEY", "WEBHOOK_SECRET"}:
+        return f"invalid setting {name}: {first['type']}"
+    return f"invalid setting {name}: {message}"
+
+
+def load_settings() -> Settings:
+    """Build the settings or raise ConfigError with a one-line message."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None

@@ -1,0 +1,48 @@
+"""The one shape every source is read into."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+SourceKind = Literal["html", "pdf", "text", "markdown", "message"]
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Document:
+    """Readable text plus what we know about where it came from."""
+
+    text: str
+    source_kind: SourceKind
+    title: str | None = None
+    site_name: str | None = None
+    author: str | None = None
+    date: str | None = None
+    language: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+
+    @property
+    def word_count(self) -> int:
+        return len(_WORD.findall(self.text))
+
+    @property
+    def content_hash(self) -> str:
+        """Identity of the text itself, so the same article under two URLs shares a summary."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / 230))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        fields = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in data.items() if key in fields})

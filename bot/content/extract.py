@@ -1,0 +1,160 @@
+"""Turning fetched or uploaded bytes into a Document."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+import trafilatura
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from bot.content.decode import decode_bytes
+from bot.content.document import Document
+from bot.content.fetch import sniff_media_type
+from bot.errors import ExtractionError, UnsupportedContentError
+
+log = logging.getLogger(__name__)
+
+_MIN_WORDS = 3
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_EXTENSIONS = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "application/xhtml+xml",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+}
+
+
+def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str:
+    """Decide how to read an uploaded or local file: extension, then declared type, then bytes."""
+    by_extension = _EXTENSIONS.get(PurePath(filename).suffix.lower())
+    if by_extension:
+        return by_extension
+    if declared and declared != "application/octet-stream":
+        return declared.lower()
+    return sniff_media_type(data[:1024])
+
+
+def _clean(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _require_text(document: Document, what: str) -> Document:
+    if document.word_count < _MIN_WORDS:
+        raise ExtractionError(f"I couldn't find any readable text in {what}.")
+    return document
+
+
+def extract_html(html: str, url: str | None = None) -> Document:
+    """Main text and metadata of an article page, without navigation, ads or comments."""
+    result = trafilatura.bare_extraction(
+        html,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        with_metadata=True,
+    )
+    if result is None or isinstance(result, dict) or not (result.text or "").strip():
+        raise ExtractionError("I couldn't find an article on that page.")
+    site = result.sitename or (urlsplit(url).hostname if url else None)
+    return _require_text(
+        Document(
+            text=_clean(result.text or ""),
+            source_kind="html",
+            title=result.title or None,
+            site_name=site,
+            author=result.author or None,
+            date=result.date or None,
+            language=result.language or None,
+            url=url,
+            canonical_url=result.url if result.url and result.url != url else url,
+        ),
+        "that page",
+    )
+
+
+def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None) -> Document:
+    """The text layer of a PDF; scanned PDFs have none and say so."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:
+                raise ExtractionError("That PDF is password-protected.") from None
+        pages = [page.extract_text() or "" for page in reader.pages]
+        metadata = reader.metadata
+        title = str(metadata.title) if metadata and metadata.title else None
+        author = str(metadata.author) if metadata and metadata.author else None
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        log.info("unreadable PDF: %s", type(error).__name__)
+        raise ExtractionError("That PDF is damaged and can't be read.") from None
+    text = _clean("\n\n".join(pages))
+    if len(text.split()) < _MIN_WORDS:
+        raise ExtractionError("This PDF has no text layer (it looks scanned), so I can't read it.")
+    return Document(
+        text=text,
+        source_kind="pdf",
+        title=title or (PurePath(filename).stem if filename else None),
+        author=author,
+        url=url,
+        canonical_url=url,
+        site_name=urlsplit(url).hostname if url else None,
+    )
+
+
+def extract_plain(text: str, *, markdown: bool = False, url: str | None = None) -> Document:
+    """Plain text or Markdown as it is; a leading heading becomes the title."""
+    cleaned = _clean(text)
+    title = None
+    first_line = cleaned.split("\n", 1)[0]
+    heading = _MD_HEADING.match(first_line)
+    if heading:
+        title = heading.group(1)
+    elif 0 < len(first_line) <= 120 and "\n\n" in cleaned[: len(first_line) + 2]:
+        title = first_line
+    return _require_text(
+        Document(
+            text=cleaned,
+            source_kind="markdown" if markdown else "text",
+            title=title,
+            url=url,
+            canonical_url=url,
+            site_name=urlsplit(url).hostname if url else None,
+        ),
+        "that text",
+    )
+
+
+def extract_bytes(
+    data: bytes,
+    media_type: str,
+    *,
+    charset: str | None = None,
+    url: str | None = None,
+    filename: str | None = None,
+) -> Document:
+    """Dispatch on media type to the right reader."""
+    if media_type == "application/pdf":
+        return extract_pdf(data, url=url, filename=filename)
+    if media_type in ("text/html", "application/xhtml+xml"):
+        return extract_html(decode_bytes(data, charset, html=True), url=url)
+    if media_type in ("text/markdown", "text/x-markdown"):
+        return extract_plain(decode_bytes(data, charset), markdown=True, url=url)
+    if media_type.startswith("text/") or media_type in ("application/xml",):
+        decoded = decode_bytes(data, charset)
+        if sniff_media_type(data[:1024]) == "text/html":
+            return extract_html(decoded, url=url)
+        return extract_plain(decoded, url=url)
+    raise UnsupportedContentError(f"I can't read files of this type ({media_type}).")

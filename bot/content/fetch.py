@@ -1,0 +1,382 @@
+"""Safe fetching: the only code that opens HTTP connections to URLs strangers send."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Protocol
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from bot import __version__
+from bot.content.addresses import IPAddress, is_public_address
+from bot.errors import FetchError, InvalidSourceError, UnsupportedContentError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"Skim/{__version__} (+https://github.com/skim-bot/skim; summarizer bot)"
+MAX_REDIRECTS = 5
+_ACCEPT = "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5"
+_READABLE_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "text/plain",
+    "text/markdown",
+    "text/x-markdown",
+    "application/pdf",
+    "application/xml",
+    "text/xml",
+)
+_REFUSED_PREFIXES = ("image/", "audio/", "video/", "font/", "model/")
+_REFUSED_TYPES = frozenset(
+    {
+        "application/zip",
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-tar",
+        "application/x-7z-compressed",
+        "application/x-rar-compressed",
+        "application/vnd.rar",
+        "application/x-bzip2",
+        "application/x-xz",
+        "application/zstd",
+        "application/java-archive",
+        "application/vnd.android.package-archive",
+        "application/x-msdownload",
+        "application/x-iso9660-image",
+        "application/wasm",
+    }
+)
+
+
+class Resolver(Protocol):
+    """Turns a host name into the addresses a connection may go to."""
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]: ...
+
+
+class SystemResolver:
+    """The operating system's resolver, without blocking the event loop."""
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses: list[IPAddress] = []
+        for *_, sockaddr in infos:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+            if address not in addresses:
+                addresses.append(address)
+        return addresses
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Limits of one fetch; built from the settings."""
+
+    allow_private_networks: bool = False
+    allowed_ports: frozenset[int] = frozenset({80, 443, 8080, 8443})
+    max_bytes: int = 5_000_000
+    deadline: float = 20.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A fetched body with what is needed to decode it."""
+
+    url: str
+    final_url: str
+    status: int
+    media_type: str
+    charset: str | None
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    if not content_type:
+        return "", None
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    return message.get_content_type().lower(), str(charset) if isinstance(charset, str) else None
+
+
+def sniff_media_type(head: bytes) -> str:
+    """Guess a type from the first bytes when the server gave none or a generic one."""
+    stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if stripped.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta")):
+        return "text/html"
+    if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh")):
+        return "application/zip"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"ID3", b"OggS")):
+        return "image/unknown"
+    if b"\x00" in head[:512] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "application/octet-stream"
+    return "text/plain"
+
+
+def _refused(media_type: str) -> bool:
+    return media_type.startswith(_REFUSED_PREFIXES) or media_type in _REFUSED_TYPES
+
+
+def _status_error(status: int, host: str) -> FetchError:
+    if status in (401, 402, 403, 451):
+        message = (
+            f"{host} refused us (HTTP {status}); it may be paywalled or block bots. "
+            "Paste the text instead."
+        )
+    elif status in (404, 410):
+        message = f"That page doesn't exist on {host} (HTTP {status})."
+    elif status == 429:
+        message = f"{host} is rate-limiting us (HTTP 429). Try again in a few minutes."
+    elif status >= 500:
+        message = f"{host} is having trouble (HTTP {status}). Try again later."
+    else:
+        message = f"{host} answered HTTP {status}, so there is nothing to read."
+    return FetchError(message, detail=f"HTTP {status} from {host}")
+
+
+class _Decoder:
+    """Content-Encoding decoder that never inflates more than the cap allows."""
+
+    def __init__(self, encoding: str) -> None:
+        names = [part.strip().lower() for part in encoding.split(",") if part.strip()]
+        names = [name for name in names if name != "identity"]
+        if len(names) > 1:
+            raise UnsupportedContentError("The page uses an encoding I can't read.")
+        self._inflater: zlib._Decompress | None = None
+        if names:
+            if names[0] in ("gzip", "x-gzip"):
+                self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            elif names[0] == "deflate":
+                self._inflater = zlib.decompressobj()
+            else:
+                raise UnsupportedContentError(
+                    f"The page uses a content encoding I can't read ({names[0]}).",
+                )
+
+    def feed(self, chunk: bytes, budget: int) -> bytes:
+        if self._inflater is None:
+            return chunk
+        try:
+            return self._inflater.decompress(
+                self._inflater.unconsumed_tail + chunk if self._inflater.unconsumed_tail else chunk,
+                budget + 1,
+            )
+        except zlib.error:
+            raise FetchError("The page's compressed body is corrupt.") from None
+
+    def pending(self) -> bool:
+        return self._inflater is not None and bool(self._inflater.unconsumed_tail)
+
+
+class Fetcher:
+    """Fetches one URL under a policy: checked addresses, bounded size and time."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        policy: FetchPolicy,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self._client = client
+        self._policy = policy
+        self._resolver = resolver or SystemResolver()
+
+    @staticmethod
+    def build_client(policy: FetchPolicy) -> httpx.AsyncClient:
+        """The fetcher's own client: no env proxies, no cookie jar kept, no auto-redirects."""
+        return httpx.AsyncClient(
+            trust_env=False,
+            follow_redirects=False,
+            timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": _ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
+        )
+
+    async def fetch(self, url: str) -> FetchResult:
+        """Fetch `url`, following up to five redirects, each re-checked."""
+        try:
+            async with asyncio.timeout(self._policy.deadline):
+                return await self._fetch(url)
+        except TimeoutError:
+            host = urlsplit(url).hostname or url
+            raise FetchError(
+                f"{host} took too long to answer (over {self._policy.deadline:g} s).",
+                detail=f"deadline exceeded for {host}",
+            ) from None
+
+    async def _fetch(self, url: str) -> FetchResult:
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            target, host, addresses = await self._check(current)
+            response = await self._open(current, target, host, addresses)
+            try:
+                if response.status_code in (301, 302, 303, 307, 308):
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError(f"{host} sent a redirect without a destination.")
+                    current = urljoin(current, location.strip())
+                    continue
+                if response.status_code >= 400 or response.status_code < 200:
+                    raise _status_error(response.status_code, host)
+                return await self._read(url, current, response)
+            finally:
+                await response.aclose()
+        raise FetchError(
+            f"That link redirects too many times (more than {MAX_REDIRECTS}).",
+            detail="too many redirects",
+        )
+
+    async def _check(self, url: str) -> tuple[httpx.URL, str, list[IPAddress]]:
+        """Validate one hop and resolve it; returns the URL to request and the checked addresses."""
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, ValueError):
+            raise InvalidSourceError("That doesn't look like a valid link.") from None
+        if parsed.scheme not in ("http", "https"):
+            raise InvalidSourceError("Only http and https links can be read.")
+        if parsed.userinfo:
+            raise InvalidSourceError("Links with a user name or password are not fetched.")
+        host = parsed.host
+        if not host:
+            raise InvalidSourceError("That link has no host name.")
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        if not self._policy.allow_private_networks and port not in self._policy.allowed_ports:
+            raise InvalidSourceError(f"Links to port {port} are not fetched.")
+        try:
+            literal: IPAddress | None = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None:
+            addresses = [literal]
+        else:
+            try:
+                addresses = await self._resolver.resolve(host, port)
+            except (OSError, UnicodeError):
+                addresses = []
+            if not addresses:
+                raise FetchError(
+                    f"The name {host} does not resolve.", detail=f"DNS failure for {host}"
+                )
+        if not self._policy.allow_private_networks:
+            refused = [address for address in addresses if not is_public_address(address)]
+            if refused:
+                log.warning("refused fetch to non-public address %s for host %s", refused[0], host)
+                raise FetchError(
+                    "That link points to a private or local address, which I don't fetch.",
+                    detail=f"non-public address {refused[0]} for {host}",
+                )
+        return parsed, host, addresses
+
+    async def _open(
+        self, url: str, parsed: httpx.URL, host: str, addresses: list[IPAddress]
+    ) -> httpx.Response:
+        """Connect to a checked address (no second DNS lookup), keeping Host and SNI."""
+        last_error: Exception | None = None
+        for address in addresses[:4]:
+            ip_host = str(address)
+            target = parsed.copy_with(host=ip_host)
+            headers = {"Host": parsed.netloc.decode("ascii").rpartition("@")[2]}
+            extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+            request = self._client.build_request(
+                "GET", target, headers=headers, extensions=extensions
+            )
+            try:
+                return await self._client.send(request, stream=True)
+            except httpx.ConnectError as error:
+                last_error = error
+                continue
+            except httpx.TimeoutException:
+                raise FetchError(
+                    f"{host} took too long to answer.", detail=f"timeout for {host}"
+                ) from None
+            except httpx.HTTPError as error:
+                raise FetchError(
+                    f"I couldn't talk to {host}: the connection failed.",
+                    detail=f"{type(error).__name__} for {host}",
+                ) from None
+        raise FetchError(
+            f"{host} refused the connection.",
+            detail=f"connect failed for {host}: {type(last_error).__name__}",
+        )
+
+    async def _read(self, url: str, final_url: str, response: httpx.Response) -> FetchResult:
+        header_type, charset = _media_type(response.headers.get("content-type"))
+        if _refused(header_type):
+            raise UnsupportedContentError(
+                f"That link is a file I can't read ({header_type}).",
+            )
+        length = response.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self._policy.max_bytes * 20:
+            raise _too_large(self._policy.max_bytes)
+        decoder = _Decoder(response.headers.get("content-encoding", ""))
+        body = bytearray()
+        media_type = header_type
+        async for chunk in _raw_chunks(response):
+            budget = self._policy.max_bytes - len(body)
+            body += decoder.feed(chunk, budget)
+            while decoder.pending() and len(body) <= self._policy.max_bytes:
+                body += decoder.feed(b"", self._policy.max_bytes - len(body))
+            if len(body) > self._policy.max_bytes:
+                raise _too_large(self._policy.max_bytes)
+            if media_type in ("", "application/octet-stream") and len(body) >= 512:
+                media_type = self._sniffed(bytes(body[:1024]))
+        if media_type in ("", "application/octet-stream"):
+            media_type = self._sniffed(bytes(body[:1024]))
+        if not media_type.startswith("text/") and media_type not in _READABLE_TYPES:
+            raise UnsupportedContentError(f"That link is a file I can't read ({media_type}).")
+        return FetchResult(
+            url=url,
+            final_url=_without_credentials(final_url),
+            status=response.status_code,
+            media_type=media_type,
+            charset=charset,
+            body=bytes(body),
+            headers={key.lower(): value for key, value in response.headers.items()},
+        )
+
+    @staticmethod
+    def _sniffed(head: bytes) -> str:
+        sniffed = sniff_media_type(head)
+        if _refused(sniffed) or sniffed == "application/octet-stream":
+            raise UnsupportedContentError("That link is a binary file I can't read.")
+        return sniffed
+
+
+def _too_large(limit: int) -> FetchError:
+    megabytes = limit / 1_000_000
+    return FetchError(
+        f"That page is too large to read (over {megabytes:g} MB).", detail="body over byte cap"
+    )
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(fragment=""))
+
+
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    except httpx.TimeoutException:
+        raise FetchError("The site stopped sending the page.", detail="read timeout") from None
+    except httpx.HTTPError as error:
+        raise FetchError(
+            "The connection broke while reading the page.", detail=type(error).__name__
+        ) from None

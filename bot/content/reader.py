@@ -1,0 +1,56 @@
+"""From a Source to a Document: fetch when needed, then extract off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from bot.content.document import Document
+from bot.content.extract import extract_bytes, extract_plain, media_type_for_file
+from bot.content.fetch import Fetcher
+from bot.content.sources import FileSource, Source, TextSource, UrlSource
+from bot.errors import InvalidSourceError
+
+
+class ContentReader:
+    """Reads any Source; CPU-heavy extraction runs in a worker thread."""
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self._fetcher = fetcher
+
+    async def read(self, source: Source) -> Document:
+        if isinstance(source, UrlSource):
+            return await self.read_url(source.url)
+        if isinstance(source, FileSource):
+            return await self.read_file(source)
+        return self.read_text(source)
+
+    async def read_url(self, url: str) -> Document:
+        result = await self._fetcher.fetch(url)
+        return await asyncio.to_thread(
+            extract_bytes,
+            result.body,
+            result.media_type,
+            charset=result.charset,
+            url=result.final_url,
+            filename=urlsplit(result.final_url).path.rsplit("/", 1)[-1] or None,
+        )
+
+    async def read_file(self, source: FileSource) -> Document:
+        if not source.data.strip():
+            raise InvalidSourceError(f"{source.filename} is empty.")
+        media_type = media_type_for_file(source.filename, source.mime_type, source.data)
+        return await asyncio.to_thread(
+            extract_bytes, source.data, media_type, filename=source.filename
+        )
+
+    @staticmethod
+    def read_text(source: TextSource) -> Document:
+        if not source.text.strip():
+            raise InvalidSourceError("There is no text to read.")
+        document = extract_plain(source.text)
+        if source.title:
+            return Document(
+                **{**document.to_dict(), "title": source.title, "source_kind": "message"}
+            )
+        return Document(**{**document.to_dict(), "source_kind": "message"})

@@ -1,0 +1,118 @@
+"""Finding links in text and normalizing them into stable cache identities."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import idna
+
+_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»“”]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\"…»"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "ysclid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "igshid",
+        "igsh",
+        "si",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "spm",
+        "share",
+        "s_cid",
+    }
+)
+
+
+def looks_like_url(text: str) -> bool:
+    """True for a single http(s) link (the whole string)."""
+    candidate = text.strip()
+    if not candidate or any(ch.isspace() for ch in candidate):
+        return False
+    parts = urlsplit(candidate)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _trim(candidate: str) -> str:
+    while candidate and candidate[-1] in _TRAILING:
+        # Keep a closing parenthesis that belongs to the URL, as in Wikipedia links.
+        if candidate[-1] == ")" and candidate.count("(") >= candidate.count(")"):
+            break
+        candidate = candidate[:-1]
+    return candidate
+
+
+def find_urls(text: str) -> list[str]:
+    """Links written out in plain text, in order, without duplicates."""
+    found: list[str] = []
+    for match in _URL_IN_TEXT.finditer(text):
+        url = _trim(match.group(0))
+        if url.lower().startswith("www."):
+            url = "https://" + url
+        if looks_like_url(url) and url not in found:
+            found.append(url)
+    return found
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def _ascii_host(host: str) -> str:
+    host = host.rstrip(".").lower()
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return host.encode("idna").decode("ascii")
+
+
+def normalize_url(url: str) -> str:
+    """One spelling per page: scheme/host lower-cased, IDNA, no default port, fragment or trackers.
+
+    Raises ValueError when the URL has no usable host or port.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if not host:
+        raise ValueError("no host in URL")
+    ascii_host = _ascii_host(host)
+    if ":" in ascii_host:
+        ascii_host = f"[{ascii_host}]"
+    port = parts.port
+    netloc = (
+        ascii_host
+        if port is None or _DEFAULT_PORTS.get(scheme) == port
+        else (f"{ascii_host}:{port}")
+    )
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _is_tracking(name)
+    ]
+    query.sort()
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))

@@ -1,0 +1,70 @@
+"""The shared clients, built once at start-up and passed to whatever needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from bot.config import Settings
+from bot.content.fetch import Fetcher, FetchPolicy, Resolver
+from bot.content.reader import ContentReader
+from bot.llm.client import LLMClient
+from bot.llm.engine import Summarizer
+from bot.service import CacheTimes, Skim
+from bot.store import Keys, KeyValueStore, open_store
+
+
+@dataclass
+class Deps:
+    """Everything with a connection in it; closed together on shutdown."""
+
+    settings: Settings
+    store: KeyValueStore
+    http: httpx.AsyncClient
+    llm: LLMClient | None
+    skim: Skim
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        if self.llm is not None:
+            await self.llm.aclose()
+        await self.store.aclose()
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        allow_private_networks=settings.fetch_allow_private_networks,
+        allowed_ports=frozenset(settings.fetch_allowed_ports),
+        max_bytes=settings.fetch_max_bytes,
+        deadline=settings.fetch_timeout,
+    )
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    store: KeyValueStore | None = None,
+    resolver: Resolver | None = None,
+) -> Deps:
+    """Build every shared client from the settings; tests swap in fakes by URL."""
+    policy = fetch_policy(settings)
+    http = Fetcher.build_client(policy)
+    llm = None
+    if settings.openai_api_key is not None:
+        llm = LLMClient.from_settings(
+            settings.openai_api_key.get_secret_value(),
+            settings.openai_base_url,
+            settings.llm_model,
+            timeout=settings.llm_timeout,
+            max_tries=settings.llm_max_retries,
+        )
+    store = store or open_store(settings.redis_url)
+    skim = Skim(
+        ContentReader(Fetcher(http, policy, resolver)),
+        Summarizer(llm),
+        store,
+        Keys(settings.redis_prefix),
+        CacheTimes(document=settings.document_cache_ttl, summary=settings.summary_cache_ttl),
+    )
+    return Deps(settings=settings, store=store, http=http, llm=llm, skim=skim)

@@ -1,0 +1,22 @@
+"""Remembering: caches and state in Redis, or in-process when REDIS_URL is unset."""
+
+from bot.store.base import KeyValueStore, decode_value, encode_value
+from bot.store.keys import Keys
+from bot.store.memory import MemoryStore
+from bot.store.redis_store import RedisStore
+
+
+def open_store(redis_url: str | None) -> KeyValueStore:
+    """Redis when configured, else the in-process backend."""
+    return RedisStore.from_url(redis_url) if redis_url else MemoryStore()
+
+
+__all__ = [
+    "KeyValueStore",
+    "Keys",
+    "MemoryStore",
+    "RedisStore",
+    "decode_value",
+    "encode_value",
+    "open_store",
+]

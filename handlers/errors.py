@@ -1,0 +1,34 @@
+"""The last line of defence: log what broke (no user content, no tokens) and apologise."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from handlers.context import Context
+from handlers.texts import INTERNAL_ERROR
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log an unexpected error by type and place; tell the user if there is one."""
+    error = context.error
+    log.error(
+        "unhandled %s while processing update %s",
+        type(error).__name__,
+        update.update_id if isinstance(update, Update) else "-",
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
+    if isinstance(update, Update) and update.effective_message and update.effective_chat:
+        try:
+            await update.effective_message.reply_text(INTERNAL_ERROR)
+        except TelegramError:
+            log.warning("could not tell the user about the error")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_error_handler(on_error)

@@ -1,0 +1,43 @@
+"""Turning a Telegram message into something Skim can read."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, MessageEntity
+
+from bot.content.sources import Source, TextSource, UrlSource
+from bot.content.urls import find_urls, looks_like_url
+
+MIN_TEXT_WORDS = 40
+_WORD = re.compile(r"\w+")
+
+
+def message_urls(message: Message) -> list[str]:
+    """Links in a message: url and text_link entities of text and caption, then bare text."""
+    urls: list[str] = []
+    for entities in (
+        message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
+        message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
+    ):
+        for entity, text in entities.items():
+            candidate = entity.url if entity.type == MessageEntity.TEXT_LINK else text
+            if candidate and not candidate.lower().startswith(("http://", "https://")):
+                candidate = "https://" + candidate
+            if candidate and looks_like_url(candidate) and candidate not in urls:
+                urls.append(candidate)
+    for url in find_urls(message.text or message.caption or ""):
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
+def message_source(message: Message) -> Source | None:
+    """The first link, else the text itself when it is long enough to be worth summarizing."""
+    urls = message_urls(message)
+    if urls:
+        return UrlSource(urls[0])
+    text = message.text or message.caption or ""
+    if len(_WORD.findall(text)) >= MIN_TEXT_WORDS:
+        return TextSource(text)
+    return None
