@@ -7,7 +7,7 @@ import ipaddress
 import logging
 import socket
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Protocol
@@ -189,10 +189,12 @@ class Fetcher:
         client: httpx.AsyncClient,
         policy: FetchPolicy,
         resolver: Resolver | None = None,
+        address_allowed: Callable[[IPAddress], bool] = is_public_address,
     ) -> None:
         self._client = client
         self._policy = policy
         self._resolver = resolver or SystemResolver()
+        self._address_allowed = address_allowed
 
     @staticmethod
     def build_client(policy: FetchPolicy) -> httpx.AsyncClient:
@@ -256,8 +258,6 @@ class Fetcher:
         if not host:
             raise InvalidSourceError("That link has no host name.")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        if not self._policy.allow_private_networks and port not in self._policy.allowed_ports:
-            raise InvalidSourceError(f"Links to port {port} are not fetched.")
         try:
             literal: IPAddress | None = ipaddress.ip_address(host)
         except ValueError:
@@ -274,13 +274,15 @@ class Fetcher:
                     f"The name {host} does not resolve.", detail=f"DNS failure for {host}"
                 )
         if not self._policy.allow_private_networks:
-            refused = [address for address in addresses if not is_public_address(address)]
+            refused = [address for address in addresses if not self._address_allowed(address)]
             if refused:
                 log.warning("refused fetch to non-public address %s for host %s", refused[0], host)
                 raise FetchError(
                     "That link points to a private or local address, which I don't fetch.",
                     detail=f"non-public address {refused[0]} for {host}",
                 )
+            if port not in self._policy.allowed_ports:
+                raise InvalidSourceError(f"Links to port {port} are not fetched.")
         return parsed, host, addresses
 
     async def _open(

@@ -1,0 +1,37 @@
+# One entry point for people and CI: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Skim needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: set up .venv and run the bot (needs TELEGRAM_BOT_TOKEN in the environment or .env)
+run: $(STAMP)
+	$(BIN)/skim run
+
+## test: set up .venv, then lint, type-check and run every test against real Redis
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	scripts/with-redis $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	scripts/with-redis $(BIN)/python bench/extraction.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,185 @@
+"""Shared fixtures: the three HTTP fakes on 127.0.0.1, real Redis with a per-test prefix,
+and a running bot polling the Bot API fake."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.app import AnyApplication, build_application
+from bot.config import Settings
+from bot.deps import Deps, build_deps
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.web import FakeWeb
+
+if TYPE_CHECKING:
+    from tests.fakes.bot_api import FakeBotAPI
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+# Settings the tests control; anything the machine exports under these names is ignored.
+_CONTROLLED = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "LLM_MODEL",
+    "REDIS_URL",
+    "REDIS_PREFIX",
+    "FETCH_ALLOW_PRIVATE_NETWORKS",
+    "ADMIN_USER_IDS",
+    "ALLOWED_USER_IDS",
+    "ALLOWED_CHAT_IDS",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Each test starts from no Skim settings and no `.env` in its working directory."""
+    for name in _CONTROLLED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[FakeBotAPI]:
+    """A Telegram Bot API server speaking real HTTP."""
+    from tests.fakes.bot_api import FakeBotAPI
+
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def llm_api() -> AsyncIterator[FakeOpenAI]:
+    """An OpenAI-compatible chat completions server."""
+    async with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+async def web() -> AsyncIterator[FakeWeb]:
+    """A web server for article pages and misbehaving hosts."""
+    async with FakeWeb() as server:
+        yield server
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own on the real Redis; every key under it is deleted after."""
+    prefix = f"skimtest:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return REDIS_URL
+
+
+def make_settings(**values: Any) -> Settings:
+    """Settings from explicit values only (no `.env`)."""
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings_for(bot_api: FakeBotAPI, redis_prefix: str) -> Callable[..., Settings]:
+    """Settings pointing at the Bot API fake and real Redis; keyword arguments override."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "telegram_bot_token": bot_api.token,
+            "telegram_api_url": bot_api.url,
+            "redis_url": REDIS_URL,
+            "redis_prefix": redis_prefix,
+            "fetch_allow_private_networks": True,
+        }
+        values.update(overrides)
+        return make_settings(**values)
+
+    return build
+
+
+@dataclass
+class RunningBot:
+    app: AnyApplication
+    deps: Deps
+
+
+@asynccontextmanager
+async def running(settings: Settings, deps: Deps | None = None) -> AsyncIterator[RunningBot]:
+    """The real Application, polling the Bot API fake in this event loop."""
+    shared = deps or build_deps(settings)
+    app = build_application(settings, shared)
+    # The same order as Application.run_polling: initialize, post_init, start ... post_shutdown.
+    try:
+        async with app:
+            assert app.post_init is not None
+            assert app.updater is not None
+            await app.post_init(app)
+            await app.start()
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                yield RunningBot(app, shared)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+    finally:
+        assert app.post_shutdown is not None
+        await app.post_shutdown(app)
+
+
+@pytest.fixture
+def start_bot() -> Callable[..., Any]:
+    """`async with start_bot(settings) as bot:` runs the bot for the block."""
+    return running
+
+
+async def run_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None, timeout: float = 60
+) -> tuple[int, str, str]:
+    """Run `python -m bot ARGS` as a real process; returns (exit code, stdout, stderr)."""
+    full_env = {key: value for key, value in os.environ.items() if key not in _CONTROLLED}
+    full_env.update(env or {})
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=full_env,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Poll an async condition until it holds or the time is up."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)

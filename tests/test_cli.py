@@ -1,0 +1,152 @@
+"""The command line, run as a real process against the web and LLM fakes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.web import FakeWeb, read_fixture
+
+ARTICLE_WORDS = ("Brackwater", "Halloran", "quernstone")
+BOILERPLATE = ("menuwombat", "cookiegiraffe", "footerlynx", "commentpelican", "relatedotter")
+
+
+def llm_env(llm_api: FakeOpenAI, **extra: str) -> dict[str, str]:
+    return {
+        "OPENAI_API_KEY": llm_api.api_key,
+        "OPENAI_BASE_URL": llm_api.url,
+        "LLM_MODEL": "fake-model",
+        "FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["summarize"], ["ask"], ["extract"], ["check"]])
+async def test_help_on_every_command(command: list[str]) -> None:
+    code, out, _ = await run_cli(*command, "--help")
+    assert code == 0
+    assert "usage: skim" in out
+
+
+async def test_extract_local_html_file(tmp_path: object) -> None:
+    with open("page.html", "wb") as page:
+        page.write(read_fixture("article_en.html"))
+    code, out, err = await run_cli("extract", "page.html")
+    assert code == 0, err
+    title, blank, *body = out.splitlines()
+    assert "tide mill" in title
+    assert blank == ""
+    text = "\n".join(body)
+    assert all(word in text for word in ARTICLE_WORDS)
+    assert not any(word in text for word in BOILERPLATE)
+
+
+async def test_summarize_without_key_is_extractive_from_page_sentences() -> None:
+    with open("page.html", "wb") as page:
+        page.write(read_fixture("article_en.html"))
+    code, out, err = await run_cli("summarize", "page.html")
+    assert code == 0, err
+    assert "[extractive summary (no LLM)]" in out
+    _, extract_out, _ = await run_cli("extract", "page.html")
+    bullets = [line[2:] for line in out.splitlines() if line.startswith("• ")]
+    assert len(bullets) >= 3
+    flat = re.sub(r"\s+", " ", extract_out)
+    assert all(sentence in flat for sentence in bullets)
+
+
+async def test_summarize_url_sends_the_article_body_to_the_llm(
+    web: FakeWeb, llm_api: FakeOpenAI
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script("Tide mill restored\nTL;DR: A mill turns again.\n\n- The Halloran family did it")
+    code, out, err = await run_cli("summarize", web.url("/story"), env=llm_env(llm_api))
+    assert code == 0, err
+    assert len(llm_api.requests) == 1
+    sent = llm_api.requests[0].user_text
+    assert all(word in sent for word in ARTICLE_WORDS)
+    assert not any(word in sent for word in BOILERPLATE)
+    assert "Tide mill restored" in out
+    assert "The Halloran family did it" in out
+
+
+async def test_summarize_from_stdin(llm_api: FakeOpenAI) -> None:
+    text = read_fixture("notes.txt")
+    code, out, err = await run_cli("summarize", "-", env=llm_env(llm_api), stdin=text)
+    assert code == 0, err
+    assert "Summary:" in out  # the fake's computed reply reached the output
+    assert len(llm_api.requests) == 1
+
+
+async def test_ask_sends_document_and_question(web: FakeWeb, llm_api: FakeOpenAI) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script("It was built in 1790.")
+    code, out, err = await run_cli(
+        "ask", web.url("/story"), "When was the mill built?", env=llm_env(llm_api)
+    )
+    assert code == 0, err
+    assert out.strip() == "It was built in 1790."
+    request_text = llm_api.requests[0].user_text
+    assert "When was the mill built?" in request_text
+    assert "Brackwater" in request_text
+
+
+async def test_unreachable_page_exits_1_with_one_line(web: FakeWeb) -> None:
+    web.route("/gone", "missing", status=404)
+    code, out, err = await run_cli(
+        "summarize", web.url("/gone"), env={"FETCH_ALLOW_PRIVATE_NETWORKS": "true"}
+    )
+    assert code == 1
+    assert out == ""
+    assert err.strip().count("\n") == 0
+    assert "doesn't exist" in err
+
+
+async def test_private_address_refused_by_default(web: FakeWeb) -> None:
+    web.route("/inside", "<p>secret</p>")
+    code, _, err = await run_cli("extract", web.url("/inside"))
+    assert code == 1
+    assert "private or local" in err
+    assert web.hits("/inside") == 0
+
+
+async def test_missing_file_is_a_clear_failure() -> None:
+    code, _, err = await run_cli("extract", "no-such-file.html")
+    assert code == 1
+    assert "neither a file nor an http(s) link" in err
+    assert "Traceback" not in err
+
+
+async def test_llm_down_falls_back_to_extractive(web: FakeWeb, llm_api: FakeOpenAI) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.fail_always(500)
+    code, out, err = await run_cli(
+        "summarize", web.url("/story"), env=llm_env(llm_api, LLM_MAX_RETRIES="2")
+    )
+    assert code == 0, err
+    assert "[extractive summary (no LLM)]" in out
+    assert len(llm_api.requests) == 2
+
+
+async def test_refused_key_is_reported(web: FakeWeb, llm_api: FakeOpenAI) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    env = llm_env(llm_api, OPENAI_API_KEY="sk-wrong")
+    code, _, err = await run_cli("summarize", web.url("/story"), env=env)
+    assert code == 1
+    assert "key was refused" in err
+
+
+async def test_run_without_token_explains_botfather() -> None:
+    code, _, err = await run_cli("run")
+    assert code == 2
+    assert "@BotFather" in err
+
+
+async def test_check_reports_each_dependency(llm_api: FakeOpenAI, redis_url: str) -> None:
+    code, out, err = await run_cli("check", env={**llm_env(llm_api), "REDIS_URL": redis_url})
+    assert code == 1  # no TELEGRAM_BOT_TOKEN
+    assert "telegram" in err
+    assert re.search(r"redis\s+ok", out)
+    assert re.search(r"llm\s+ok", out)

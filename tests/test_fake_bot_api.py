@@ -1,0 +1,567 @@
+"""The Bot API fake, driven by plain httpx and by python-telegram-bot as independent clients."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, RetryAfter
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from tests.fakes.bot_api import DEFAULT_USER, FakeBotAPI, parse_html, utf16_len
+
+USER_ID = DEFAULT_USER["id"]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def bot(bot_api: FakeBotAPI) -> AsyncIterator[Bot]:
+    async with Bot(
+        bot_api.token, base_url=f"{bot_api.url}/bot", base_file_url=f"{bot_api.url}/file/bot"
+    ) as client:
+        yield client
+
+
+async def call(
+    http: httpx.AsyncClient, bot_api: FakeBotAPI, method: str, **params: Any
+) -> httpx.Response:
+    """POST a JSON body, the way many clients do."""
+    return await http.post(f"{bot_api.url}/bot{bot_api.token}/{method}", json=params)
+
+
+# ------------------------------------------------------------------------------- basics
+
+
+async def test_get_me_over_get_and_post_and_with_ptb(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient, bot: Bot
+) -> None:
+    response = await http.get(f"{bot_api.url}/bot{bot_api.token}/getMe")
+    assert response.status_code == 200
+    me = response.json()["result"]
+    assert me["id"] == bot_api.bot_id == 123456789
+    assert me["is_bot"] is True
+    assert me["username"] == "skim_test_bot"
+    assert me["supports_inline_queries"] is True
+    assert me["can_read_all_group_messages"] is False
+    assert (await call(http, bot_api, "GETME")).json()["result"] == me
+    assert bot.username == "skim_test_bot"
+    assert (await bot.get_me()).id == bot_api.bot_id
+    assert [c.method for c in bot_api.calls_to("getme")] == ["getMe", "getMe", "GETME", "getMe"]
+
+
+async def test_wrong_token_and_unknown_method(bot_api: FakeBotAPI, http: httpx.AsyncClient) -> None:
+    wrong = await http.get(f"{bot_api.url}/bot999:wrong-token/getMe")
+    assert wrong.status_code == 401
+    assert wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    unknown = await http.post(f"{bot_api.url}/bot{bot_api.token}/noSuchMethod")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+    elsewhere = await http.get(f"{bot_api.url}/whatever")
+    assert elsewhere.status_code == 404
+
+
+async def test_every_encoding_decodes_to_the_same_params(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    url = f"{bot_api.url}/bot{bot_api.token}/sendMessage"
+    markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
+    form = {"chat_id": str(USER_ID), "text": "hi", "reply_markup": json.dumps(markup)}
+    responses = [
+        await http.get(url, params=form),
+        await http.post(url, data=form),
+        await http.post(url, json={"chat_id": USER_ID, "text": "hi", "reply_markup": markup}),
+        await http.post(url, data=form, files={"unused": ("x.bin", b"\0")}),
+    ]
+    assert all(r.json()["ok"] for r in responses), [r.json() for r in responses]
+    calls = bot_api.calls_to("sendMessage")
+    assert [c.params["chat_id"] for c in calls] == [USER_ID] * 4
+    assert all(c.params["reply_markup"] == markup for c in calls)
+    assert calls[3].files == {"unused": b"\0"}
+    assert [m["message_id"] for m in bot_api.messages_in(USER_ID)] == [1, 2, 3, 4]
+    assert responses[0].json()["result"]["reply_markup"] == markup
+
+
+# ------------------------------------------------------------------------------- getUpdates
+
+
+async def test_long_poll_returns_promptly_when_an_update_arrives(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    started = time.monotonic()
+    poll = asyncio.create_task(call(http, bot_api, "getUpdates", timeout=5))
+    await asyncio.sleep(0.1)
+    assert not poll.done()
+    update = bot_api.send_private_message("hello")
+    result = (await poll).json()["result"]
+    assert time.monotonic() - started < 1.5
+    assert [u["update_id"] for u in result] == [update["update_id"]]
+    message = result[0]["message"]
+    assert message["text"] == "hello"
+    assert message["chat"] == {
+        "id": USER_ID,
+        "type": "private",
+        "first_name": "Alice",
+        "username": "alice",
+    }
+    empty = await call(http, bot_api, "getUpdates", offset=update["update_id"] + 1, timeout=0)
+    assert empty.json() == {"ok": True, "result": []}
+
+
+async def test_offset_confirms_and_limit_caps(bot_api: FakeBotAPI, bot: Bot) -> None:
+    ids = [bot_api.send_private_message(f"m{i}")["update_id"] for i in range(3)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
+    first = await bot.get_updates(limit=2, timeout=0)
+    assert [u.update_id for u in first] == ids[:2]
+    again = await bot.get_updates(timeout=0)  # nothing confirmed yet
+    assert [u.update_id for u in again] == ids
+    rest = await bot.get_updates(offset=ids[1] + 1, timeout=0)
+    assert [u.update_id for u in rest] == ids[2:]
+    assert [u["update_id"] for u in bot_api.pending_updates] == ids[2:]
+    assert await bot.get_updates(offset=ids[2] + 1, timeout=0) == ()
+    assert bot_api.pending_updates == []
+    assert bot_api.add_update({"update_id": 5, "message": {}}) == 5  # explicit ids kept
+
+
+async def test_allowed_updates_filter_and_are_remembered(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    sent = bot_api.send_private_message("hi")
+    message = sent["message"]
+    query = bot_api.send_callback_query("cb", message=message)
+    member = bot_api.add_update({"chat_member": {"chat": message["chat"]}})
+    only = await http.post(
+        f"{bot_api.url}/bot{bot_api.token}/getUpdates",
+        data={"allowed_updates": json.dumps(["callback_query"]), "timeout": "0"},
+    )
+    assert [u["update_id"] for u in only.json()["result"]] == [query["update_id"]]
+    later = bot_api.send_private_message("later")
+    remembered = await call(http, bot_api, "getUpdates")
+    assert [u["update_id"] for u in remembered.json()["result"]] == [query["update_id"]]
+    default = await call(http, bot_api, "getUpdates", allowed_updates=[])
+    assert [u["update_id"] for u in default.json()["result"]] == [query["update_id"]]
+    fresh = bot_api.add_update({"chat_member": {"chat": message["chat"]}})
+    explicit = await call(http, bot_api, "getUpdates", allowed_updates=["chat_member"])
+    assert [u["update_id"] for u in explicit.json()["result"]] == [fresh]
+    assert member not in {later["update_id"], fresh}
+
+
+async def test_client_disconnect_during_long_poll_loses_nothing(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(call(http, bot_api, "getUpdates", timeout=5), 0.2)
+    await asyncio.sleep(0.05)
+    update = bot_api.send_private_message("after the hang-up")
+    result = (await call(http, bot_api, "getUpdates", timeout=5)).json()["result"]
+    assert [u["update_id"] for u in result] == [update["update_id"]]
+    assert bot_api.internal_errors == []
+
+
+async def test_second_poller_terminates_the_first(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    first = asyncio.create_task(call(http, bot_api, "getUpdates", timeout=5))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(call(http, bot_api, "getUpdates", timeout=5))
+    answer = await first
+    assert answer.status_code == 409
+    assert answer.json()["description"].startswith("Conflict: terminated by other getUpdates")
+    update = bot_api.send_private_message("x")
+    assert (await second).json()["result"][0]["update_id"] == update["update_id"]
+
+
+async def test_webhook_blocks_polling_and_delivers_updates(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    received: list[tuple[dict[str, Any], str | None]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(
+            (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        )
+        return web.json_response({"method": "sendMessage", "chat_id": USER_ID, "text": "hooked"})
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        host, port = runner.addresses[0][:2]
+        hook_url = f"http://{host}:{port}/hook"
+        insecure = await call(http, bot_api, "setWebhook", url="http://example.com/hook")
+        assert "HTTPS URL must be provided" in insecure.json()["description"]
+        ok = await call(http, bot_api, "setWebhook", url=hook_url, secret_token="s3cret")
+        assert ok.json() == {"ok": True, "result": True}
+        conflict = await call(http, bot_api, "getUpdates")
+        assert conflict.status_code == 409
+        assert "webhook is active" in conflict.json()["description"]
+        update = bot_api.send_private_message("via hook")
+        await bot_api.wait_for("sendMessage", lambda c: c.params["text"] == "hooked")
+        assert received == [(update, "s3cret")]
+        info = (await call(http, bot_api, "getWebhookInfo")).json()["result"]
+        assert info["url"] == hook_url
+        assert info["pending_update_count"] == 0
+        assert (await call(http, bot_api, "deleteWebhook")).json()["result"] is True
+        assert (await call(http, bot_api, "getUpdates")).json() == {"ok": True, "result": []}
+    finally:
+        await runner.cleanup()
+
+
+# ------------------------------------------------------------------------------- formatting
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("<foo>x</foo>", 'Unsupported start tag "foo" at byte offset 0'),
+        ("<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
+        ("é <br>", 'Unsupported start tag "br" at byte offset 3'),
+        ("Q&A", 'Character "&" must be escaped as "&amp;" at byte offset 1'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("<span>s</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ],
+)
+async def test_html_parse_errors(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient, text: str, reason: str
+) -> None:
+    response = await call(
+        http, bot_api, "sendMessage", chat_id=USER_ID, text=text, parse_mode="HTML"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "ok": False,
+        "error_code": 400,
+        "description": f"Bad Request: can't parse entities: {reason}",
+    }
+    assert bot_api.messages_in(USER_ID) == []
+
+
+async def test_html_becomes_plain_text_with_utf16_entities(bot_api: FakeBotAPI, bot: Bot) -> None:
+    html = (
+        '😀 <b>bold</b> <a href="https://example.com">link</a> &lt;3 &amp; '
+        '<pre><code class="language-python">x = 1</code></pre> see https://skim.example.org/a'
+    )
+    sent = await bot.send_message(USER_ID, html, parse_mode="HTML")
+    assert sent.text == "😀 bold link <3 & x = 1 see https://skim.example.org/a"
+    stored = bot_api.messages_in(USER_ID)[-1]
+    assert stored["text"] == sent.text
+    assert stored["from"]["id"] == bot_api.bot_id
+    assert stored["entities"] == [
+        {"type": "bold", "offset": 3, "length": 4},
+        {"type": "text_link", "offset": 8, "length": 4, "url": "https://example.com/"},
+        {"type": "pre", "offset": 18, "length": 5, "language": "python"},
+        {"type": "url", "offset": 28, "length": 26},
+    ]
+    assert sent.parse_entity(sent.entities[0]) == "bold"
+    plain, entities = parse_html("<i>a</i><s>b</s><u>c</u><tg-spoiler>d</tg-spoiler>")
+    assert plain == "abcd"
+    assert [e["type"] for e in entities] == ["italic", "strikethrough", "underline", "spoiler"]
+
+
+async def test_markdown_v2_is_parsed_and_reserved_characters_are_enforced(bot: Bot) -> None:
+    sent = await bot.send_message(USER_ID, "*bold* and `code`\\.", parse_mode="MarkdownV2")
+    assert sent.text == "bold and code."
+    assert [e.type for e in sent.entities] == ["bold", "code"]
+    with pytest.raises(BadRequest, match=r"(?i)character '\.' is reserved"):
+        await bot.send_message(USER_ID, "Done.", parse_mode="MarkdownV2")
+
+
+async def test_text_limit_counts_utf16_after_parsing(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient, bot: Bot
+) -> None:
+    emoji = "😀" * 2048  # 2048 characters, 4096 UTF-16 code units
+    assert utf16_len(emoji) == 4096
+    assert (await bot.send_message(USER_ID, emoji)).text == emoji
+    tagged = f"<b>{'a' * 4096}</b>"  # markup does not count
+    assert (await bot.send_message(USER_ID, tagged, parse_mode="HTML")).text == "a" * 4096
+    too_long = await call(http, bot_api, "sendMessage", chat_id=USER_ID, text=emoji + "!")
+    assert too_long.json()["description"] == "Bad Request: message is too long"
+    with pytest.raises(BadRequest, match="Message text is empty"):
+        await bot.send_message(USER_ID, "<b> </b>", parse_mode="HTML")
+
+
+# ------------------------------------------------------------------------------- messages
+
+
+async def test_edit_and_not_modified(bot_api: FakeBotAPI, bot: Bot) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("More", callback_data="more")]])
+    sent = await bot.send_message(USER_ID, "Working…", reply_markup=keyboard)
+    edited = await bot.edit_message_text("Done", USER_ID, sent.message_id, reply_markup=keyboard)
+    assert isinstance(edited, type(sent))
+    assert edited.edit_date is not None
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await bot.edit_message_text("Done", USER_ID, sent.message_id, reply_markup=keyboard)
+    await bot.edit_message_text("Done", USER_ID, sent.message_id)  # drops the keyboard
+    [stored] = bot_api.messages_in(USER_ID)
+    assert stored["text"] == "Done"
+    assert "reply_markup" not in stored
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_text("x", USER_ID, 999)
+    assert await bot.delete_message(USER_ID, sent.message_id) is True
+    assert bot_api.messages_in(USER_ID) == []
+    with pytest.raises(BadRequest, match="Message to delete not found"):
+        await bot.delete_message(USER_ID, sent.message_id)
+
+
+async def test_reply_parameters_markup_validation_and_chat_types(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient, bot: Bot
+) -> None:
+    incoming = bot_api.send_private_message("question")["message"]
+    reply = await bot.send_message(USER_ID, "answer", reply_to_message_id=incoming["message_id"])
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.text == "question"
+    with pytest.raises(BadRequest, match="Message to be replied not found"):
+        await bot.send_message(USER_ID, "x", reply_to_message_id=12345)
+    lenient = await bot.send_message(
+        USER_ID, "x", reply_to_message_id=12345, allow_sending_without_reply=True
+    )
+    assert lenient.reply_to_message is None
+    bad = await call(
+        http,
+        bot_api,
+        "sendMessage",
+        chat_id=USER_ID,
+        text="x",
+        reply_markup={"inline_keyboard": [[{"text": "b", "callback_data": "x" * 65}]]},
+    )
+    assert bad.json()["description"] == "Bad Request: BUTTON_DATA_INVALID"
+
+    bot_api.send_channel_post("post")
+    post = await bot.send_message(-1009876543210, "to channel")
+    assert post.chat.type == "channel"
+    assert post.from_user is None
+    assert post.sender_chat is not None
+    assert post.sender_chat.id == -1009876543210
+    group = await bot.send_message(-1001111, "to group", message_thread_id=7)
+    assert group.chat.type == "supergroup"
+    assert group.from_user is not None
+    assert group.message_thread_id == 7
+
+
+async def test_privacy_mode_hides_plain_group_chatter(bot_api: FakeBotAPI) -> None:
+    chatter = bot_api.send_group_message("just talking")
+    command = bot_api.send_group_message("/summarize@skim_test_bot")
+    other_bot = bot_api.send_group_message("/summarize@other_bot")
+    mention = bot_api.send_group_message("hey @skim_test_bot what is this")
+    assert "update_id" not in chatter
+    assert "update_id" not in other_bot
+    queued = [u["update_id"] for u in bot_api.pending_updates]
+    assert queued == [command["update_id"], mention["update_id"]]
+    assert command["message"]["chat"]["type"] == "supergroup"
+    assert command["message"]["chat"]["id"] < 0
+    assert command["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 24}]
+    bot_api.set_chat_admins(command["message"]["chat"]["id"], [bot_api.bot_id])
+    assert "update_id" in bot_api.send_group_message("admins see everything")
+
+
+async def test_chat_members_and_admins(bot_api: FakeBotAPI, bot: Bot) -> None:
+    group = bot_api.send_group_message("/start")["message"]["chat"]["id"]
+    bot_api.set_chat_admins(group, [1002], creator_id=1003)
+    assert (await bot.get_chat_member(group, 1002)).status == "administrator"
+    assert (await bot.get_chat_member(group, 1003)).status == "creator"
+    assert (await bot.get_chat_member(group, USER_ID)).status == "member"
+    assert [m.user.id for m in await bot.get_chat_administrators(group)] == [1003, 1002]
+    channel = bot_api.send_channel_post("hi")["channel_post"]["chat"]["id"]
+    assert (await bot.get_chat_member(channel, bot_api.bot_id)).status == "administrator"
+    chat = await bot.get_chat(group)
+    assert chat.type == "supergroup"
+    assert chat.title == "Skim Test Group"
+
+
+async def test_chat_action_callback_and_inline_answers(bot_api: FakeBotAPI, bot: Bot) -> None:
+    assert await bot.send_chat_action(USER_ID, "typing") is True
+    with pytest.raises(BadRequest, match="Wrong parameter action"):
+        await bot.send_chat_action(USER_ID, "dancing")
+    sent = await bot.send_message(USER_ID, "pick")
+    [stored] = bot_api.messages_in(USER_ID)
+    query = bot_api.send_callback_query("more", message=stored)["callback_query"]
+    assert query["message"]["message_id"] == sent.message_id
+    assert await bot.answer_callback_query(query["id"], text="ok") is True
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(query["id"])
+
+    inline = bot_api.send_inline_query("cats")["inline_query"]
+    result = {
+        "type": "article",
+        "id": "1",
+        "title": "Cats",
+        "input_message_content": {"message_text": "cats!"},
+    }
+    assert await bot._post(
+        "answerInlineQuery", {"inline_query_id": inline["id"], "results": [result]}
+    )
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot._post("answerInlineQuery", {"inline_query_id": inline["id"], "results": []})
+    bot_api.inline_query_ttl = 0
+    expired = bot_api.send_inline_query("dogs")["inline_query"]
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot._post("answerInlineQuery", {"inline_query_id": expired["id"], "results": []})
+
+
+async def test_commands_are_kept_per_scope_and_language(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    default = [{"command": "start", "description": "Start"}]
+    private = [{"command": "summarize", "description": "Summarize a link"}]
+    scope = {"type": "all_private_chats"}
+    assert (await call(http, bot_api, "setMyCommands", commands=default)).json()["ok"]
+    set_private = await call(
+        http, bot_api, "setMyCommands", commands=private, scope=scope, language_code="de"
+    )
+    assert set_private.json()["ok"]
+    get = await call(http, bot_api, "getMyCommands")
+    assert get.json()["result"] == default
+    get_de = await call(http, bot_api, "getMyCommands", scope=scope, language_code="de")
+    assert get_de.json()["result"] == private
+    assert (await call(http, bot_api, "getMyCommands", scope=scope)).json()["result"] == []
+    assert bot_api.my_commands(scope, "de") == private
+    bad = await call(
+        http, bot_api, "setMyCommands", commands=[{"command": "Start", "description": "x"}]
+    )
+    assert bad.json()["description"] == "Bad Request: BOT_COMMAND_INVALID"
+    assert (await call(http, bot_api, "deleteMyCommands")).json()["result"] is True
+    assert bot_api.my_commands() == []
+
+
+# ------------------------------------------------------------------------------- errors
+
+
+async def test_fail_next_429_with_retry_after(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # else PTB 22 warns when building RetryAfter
+    bot_api.fail_next("sendMessage", status=429, retry_after=7)
+    limited = await call(http, bot_api, "sendMessage", chat_id=USER_ID, text="x")
+    assert limited.status_code == 429
+    assert limited.json() == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 7",
+        "parameters": {"retry_after": 7},
+    }
+    bot_api.fail_next("SENDMESSAGE", status=429, retry_after=3, count=2)
+    for _ in range(2):
+        with pytest.raises(RetryAfter) as caught:
+            await bot.send_message(USER_ID, "x")
+        assert caught.value.retry_after == dtm.timedelta(seconds=3)
+    assert (await bot.send_message(USER_ID, "finally")).text == "finally"
+    assert [m["text"] for m in bot_api.messages_in(USER_ID)] == ["finally"]
+    bot_api.fail_next("getUpdates", status=502)
+    assert (await call(http, bot_api, "getUpdates")).status_code == 502
+
+
+async def test_wait_for_lists_received_calls_on_timeout(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    await call(http, bot_api, "sendMessage", chat_id=USER_ID, text="<b>", parse_mode="HTML")
+    with pytest.raises(AssertionError) as caught:
+        await bot_api.wait_for("sendMessage", lambda c: c.ok, timeout=0.1)
+    assert "sendMessage(chat_id=1001" in str(caught.value)
+    assert "can't parse entities" in str(caught.value)
+    await call(http, bot_api, "sendMessage", chat_id=USER_ID, text="fine")
+    found = await bot_api.wait_for("sendMessage", lambda c: c.ok)
+    assert found.params["text"] == "fine"
+    assert found.response["result"]["text"] == "fine"
+
+
+# ------------------------------------------------------------------------------- files
+
+
+async def test_get_file_and_download(
+    bot_api: FakeBotAPI, bot: Bot, http: httpx.AsyncClient
+) -> None:
+    update = bot_api.send_document(
+        b"%PDF-1.4 fake", file_name="paper.pdf", mime_type="application/pdf", caption="read"
+    )
+    document = update["message"]["document"]
+    assert document["file_name"] == "paper.pdf"
+    assert document["file_size"] == 13
+    file = await bot.get_file(document["file_id"])
+    assert file.file_path is not None
+    assert file.file_path.endswith(".pdf")
+    assert bytes(await file.download_as_bytearray()) == b"%PDF-1.4 fake"
+    [downloaded] = bot_api.downloads
+    assert file.file_path == f"{bot_api.url}/file/bot{bot_api.token}/{downloaded}"
+    huge = bot_api.add_file(b"x", file_size=21 * 1024 * 1024)
+    with pytest.raises(BadRequest, match="File is too big"):
+        await bot.get_file(huge["file_id"])
+    with pytest.raises(BadRequest, match="Invalid file_id"):
+        await bot.get_file("nope")
+    missing = await http.get(f"{bot_api.url}/file/bot{bot_api.token}/documents/nope.pdf")
+    assert missing.status_code == 404
+
+
+async def test_multipart_send_document(bot_api: FakeBotAPI, bot: Bot) -> None:
+    sent = await bot.send_document(
+        USER_ID, b"line one\n", filename="notes.txt", caption="<b>Notes</b>", parse_mode="HTML"
+    )
+    call_ = bot_api.calls_to("sendDocument")[-1]
+    assert call_.files == {"document": b"line one\n"}
+    assert call_.file_names == {"document": "notes.txt"}
+    assert sent.document is not None
+    assert sent.document.file_name == "notes.txt"
+    assert sent.document.mime_type == "text/plain"
+    assert sent.caption == "Notes"
+    assert bot_api.messages_in(USER_ID)[-1]["caption_entities"] == [
+        {"type": "bold", "offset": 0, "length": 5}
+    ]
+    again = await bot.send_document(USER_ID, sent.document.file_id)  # by file_id
+    assert again.document is not None
+    assert again.document.file_id == sent.document.file_id
+    file = await bot.get_file(sent.document.file_id)
+    assert bytes(await file.download_as_bytearray()) == b"line one\n"
+
+
+# ------------------------------------------------------------------------------- an Application
+
+
+async def test_ptb_application_polls_and_replies(bot_api: FakeBotAPI) -> None:
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        assert update.message.text is not None
+        await update.message.reply_text(f"echo: {update.message.text}")
+
+    app = (
+        ApplicationBuilder()
+        .token(bot_api.token)
+        .base_url(f"{bot_api.url}/bot")
+        .base_file_url(f"{bot_api.url}/file/bot")
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0)
+        try:
+            update = bot_api.send_private_message("hello")
+            reply = await bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == USER_ID)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert reply.ok
+    assert reply.params["text"] == "echo: hello"
+    assert bot_api.messages_in(USER_ID)[-1]["text"] == "echo: hello"
+    assert bot_api.pending_updates == []  # confirmed through offset
+    assert update["update_id"] in {
+        u["update_id"] for c in bot_api.calls_to("getUpdates") if c.ok for u in c.result
+    }
+    assert bot_api.internal_errors == []

@@ -1,0 +1,236 @@
+"""The safe fetcher against the web fake and an injectable resolver."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.content.addresses import IPAddress, is_public_address
+from bot.content.fetch import Fetcher, FetchPolicy
+from bot.errors import FetchError, InvalidSourceError, UnsupportedContentError
+from tests.fakes.web import FakeWeb
+
+
+class StaticResolver:
+    """Answers every name with fixed addresses, counting lookups."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses: list[IPAddress] = [ipaddress.ip_address(a) for a in addresses]
+        self.lookups = 0
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        self.lookups += 1
+        return list(self.addresses)
+
+
+_clients: list[httpx.AsyncClient] = []
+
+
+def fetcher(policy: FetchPolicy, resolver: StaticResolver | None = None) -> Fetcher:
+    client = Fetcher.build_client(policy)
+    _clients.append(client)
+    return Fetcher(client, policy, resolver)
+
+
+@pytest.fixture(autouse=True)
+async def _close_clients() -> AsyncIterator[None]:
+    yield
+    while _clients:
+        await _clients.pop().aclose()
+
+
+OPEN = FetchPolicy(allow_private_networks=True, deadline=5.0)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "255.255.255.255",
+        "192.0.2.10",
+        "::1",
+        "fd00::1",
+        "fe80::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::127.0.0.1",
+        "2002:7f00:1::1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "64:ff9b::a9fe:a9fe",
+    ],
+)
+def test_non_public_addresses_are_refused(address: str) -> None:
+    assert not is_public_address(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert is_public_address(ipaddress.ip_address(address))
+
+
+async def test_default_policy_refuses_loopback_without_connecting(web: FakeWeb) -> None:
+    web.route("/secret", "<p>internal</p>")
+    client = fetcher(FetchPolicy())
+    with pytest.raises(FetchError) as caught:
+        await client.fetch(web.url("/secret").replace("127.0.0.1", "localhost"))
+    assert "private or local" in caught.value.user_message
+    assert web.hits("/secret") == 0
+
+
+async def test_resolved_private_name_is_refused(web: FakeWeb) -> None:
+    resolver = StaticResolver("93.184.216.34", "127.0.0.1")
+    policy = FetchPolicy(allowed_ports=frozenset({web.port}))
+    with pytest.raises(FetchError):
+        await fetcher(policy, resolver).fetch(f"http://innocent.example:{web.port}/x")
+    assert web.hits("/x") == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/file",
+        "http://user:pass@example.com/",
+        "http://example.com:22/",
+        "javascript:alert(1)",
+    ],
+)
+async def test_invalid_urls_are_refused(url: str) -> None:
+    with pytest.raises(InvalidSourceError):
+        await fetcher(FetchPolicy(), StaticResolver("93.184.216.34")).fetch(url)
+
+
+async def test_fetches_page_through_the_checked_address(web: FakeWeb) -> None:
+    web.route("/a", "<html><body><p>hello</p></body></html>")
+    resolver = StaticResolver("127.0.0.1")
+    policy = FetchPolicy(allow_private_networks=True)
+    result = await fetcher(policy, resolver).fetch(f"http://news.example:{web.port}/a")
+    assert result.body.endswith(b"</html>")
+    assert result.media_type == "text/html"
+    assert resolver.lookups == 1
+    assert web.requests[-1].headers["host"] == f"news.example:{web.port}"
+    assert web.requests[-1].headers["user-agent"].startswith("Skim/")
+
+
+async def test_redirects_are_followed_and_rechecked(web: FakeWeb) -> None:
+    web.route("/final", "<p>done</p>")
+    web.redirect("/one", "/two")
+    web.redirect("/two", web.url("/final"), status=301)
+    result = await fetcher(OPEN).fetch(web.url("/one"))
+    assert result.final_url == web.url("/final")
+
+
+@pytest.mark.parametrize(
+    "target", ["http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://10.1.2.3/"]
+)
+async def test_redirect_into_private_space_is_refused(web: FakeWeb, target: str) -> None:
+    web.redirect("/out", target)
+    policy = FetchPolicy(allowed_ports=frozenset({80, web.port}))
+    # Only the fake's own address counts as public here, standing in for a real public site.
+    http = Fetcher.build_client(policy)
+    _clients.append(http)
+    client = Fetcher(
+        http,
+        policy,
+        StaticResolver("127.0.0.1"),
+        address_allowed=lambda ip: str(ip) == "127.0.0.1",
+    )
+    with pytest.raises(FetchError) as caught:
+        await client.fetch(f"http://public.example:{web.port}/out")
+    assert web.hits("/out") == 1
+    assert "private or local" in caught.value.user_message
+    assert web.hits("/inside") == 0
+
+
+async def test_too_many_redirects(web: FakeWeb) -> None:
+    for i in range(8):
+        web.redirect(f"/r{i}", f"/r{i + 1}")
+    with pytest.raises(FetchError) as caught:
+        await fetcher(OPEN).fetch(web.url("/r0"))
+    assert "redirects too many times" in caught.value.user_message
+
+
+@pytest.mark.parametrize(
+    ("status", "phrase"),
+    [
+        (403, "paywalled"),
+        (401, "paywalled"),
+        (404, "doesn't exist"),
+        (410, "doesn't exist"),
+        (429, "rate-limiting"),
+        (503, "having trouble"),
+    ],
+)
+async def test_http_errors_have_specific_messages(web: FakeWeb, status: int, phrase: str) -> None:
+    web.route("/e", "nope", status=status)
+    with pytest.raises(FetchError) as caught:
+        await fetcher(OPEN).fetch(web.url("/e"))
+    assert phrase in caught.value.user_message
+
+
+async def test_images_are_refused_before_reading(web: FakeWeb) -> None:
+    web.route("/cat.png", b"\x89PNG" + b"\0" * 100, content_type="image/png")
+    with pytest.raises(UnsupportedContentError):
+        await fetcher(OPEN).fetch(web.url("/cat.png"))
+
+
+async def test_byte_cap_on_endless_body(web: FakeWeb) -> None:
+    web.endless("/forever")
+    policy = FetchPolicy(allow_private_networks=True, max_bytes=200_000, deadline=10)
+    with pytest.raises(FetchError) as caught:
+        await fetcher(policy).fetch(web.url("/forever"))
+    assert "too large" in caught.value.user_message
+
+
+async def test_gzip_bomb_stops_near_the_cap(web: FakeWeb) -> None:
+    web.gzip_bomb("/bomb", decoded_size=1 << 30)
+    policy = FetchPolicy(allow_private_networks=True, max_bytes=1_000_000, deadline=10)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        await fetcher(policy).fetch(web.url("/bomb"))
+    assert "too large" in caught.value.user_message
+    assert time.monotonic() - started < 5
+
+
+async def test_slow_drip_hits_the_overall_deadline(web: FakeWeb) -> None:
+    web.slow_drip("/drip", interval=0.2, total_chunks=1000)
+    policy = FetchPolicy(allow_private_networks=True, deadline=1.0)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        await fetcher(policy).fetch(web.url("/drip"))
+    assert "took too long" in caught.value.user_message
+    assert time.monotonic() - started < 3
+
+
+async def test_connection_refused_is_reported() -> None:
+    with pytest.raises(FetchError) as caught:
+        await fetcher(OPEN).fetch("http://127.0.0.1:1/nothing")
+    assert "refused the connection" in caught.value.user_message
+
+
+async def test_unresolvable_name() -> None:
+    class NoAnswer(StaticResolver):
+        async def resolve(self, host: str, port: int) -> list[IPAddress]:
+            raise OSError("no such host")
+
+    with pytest.raises(FetchError) as caught:
+        await fetcher(FetchPolicy(), NoAnswer()).fetch("https://no-such-host.invalid/")
+    assert "does not resolve" in caught.value.user_message
+
+
+async def test_deadline_covers_a_hanging_server(web: FakeWeb) -> None:
+    web.hang("/hang")
+    policy = FetchPolicy(allow_private_networks=True, deadline=0.8)
+    with pytest.raises(FetchError):
+        await asyncio.wait_for(fetcher(policy).fetch(web.url("/hang")), 5)

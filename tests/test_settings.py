@@ -1,0 +1,74 @@
+"""Settings: names from DESIGN.md, comma lists, and one clear line for a bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+from tests.conftest import run_cli
+
+
+def test_defaults_need_nothing_but_allow_everything() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.redis_url is None
+    assert settings.openai_api_key is None
+    assert settings.fetch_allow_private_networks is False
+    assert settings.redis_prefix == "skim:"
+
+
+def test_comma_separated_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_USER_IDS", "1, 22,333")
+    monkeypatch.setenv("ALLOWED_CHAT_IDS", "-1001")
+    settings = load_settings()
+    assert settings.admin_user_ids == [1, 22, 333]
+    assert settings.allowed_chat_ids == [-1001]
+
+
+def test_dotenv_is_read(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open(".env", "w", encoding="utf-8") as env_file:
+        env_file.write("LLM_MODEL=my-model\nFETCH_ALLOW_PRIVATE_NETWORKS=true\n")
+    settings = load_settings()
+    assert settings.llm_model == "my-model"
+    assert settings.fetch_allow_private_networks is True
+
+
+def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:very-secret-token")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    text = repr(load_settings())
+    assert "very-secret" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ADMIN_USER_IDS", "abc"),
+        ("REDIS_URL", "nonsense"),
+        ("TELEGRAM_API_URL", "not a url"),
+        ("FETCH_ALLOW_PRIVATE_NETWORKS", "maybe"),
+        ("LOG_LEVEL", "LOUD"),
+        ("WEBHOOK_LISTEN", "nowhere"),
+    ],
+)
+def test_bad_setting_raises_config_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert name in caught.value.user_message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("ADMIN_USER_IDS", "abc"), ("REDIS_URL", "nonsense"), ("LOG_FORMAT", "xml")],
+)
+async def test_bad_setting_exits_2_with_one_line(name: str, value: str) -> None:
+    code, _out, err = await run_cli("extract", "-", env={name: value}, stdin=b"text")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert name in lines[0]
+    assert "Traceback" not in err

@@ -1,0 +1,50 @@
+"""URL discovery and normalization for cache identities."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.content.urls import find_urls, looks_like_url, normalize_url
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HTTPS://Example.COM:443/a?b=2&a=1#frag", "https://example.com/a?a=1&b=2"),
+        ("http://example.com:80", "http://example.com/"),
+        ("http://example.com:8080/x", "http://example.com:8080/x"),
+        (
+            "https://news.example/p?utm_source=tg&utm_medium=x&fbclid=1&gclid=2&yclid=3&id=7",
+            "https://news.example/p?id=7",
+        ),
+        ("https://x.org/p?mc_cid=1&mc_eid=2&ref=abc&igshid=z", "https://x.org/p"),
+        ("http://пример.рф/", "http://xn--e1afmkfd.xn--p1ai/"),
+        ("https://example.com/путь", "https://example.com/%D0%BF%D1%83%D1%82%D1%8C"),
+    ],
+)
+def test_normalize_url(raw: str, expected: str) -> None:
+    assert normalize_url(raw) == expected
+
+
+def test_normalized_forms_of_one_page_are_equal() -> None:
+    a = normalize_url("https://Example.com/story?id=5&utm_campaign=x#comments")
+    b = normalize_url("https://example.com:443/story?fbclid=abc&id=5")
+    assert a == b
+
+
+def test_find_urls_trims_punctuation_and_dedupes() -> None:
+    text = (
+        "Read https://example.com/a_(b). Also (https://x.org/y), and www.z.net/p! https://x.org/y"
+    )
+    assert find_urls(text) == [
+        "https://example.com/a_(b)",
+        "https://x.org/y",
+        "https://www.z.net/p",
+    ]
+
+
+def test_looks_like_url() -> None:
+    assert looks_like_url("https://example.com/a")
+    assert not looks_like_url("ftp://example.com/a")
+    assert not looks_like_url("example text https://x.org")
+    assert not looks_like_url("/etc/passwd")
