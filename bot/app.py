@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,10 @@ from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's timedelta-based retry_after now, instead of a deprecation
+# warning on every flood-control answer.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 DEPS_KEY = "deps"

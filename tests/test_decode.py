@@ -1,0 +1,45 @@
+"""Charsets: headers, meta tags, BOMs and detection, never an exception."""
+
+from __future__ import annotations
+
+from bot.content.decode import decode_bytes
+from bot.content.extract import extract_bytes
+from tests.fakes.web import read_fixture
+
+RUSSIAN = "Съешь же ещё этих мягких французских булок, да выпей чаю. " * 5
+
+
+def test_declared_charset_wins() -> None:
+    assert decode_bytes(RUSSIAN.encode("cp1251"), "windows-1251") == RUSSIAN
+
+
+def test_cp1251_detected_without_declaration() -> None:
+    assert decode_bytes(RUSSIAN.encode("cp1251")) == RUSSIAN
+
+
+def test_meta_charset_for_html() -> None:
+    page = read_fixture("article_cp1251.html")
+    text = decode_bytes(page, None, html=True)
+    assert "Книгоход" in text
+
+
+def test_utf16_with_bom() -> None:
+    data = "\ufeff".encode("utf-16-le") + RUSSIAN.encode("utf-16-le")
+    assert decode_bytes(data) == RUSSIAN
+
+
+def test_broken_utf8_decodes_without_exception() -> None:
+    data = RUSSIAN.encode("utf-8")[:-1] + b"\xff\xfe\xfa" + b" tail"
+    text = decode_bytes(data, "utf-8")
+    assert "мягких" in text
+    assert text.endswith("tail")
+
+
+def test_wrong_declared_charset_falls_back() -> None:
+    data = RUSSIAN.encode("utf-8")
+    assert decode_bytes(data, "nonexistent-charset") == RUSSIAN
+
+
+def test_cp1251_page_extracts_russian_text() -> None:
+    document = extract_bytes(read_fixture("article_cp1251.html"), "text/html")
+    assert "Книгоход" in document.text

@@ -1,0 +1,127 @@
+"""Documents sent to the bot, messages with several links, and flood control."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import Settings
+from tests.fakes.bot_api import ApiCall, FakeBotAPI
+from tests.fakes.web import FakeWeb, make_pdf, make_scanned_pdf, read_fixture
+
+USER_ID = 1001
+
+
+def to_user(call: ApiCall) -> bool:
+    return call.params.get("chat_id") == USER_ID
+
+
+def last_text(bot_api: FakeBotAPI) -> str:
+    return str(bot_api.messages_in(USER_ID)[-1]["text"])
+
+
+PDF_PAGES = [
+    "Quarterly report of the Lakeside Rowing Club. Membership grew to 412 members in 2025. "
+    "The club bought two new boats and repaired the boathouse roof.",
+    "The treasurer reported a surplus of 3,200 euros. The committee proposes to spend it on "
+    "coaching for juniors and a new safety launch for the winter season.",
+]
+
+
+async def test_pdf_document_is_summarized(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_document(
+            make_pdf(PDF_PAGES), file_name="report.pdf", mime_type="application/pdf"
+        )
+        await bot_api.wait_for("sendMessage", to_user)
+    assert bot_api.downloads, "the file was downloaded through the Bot API's file endpoint"
+    assert "412 members" in last_text(bot_api) or "Lakeside" in last_text(bot_api)
+
+
+async def test_scanned_pdf_says_no_text_layer(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_document(make_scanned_pdf(), file_name="scan.pdf", mime_type="application/pdf")
+        await bot_api.wait_for("sendMessage", to_user)
+    assert "no text layer" in last_text(bot_api)
+
+
+async def test_text_and_markdown_documents(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_document(
+            read_fixture("notes.md"), file_name="notes.md", mime_type="text/markdown"
+        )
+        await bot_api.wait_for("sendMessage", to_user)
+        assert "Balcony Rainwater Harvesting" in last_text(bot_api)
+        bot_api.send_document(
+            read_fixture("notes.txt"), file_name="notes.txt", mime_type="text/plain"
+        )
+        await bot_api.wait_for("sendMessage", to_user, count=2)
+    assert "extractive summary" in last_text(bot_api)
+
+
+async def test_unsupported_document_is_refused_clearly(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_document(b"PK\x03\x04zip", file_name="a.zip", mime_type="application/zip")
+        await bot_api.wait_for("sendMessage", to_user)
+    assert "PDF, TXT, Markdown and HTML" in last_text(bot_api)
+    assert not bot_api.downloads
+
+
+async def test_document_over_20_mb_is_refused_before_download(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    stored = bot_api.add_file(b"%PDF-1.4 tiny", file_size=25 * 1024 * 1024)
+    document = {
+        "file_id": stored["file_id"],
+        "file_unique_id": stored["file_unique_id"],
+        "file_name": "big.pdf",
+        "mime_type": "application/pdf",
+        "file_size": 25 * 1024 * 1024,
+    }
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(document=document)
+        await bot_api.wait_for("sendMessage", to_user)
+    assert "20 MB" in last_text(bot_api)
+    assert not bot_api.calls_to("getFile")
+
+
+async def test_several_links_summarize_the_first_three_and_say_so(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    for index in range(4):
+        web.page(
+            f"/p{index}",
+            title=f"Story number {index}",
+            paragraphs=[
+                f"Story {index} begins with a sentence about harbour cranes and tides. " * 3,
+                f"Story {index} continues with more details about the port workers. " * 3,
+            ],
+        )
+    text = " ".join(web.url(f"/p{index}") for index in range(4))
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(text)
+        await bot_api.wait_for("sendMessage", to_user, count=4)
+    assert [web.hits(f"/p{index}") for index in range(4)] == [1, 1, 1, 0]
+    assert "first 3" in last_text(bot_api)
+
+
+async def test_flood_control_429_is_waited_out(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    bot_api.fail_next("sendMessage", status=429, retry_after=1)
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(web.url("/story"))
+        first = await bot_api.wait_for("sendMessage", to_user)
+        delivered = await bot_api.wait_for("sendMessage", lambda c: to_user(c) and c.ok)
+    assert not first.ok
+    assert delivered.at - first.at >= 0.9
+    assert "tide mill" in last_text(bot_api).lower()
