@@ -87,9 +87,10 @@ async def summarize_message(update: Update, context: Context) -> None:
 
 
 def _readable(file_name: str, mime_type: str | None) -> bool:
-    return PurePath(file_name).suffix.lower() in READABLE_EXTENSIONS or (
-        mime_type or ""
-    ).lower() in READABLE_MIME_TYPES
+    return (
+        PurePath(file_name).suffix.lower() in READABLE_EXTENSIONS
+        or (mime_type or "").lower() in READABLE_MIME_TYPES
+    )
 
 
 async def summarize_document(update: Update, context: Context) -> None:

@@ -321,6 +321,25 @@ async def test_edit_and_not_modified(bot_api: FakeBotAPI, bot: Bot) -> None:
         await bot.delete_message(USER_ID, sent.message_id)
 
 
+async def test_bad_json_markup_edits_and_reactions(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient, bot: Bot
+) -> None:
+    url = f"{bot_api.url}/bot{bot_api.token}/sendMessage"
+    bad = await http.post(url, data={"chat_id": "1001", "text": "x", "reply_markup": "{oops"})
+    assert bad.json()["description"] == (
+        "Bad Request: can't parse reply keyboard markup JSON object"
+    )
+    assert bot_api.calls_to("sendMessage")[0].params["reply_markup"] == "{oops"
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Site", url="https://example.com")]])
+    sent = await bot.send_message(USER_ID, "x", reply_markup=keyboard)
+    await bot.edit_message_reply_markup(USER_ID, sent.message_id)
+    assert "reply_markup" not in bot_api.messages_in(USER_ID)[-1]
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
+        await bot.edit_message_reply_markup(USER_ID, sent.message_id)
+    assert await bot.set_message_reaction(USER_ID, sent.message_id, "👍") is True
+    assert bot_api.reactions_on(USER_ID, sent.message_id) == [{"type": "emoji", "emoji": "👍"}]
+
+
 async def test_reply_parameters_markup_validation_and_chat_types(
     bot_api: FakeBotAPI, http: httpx.AsyncClient, bot: Bot
 ) -> None:
@@ -554,6 +573,7 @@ async def test_ptb_application_polls_and_replies(bot_api: FakeBotAPI) -> None:
         try:
             update = bot_api.send_private_message("hello")
             reply = await bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == USER_ID)
+            await bot_api.wait_idle(quiet=0.05)
         finally:
             await app.updater.stop()
             await app.stop()
