@@ -1,4 +1,9 @@
-"""The one service every surface uses: source in, summary or answer out, with progress."""
+"""The one service every surface uses: source in, summary or answer out, with progress.
+
+Identical work is done once: documents are cached by normalized URL and summaries by content
+hash and options, and concurrent requests for the same work share one fetch and one LLM call
+through the store's single-flight locks.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,14 @@ from bot.content.document import Document
 from bot.content.reader import ContentReader
 from bot.content.sources import Source, UrlSource
 from bot.content.urls import normalize_url
-from bot.errors import ExtractionError, FetchError, InvalidSourceError
+from bot.errors import ExtractionError, FetchError, InvalidSourceError, LLMError, SkimError
 from bot.llm.client import TextCallback
 from bot.llm.engine import EXTRACTIVE_MODEL, Answer, Summarizer, Summary, SummaryOptions
 from bot.llm.prompts import PROMPT_VERSION
 from bot.store.base import KeyValueStore, decode_value, encode_value
-from bot.store.keys import Keys
+from bot.store.keys import FAILED_FETCH_TTL, FAILED_SUMMARY_TTL, Keys
+from bot.store.singleflight import SingleFlight
+from bot.store.state import State
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,8 @@ class Progress:
 
     stage: str
     detail: str = ""
+    part: int = 0
+    parts: int = 0
 
 
 ProgressCallback = Callable[[Progress], Awaitable[None]]
@@ -36,7 +45,15 @@ ProgressCallback = Callable[[Progress], Awaitable[None]]
 class CacheTimes:
     document: int = 24 * 3600
     summary: int = 30 * 24 * 3600
-    failure: int = 600
+    failure: int = FAILED_FETCH_TTL
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, for usage accounting; both optional (the CLI has neither)."""
+
+    user_id: int | None = None
+    chat_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,10 @@ class SummaryResult:
     document: Document
     summary: Summary
     cached: bool
+
+
+class CachedFailure(SkimError):
+    """A failure another request hit moments ago, replayed from the cache."""
 
 
 async def _no_progress(_: Progress) -> None:
@@ -60,15 +81,33 @@ class Skim:
         store: KeyValueStore,
         keys: Keys,
         times: CacheTimes | None = None,
+        flight: SingleFlight | None = None,
     ) -> None:
         self._reader = reader
         self._summarizer = summarizer
         self._store = store
         self._keys = keys
         self._times = times or CacheTimes()
+        self._flight = flight or SingleFlight(store, keys)
+        self.state = State(store, keys)
+
+    @property
+    def summarizer(self) -> Summarizer:
+        return self._summarizer
+
+    async def _cached_document(self, normalized: str) -> Document | None:
+        raw = await self._store.get(self._keys.document_by_url(normalized))
+        value = decode_value(raw) if raw is not None else None
+        if value is not None:
+            return Document.from_dict(value["document"])
+        failed = await self._store.get(self._keys.failed_fetch(normalized))
+        value = decode_value(failed) if failed is not None else None
+        if value is not None:
+            raise CachedFailure(str(value["message"]), detail="negative cache hit")
+        return None
 
     async def document(self, source: Source, progress: ProgressCallback | None = None) -> Document:
-        """The Document for a source; URLs are cached by their normalized form."""
+        """The Document for a source; URLs are fetched once and cached by normalized form."""
         report = progress or _no_progress
         if not isinstance(source, UrlSource):
             await report(Progress("reading"))
@@ -77,31 +116,28 @@ class Skim:
             normalized = normalize_url(source.url)
         except ValueError:
             raise InvalidSourceError("That doesn't look like a valid link.") from None
-        doc_key = self._keys.document_by_url(normalized)
-        fail_key = self._keys.failed_fetch(normalized)
-        cached = await self._store.get(doc_key)
-        if cached is not None:
-            value = decode_value(cached)
-            if value is not None:
-                return Document.from_dict(value["document"])
-        failed = await self._store.get(fail_key)
-        if failed is not None:
-            value = decode_value(failed)
-            if value is not None:
-                raise FetchError(str(value["message"]), detail="negative cache hit")
-        await report(Progress("fetching", urlsplit(normalized).hostname or normalized))
-        try:
-            document = await self._reader.read_url(source.url)
-        except (FetchError, ExtractionError) as error:
-            await self._store.set(
-                fail_key, encode_value({"message": error.user_message}), ttl=self._times.failure
-            )
-            raise
-        stored = encode_value({"document": document.to_dict()})
-        await self._store.set(doc_key, stored, ttl=self._times.document)
-        return document
 
-    def _summary_key(self, document: Document, options: SummaryOptions, model: str) -> str:
+        async def fetch() -> Document:
+            await report(Progress("fetching", urlsplit(normalized).hostname or normalized))
+            try:
+                document = await self._reader.read_url(source.url)
+            except (FetchError, ExtractionError) as error:
+                value = encode_value({"message": error.user_message})
+                await self._store.set(
+                    self._keys.failed_fetch(normalized), value, ttl=self._times.failure
+                )
+                raise
+            stored = encode_value({"document": document.to_dict()})
+            await self._store.set(
+                self._keys.document_by_url(normalized), stored, ttl=self._times.document
+            )
+            return document
+
+        return await self._flight.run(
+            f"doc:{normalized}", lambda: self._cached_document(normalized), fetch
+        )
+
+    def summary_key(self, document: Document, options: SummaryOptions, model: str) -> str:
         return self._keys.summary(
             document.content_hash,
             model=model,
@@ -111,6 +147,17 @@ class Skim:
             language=options.language,
         )
 
+    async def _cached_summary(self, key: str) -> Summary | None:
+        raw = await self._store.get(key)
+        value = decode_value(raw) if raw is not None else None
+        if value is not None:
+            return Summary.from_dict(value["summary"])
+        failed = await self._store.get(self._keys.failed_summary(key))
+        value = decode_value(failed) if failed is not None else None
+        if value is not None:
+            raise CachedFailure(str(value["message"]), detail="recent summary failure")
+        return None
+
     async def summarize(
         self,
         source: Source,
@@ -118,39 +165,81 @@ class Skim:
         *,
         progress: ProgressCallback | None = None,
         on_text: TextCallback | None = None,
+        requester: Requester | None = None,
     ) -> SummaryResult:
         """Summarize a source, answering from the cache when the same work was done before."""
+        document = await self.document(source, progress)
+        return await self.summarize_document(
+            document, options, progress=progress, on_text=on_text, requester=requester
+        )
+
+    async def summarize_document(
+        self,
+        document: Document,
+        options: SummaryOptions | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        on_text: TextCallback | None = None,
+        requester: Requester | None = None,
+    ) -> SummaryResult:
+        """Summarize a document already read (a thread's, a re-render with other options)."""
         options = options or SummaryOptions()
         report = progress or _no_progress
-        document = await self.document(source, report)
-        key = self._summary_key(document, options, self._summarizer.model_identity)
-        cached = await self._store.get(key)
-        if cached is not None:
-            value = decode_value(cached)
-            if value is not None:
-                return SummaryResult(document, Summary.from_dict(value["summary"]), cached=True)
-        await report(Progress("summarizing"))
-        summary = await self._summarizer.summarize(document, options, on_text=on_text)
-        if summary.extractive and self._summarizer.model_identity != EXTRACTIVE_MODEL:
-            # The LLM failed: keep its slot free so the next request tries it again.
-            key = self._summary_key(document, options, EXTRACTIVE_MODEL)
-        await self._store.set(
-            key, encode_value({"summary": summary.to_dict()}), ttl=self._times.summary
-        )
-        return SummaryResult(document, summary, cached=False)
+        key = self.summary_key(document, options, self._summarizer.model_identity)
+        produced: list[Summary] = []
+
+        async def work() -> Summary:
+            await report(Progress("summarizing"))
+            try:
+                summary = await self._summarizer.summarize(document, options, on_text=on_text)
+            except LLMError as error:
+                value = encode_value({"message": error.user_message})
+                await self._store.set(self._keys.failed_summary(key), value, ttl=FAILED_SUMMARY_TTL)
+                raise
+            value = encode_value({"summary": summary.to_dict()})
+            if summary.extractive and self._summarizer.model_identity != EXTRACTIVE_MODEL:
+                # The LLM failed: cache the extractive result under its own key, and under the
+                # LLM's only briefly so waiting requests share it but later ones try the LLM.
+                extractive_key = self.summary_key(document, options, EXTRACTIVE_MODEL)
+                await self._store.set(extractive_key, value, ttl=self._times.summary)
+                await self._store.set(key, value, ttl=FAILED_SUMMARY_TTL)
+            else:
+                await self._store.set(key, value, ttl=self._times.summary)
+            produced.append(summary)
+            return summary
+
+        summary = await self._flight.run(f"sum:{key}", lambda: self._cached_summary(key), work)
+        cached = not produced
+        await self.state.bump("cache_hits" if cached else "cache_misses")
+        if not cached and not summary.extractive and requester is not None:
+            await self.state.record_usage(
+                requester.user_id,
+                requester.chat_id,
+                summary.prompt_tokens,
+                summary.completion_tokens,
+            )
+        return SummaryResult(document, summary, cached=cached)
 
     async def ask(
         self,
-        source: Source,
+        source: Source | Document,
         question: str,
         history: list[tuple[str, str]] | None = None,
         *,
         progress: ProgressCallback | None = None,
         on_text: TextCallback | None = None,
+        requester: Requester | None = None,
     ) -> tuple[Document, Answer]:
         """Answer a question from the source's own text."""
         if not question.strip():
             raise InvalidSourceError("Ask a question about the document.")
-        document = await self.document(source, progress)
+        document = source if isinstance(source, Document) else await self.document(source, progress)
         answer = await self._summarizer.answer(document, question, history, on_text=on_text)
+        if requester is not None and not answer.extractive:
+            await self.state.record_usage(
+                requester.user_id,
+                requester.chat_id,
+                getattr(answer, "prompt_tokens", 0),
+                getattr(answer, "completion_tokens", 0),
+            )
         return document, answer

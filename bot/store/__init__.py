@@ -4,6 +4,8 @@ from bot.store.base import KeyValueStore, decode_value, encode_value
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore
 from bot.store.redis_store import RedisStore
+from bot.store.singleflight import SingleFlight, StillWorkingError
+from bot.store.state import Prefs, State, Thread
 
 
 def open_store(redis_url: str | None) -> KeyValueStore:
@@ -15,7 +17,12 @@ __all__ = [
     "KeyValueStore",
     "Keys",
     "MemoryStore",
+    "Prefs",
     "RedisStore",
+    "SingleFlight",
+    "State",
+    "StillWorkingError",
+    "Thread",
     "decode_value",
     "encode_value",
     "open_store",

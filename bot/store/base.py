@@ -1,4 +1,9 @@
-"""The storage interface every backend (Redis, in-process) provides, and the value codec."""
+"""The storage interface every backend (Redis, in-process) provides, and the value codec.
+
+Backends never raise on connection trouble: reads degrade to misses, writes report False, and
+operations whose answer matters (counters, buckets, locks) return None so the caller can fall
+back to in-process state.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,46 @@ _ZLIB = b"z"
 
 
 class KeyValueStore(Protocol):
-    """Minimal bytes store; failures degrade to misses instead of raising."""
+    """Minimal store with expiry, atomic counters, token buckets and owned locks."""
+
+    @property
+    def available(self) -> bool:
+        """False while the backend is known to be unreachable."""
+        ...
 
     async def get(self, key: str) -> bytes | None: ...
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool: ...
 
-    async def set_if_absent(self, key: str, value: bytes, *, ttl: int) -> bool: ...
+    async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None: ...
 
     async def delete(self, *keys: str) -> int: ...
 
     async def ttl(self, key: str) -> int | None: ...
+
+    async def expire(self, key: str, ttl: int) -> bool: ...
+
+    async def increment(self, key: str, fields: dict[str, int], *, ttl: int) -> bool: ...
+
+    async def counters(self, key: str) -> dict[str, int]: ...
+
+    async def add_to_set(self, key: str, member: str, *, ttl: int) -> bool: ...
+
+    async def set_members(self, key: str) -> frozenset[str]: ...
+
+    async def count(self, key: str, *, ttl: int) -> int | None:
+        """Increment a plain counter and return its new value (None when unavailable)."""
+        ...
+
+    async def take_token(
+        self, key: str, *, capacity: float, refill_per_second: float, now: float
+    ) -> float | None:
+        """Token bucket: 0 when a token was taken, else seconds until one is free."""
+        ...
+
+    async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool: ...
+
+    async def delete_if_owner(self, key: str, owner: bytes) -> bool: ...
 
     async def ping(self) -> bool: ...
 

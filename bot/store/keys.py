@@ -1,6 +1,7 @@
-"""Every Redis key shape Skim writes, in one place.
+"""Every Redis key shape Skim writes, in one place (documented in docs/redis.md).
 
-Untrusted parts (URLs, user text) are hashed so they can't inject separators or grow keys.
+Untrusted parts (URLs, texts) are hashed so they can't inject separators or grow keys; numeric
+Telegram ids are written as integers.
 """
 
 from __future__ import annotations
@@ -8,6 +9,18 @@ from __future__ import annotations
 import hashlib
 
 SCHEMA_VERSION = "v1"
+
+# Lifetimes in seconds; every key has one except user and chat settings.
+DOCUMENT_TTL = 24 * 3600
+DOCUMENT_BY_HASH_TTL = 7 * 24 * 3600
+SUMMARY_TTL = 30 * 24 * 3600
+FAILED_FETCH_TTL = 600
+FAILED_SUMMARY_TTL = 15
+THREAD_TTL = 7 * 24 * 3600
+USAGE_TTL = 40 * 24 * 3600
+QUOTA_TTL = 2 * 24 * 3600
+UPDATE_TTL = 48 * 3600
+SEEN_LINK_TTL = 24 * 3600
 
 
 def digest(*parts: str) -> str:
@@ -17,15 +30,19 @@ def digest(*parts: str) -> str:
 
 
 class Keys:
-    """Builds keys under `{prefix}v1:`."""
+    """Builds every key under `{prefix}v1:`."""
 
     def __init__(self, prefix: str) -> None:
-        if any(ch.isspace() for ch in prefix):
-            raise ValueError("the Redis key prefix may not contain white space")
+        if not prefix or any(ch.isspace() for ch in prefix):
+            raise ValueError("the Redis key prefix may not be empty or contain white space")
         self.root = f"{prefix}{SCHEMA_VERSION}:"
 
+    # Content and summaries
     def document_by_url(self, normalized_url: str) -> str:
         return f"{self.root}doc:url:{digest(normalized_url)}"
+
+    def document_by_hash(self, content_hash: str) -> str:
+        return f"{self.root}doc:hash:{digest(content_hash)}"
 
     def summary(
         self,
@@ -42,3 +59,55 @@ class Keys:
 
     def failed_fetch(self, normalized_url: str) -> str:
         return f"{self.root}fail:url:{digest(normalized_url)}"
+
+    def failed_summary(self, summary_key: str) -> str:
+        return f"{self.root}fail:sum:{digest(summary_key)}"
+
+    def lock(self, work_key: str) -> str:
+        return f"{self.root}lock:{digest(work_key)}"
+
+    # Conversations and preferences
+    def thread(self, chat_id: int, message_id: int) -> str:
+        return f"{self.root}thread:{int(chat_id)}:{int(message_id)}"
+
+    def user_threads(self, user_id: int) -> str:
+        return f"{self.root}user:{int(user_id)}:threads"
+
+    def chat_settings(self, chat_id: int) -> str:
+        return f"{self.root}settings:chat:{int(chat_id)}"
+
+    def user_settings(self, user_id: int) -> str:
+        return f"{self.root}settings:user:{int(user_id)}"
+
+    def seen_link(self, chat_id: int, normalized_url: str) -> str:
+        return f"{self.root}seen:{int(chat_id)}:{digest(normalized_url)}"
+
+    # Accounting and limits
+    def user_usage(self, user_id: int, day: str) -> str:
+        return f"{self.root}usage:user:{int(user_id)}:{day}"
+
+    def chat_usage(self, chat_id: int, day: str) -> str:
+        return f"{self.root}usage:chat:{int(chat_id)}:{day}"
+
+    def daily_stats(self, day: str) -> str:
+        return f"{self.root}stats:{day}"
+
+    def daily_users(self, day: str) -> str:
+        return f"{self.root}stats:{day}:users"
+
+    def quota(self, user_id: int, day: str) -> str:
+        return f"{self.root}quota:{int(user_id)}:{day}"
+
+    def bucket(self, scope: str, identity: int) -> str:
+        if not scope.isalnum():
+            raise ValueError("bucket scope must be alphanumeric")
+        return f"{self.root}rl:{scope}:{int(identity)}"
+
+    def in_flight(self, user_id: int) -> str:
+        return f"{self.root}busy:{int(user_id)}"
+
+    def cancel(self, user_id: int) -> str:
+        return f"{self.root}cancel:{int(user_id)}"
+
+    def update(self, bot_id: int, update_id: int) -> str:
+        return f"{self.root}update:{int(bot_id)}:{int(update_id)}"

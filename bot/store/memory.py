@@ -1,19 +1,27 @@
-"""In-process store with Redis-like expiry, for a single process without REDIS_URL."""
+"""In-process store with Redis-like expiry, for a single process without REDIS_URL.
+
+Also the fallback for limits while Redis is down.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import Any
 
 
 class MemoryStore:
     """Same behaviour as the Redis backend, bounded so it can't eat the machine."""
 
     def __init__(self, max_entries: int = 50_000) -> None:
-        self._data: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[Any, float | None]] = OrderedDict()
         self._max_entries = max_entries
 
-    def _live(self, key: str) -> bytes | None:
+    @property
+    def available(self) -> bool:
+        return True
+
+    def _live(self, key: str) -> Any:
         entry = self._data.get(key)
         if entry is None:
             return None
@@ -23,23 +31,36 @@ class MemoryStore:
             return None
         return value
 
-    async def get(self, key: str) -> bytes | None:
-        value = self._live(key)
-        if value is not None:
-            self._data.move_to_end(key)
-        return value
-
-    async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
+    def _put(self, key: str, value: Any, ttl: float | None) -> None:
         expires = time.monotonic() + ttl if ttl else None
         self._data[key] = (value, expires)
         self._data.move_to_end(key)
-        self._evict()
+        while len(self._data) > self._max_entries:
+            self._data.popitem(last=False)
+
+    def _keep_expiry(self, key: str, value: Any, ttl: float) -> None:
+        entry = self._data.get(key)
+        if entry is not None and self._live(key) is not None:
+            self._data[key] = (value, entry[1])
+        else:
+            self._put(key, value, ttl)
+
+    async def get(self, key: str) -> bytes | None:
+        value = self._live(key)
+        if not isinstance(value, bytes):
+            return None
+        self._data.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
+        self._put(key, value, ttl)
         return True
 
-    async def set_if_absent(self, key: str, value: bytes, *, ttl: int) -> bool:
+    async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None:
         if self._live(key) is not None:
             return False
-        return await self.set(key, value, ttl=ttl)
+        self._put(key, value, ttl)
+        return True
 
     async def delete(self, *keys: str) -> int:
         removed = 0
@@ -55,12 +76,68 @@ class MemoryStore:
         expires = self._data[key][1]
         return -1 if expires is None else max(0, round(expires - time.monotonic()))
 
+    async def expire(self, key: str, ttl: int) -> bool:
+        value = self._live(key)
+        if value is None:
+            return False
+        self._put(key, value, ttl)
+        return True
+
+    async def increment(self, key: str, fields: dict[str, int], *, ttl: int) -> bool:
+        current = self._live(key)
+        counters: dict[str, int] = dict(current) if isinstance(current, dict) else {}
+        for name, amount in fields.items():
+            counters[name] = counters.get(name, 0) + amount
+        self._keep_expiry(key, counters, ttl)
+        return True
+
+    async def counters(self, key: str) -> dict[str, int]:
+        current = self._live(key)
+        return dict(current) if isinstance(current, dict) else {}
+
+    async def add_to_set(self, key: str, member: str, *, ttl: int) -> bool:
+        current = self._live(key)
+        members = frozenset(current) if isinstance(current, frozenset) else frozenset()
+        self._put(key, members | {member}, ttl)
+        return True
+
+    async def set_members(self, key: str) -> frozenset[str]:
+        current = self._live(key)
+        return current if isinstance(current, frozenset) else frozenset()
+
+    async def count(self, key: str, *, ttl: int) -> int | None:
+        current = self._live(key)
+        value = (current if isinstance(current, int) else 0) + 1
+        self._keep_expiry(key, value, ttl)
+        return value
+
+    async def take_token(
+        self, key: str, *, capacity: float, refill_per_second: float, now: float
+    ) -> float | None:
+        current = self._live(key)
+        tokens, stamp = current if isinstance(current, tuple) else (capacity, now)
+        tokens = min(capacity, tokens + max(0.0, now - stamp) * refill_per_second)
+        ttl = max(1.0, capacity / refill_per_second * 2) if refill_per_second > 0 else 3600
+        if tokens >= 1:
+            self._put(key, (tokens - 1, now), ttl)
+            return 0.0
+        self._put(key, (tokens, now), ttl)
+        return (1 - tokens) / refill_per_second if refill_per_second > 0 else float("inf")
+
+    async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool:
+        if self._live(key) != owner:
+            return False
+        self._put(key, owner, ttl)
+        return True
+
+    async def delete_if_owner(self, key: str, owner: bytes) -> bool:
+        if self._live(key) != owner:
+            return False
+        self._data.pop(key, None)
+        return True
+
     async def ping(self) -> bool:
         return True
 
     async def aclose(self) -> None:
         self._data.clear()
-
-    def _evict(self) -> None:
-        while len(self._data) > self._max_entries:
-            self._data.popitem(last=False)

@@ -1,95 +1,179 @@
-"""Redis backend: short timeouts, and an outage degrades to cache misses, logged once."""
+"""Redis backend: short timeouts, atomic scripts, and an outage degrades instead of raising."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+# Token bucket kept in a hash {tokens, ts}; the server's clock is the only clock.
+_TAKE_TOKEN = """
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or capacity
+local ts = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], ttl)
+return tostring(wait)
+"""
+_EXTEND_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_DELETE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
 
 class RedisStore:
-    """Wraps one `redis.asyncio.Redis` client; never raises on connection trouble."""
+    """Wraps one `redis.asyncio.Redis` client; logs an outage once and recovers on its own."""
 
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._down = False
+        self._take_token = client.register_script(_TAKE_TOKEN)
+        self._extend = client.register_script(_EXTEND_IF_OWNER)
+        self._delete_owned = client.register_script(_DELETE_IF_OWNER)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
         client = Redis.from_url(
             url,
             socket_timeout=2.0,
-            socket_connect_timeout=2.0,
-            health_check_interval=30,
+            socket_connect_timeout=1.0,
+            health_check_interval=15,
             retry_on_timeout=False,
         )
         return cls(client)
 
-    def _failed(self, error: Exception) -> None:
-        if not self._down:
-            log.warning("Redis unavailable, continuing without cache: %s", type(error).__name__)
-            self._down = True
+    @property
+    def available(self) -> bool:
+        return not self._down
 
-    def _ok(self) -> None:
+    async def _call(self, operation: Awaitable[T]) -> T | None:
+        """Run one command; None means Redis did not answer."""
+        try:
+            result = await operation
+        except (RedisError, OSError) as error:
+            if not self._down:
+                log.warning("Redis unavailable, continuing without it: %s", type(error).__name__)
+                self._down = True
+            return None
         if self._down:
             log.info("Redis is back; caching resumed")
             self._down = False
+        return result
 
     async def get(self, key: str) -> bytes | None:
-        try:
-            value = await self._client.get(key)
-        except (RedisError, OSError) as error:
-            self._failed(error)
-            return None
-        self._ok()
+        value = await self._call(self._client.get(key))
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
-        try:
-            await self._client.set(key, value, ex=ttl)
-        except (RedisError, OSError) as error:
-            self._failed(error)
-            return False
-        self._ok()
-        return True
+        return await self._call(self._client.set(key, value, ex=ttl)) is not None
 
-    async def set_if_absent(self, key: str, value: bytes, *, ttl: int) -> bool:
-        try:
-            stored = await self._client.set(key, value, ex=ttl, nx=True)
-        except (RedisError, OSError) as error:
-            self._failed(error)
-            return False
-        self._ok()
+    async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None:
+        stored = await self._call(self._client.set(key, value, px=int(ttl * 1000), nx=True))
+        if stored is None and self._down:
+            return None
         return bool(stored)
 
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
-        try:
-            removed = await self._client.delete(*keys)
-        except (RedisError, OSError) as error:
-            self._failed(error)
-            return 0
-        self._ok()
-        return int(removed)
+        removed = await self._call(self._client.delete(*keys))
+        return int(removed or 0)
 
     async def ttl(self, key: str) -> int | None:
-        try:
-            remaining = await self._client.ttl(key)
-        except (RedisError, OSError) as error:
-            self._failed(error)
-            return None
-        return None if remaining == -2 else int(remaining)
+        remaining = await self._call(self._client.ttl(key))
+        return None if remaining is None or remaining == -2 else int(remaining)
+
+    async def expire(self, key: str, ttl: int) -> bool:
+        return bool(await self._call(self._client.expire(key, ttl)))
+
+    async def increment(self, key: str, fields: dict[str, int], *, ttl: int) -> bool:
+        async def run() -> list[Any]:
+            async with self._client.pipeline(transaction=True) as pipe:
+                for name, amount in fields.items():
+                    pipe.hincrby(key, name, amount)
+                pipe.expire(key, ttl)
+                return await pipe.execute()
+
+        return await self._call(run()) is not None
+
+    async def counters(self, key: str) -> dict[str, int]:
+        raw = await self._call(self._client.hgetall(key))
+        if not raw:
+            return {}
+        return {_text(name): int(value) for name, value in raw.items()}
+
+    async def add_to_set(self, key: str, member: str, *, ttl: int) -> bool:
+        async def run() -> list[Any]:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.sadd(key, member)
+                pipe.expire(key, ttl)
+                return await pipe.execute()
+
+        return await self._call(run()) is not None
+
+    async def set_members(self, key: str) -> frozenset[str]:
+        raw = await self._call(self._client.smembers(key))
+        return frozenset(_text(member) for member in raw) if raw else frozenset()
+
+    async def count(self, key: str, *, ttl: int) -> int | None:
+        async def run() -> list[Any]:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, ttl, nx=True)
+                return await pipe.execute()
+
+        result = await self._call(run())
+        return None if result is None else int(result[0])
+
+    async def take_token(
+        self, key: str, *, capacity: float, refill_per_second: float, now: float
+    ) -> float | None:
+        ttl = max(1, int(capacity / refill_per_second * 2) + 1)
+        wait = await self._call(
+            self._take_token(keys=[key], args=[capacity, refill_per_second, ttl])
+        )
+        return None if wait is None else float(wait)
+
+    async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool:
+        result = await self._call(self._extend(keys=[key], args=[owner, int(ttl * 1000)]))
+        return bool(result)
+
+    async def delete_if_owner(self, key: str, owner: bytes) -> bool:
+        return bool(await self._call(self._delete_owned(keys=[key], args=[owner])))
 
     async def ping(self) -> bool:
-        try:
-            return bool(await self._client.ping())
-        except (RedisError, OSError) as error:
-            self._failed(error)
-            return False
+        return bool(await self._call(self._client.ping()))
 
     async def aclose(self) -> None:
         await self._client.aclose()
