@@ -61,6 +61,12 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_prefix: str = Field("skim:", min_length=1, max_length=64)
+    single_flight_lock_ttl: float = Field(15.0, gt=0.5)
+    rate_limit_user_per_minute: float = Field(10.0, gt=0)
+    rate_limit_user_burst: int = Field(5, ge=1)
+    rate_limit_chat_per_minute: float = Field(30.0, gt=0)
+    rate_limit_chat_burst: int = Field(15, ge=1)
+    daily_summary_quota: int = Field(200, ge=0)
 
     fetch_allow_private_networks: bool = False
     fetch_max_bytes: int = Field(5_000_000, gt=0)

@@ -12,7 +12,7 @@ from bot.content.reader import ContentReader
 from bot.llm.client import LLMClient
 from bot.llm.engine import Summarizer
 from bot.service import CacheTimes, Skim
-from bot.store import Keys, KeyValueStore, open_store
+from bot.store import Keys, KeyValueStore, SingleFlight, open_store
 
 
 @dataclass
@@ -60,11 +60,13 @@ def build_deps(
             max_tries=settings.llm_max_retries,
         )
     store = store or open_store(settings.redis_url)
+    keys = Keys(settings.redis_prefix)
     skim = Skim(
         ContentReader(Fetcher(http, policy, resolver)),
         Summarizer(llm),
         store,
-        Keys(settings.redis_prefix),
+        keys,
         CacheTimes(document=settings.document_cache_ttl, summary=settings.summary_cache_ttl),
+        SingleFlight(store, keys, lock_ttl=settings.single_flight_lock_ttl),
     )
     return Deps(settings=settings, store=store, http=http, llm=llm, skim=skim)
