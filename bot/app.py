@@ -42,7 +42,7 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     """The bot, wired to the Bot API at TELEGRAM_API_URL, with all shared clients."""
     if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    from handlers import commands, errors, messages
+    from handlers import callbacks, commands, errors, guards, private
 
     shared = deps or build_deps(settings)
 
@@ -69,9 +69,8 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         .build()
     )
     app.bot_data[DEPS_KEY] = shared
-    commands.register(app)
-    messages.register(app)
-    errors.register(app)
+    for module in (guards, commands, private, callbacks, errors):
+        module.register(app)
     return app
 
 

@@ -1,4 +1,9 @@
-"""Telegram HTML for summaries and answers; pure functions, no network."""
+"""Telegram HTML for summaries and answers; pure functions, no network.
+
+Every piece of model or page text is escaped. Messages are built from self-contained lines
+(each line closes every tag it opens), so splitting between lines never breaks markup, and
+Telegram's 4,096 limit is counted in UTF-16 units of the visible text.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import html
 import re
 
 from bot.content.document import Document
-from bot.llm.engine import EXTRACTIVE_NOTE, Summary
+from bot.i18n import t
+from bot.llm.engine import Summary
 
 TELEGRAM_LIMIT = 4096
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
+_TAG = re.compile(r"<[^>]+>")
 
 
 def escape(text: str) -> str:
@@ -24,39 +31,73 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def visible_len(fragment: str) -> int:
+    """UTF-16 length of an HTML fragment after Telegram parses its entities."""
+    return utf16_len(html.unescape(_TAG.sub("", fragment)))
+
+
 def _hard_split(text: str, limit: int) -> list[str]:
     parts: list[str] = []
-    current = ""
+    current: list[str] = []
+    size = 0
     for char in text:
-        if utf16_len(current + char) > limit:
-            parts.append(current)
-            current = ""
-        current += char
+        width = utf16_len(char)
+        if size + width > limit and current:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
     if current:
-        parts.append(current)
+        parts.append("".join(current))
     return parts
+
+
+def _pieces(line: str, limit: int) -> list[str]:
+    """One over-long line as sentence-sized (or, failing that, hard-cut) pieces."""
+    if utf16_len(line) <= limit:
+        return [line]
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(line):
+        pieces.extend([sentence] if utf16_len(sentence) <= limit else _hard_split(sentence, limit))
+    return pieces
 
 
 def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Split plain text into parts of at most `limit` UTF-16 units: paragraphs, then sentences."""
     if utf16_len(text) <= limit:
         return [text]
+    return [
+        html.unescape(part)
+        for part in split_html([escape(line) for line in text.split("\n")], limit)
+    ]
+
+
+def split_html(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Join self-contained HTML lines into messages within the limit, each valid on its own.
+
+    An over-long line must be plain escaped text (no tags); it is split on sentences.
+    """
     parts: list[str] = []
-    current = ""
-    for paragraph in text.split("\n"):
-        pieces = [paragraph] if utf16_len(paragraph) <= limit else _SENTENCE_END.split(paragraph)
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        pieces = [line]
+        if visible_len(line) > limit:
+            plain = (
+                html.unescape(line) if not _TAG.search(line) else html.unescape(_TAG.sub("", line))
+            )
+            pieces = [escape(piece) for piece in _pieces(plain, limit)]
         for piece in pieces:
-            for chunk in [piece] if utf16_len(piece) <= limit else _hard_split(piece, limit):
-                joiner = "\n" if current and chunk is pieces[0] else (" " if current else "")
-                if utf16_len(current + joiner + chunk) <= limit:
-                    current = current + joiner + chunk
-                else:
-                    if current.strip():
-                        parts.append(current.strip())
-                    current = chunk
-    if current.strip():
-        parts.append(current.strip())
-    return parts
+            width = visible_len(piece) + (1 if current else 0)
+            if current and size + width > limit:
+                parts.append("\n".join(current).strip("\n"))
+                current, size = [], 0
+                width = visible_len(piece)
+            current.append(piece)
+            size += width
+    if current:
+        parts.append("\n".join(current).strip("\n"))
+    return [part for part in parts if part.strip()]
 
 
 def _body_lines(text: str) -> list[str]:
@@ -74,43 +115,54 @@ def _split_title(summary: Summary, document: Document) -> tuple[str, list[str]]:
     return document.title or document.site_name or "Summary", lines
 
 
-def _meta_line(document: Document) -> str:
+def meta_line(document: Document, language: str | None = None) -> str:
     parts = [part for part in (document.site_name, document.author) if part]
-    parts.append(f"{document.reading_minutes} min read")
+    parts.append(t("min_read", language, minutes=document.reading_minutes))
     return " · ".join(parts)
 
 
-def summary_html(document: Document, summary: Summary) -> str:
-    """The final summary message: linked title, site · reading time, body, and a marker."""
+def summary_lines(document: Document, summary: Summary, language: str | None = None) -> list[str]:
+    """The final summary as self-contained HTML lines: linked title, meta, body, markers."""
     title, body = _split_title(summary, document)
     link = document.canonical_url or document.url
     title_html = f"<b>{escape(title)}</b>"
     if link:
         title_html = f'<b><a href="{html.escape(link, quote=True)}">{escape(title)}</a></b>'
-    lines = [title_html, f"<i>{escape(_meta_line(document))}</i>", ""]
+    lines = [title_html, f"<i>{escape(meta_line(document, language))}</i>", ""]
     lines.extend(escape(line) for line in body)
     if summary.extractive:
-        lines.extend(["", f"<i>{EXTRACTIVE_NOTE}</i>"])
+        lines.extend(["", f"<i>{escape(t('extractive_note', language))}</i>"])
     if summary.truncated:
-        lines.extend(["", "<i>The document was long: only its first part was summarized.</i>"])
-    return "\n".join(lines).strip()
+        lines.extend(["", f"<i>{escape(t('truncated_note', language))}</i>"])
+    return lines
 
 
-def summary_plain(document: Document, summary: Summary) -> str:
-    """The same summary as plain text, for the command line."""
+def summary_html(document: Document, summary: Summary, language: str | None = None) -> str:
+    return "\n".join(summary_lines(document, summary, language)).strip()
+
+
+def summary_plain(document: Document, summary: Summary, language: str | None = None) -> str:
+    """The same summary as plain text, for the command line and the parse-error fallback."""
     title, body = _split_title(summary, document)
-    lines = [title, _meta_line(document)]
+    lines = [title, meta_line(document, language)]
     if document.canonical_url or document.url:
         lines.append(str(document.canonical_url or document.url))
     lines.append("")
     lines.extend(body)
     if summary.extractive:
-        lines.extend(["", f"[{EXTRACTIVE_NOTE}]"])
+        lines.extend(["", f"[{t('extractive_note', language)}]"])
     if summary.truncated:
-        lines.extend(["", "[The document was long: only its first part was summarized.]"])
+        lines.extend(["", f"[{t('truncated_note', language)}]"])
     return "\n".join(lines).strip()
 
 
 def html_parts(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Plain text as escaped HTML messages; Telegram counts the limit after entity parsing."""
-    return [escape(part) for part in split_text(text, limit)]
+    return split_html([escape(line) for line in text.split("\n")], limit)
+
+
+def preview(text: str, limit: int = TELEGRAM_LIMIT - 96) -> str:
+    """Plain streaming preview: the tail is cut so edits never exceed the limit."""
+    if utf16_len(text) <= limit:
+        return text
+    return _hard_split(text, limit - 1)[0] + "…"

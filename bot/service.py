@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from bot.content.document import Document
 from bot.content.reader import ContentReader
-from bot.content.sources import Source, UrlSource
+from bot.content.sources import Source, TextSource, UrlSource
 from bot.content.urls import normalize_url
 from bot.errors import ExtractionError, FetchError, InvalidSourceError, LLMError, SkimError
 from bot.llm.client import TextCallback
@@ -136,6 +136,30 @@ class Skim:
         return await self._flight.run(
             f"doc:{normalized}", lambda: self._cached_document(normalized), fetch
         )
+
+    async def peek(self, source: Source, options: SummaryOptions) -> SummaryResult | None:
+        """A finished summary straight from the cache, without fetching or summarizing."""
+        if isinstance(source, UrlSource):
+            try:
+                document = await self._cached_document(normalize_url(source.url))
+            except (ValueError, SkimError):
+                return None
+        elif isinstance(source, TextSource):
+            try:
+                document = self._reader.read_text(source)
+            except SkimError:
+                return None
+        else:
+            return None
+        if document is None:
+            return None
+        key = self.summary_key(document, options, self._summarizer.model_identity)
+        raw = await self._store.get(key)
+        value = decode_value(raw) if raw is not None else None
+        if value is None:
+            return None
+        await self.state.bump("cache_hits")
+        return SummaryResult(document, Summary.from_dict(value["summary"]), cached=True)
 
     def summary_key(self, document: Document, options: SummaryOptions, model: str) -> str:
         return self._keys.summary(

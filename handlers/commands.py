@@ -1,26 +1,147 @@
-"""Commands every chat understands."""
+"""Commands about reading: /start, /help, /summary, /ask, /cancel, /forget, /usage."""
 
 from __future__ import annotations
 
-from telegram import Update
+import asyncio
+
+from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
-from handlers.context import Context
-from handlers.texts import HELP, WELCOME
+from bot.content.sources import TextSource, UrlSource
+from bot.content.urls import find_urls
+from bot.i18n import t
+from handlers.context import Context, deps_of
+from handlers.deeplinks import open_payload
+from handlers.flow import RUNNING_KEY, deliver_summary, send_text
+from handlers.jobs import make_job
+from handlers.private import summarize_document_message, summarize_links_or_text
+from handlers.questions import answer_in_thread
+from handlers.sources import MIN_TEXT_WORDS
+
+SUMMARY_COMMANDS = ("summary", "tldr", "s")
+ASK_COMMANDS = ("ask", "q")
+
+
+def _argument(message: Message) -> str:
+    """The text after the command (and after a @botname), as the user typed it."""
+    text = message.text or message.caption or ""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
 
 
 async def start(update: Update, context: Context) -> None:
-    """Greet a new user."""
-    if update.effective_message:
-        await update.effective_message.reply_text(WELCOME)
+    """Greet a new user, or open a summary from a deep link."""
+    message = update.effective_message
+    if message is None:
+        return
+    if context.args and await open_payload(update, context, context.args[0]):
+        return
+    job = await make_job(update, context, None)
+    await send_text(context, job, t("welcome", job.language))
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """Explain what Skim does."""
-    if update.effective_message:
-        await update.effective_message.reply_text(HELP)
+    """Explain what Skim does and which commands exist."""
+    job = await make_job(update, context, None)
+    await send_text(context, job, t("help", job.language))
+
+
+async def summary_command(update: Update, context: Context) -> None:
+    """/summary URL-or-text, or /summary in reply to a message holding a link, text or file."""
+    message = update.effective_message
+    if message is None:
+        return
+    argument = _argument(message)
+    if argument:
+        urls = find_urls(argument)
+        job = await make_job(update, context, None)
+        if urls:
+            job.source = UrlSource(urls[0])
+        elif len(argument.split()) >= MIN_TEXT_WORDS // 2:
+            job.source = TextSource(argument)
+        else:
+            await send_text(context, job, t("summary_usage", job.language))
+            return
+        await deliver_summary(context, job)
+        return
+    target = message.reply_to_message
+    if target is None:
+        job = await make_job(update, context, None)
+        await send_text(context, job, t("summary_usage", job.language))
+        return
+    if target.document is not None:
+        await summarize_document_message(update, context, target)
+        return
+    await summarize_links_or_text(update, context, target)
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    """/ask question, in reply to a summary or an answer."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = _argument(message)
+    if question and await answer_in_thread(update, context, question):
+        return
+    job = await make_job(update, context, None)
+    await send_text(context, job, t("ask_usage", job.language))
+
+
+async def cancel_command(update: Update, context: Context) -> None:
+    """Stop the user's running request."""
+    user = update.effective_user
+    job = await make_job(update, context, None)
+    if user is None:
+        return
+    state = deps_of(context).skim.state
+    running: dict[int, asyncio.Task[object]] = context.bot_data.setdefault(RUNNING_KEY, {})
+    task = running.get(user.id)
+    requested = await state.request_cancel(user.id)
+    if task is not None and not task.done():
+        task.cancel()
+        return  # the cancelled request says "Stopped." itself
+    await send_text(
+        context, job, t("cancelled" if requested else "nothing_to_cancel", job.language)
+    )
+
+
+async def forget_command(update: Update, context: Context) -> None:
+    """Delete everything Skim keeps about this user."""
+    user = update.effective_user
+    if user is None:
+        return
+    await deps_of(context).skim.state.forget_user(user.id)
+    job = await make_job(update, context, None)
+    await send_text(context, job, t("forgotten", job.language))
+
+
+async def usage_command(update: Update, context: Context) -> None:
+    """The user's own usage today."""
+    user = update.effective_user
+    if user is None:
+        return
+    deps = deps_of(context)
+    usage = await deps.skim.state.user_usage(user.id)
+    job = await make_job(update, context, None)
+    await send_text(
+        context,
+        job,
+        t(
+            "usage",
+            job.language,
+            requests=usage.get("requests", 0),
+            prompt=usage.get("prompt_tokens", 0),
+            completion=usage.get("completion_tokens", 0),
+            limit=deps.settings.daily_summary_quota,
+        ),
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler(list(SUMMARY_COMMANDS), summary_command))
+    app.add_handler(CommandHandler(list(ASK_COMMANDS), ask_command))
+    app.add_handler(CommandHandler("cancel", cancel_command))
+    app.add_handler(CommandHandler("forget", forget_command))
+    app.add_handler(CommandHandler("usage", usage_command))

@@ -8,8 +8,7 @@ from typing import Any
 from bot.config import Settings
 from tests.fakes.bot_api import ApiCall, FakeBotAPI
 from tests.fakes.web import FakeWeb, make_pdf, make_scanned_pdf, read_fixture
-
-USER_ID = 1001
+from tests.tg import USER_ID, is_summary, wait_summary, wait_text
 
 
 def to_user(call: ApiCall) -> bool:
@@ -35,7 +34,7 @@ async def test_pdf_document_is_summarized(
         bot_api.send_document(
             make_pdf(PDF_PAGES), file_name="report.pdf", mime_type="application/pdf"
         )
-        await bot_api.wait_for("sendMessage", to_user)
+        await wait_summary(bot_api)
     assert bot_api.downloads, "the file was downloaded through the Bot API's file endpoint"
     assert "412 members" in last_text(bot_api) or "Lakeside" in last_text(bot_api)
 
@@ -45,8 +44,7 @@ async def test_scanned_pdf_says_no_text_layer(
 ) -> None:
     async with start_bot(settings_for()):
         bot_api.send_document(make_scanned_pdf(), file_name="scan.pdf", mime_type="application/pdf")
-        await bot_api.wait_for("sendMessage", to_user)
-    assert "no text layer" in last_text(bot_api)
+        await wait_text(bot_api, "no text layer")
 
 
 async def test_text_and_markdown_documents(
@@ -56,12 +54,12 @@ async def test_text_and_markdown_documents(
         bot_api.send_document(
             read_fixture("notes.md"), file_name="notes.md", mime_type="text/markdown"
         )
-        await bot_api.wait_for("sendMessage", to_user)
+        await wait_summary(bot_api)
         assert "Balcony Rainwater Harvesting" in last_text(bot_api)
         bot_api.send_document(
             read_fixture("notes.txt"), file_name="notes.txt", mime_type="text/plain"
         )
-        await bot_api.wait_for("sendMessage", to_user, count=2)
+        await wait_summary(bot_api, count=2)
     assert "extractive summary" in last_text(bot_api)
 
 
@@ -108,7 +106,8 @@ async def test_several_links_summarize_the_first_three_and_say_so(
     text = " ".join(web.url(f"/p{index}") for index in range(4))
     async with start_bot(settings_for()):
         bot_api.send_private_message(text)
-        await bot_api.wait_for("sendMessage", to_user, count=4)
+        await wait_summary(bot_api, count=3)
+        await wait_text(bot_api, "first 3")
     assert [web.hits(f"/p{index}") for index in range(4)] == [1, 1, 1, 0]
     assert "first 3" in last_text(bot_api)
 
@@ -117,11 +116,12 @@ async def test_flood_control_429_is_waited_out(
     bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
-    bot_api.fail_next("sendMessage", status=429, retry_after=1)
     async with start_bot(settings_for()):
         bot_api.send_private_message(web.url("/story"))
-        first = await bot_api.wait_for("sendMessage", to_user)
-        delivered = await bot_api.wait_for("sendMessage", lambda c: to_user(c) and c.ok)
+        await bot_api.wait_for("sendMessage", to_user)  # the status message
+        bot_api.fail_next("sendMessage", status=429, retry_after=1)
+        first = await bot_api.wait_for("sendMessage", to_user, count=2)
+        delivered = await bot_api.wait_for("sendMessage", lambda c: is_summary(c) and c.ok)
     assert not first.ok
     assert delivered.at - first.at >= 0.9
     assert "tide mill" in last_text(bot_api).lower()

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from tests.conftest import eventually, run_cli
+from tests.conftest import run_cli
 from tests.fakes.bot_api import ApiCall, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-
-USER_ID = 1001
+from tests.tg import USER_ID, wait_summary, wait_text
 
 
 def to_user(call: ApiCall) -> bool:
@@ -35,8 +34,10 @@ async def test_link_gets_chat_action_then_summary(
     llm_api.script("Mill turns again\nTL;DR: A <tide> mill & more.\n\n- Halloran restored it")
     async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(f"look {web.url('/story')}")
+        status = await bot_api.wait_for("sendMessage", to_user)
         action = await bot_api.wait_for("sendChatAction", to_user)
-        reply = await bot_api.wait_for("sendMessage", to_user)
+        reply = await wait_summary(bot_api)
+    assert "Reading 127.0.0.1" in status.params["text"]
     assert action.params["action"] == "typing"
     assert action.at <= reply.at
     assert reply.params["parse_mode"] == "HTML"
@@ -59,10 +60,10 @@ async def test_same_link_again_answers_from_cache(
     web.route("/story", read_fixture("article_en.html"))
     async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(web.url("/story"))
-        first = await bot_api.wait_for("sendMessage", to_user)
+        first = await wait_summary(bot_api)
         # The same page, spelled differently: tracking parameters and a fragment.
         bot_api.send_private_message(web.url("/story") + "?utm_source=tg#top")
-        second = await bot_api.wait_for("sendMessage", to_user, count=2)
+        second = await wait_summary(bot_api, count=2)
     assert first.params["text"] == second.params["text"]
     assert len(llm_api.requests) == 1
     assert web.hits("/story") == 1
@@ -79,10 +80,10 @@ async def test_cache_survives_a_bot_restart(
     settings = llm_settings(settings_for, llm_api)
     async with start_bot(settings):
         bot_api.send_private_message(web.url("/story"))
-        await bot_api.wait_for("sendMessage", to_user)
+        await wait_summary(bot_api)
     async with start_bot(settings):
         bot_api.send_private_message(web.url("/story"))
-        await bot_api.wait_for("sendMessage", to_user, count=2)
+        await wait_summary(bot_api, count=2)
     assert len(llm_api.requests) == 1
 
 
@@ -92,7 +93,7 @@ async def test_without_llm_key_an_extractive_summary_is_sent(
     web.route("/story", read_fixture("article_en.html"))
     async with start_bot(settings_for(redis_url=None)):
         bot_api.send_private_message(web.url("/story"))
-        reply = await bot_api.wait_for("sendMessage", to_user)
+        reply = await wait_summary(bot_api)
     text = bot_api.messages_in(USER_ID)[-1]["text"]
     assert "extractive summary (no LLM)" in text
     assert "•" in text
@@ -109,7 +110,7 @@ async def test_pasted_long_text_is_summarized(
     llm_api.script("Sourdough in winter\nTL;DR: Keep the starter warm.")
     async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(text)
-        await bot_api.wait_for("sendMessage", to_user)
+        await wait_summary(bot_api)
     assert "Keep the starter warm." in bot_api.messages_in(USER_ID)[-1]["text"]
     assert text.split("\n")[2][:60] in llm_api.requests[0].user_text
 
@@ -130,10 +131,9 @@ async def test_dead_link_gets_a_clear_message_and_bot_keeps_running(
     web.route("/story", read_fixture("article_en.html"))
     async with start_bot(settings_for()):
         bot_api.send_private_message(web.url("/gone"))
-        await bot_api.wait_for("sendMessage", to_user)
-        assert "doesn't exist" in bot_api.messages_in(USER_ID)[-1]["text"]
+        await wait_text(bot_api, "doesn't exist")
         bot_api.send_private_message(web.url("/story"))
-        await bot_api.wait_for("sendMessage", to_user, count=2)
+        await wait_summary(bot_api)
     assert "tide mill" in bot_api.messages_in(USER_ID)[-1]["text"].lower()
 
 
@@ -145,7 +145,7 @@ async def test_text_link_entity_is_followed(
     entity = {"type": "text_link", "offset": 14, "length": 4, "url": web.url("/story")}
     async with start_bot(settings_for()):
         bot_api.send_private_message(text, entities=[entity])
-        await bot_api.wait_for("sendMessage", to_user)
+        await wait_summary(bot_api)
     assert web.hits("/story") == 1
 
 
@@ -153,17 +153,16 @@ async def test_html_parse_error_falls_back_to_plain_text(
     bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
-    bot_api.fail_next(
-        "sendMessage", status=400, description="Bad Request: can't parse entities: oops"
-    )
     async with start_bot(settings_for()):
         bot_api.send_private_message(web.url("/story"))
-        await bot_api.wait_for("sendMessage", to_user, count=2)
-
-    async def delivered() -> bool:
-        return bool(bot_api.messages_in(USER_ID))
-
-    await eventually(delivered)
+        await bot_api.wait_for("sendMessage", to_user)  # the status message
+        bot_api.fail_next(
+            "sendMessage", status=400, description="Bad Request: can't parse entities: oops"
+        )
+        await wait_summary(bot_api, count=2)
+    refused, resent = [c for c in bot_api.calls_to("sendMessage") if "reply_markup" in c.params]
+    assert not refused.ok
+    assert resent.ok
     assert "extractive summary" in bot_api.messages_in(USER_ID)[-1]["text"]
 
 
@@ -197,9 +196,9 @@ async def test_skim_run_process_answers_a_link(
     )
     try:
         bot_api.send_private_message(web.url("/story"))
-        await bot_api.wait_for("sendMessage", to_user, timeout=30)
+        await wait_summary(bot_api, timeout=30)
         bot_api.send_private_message(web.url("/story"))
-        await bot_api.wait_for("sendMessage", to_user, count=2, timeout=30)
+        await wait_summary(bot_api, count=2, timeout=30)
     finally:
         process.terminate()
         _, err = await asyncio.wait_for(process.communicate(), 20)
@@ -230,5 +229,5 @@ async def test_cli_and_bot_share_the_cache(
     assert code == 0, err
     async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(web.url("/story"))
-        await bot_api.wait_for("sendMessage", to_user)
+        await wait_summary(bot_api)
     assert len(llm_api.requests) == 1

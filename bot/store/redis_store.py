@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Token bucket kept in a hash {tokens, ts}; the server's clock is the only clock.
-_TAKE_TOKEN = """
+_BUCKET_SCRIPT = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
@@ -58,7 +58,7 @@ class RedisStore:
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._down = False
-        self._take_token = client.register_script(_TAKE_TOKEN)
+        self._take_token = client.register_script(_BUCKET_SCRIPT)
         self._extend = client.register_script(_EXTEND_IF_OWNER)
         self._delete_owned = client.register_script(_DELETE_IF_OWNER)
 

@@ -54,6 +54,9 @@ class Thread:
     title: str | None = None
     url: str | None = None
     user_id: int | None = None
+    length: str = "medium"
+    style: str = "bullets"
+    language: str = "auto"
     turns: list[list[str]] = field(default_factory=list)
 
     @classmethod
@@ -245,6 +248,7 @@ class State:
         ]
         keys = [
             self._keys.user_settings(user_id),
+            self._keys.chat_settings(user_id),  # the private chat has the user's id
             self._keys.user_threads(user_id),
             self._keys.bucket("user", user_id),
             self._keys.in_flight(user_id),

@@ -1,0 +1,5 @@
+"""Interface strings: groups."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, dict[str, str]] = {}

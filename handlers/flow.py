@@ -1,0 +1,433 @@
+"""The request pipeline every surface shares: limits, status, streaming, final message, thread.
+
+Handlers parse an update into a `Job` and call `deliver_summary` or `deliver_answer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.content.document import Document
+from bot.content.sources import Source, UrlSource
+from bot.errors import SkimError
+from bot.i18n import t
+from bot.llm.engine import Summary, SummaryOptions
+from bot.render import html_parts, split_html, summary_lines, summary_plain
+from bot.service import Progress, Requester, SummaryResult
+from bot.store.state import Prefs, Thread
+from handlers.context import Context, deps_of
+from handlers.keyboards import summary_keyboard
+from handlers.status import StatusMessage, typing
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+RUNNING_KEY = "running"
+
+
+class CancelledByUser(Exception):
+    """/cancel was sent while this request ran."""
+
+
+@dataclass
+class Job:
+    """One request: what to read, where to answer, for whom."""
+
+    chat_id: int
+    source: Source | None = None
+    user_id: int | None = None
+    language: str = "en"
+    reply_to: int | None = None
+    thread_id: int | None = None
+    group: bool = False
+    options: SummaryOptions = field(default_factory=SummaryOptions)
+    exempt: bool = False
+
+    @property
+    def requester(self) -> Requester:
+        return Requester(self.user_id, self.chat_id)
+
+
+def options_from(context: Context, prefs: Prefs) -> SummaryOptions:
+    """The chat's saved choices over the operator's defaults."""
+    settings = deps_of(context).settings
+    return SummaryOptions(
+        length=prefs.length or settings.summary_length,
+        style=prefs.style or settings.summary_style,
+        language=prefs.language or settings.summary_language,
+    )
+
+
+def wait_text(seconds: float, language: str) -> str:
+    seconds = max(1, round(seconds))
+    if seconds < 90:
+        return t("seconds", language, n=seconds)
+    if seconds < 5400:
+        return t("minutes", language, n=round(seconds / 60))
+    return t("hours", language, n=round(seconds / 3600))
+
+
+def is_group(chat_type: str) -> bool:
+    return chat_type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def send_text(context: Context, job: Job, text: str) -> Message | None:
+    """A short plain reply in the job's chat and topic."""
+    try:
+        return await context.bot.send_message(
+            job.chat_id,
+            text,
+            message_thread_id=job.thread_id,
+            reply_parameters=_reply(job.reply_to),
+            link_preview_options=NO_PREVIEW,
+        )
+    except TelegramError as error:
+        log.info("could not reply in chat %s: %s", job.chat_id, error)
+        return None
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id, allow_sending_without_reply=True)
+
+
+async def send_html(
+    context: Context,
+    job: Job,
+    lines: list[str],
+    plain: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send HTML split to the limit (keyboard on the last part); plain text on a parse error."""
+    parts = split_html(lines)
+    sent: Message | None = None
+    try:
+        for index, part in enumerate(parts):
+            sent = await context.bot.send_message(
+                job.chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=job.thread_id,
+                reply_parameters=_reply(job.reply_to) if index == 0 else None,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup if index == len(parts) - 1 else None,
+            )
+        return sent
+    except BadRequest as error:
+        if "parse" not in str(error).lower():
+            raise
+        log.warning("Telegram refused our HTML (%s); re-sending as plain text", error)
+    plain_parts = html_parts(plain)
+    for index, part in enumerate(plain_parts):
+        sent = await context.bot.send_message(
+            job.chat_id,
+            part,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=job.thread_id,
+            reply_parameters=_reply(job.reply_to) if index == 0 else None,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=markup if index == len(plain_parts) - 1 else None,
+        )
+    return sent
+
+
+async def admit(context: Context, job: Job) -> str | None:
+    """Rate limits for the user and the chat; a refusal text, or None to go ahead."""
+    if job.exempt:
+        return None
+    deps = deps_of(context)
+    settings = deps.settings
+    state = deps.skim.state
+    if job.user_id is not None:
+        wait = await state.take_token(
+            "user", job.user_id, settings.rate_limit_user_burst, settings.rate_limit_user_per_minute
+        )
+        if wait > 0:
+            return t("rate_limited", job.language, wait=wait_text(wait, job.language))
+    if job.group:
+        wait = await state.take_token(
+            "chat", job.chat_id, settings.rate_limit_chat_burst, settings.rate_limit_chat_per_minute
+        )
+        if wait > 0:
+            return t("chat_rate_limited", job.language, wait=wait_text(wait, job.language))
+    return None
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(context: Context, job: Job) -> AsyncIterator[bool]:
+    """Yields False when the user already has a request in flight; registers for /cancel."""
+    state = deps_of(context).skim.state
+    if job.user_id is None:
+        yield True
+        return
+    owner = await state.begin_request(job.user_id)
+    if owner is None:
+        yield False
+        return
+    running: dict[int, asyncio.Task[object]] = context.bot_data.setdefault(RUNNING_KEY, {})
+    task = asyncio.current_task()
+    if task is not None:
+        running[job.user_id] = task
+    try:
+        yield True
+    finally:
+        if running.get(job.user_id) is task:
+            running.pop(job.user_id, None)
+        await state.end_request(job.user_id, owner)
+
+
+def status_text(progress: Progress, language: str) -> str:
+    if progress.stage == "fetching":
+        return t("status_fetching", language, site=progress.detail)
+    if progress.stage == "summarizing" and progress.parts > 1:
+        return t("status_summarizing_part", language, part=progress.part, parts=progress.parts)
+    if progress.stage == "summarizing":
+        return t("status_summarizing", language)
+    return t("status_reading", language)
+
+
+def first_status(job: Job) -> str:
+    if isinstance(job.source, UrlSource):
+        host = urlsplit(job.source.url).hostname or job.source.url
+        return t("status_fetching", job.language, site=host.removeprefix("www."))
+    return t("status_reading", job.language)
+
+
+async def send_summary_message(context: Context, job: Job, result: SummaryResult) -> Message | None:
+    """The final summary with its keyboard; records the thread so replies can ask questions."""
+    document, summary = result.document, result.summary
+    link = document.canonical_url or document.url
+    markup = summary_keyboard(link, job.language)
+    sent = await send_html(
+        context,
+        job,
+        summary_lines(document, summary, job.language),
+        summary_plain(document, summary, job.language),
+        markup,
+    )
+    if sent is not None:
+        await remember_thread(context, job, document, sent.message_id)
+    return sent
+
+
+async def remember_thread(
+    context: Context,
+    job: Job,
+    document: Document,
+    message_id: int,
+    turns: list[list[str]] | None = None,
+) -> None:
+    state = deps_of(context).skim.state
+    await state.keep_document(document)
+    await state.save_thread(
+        job.chat_id,
+        message_id,
+        Thread(
+            content_hash=document.content_hash,
+            title=document.title,
+            url=document.canonical_url or document.url,
+            user_id=job.user_id,
+            length=job.options.length,
+            style=job.options.style,
+            language=job.options.language,
+            turns=turns or [],
+        ),
+    )
+
+
+async def deliver_summary(context: Context, job: Job) -> Message | None:
+    """Summarize `job.source` with status, streaming and limits; returns the summary message."""
+    assert job.source is not None
+    deps = deps_of(context)
+    skim = deps.skim
+    cached = await skim.peek(job.source, job.options)
+    if cached is not None:
+        return await send_summary_message(context, job, cached)
+    refusal = await admit(context, job)
+    if refusal is not None:
+        await send_text(context, job, refusal)
+        return None
+    async with one_at_a_time(context, job) as free:
+        if not free:
+            await send_text(context, job, t("busy", job.language))
+            return None
+        return await _summarize_with_status(context, job)
+
+
+async def _quota_refusal(context: Context, job: Job) -> str | None:
+    deps = deps_of(context)
+    limit = deps.settings.daily_summary_quota
+    if job.exempt or job.user_id is None or deps.llm is None or limit <= 0:
+        return None
+    wait = await deps.skim.state.use_daily_quota(job.user_id, limit)
+    if wait is None:
+        return None
+    return t("quota_reached", job.language, limit=limit, wait=wait_text(wait, job.language))
+
+
+async def _summarize_with_status(context: Context, job: Job) -> Message | None:
+    assert job.source is not None
+    deps = deps_of(context)
+    state = deps.skim.state
+    status = await StatusMessage.send(
+        context.bot,
+        job.chat_id,
+        first_status(job),
+        reply_to=job.reply_to,
+        thread_id=job.thread_id,
+        group=job.group,
+    )
+    streamed: list[str] = []
+    quota_checked: list[bool] = []
+
+    async def progress(event: Progress) -> None:
+        if job.user_id is not None and await state.cancelled(job.user_id):
+            raise CancelledByUser
+        if event.stage == "summarizing" and not quota_checked:
+            quota_checked.append(True)
+            quota = await _quota_refusal(context, job)
+            if quota is not None:
+                raise SkimError(quota)
+        if status is not None and not streamed:
+            status.show(status_text(event, job.language))
+
+    async def on_text(piece: str) -> None:
+        streamed.append(piece)
+        if status is not None:
+            status.show("".join(streamed))
+
+    try:
+        async with typing(context.bot, job.chat_id, job.thread_id):
+            result = await deps.skim.summarize(
+                job.source, job.options, progress=progress, on_text=on_text, requester=job.requester
+            )
+    except SkimError as error:
+        log.info("request in chat %s failed: %s", job.chat_id, error.detail)
+        await _finish_with(context, job, status, error.user_message)
+        await state.bump("errors")
+        return None
+    except (CancelledByUser, asyncio.CancelledError):
+        log.info("request in chat %s cancelled by the user", job.chat_id)
+        await _finish_with(context, job, status, t("cancelled", job.language))
+        return None
+    if status is not None:
+        await status.delete()
+    await state.bump("summaries", user_id=job.user_id)
+    return await send_summary_message(context, job, result)
+
+
+async def _finish_with(context: Context, job: Job, status: StatusMessage | None, text: str) -> None:
+    if status is not None:
+        await status.replace(text)
+    else:
+        await send_text(context, job, text)
+
+
+async def deliver_answer(
+    context: Context, job: Job, thread: Thread, question: str
+) -> Message | None:
+    """Answer a question about a thread's document; the answer is itself replyable."""
+    deps = deps_of(context)
+    state = deps.skim.state
+    document = await state.document(thread.content_hash)
+    if document is None and thread.url:
+        try:
+            document = await deps.skim.document(UrlSource(thread.url))
+        except SkimError:
+            document = None
+    if document is None:
+        await send_text(context, job, t("thread_forgotten", job.language))
+        return None
+    refusal = await admit(context, job)
+    if refusal is not None:
+        await send_text(context, job, refusal)
+        return None
+    async with one_at_a_time(context, job) as free:
+        if not free:
+            await send_text(context, job, t("busy", job.language))
+            return None
+        status = await StatusMessage.send(
+            context.bot,
+            job.chat_id,
+            t("status_answering", job.language),
+            reply_to=job.reply_to,
+            thread_id=job.thread_id,
+            group=job.group,
+        )
+        streamed: list[str] = []
+
+        async def on_text(piece: str) -> None:
+            streamed.append(piece)
+            if status is not None:
+                status.show("".join(streamed))
+
+        history = thread.history(getattr(deps.settings, "qa_history_turns", 6))
+        try:
+            _, answer = await deps.skim.ask(
+                document, question, history, on_text=on_text, requester=job.requester
+            )
+        except SkimError as error:
+            log.info("question in chat %s failed: %s", job.chat_id, error.detail)
+            await _finish_with(context, job, status, error.user_message)
+            return None
+        except asyncio.CancelledError:
+            await _finish_with(context, job, status, t("cancelled", job.language))
+            return None
+        if status is not None:
+            await status.delete()
+    sent = await send_html(context, job, [*html_parts(answer.text)], answer.text)
+    if sent is not None:
+        turns = [*thread.turns, [question, answer.text]]
+        await state.save_thread(
+            job.chat_id,
+            sent.message_id,
+            Thread(**{**thread.__dict__, "turns": turns}),
+        )
+    return sent
+
+
+async def rerender(
+    context: Context, message: Message, thread: Thread, options: SummaryOptions, language: str
+) -> Summary | None:
+    """Summarize a thread's document again with other options and edit the message in place."""
+    deps = deps_of(context)
+    document = await deps.skim.state.document(thread.content_hash)
+    if document is None and thread.url:
+        document = await deps.skim.document(UrlSource(thread.url))
+    if document is None:
+        raise SkimError(t("thread_forgotten", language))
+    result = await deps.skim.summarize_document(
+        document, options, requester=Requester(None, message.chat_id)
+    )
+    lines = summary_lines(document, result.summary, language)
+    parts = split_html(lines)
+    markup = summary_keyboard(document.canonical_url or document.url, language)
+    try:
+        await message.edit_text(
+            parts[0],
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=markup,
+        )
+    except BadRequest as error:
+        if "not modified" in str(error).lower():
+            return result.summary
+        if "parse" not in str(error).lower():
+            raise
+        await message.edit_text(
+            html_parts(summary_plain(document, result.summary, language))[0],
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+    thread.length, thread.style, thread.language = options.length, options.style, options.language
+    await deps.skim.state.save_thread(message.chat_id, message.message_id, thread)
+    return result.summary

@@ -1,0 +1,51 @@
+"""Checks that run before every handler (group -1): duplicate updates and access lists."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+
+from bot.i18n import pick_language, t
+from handlers.context import Context, deps_of
+
+log = logging.getLogger(__name__)
+REFUSED_KEY = "refused_users"
+
+
+async def skip_duplicates(update: Update, context: Context) -> None:
+    """An update id already processed (a redelivery, a second worker) is dropped."""
+    state = deps_of(context).skim.state
+    if not await state.first_time(context.bot.id, update.update_id):
+        log.info("skipping duplicate update %s", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def check_access(update: Update, context: Context) -> None:
+    """ALLOWED_USER_IDS / ALLOWED_CHAT_IDS: others get one polite refusal, then silence."""
+    settings = deps_of(context).settings
+    if not settings.allowed_user_ids and not settings.allowed_chat_ids:
+        return
+    user = update.effective_user
+    chat = update.effective_chat
+    user_ok = user is not None and (
+        user.id in settings.allowed_user_ids or user.id in settings.admin_user_ids
+    )
+    chat_ok = chat is not None and chat.id in settings.allowed_chat_ids
+    if user_ok or chat_ok:
+        return
+    refused: set[int] = context.bot_data.setdefault(REFUSED_KEY, set())
+    who = user.id if user is not None else (chat.id if chat is not None else 0)
+    log.info("refused an update from a user or chat not on the allow lists")
+    if who not in refused and update.effective_message is not None and chat is not None:
+        refused.add(who)
+        if chat.type == "private" or update.effective_message.text:
+            language = pick_language(user.language_code if user else None)
+            await update.effective_message.reply_text(t("not_allowed", language))
+    raise ApplicationHandlerStop
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, skip_duplicates), group=-2)
+    app.add_handler(TypeHandler(Update, check_access), group=-1)

@@ -1,0 +1,42 @@
+"""Inline keyboards and the callback data they carry (at most 64 bytes each)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import t
+
+SHORTER = "sk:short"
+LONGER = "sk:long"
+TRANSLATE = "sk:tr"
+TRANSLATE_TO = "sk:tr:"  # + language code
+ASK = "sk:ask"
+BACK = "sk:back"
+
+TRANSLATION_TARGETS = ("en", "ru", "uk", "de", "fr", "es", "it", "pt", "zh", "ja")
+
+
+def summary_keyboard(url: str | None, language: str | None) -> InlineKeyboardMarkup:
+    """Shorter / Longer / Translate / Ask a question / Open source."""
+    rows = [
+        [
+            InlineKeyboardButton(t("button_shorter", language), callback_data=SHORTER),
+            InlineKeyboardButton(t("button_longer", language), callback_data=LONGER),
+            InlineKeyboardButton(t("button_translate", language), callback_data=TRANSLATE),
+        ],
+        [InlineKeyboardButton(t("button_ask", language), callback_data=ASK)],
+    ]
+    if url:
+        rows[1].append(InlineKeyboardButton(t("button_source", language), url=url))
+    return InlineKeyboardMarkup(rows)
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    """A language picker for Translate."""
+    buttons = [
+        InlineKeyboardButton(code.upper(), callback_data=TRANSLATE_TO + code)
+        for code in TRANSLATION_TARGETS
+    ]
+    rows = [buttons[index : index + 5] for index in range(0, len(buttons), 5)]
+    rows.append([InlineKeyboardButton("←", callback_data=BACK)])
+    return InlineKeyboardMarkup(rows)

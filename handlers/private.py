@@ -1,0 +1,150 @@
+"""Private chats: links, long texts, forwarded posts and documents in; summaries out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.content.sources import FileSource, TextSource, UrlSource
+from bot.i18n import t
+from handlers.context import Context, deps_of
+from handlers.flow import deliver_summary, send_text
+from handlers.jobs import make_job
+from handlers.questions import answer_in_thread, replies_to_bot
+from handlers.sources import message_source, message_urls
+
+log = logging.getLogger(__name__)
+
+# The Bot API's getFile refuses files above 20 MB.
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+READABLE_EXTENSIONS = frozenset({".pdf", ".txt", ".text", ".md", ".markdown", ".html", ".htm"})
+READABLE_MIME_TYPES = frozenset(
+    {"application/pdf", "text/plain", "text/markdown", "text/x-markdown", "text/html"}
+)
+# Telegram splits a paste over 4,096 characters into several messages sent back to back.
+SPLIT_PART_CHARS = 3000
+PASTE_WINDOW = 1.5
+PASTES_KEY = "pastes"
+
+
+@dataclass
+class Paste:
+    """Parts of one long paste, collected until the user stops sending."""
+
+    update: Update
+    parts: list[str] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
+async def summarize_links_or_text(update: Update, context: Context, message: Message) -> None:
+    """Summarize the first few links of a message, or its text when there are none."""
+    limit = deps_of(context).settings.max_links_per_message
+    urls = message_urls(message)
+    if urls:
+        job = await make_job(update, context, None)
+        for url in urls[:limit]:
+            job.source = UrlSource(url)
+            await deliver_summary(context, job)
+        if len(urls) > limit:
+            await send_text(
+                context, job, t("more_links", job.language, total=len(urls), limit=limit)
+            )
+        return
+    source = message_source(message)
+    job = await make_job(update, context, source)
+    if source is None:
+        await send_text(context, job, t("nothing_to_read", job.language))
+        return
+    await deliver_summary(context, job)
+
+
+def _paste_key(message: Message) -> tuple[int, int]:
+    return message.chat_id, message.from_user.id if message.from_user else 0
+
+
+async def on_private_text(update: Update, context: Context) -> None:
+    """A private message: a question in reply to a summary, a paste part, or something to read."""
+    message = update.effective_message
+    if message is None:
+        return
+    text = message.text or message.caption or ""
+    if replies_to_bot(message, context.bot.id) and await answer_in_thread(update, context, text):
+        return
+    pastes: dict[tuple[int, int], Paste] = context.bot_data.setdefault(PASTES_KEY, {})
+    key = _paste_key(message)
+    paste = pastes.get(key)
+    if paste is None and (len(text) < SPLIT_PART_CHARS or message_urls(message)):
+        await summarize_links_or_text(update, context, message)
+        return
+    if paste is None:
+        paste = pastes[key] = Paste(update)
+    paste.parts.append(text)
+    if paste.timer is not None:
+        paste.timer.cancel()
+    loop = asyncio.get_running_loop()
+    paste.timer = loop.call_later(
+        PASTE_WINDOW,
+        lambda: context.application.create_task(_flush_paste(context, key), update=update),
+    )
+
+
+async def _flush_paste(context: Context, key: tuple[int, int]) -> None:
+    pastes: dict[tuple[int, int], Paste] = context.bot_data.setdefault(PASTES_KEY, {})
+    paste = pastes.pop(key, None)
+    if paste is None:
+        return
+    merged = "\n".join(paste.parts)
+    job = await make_job(paste.update, context, TextSource(merged))
+    await deliver_summary(context, job)
+
+
+def _readable(file_name: str, mime_type: str | None) -> bool:
+    return (
+        PurePath(file_name).suffix.lower() in READABLE_EXTENSIONS
+        or (mime_type or "").lower() in READABLE_MIME_TYPES
+    )
+
+
+async def on_private_document(update: Update, context: Context) -> None:
+    """Summarize a PDF, text, Markdown or HTML file sent to the bot."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    await summarize_document_message(update, context, message)
+
+
+async def summarize_document_message(update: Update, context: Context, message: Message) -> None:
+    """Download a message's document through the Bot API and summarize it."""
+    assert message.document is not None
+    document = message.document
+    job = await make_job(update, context, None)
+    file_name = document.file_name or "document"
+    if not _readable(file_name, document.mime_type):
+        await send_text(context, job, t("document_unsupported", job.language))
+        return
+    if document.file_size and document.file_size > MAX_DOCUMENT_BYTES:
+        await send_text(context, job, t("document_too_big", job.language))
+        return
+    try:
+        telegram_file = await context.bot.get_file(document.file_id)
+        data = bytes(await telegram_file.download_as_bytearray())
+    except TelegramError as error:
+        log.info("document download failed in chat %s: %s", message.chat_id, error)
+        key = "document_too_big" if "too big" in str(error).lower() else "document_download_failed"
+        await send_text(context, job, t(key, job.language))
+        return
+    job.source = FileSource(data=data, filename=file_name, mime_type=document.mime_type)
+    await deliver_summary(context, job)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Private text, captions and documents that are not commands."""
+    private = filters.ChatType.PRIVATE & ~filters.COMMAND
+    app.add_handler(MessageHandler(private & filters.Document.ALL, on_private_document))
+    app.add_handler(MessageHandler(private & (filters.TEXT | filters.CAPTION), on_private_text))

@@ -1,0 +1,33 @@
+"""Questions in reply to a summary or an answer, answered from the stored article."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.i18n import t
+from handlers.context import Context, deps_of
+from handlers.flow import deliver_answer, send_text
+from handlers.jobs import make_job
+
+
+def replies_to_bot(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
+async def answer_in_thread(update: Update, context: Context, question: str) -> bool:
+    """Answer `question` about the bot message being replied to; False when it isn't a thread."""
+    message = update.effective_message
+    if message is None or message.reply_to_message is None:
+        return False
+    replied = message.reply_to_message
+    state = deps_of(context).skim.state
+    thread = await state.thread(replied.chat_id, replied.message_id)
+    job = await make_job(update, context, None)
+    if thread is None:
+        if replies_to_bot(message, context.bot.id):
+            await send_text(context, job, t("thread_forgotten", job.language))
+            return True
+        return False
+    await deliver_answer(context, job, thread, question)
+    return True

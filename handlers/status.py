@@ -1,0 +1,129 @@
+"""A status message that shows progress and streamed text, edited at a bounded rate."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
+
+from bot.render import preview
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+PRIVATE_EDIT_INTERVAL = 1.0
+GROUP_EDIT_INTERVAL = 3.0
+
+
+class StatusMessage:
+    """One message per request that says what is happening; edits never exceed the rate."""
+
+    def __init__(self, bot: Bot, message: Message, interval: float) -> None:
+        self._bot = bot
+        self.message = message
+        self._interval = interval
+        self._shown = message.text or ""
+        self._wanted = self._shown
+        self._last_edit = time.monotonic()
+        self._flusher: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def send(
+        cls,
+        bot: Bot,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+        group: bool = False,
+    ) -> StatusMessage | None:
+        """Post the first status; None when Telegram refuses (the work still goes on)."""
+        try:
+            message = await bot.send_message(
+                chat_id,
+                text,
+                message_thread_id=thread_id,
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
+                if reply_to
+                else None,
+                disable_notification=True,
+            )
+        except TelegramError as error:
+            log.info("could not post a status message: %s", error)
+            return None
+        return cls(bot, message, GROUP_EDIT_INTERVAL if group else PRIVATE_EDIT_INTERVAL)
+
+    def show(self, text: str) -> None:
+        """Ask for `text` to be shown; it is edited in at the next allowed moment."""
+        self._wanted = preview(text)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._wanted != self._shown:
+            wait = self._interval - (time.monotonic() - self._last_edit)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            text = self._wanted
+            if text == self._shown or not text.strip():
+                return
+            await self._edit(text)
+
+    async def _edit(self, text: str) -> None:
+        self._last_edit = time.monotonic()
+        try:
+            await self.message.edit_text(text, link_preview_options=NO_PREVIEW)
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():
+                log.info("status edit refused: %s", error)
+        except TelegramError as error:
+            log.info("status edit failed: %s", error)
+        self._shown = text
+
+    async def stop(self) -> None:
+        """Stop pending edits (before the final message replaces this one)."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+
+    async def replace(self, text: str) -> None:
+        """Turn the status into a final short message (an error, "Stopped.")."""
+        await self.stop()
+        if text != self._shown:
+            await self._edit(text)
+
+    async def delete(self) -> None:
+        await self.stop()
+        try:
+            await self.message.delete()
+        except TelegramError as error:
+            log.info("could not delete the status message: %s", error)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int, thread_id: int | None = None) -> AsyncIterator[None]:
+    """Keep the "typing…" indicator alive (Telegram drops it after five seconds)."""
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+            except TelegramError as error:
+                log.debug("chat action failed: %s", error)
+            await asyncio.sleep(4.5)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
