@@ -42,7 +42,17 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     """The bot, wired to the Bot API at TELEGRAM_API_URL, with all shared clients."""
     if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    from handlers import callbacks, commands, errors, guards, private
+    from handlers import (
+        callbacks,
+        channels,
+        commands,
+        errors,
+        groups,
+        guards,
+        inline,
+        private,
+        settings as settings_handlers,
+    )
 
     shared = deps or build_deps(settings)
 
@@ -69,7 +79,17 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         .build()
     )
     app.bot_data[DEPS_KEY] = shared
-    for module in (guards, commands, private, callbacks, errors):
+    for module in (
+        guards,
+        commands,
+        settings_handlers,
+        private,
+        groups,
+        channels,
+        inline,
+        callbacks,
+        errors,
+    ):
         module.register(app)
     return app
 
