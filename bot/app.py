@@ -51,6 +51,8 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         guards,
         inline,
         private,
+    )
+    from handlers import (
         settings as settings_handlers,
     )
 
