@@ -121,6 +121,7 @@ class Reply:
     error_type: str | None = None
     error_code: str | None = None
     headers: dict[str, str] | None = None
+    ignore_max_tokens: bool = False  # send the whole content even past max_tokens
 
 
 class _Headers(dict[str, str]):
@@ -507,7 +508,7 @@ def _complete(request: ChatRequest, reply: Reply) -> _Completion:
         content = content[: min(cuts)]
         finish_reason = "stop"
     limit = request.max_tokens
-    if limit is not None and count_tokens(content) > limit:
+    if limit is not None and not reply.ignore_max_tokens and count_tokens(content) > limit:
         content = _truncate_tokens(content, limit)
         finish_reason = "length"
     n = request.body.get("n") or 1

@@ -1,0 +1,266 @@
+"""The private-chat experience: streaming, buttons, questions, limits, long texts, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import Settings
+from bot.llm.prompts import LENGTHS
+from bot.render import utf16_len
+from tests.fakes.bot_api import ApiCall, FakeBotAPI
+from tests.fakes.openai_api import FakeOpenAI, Reply
+from tests.fakes.web import FakeWeb, read_fixture
+from tests.tg import USER_ID, is_summary, wait_summary, wait_text
+
+SUMMARY = (
+    "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it\n- It grinds flour"
+)
+
+
+def llm(settings_for: Callable[..., Settings], llm_api: FakeOpenAI, **extra: Any) -> Settings:
+    return settings_for(
+        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="m", **extra
+    )
+
+
+def edits_in(bot_api: FakeBotAPI, chat_id: int) -> list[ApiCall]:
+    return [c for c in bot_api.calls_to("editMessageText") if c.params.get("chat_id") == chat_id]
+
+
+async def test_summary_streams_into_the_status_with_throttled_edits(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.tokens_per_second = 40
+    llm_api.script(" ".join(["word"] * 120))
+    async with start_bot(llm(settings_for, llm_api)):
+        bot_api.send_private_message(web.url("/story"))
+        final = await wait_summary(bot_api, timeout=20)
+    edits = edits_in(bot_api, USER_ID)
+    assert len(edits) >= 2, "the text was shown while it streamed"
+    assert all("parse_mode" not in edit.params for edit in edits), "plain text while streaming"
+    gaps = [later.at - earlier.at for earlier, later in zip(edits, edits[1:], strict=False)]
+    assert all(gap >= 0.9 for gap in gaps), gaps
+    assert final.params["parse_mode"] == "HTML"
+    assert final.params["link_preview_options"] == {"is_disabled": True}
+    status_id = bot_api.calls_to("sendMessage")[0].result["message_id"]
+    assert bot_api.message(USER_ID, status_id) is None, "the status message was removed"
+
+
+async def test_final_message_has_the_keyboard_and_linked_title(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY)
+    async with start_bot(llm(settings_for, llm_api)):
+        bot_api.send_private_message(web.url("/story"))
+        final = await wait_summary(bot_api)
+    buttons = [b for row in final.params["reply_markup"]["inline_keyboard"] for b in row]
+    texts = [b["text"] for b in buttons]
+    assert texts == ["Shorter", "Longer", "Translate", "Ask a question", "Open source"]
+    assert buttons[-1]["url"].startswith("http")
+    message = bot_api.messages_in(USER_ID)[-1]
+    assert any(e["type"] == "text_link" for e in message["entities"])
+    assert "min read" in message["text"]
+
+
+async def _summary_message(bot_api: FakeBotAPI, web: FakeWeb) -> dict[str, Any]:
+    bot_api.send_private_message(web.url("/story"))
+    call = await wait_summary(bot_api)
+    return bot_api.message(USER_ID, call.result["message_id"]) or {}
+
+
+async def test_shorter_longer_translate_buttons(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    async with start_bot(llm(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        bot_api.send_callback_query("sk:short", message=summary)
+        await bot_api.wait_for("editMessageText", lambda c: c.params.get("parse_mode") == "HTML")
+        assert llm_api.requests[-1].max_tokens == LENGTHS["short"].max_tokens
+        bot_api.send_callback_query("sk:short", message=summary)
+        refused = await bot_api.wait_for("answerCallbackQuery", count=2)
+        assert "shortest" in refused.params.get("text", "")
+        bot_api.send_callback_query("sk:long", message=summary)
+        await bot_api.wait_for(
+            "editMessageText", lambda c: c.params.get("parse_mode") == "HTML", count=2
+        )
+        assert len(llm_api.requests) == 2, "back to medium comes from the cache"
+        bot_api.send_callback_query("sk:tr", message=summary)
+        picker = await bot_api.wait_for("editMessageReplyMarkup")
+        codes = [
+            b["callback_data"]
+            for row in picker.params["reply_markup"]["inline_keyboard"]
+            for b in row
+        ]
+        assert "sk:tr:ru" in codes
+        bot_api.send_callback_query("sk:tr:ru", message=summary)
+        await bot_api.wait_for(
+            "editMessageText", lambda c: c.params.get("parse_mode") == "HTML", count=3
+        )
+    assert "Russian" in llm_api.requests[-1].user_text
+    assert len(llm_api.requests) == 3  # medium, short, Russian: one call per variant
+
+
+async def test_questions_in_reply_continue_the_thread(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY, "It was built in 1790.", "By the Halloran family.")
+    settings = llm(settings_for, llm_api)
+    async with start_bot(settings):
+        summary = await _summary_message(bot_api, web)
+        bot_api.send_private_message("When was it built?", reply_to_message=summary)
+        answer_call = await bot_api.wait_for(
+            "sendMessage", lambda c: "1790" in c.params.get("text", "")
+        )
+    question = llm_api.requests[1]
+    assert "When was it built?" in question.user_text
+    assert "Brackwater" in question.user_text, "answered from the article"
+    answer = bot_api.message(USER_ID, answer_call.result["message_id"]) or {}
+    # After a restart, a follow-up in reply to the answer still has the thread and its history.
+    async with start_bot(settings):
+        bot_api.send_private_message("And who restored it?", reply_to_message=answer)
+        await wait_text(bot_api, "Halloran family")
+    follow_up = llm_api.requests[2]
+    contents = [m["content"] for m in follow_up.messages]
+    assert "When was it built?" in contents
+    assert "It was built in 1790." in contents
+    assert contents[-1] == "And who restored it?"
+
+
+async def test_ask_button_prompts_for_a_reply(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    async with start_bot(settings_for()):
+        summary = await _summary_message(bot_api, web)
+        bot_api.send_callback_query("sk:ask", message=summary)
+        prompt = await bot_api.wait_for("sendMessage", lambda c: "force_reply" in str(c.params))
+        assert "question" in prompt.params["text"]
+        bot_api.send_private_message("Where is the mill?", reply_to_message=summary)
+        await wait_text(bot_api, "Most relevant passages")
+
+
+async def test_long_answer_arrives_as_several_valid_messages(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    sentence = "Ölçü <tag> & *bold* _under_ 😀 日本語のテキスト. "
+    long_answer = "\n".join(sentence * 8 for _ in range(40))
+    assert len(long_answer) > 12_000
+    llm_api.script(SUMMARY, Reply(content=long_answer, ignore_max_tokens=True))
+    async with start_bot(llm(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        bot_api.send_private_message("Tell me everything", reply_to_message=summary)
+        await asyncio.sleep(0)
+        await bot_api.wait_for(
+            "sendMessage", lambda c: c.ok and "日本語" in c.params.get("text", ""), count=3
+        )
+        await bot_api.wait_idle()
+    parts = [
+        c for c in bot_api.calls_to("sendMessage") if "日本語" in c.params.get("text", "") and c.ok
+    ]
+    assert len(parts) >= 3
+    assert all(c.ok for c in bot_api.calls_to("sendMessage"))
+    shown = [bot_api.message(USER_ID, c.result["message_id"]) or {} for c in parts]
+    assert all(utf16_len(str(m["text"])) <= 4096 for m in shown)
+    assert "<tag> & *bold* _under_ 😀" in str(shown[0]["text"])
+
+
+async def test_hostile_characters_never_cause_a_parse_error(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    text = " ".join(
+        ["<b>fake</b> & &amp; *star* _under_ `tick` 😀 <a href='x'>y</a> 1 < 2 > 0"] * 12
+    )
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(text)
+        await wait_summary(bot_api)
+    assert all(call.ok for call in bot_api.calls_to("sendMessage"))
+
+
+async def test_a_split_long_paste_is_answered_once(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    paragraph = "The harbour authority approved a new breakwater after a long debate. " * 12
+    first, second = (paragraph * 5)[:4096], paragraph[:1500] + " Final sentence about gulls."
+    async with start_bot(llm(settings_for, llm_api)):
+        bot_api.send_private_message(first)
+        bot_api.send_private_message(second)
+        await wait_summary(bot_api, timeout=20)
+        await asyncio.sleep(2)
+    assert len([c for c in bot_api.calls_to("sendMessage") if is_summary(c)]) == 1
+    assert len(llm_api.requests) == 1
+    assert "Final sentence about gulls." in llm_api.requests[0].user_text
+
+
+async def test_one_request_in_flight_per_user_and_cancel(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    web.route("/other", read_fixture("article_ru.html"))
+    llm_api.script(Reply(content=SUMMARY, delay=5))
+    async with start_bot(llm(settings_for, llm_api)):
+        bot_api.send_private_message(web.url("/story"))
+        await llm_api.wait_for_requests(1)
+        bot_api.send_private_message(web.url("/other"))
+        await wait_text(bot_api, "Still working on your last link")
+        bot_api.send_private_message("/cancel")
+        await wait_text(bot_api, "Stopped.")
+    assert not [c for c in bot_api.calls_to("sendMessage") if is_summary(c)]
+
+
+async def test_two_chats_are_served_while_one_summary_is_slow(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/slow", read_fixture("article_en.html"))
+    web.route("/fast", read_fixture("article_ru.html"))
+
+    def respond(request: Any) -> Reply:
+        slow = "Brackwater" in request.user_text
+        return Reply(content=SUMMARY, delay=4 if slow else 0)
+
+    llm_api.responder = respond
+    other = {"id": 2002, "is_bot": False, "first_name": "Bob", "language_code": "en"}
+    async with start_bot(llm(settings_for, llm_api)):
+        bot_api.send_private_message(web.url("/slow"))
+        await llm_api.wait_for_requests(1)
+        bot_api.send_private_message(web.url("/fast"), user=other)
+        fast = await wait_summary(bot_api, chat_id=2002, timeout=3)
+        slow = await wait_summary(bot_api, chat_id=USER_ID, timeout=10)
+    assert fast.at < slow.at
