@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +46,7 @@ async def test_summary_streams_into_the_status_with_throttled_edits(
     edits = edits_in(bot_api, USER_ID)
     assert len(edits) >= 2, "the text was shown while it streamed"
     assert all("parse_mode" not in edit.params for edit in edits), "plain text while streaming"
-    gaps = [later.at - earlier.at for earlier, later in zip(edits, edits[1:], strict=False)]
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(edits)]
     assert all(gap >= 0.9 for gap in gaps), gaps
     assert final.params["parse_mode"] == "HTML"
     assert final.params["link_preview_options"] == {"is_disabled": True}
