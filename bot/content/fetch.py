@@ -301,6 +301,11 @@ class Fetcher:
             try:
                 return await self._client.send(request, stream=True)
             except httpx.ConnectError as error:
+                if "CERTIFICATE" in str(error).upper() or "SSL" in str(error).upper():
+                    raise FetchError(
+                        f"I couldn't verify {host}'s security certificate, so I didn't read it.",
+                        detail=f"TLS failure for {host}",
+                    ) from None
                 last_error = error
                 continue
             except httpx.TimeoutException:
