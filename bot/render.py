@@ -36,19 +36,21 @@ def visible_len(fragment: str) -> int:
     return utf16_len(html.unescape(_TAG.sub("", fragment)))
 
 
+def _units(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
+
+
 def _hard_split(text: str, limit: int) -> list[str]:
     parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in text:
-        width = utf16_len(char)
-        if size + width > limit and current:
-            parts.append("".join(current))
-            current, size = [], 0
-        current.append(char)
+    start = size = 0
+    for index, char in enumerate(text):
+        width = _units(char)
+        if size + width > limit and index > start:
+            parts.append(text[start:index])
+            start, size = index, 0
         size += width
-    if current:
-        parts.append("".join(current))
+    if start < len(text):
+        parts.append(text[start:])
     return parts
 
 
@@ -163,6 +165,6 @@ def html_parts(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 def preview(text: str, limit: int = TELEGRAM_LIMIT - 96) -> str:
     """Plain streaming preview: the tail is cut so edits never exceed the limit."""
-    if utf16_len(text) <= limit:
+    if len(text) <= limit // 2 or utf16_len(text) <= limit:
         return text
-    return _hard_split(text, limit - 1)[0] + "…"
+    return _hard_split(text[:limit], limit - 1)[0] + "…"

@@ -100,6 +100,24 @@ def _reply(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id, allow_sending_without_reply=True)
 
 
+async def _send_parts(
+    context: Context, job: Job, parts: list[str], markup: InlineKeyboardMarkup | None
+) -> Message | None:
+    """Send HTML parts in order: the first replies to the request, the last carries `markup`."""
+    sent: Message | None = None
+    for index, part in enumerate(parts):
+        sent = await context.bot.send_message(
+            job.chat_id,
+            part,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=job.thread_id,
+            reply_parameters=_reply(job.reply_to) if index == 0 else None,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=markup if index == len(parts) - 1 else None,
+        )
+    return sent
+
+
 async def send_html(
     context: Context,
     job: Job,
@@ -108,36 +126,13 @@ async def send_html(
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """Send HTML split to the limit (keyboard on the last part); plain text on a parse error."""
-    parts = split_html(lines)
-    sent: Message | None = None
     try:
-        for index, part in enumerate(parts):
-            sent = await context.bot.send_message(
-                job.chat_id,
-                part,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=job.thread_id,
-                reply_parameters=_reply(job.reply_to) if index == 0 else None,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup if index == len(parts) - 1 else None,
-            )
-        return sent
+        return await _send_parts(context, job, split_html(lines), markup)
     except BadRequest as error:
         if "parse" not in str(error).lower():
             raise
         log.warning("Telegram refused our HTML (%s); re-sending as plain text", error)
-    plain_parts = html_parts(plain)
-    for index, part in enumerate(plain_parts):
-        sent = await context.bot.send_message(
-            job.chat_id,
-            part,
-            parse_mode=ParseMode.HTML,
-            message_thread_id=job.thread_id,
-            reply_parameters=_reply(job.reply_to) if index == 0 else None,
-            link_preview_options=NO_PREVIEW,
-            reply_markup=markup if index == len(plain_parts) - 1 else None,
-        )
-    return sent
+    return await _send_parts(context, job, html_parts(plain), markup)
 
 
 async def admit(context: Context, job: Job) -> str | None:
@@ -370,7 +365,7 @@ async def deliver_answer(
             if status is not None:
                 status.show("".join(streamed))
 
-        history = thread.history(getattr(deps.settings, "qa_history_turns", 6))
+        history = thread.history(deps.settings.qa_history_turns)
         try:
             _, answer = await deps.skim.ask(
                 document, question, history, on_text=on_text, requester=job.requester

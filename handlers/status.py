@@ -62,16 +62,16 @@ class StatusMessage:
 
     def show(self, text: str) -> None:
         """Ask for `text` to be shown; it is edited in at the next allowed moment."""
-        self._wanted = preview(text)
+        self._wanted = text
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
 
     async def _flush(self) -> None:
-        while self._wanted != self._shown:
+        while preview(self._wanted) != self._shown:
             wait = self._interval - (time.monotonic() - self._last_edit)
             if wait > 0:
                 await asyncio.sleep(wait)
-            text = self._wanted
+            text = preview(self._wanted)
             if text == self._shown or not text.strip():
                 return
             await self._edit(text)
