@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
+from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +34,59 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 DEPS_KEY = "deps"
 
-PRIVATE_COMMANDS = [
-    BotCommand("start", "Welcome and what I can do"),
-    BotCommand("help", "How to use Skim"),
-]
+# Command menus per scope, as command names; descriptions come from the interface catalogue.
+PRIVATE_COMMANDS = (
+    "start",
+    "help",
+    "summary",
+    "ask",
+    "settings",
+    "lang",
+    "length",
+    "style",
+    "cancel",
+    "usage",
+    "forget",
+)
+GROUP_COMMANDS = ("summary", "ask", "help")
+# Telegram shows a chat admin this list instead of GROUP_COMMANDS, so it repeats them.
+GROUP_ADMIN_COMMANDS = (*GROUP_COMMANDS, "settings", "autosummary", "lang", "length", "style")
+# Operators (ADMIN_USER_IDS) see /stats in their private chat with the bot.
+OPERATOR_COMMANDS = (*PRIVATE_COMMANDS, "stats")
+# "" is the menu for every language without one of its own.
+MENU_LANGUAGES = ("", "ru")
+
+
+def command_menu(names: tuple[str, ...], language_code: str) -> list[BotCommand]:
+    """BotCommands with descriptions in the language (English for the default menu)."""
+    return [BotCommand(name, t(f"menu_{name}", language_code or None)) for name in names]
 
 
 async def _set_commands(app: AnyApplication) -> None:
     """Command menus are a nicety: a refusal is logged, never fatal."""
-    try:
-        await app.bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-    except TelegramError as error:
-        log.warning("could not set the command menu: %s", error)
+    menus: list[tuple[BotCommandScope, tuple[str, ...]]] = [
+        (BotCommandScopeAllPrivateChats(), PRIVATE_COMMANDS),
+        (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+        (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN_COMMANDS),
+    ]
+    deps = app.bot_data.get(DEPS_KEY)
+    if isinstance(deps, Deps):
+        menus += [
+            (BotCommandScopeChat(user_id), OPERATOR_COMMANDS)
+            for user_id in deps.settings.admin_user_ids
+        ]
+
+    async def set_menu(scope: BotCommandScope, names: tuple[str, ...], language: str) -> None:
+        try:
+            await app.bot.set_my_commands(
+                command_menu(names, language), scope=scope, language_code=language or None
+            )
+        except TelegramError as error:
+            log.warning("could not set the %s command menu: %s", scope.type, error)
+
+    await asyncio.gather(
+        *(set_menu(scope, names, language) for scope, names in menus for language in MENU_LANGUAGES)
+    )
 
 
 def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplication:
