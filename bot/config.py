@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4.1-mini"
     llm_timeout: float = Field(60.0, gt=0)
     llm_max_retries: int = Field(3, ge=1, le=10)
+    llm_context_tokens: int = Field(16_000, ge=1_000, le=2_000_000)
+    llm_max_input_tokens: int = Field(300_000, ge=1_000)
+    llm_concurrency: int = Field(4, ge=1, le=32)
+    qa_history_turns: int = Field(6, ge=0, le=50)
 
     redis_url: str | None = None
     redis_prefix: str = Field("skim:", min_length=1, max_length=64)

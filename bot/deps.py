@@ -63,7 +63,13 @@ def build_deps(
     keys = Keys(settings.redis_prefix)
     skim = Skim(
         ContentReader(Fetcher(http, policy, resolver)),
-        Summarizer(llm),
+        Summarizer(
+            llm,
+            context_tokens=settings.llm_context_tokens,
+            max_input_tokens=settings.llm_max_input_tokens,
+            concurrency=settings.llm_concurrency,
+            history_turns=settings.qa_history_turns,
+        ),
         store,
         keys,
         CacheTimes(document=settings.document_cache_ttl, summary=settings.summary_cache_ttl),

@@ -1,8 +1,17 @@
-"""The one wrapper around AsyncOpenAI: deadlines, bounded retries, streaming, usage."""
+"""The one wrapper around AsyncOpenAI: deadlines, bounded retries, streaming, usage.
+
+Every call streams. A call has one deadline for the whole answer (`LLM_TIMEOUT`), not the
+client's ten-minute default. 429, 5xx, timeouts, connection and protocol errors are retried with
+exponential backoff and jitter, honouring Retry-After, up to `LLM_MAX_RETRIES` tries in all, but
+never once text has been handed to the caller (it would be shown twice). 400/401/403/404 are not
+retried. Each failure ends as one of our exceptions: a short message for the user, the detail for
+the log only.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -13,11 +22,58 @@ import openai
 from openai import AsyncOpenAI
 
 from bot.errors import LLMAuthError, LLMBusyError, LLMError
+from bot.llm.streaming import TextCallback, TextStream
+from bot.llm.tokens import TokenCounter, counter_for_model
 
 log = logging.getLogger(__name__)
 
-TextCallback = Callable[[str], Awaitable[None]]
 Message = dict[str, str]
+
+__all__ = [
+    "Completion",
+    "LLMAuthError",
+    "LLMBusyError",
+    "LLMClient",
+    "LLMConfigError",
+    "LLMEmptyError",
+    "LLMError",
+    "LLMRefusalError",
+    "LLMStreamError",
+    "LLMTimeoutError",
+    "Message",
+    "TextCallback",
+    "Usage",
+]
+
+
+class LLMTimeoutError(LLMError):
+    """No complete answer within the deadline."""
+
+    user_message = "The model took too long to answer. Please try again later."
+
+
+class LLMStreamError(LLMError):
+    """The answer broke off mid-way (connection cut, malformed event stream)."""
+
+    user_message = "The model's answer was cut off. Please try again."
+
+
+class LLMEmptyError(LLMError):
+    """The model finished without writing anything."""
+
+    user_message = "The model returned an empty answer. Please try again."
+
+
+class LLMRefusalError(LLMError):
+    """The model (or its content filter) declined to answer."""
+
+    user_message = "The model declined to work on this text."
+
+
+class LLMConfigError(LLMError):
+    """The endpoint rejected the request itself (unknown model, bad parameter)."""
+
+    user_message = "The bot's language model is misconfigured: the operator has been told."
 
 
 @dataclass(frozen=True)
@@ -29,53 +85,123 @@ class Completion:
     completion_tokens: int
     finish_reason: str | None
     model: str
+    requests: int = 1
 
 
-class _Retryable(Exception):
-    def __init__(self, error: LLMError, wait: float | None) -> None:
+@dataclass
+class Usage:
+    """Tokens and requests of one piece of work, summed over every HTTP request it made.
+
+    Counts come from the API's `usage`; when a server sends none (or a request broke off after
+    the answer started), they are counted here with the model's tokenizer.
+    """
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+
+    def add(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+
+
+class _Retry(Exception):
+    """A failure worth another try (after `wait` seconds, when the server said so)."""
+
+    def __init__(self, error: LLMError, wait: float | None = None) -> None:
         super().__init__(error.detail)
         self.error = error
         self.wait = wait
 
 
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    headers = error.response.headers
+class _CallbackError(Exception):
+    """The caller's own callback failed: not the model's fault, re-raised unchanged."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class _Attempt:
+    """What one try got before it ended."""
+
+    opened: bool = False
+    emitted: bool = False
+    text: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+def _http_errors(name: str) -> tuple[type[Exception], ...]:
+    """`name` from whichever HTTP library the openai package runs on (httpx, or httpx2)."""
+    found: list[type[Exception]] = []
+    for module_name in ("httpx", "httpx2"):
+        try:
+            module: Any = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found.append(getattr(module, name))
+    return tuple(found)
+
+
+_HTTP_ERRORS = _http_errors("HTTPError")
+_HTTP_TIMEOUTS = _http_errors("TimeoutException")
+_HTTP_TRANSPORT = _http_errors("TransportError")
+
+
+def _retry_after(response: Any) -> float | None:
+    """Seconds the server asks us to wait (Retry-After-Ms or Retry-After), if it said."""
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         value = headers.get(name)
         if value:
             try:
                 return max(0.0, float(value) * scale)
             except ValueError:
-                continue
+                continue  # an HTTP date: rare from these APIs; fall back to backoff
     return None
 
 
-def _classify(error: Exception) -> LLMError | _Retryable:
-    """Map the client's exceptions to ours; retryable ones are wrapped."""
-    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
-        return LLMAuthError(detail=f"LLM endpoint refused the key: HTTP {error.status_code}")
-    if isinstance(error, openai.RateLimitError):
-        wait = _retry_after(error)
-        return _Retryable(LLMBusyError(wait, detail="LLM rate limit (HTTP 429)"), wait)
-    if isinstance(error, openai.APITimeoutError):
-        return _Retryable(LLMError(detail="LLM request timed out"), None)
-    if isinstance(error, openai.APIConnectionError):
-        return _Retryable(LLMError(detail="LLM endpoint unreachable"), None)
+def _status_error(error: openai.APIStatusError) -> LLMError | _Retry:
+    status = error.status_code
+    detail = f"HTTP {status}: {error.message}"
+    if status in (401, 403):
+        return LLMAuthError(detail=f"LLM endpoint refused the key ({detail})")
+    if status == 429 or status == 503:
+        wait = _retry_after(error.response)
+        return _Retry(LLMBusyError(wait, detail=f"LLM busy ({detail})"), wait)
+    if status >= 500 or status in (408, 409):
+        return _Retry(LLMError(detail=f"LLM server error ({detail})"), _retry_after(error.response))
+    if status == 404:
+        return LLMConfigError(detail=f"LLM model or endpoint not found ({detail})")
+    return LLMConfigError(
+        "The model could not take this request.", detail=f"LLM rejected the request ({detail})"
+    )
+
+
+def _classify(error: Exception, attempt: _Attempt) -> LLMError | _Retry:
+    """Map what the client library raised to our exceptions; retryable ones are wrapped."""
+    name = type(error).__name__
     if isinstance(error, openai.APIStatusError):
-        if error.status_code >= 500 or error.status_code == 408:
-            return _Retryable(
-                LLMError(detail=f"LLM server error HTTP {error.status_code}"),
-                _retry_after(error),
+        return _status_error(error)
+    if isinstance(error, (openai.APITimeoutError, *_HTTP_TIMEOUTS)):
+        return _Retry(LLMTimeoutError(detail=f"LLM request timed out ({name})"))
+    if attempt.opened and isinstance(error, (openai.APIError, ValueError, *_HTTP_ERRORS)):
+        # Broke off after the response started: a cut connection or a malformed event.
+        return _Retry(LLMStreamError(detail=f"LLM stream broke off ({name}: {error})"))
+    if isinstance(error, (openai.APIConnectionError, *_HTTP_TRANSPORT)):
+        return _Retry(
+            LLMError(
+                "The model can't be reached right now. Please try again later.",
+                detail=f"LLM endpoint unreachable ({name})",
             )
-        if error.status_code == 404:
-            return LLMError(
-                "The bot's language model is misconfigured: the operator has been told.",
-                detail=f"LLM model or endpoint not found (HTTP 404): {error.message}",
-            )
-        return LLMError(detail=f"LLM rejected the request: HTTP {error.status_code}")
-    if isinstance(error, openai.APIError):
-        return _Retryable(LLMError(detail=f"LLM protocol error: {type(error).__name__}"), None)
-    return LLMError(detail=f"LLM call failed: {type(error).__name__}")
+        )
+    if isinstance(error, openai.APIError | ValueError):
+        return _Retry(LLMStreamError(detail=f"LLM protocol error ({name}: {error})"))
+    return LLMError(detail=f"LLM call failed ({name}: {error})")
 
 
 class LLMClient:
@@ -89,128 +215,231 @@ class LLMClient:
         timeout: float = 60.0,
         max_tries: int = 3,
         backoff: float = 0.5,
+        max_backoff: float = 8.0,
         max_wait: float = 30.0,
+        temperature: float = 0.2,
+        counter: TokenCounter | None = None,
     ) -> None:
+        if max_tries < 1:
+            raise ValueError("max_tries must be at least 1")
         self._client = client
         self.model = model
-        self._timeout = timeout
-        self._max_tries = max_tries
+        self.timeout = timeout
+        self.max_tries = max_tries
         self._backoff = backoff
+        self._max_backoff = max_backoff
         self._max_wait = max_wait
+        self._temperature = temperature
+        self._counter = counter
 
     @classmethod
     def from_settings(
-        cls, api_key: str, base_url: str | None, model: str, *, timeout: float, max_tries: int
+        cls,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        *,
+        timeout: float,
+        max_tries: int,
+        **options: Any,
     ) -> LLMClient:
+        """The one AsyncOpenAI of the process: our retries only, our deadline."""
         client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
-        return cls(client, model, timeout=timeout, max_tries=max_tries)
+        return cls(client, model, timeout=timeout, max_tries=max_tries, **options)
 
     async def aclose(self) -> None:
         await self._client.close()
 
+    async def counter(self) -> TokenCounter:
+        """The model's token counter, loaded off the event loop on first use."""
+        if self._counter is None:
+            self._counter = await asyncio.to_thread(counter_for_model, self.model)
+        return self._counter
+
     async def check(self) -> tuple[bool, str]:
-        """A one-token request: proves the endpoint, the key and the model all work."""
+        """A one-try, few-token request: proves the endpoint, the key and the model all work."""
         try:
             await self.complete(
-                [{"role": "user", "content": "Reply with the word ok."}], max_tokens=5
+                [{"role": "user", "content": "Reply with the word ok."}], max_tokens=5, max_tries=1
             )
         except LLMError as error:
             return False, f"{self.model}: {error.detail}"
         return True, f"{self.model} answers"
+
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, usage: Usage | None = None
+    ) -> TextStream[Completion]:
+        """The same call as `complete`, as an async iterator of text pieces."""
+        return TextStream(
+            lambda push: self.complete(messages, max_tokens=max_tokens, on_text=push, usage=usage)
+        )
 
     async def complete(
         self,
         messages: list[Message],
         *,
         max_tokens: int,
-        temperature: float = 0.2,
+        temperature: float | None = None,
         on_text: TextCallback | None = None,
+        usage: Usage | None = None,
+        max_tries: int | None = None,
     ) -> Completion:
         """Stream one completion, retrying transient failures before any text was shown."""
-        last: LLMError = LLMError(detail="no attempt made")
-        for attempt in range(1, self._max_tries + 1):
-            emitted = False
-
-            async def relay(piece: str) -> None:
-                nonlocal emitted
-                emitted = True
-                if on_text is not None:
-                    await on_text(piece)
-
+        tries = max_tries or self.max_tries
+        usage = usage if usage is not None else Usage()
+        for attempt_number in range(1, tries + 1):
+            attempt = _Attempt()
+            usage.requests += 1
             try:
-                async with asyncio.timeout(self._timeout):
-                    return await self._stream(messages, max_tokens, temperature, relay)
+                async with asyncio.timeout(self.timeout):
+                    completion = await self._once(
+                        messages, max_tokens, temperature, on_text, attempt
+                    )
+            except _CallbackError as error:
+                await self._account(usage, messages, attempt)
+                raise error.error from None
             except TimeoutError:
-                outcome: LLMError | _Retryable = _Retryable(
-                    LLMError(detail=f"LLM call exceeded {self._timeout:g} s"), None
+                outcome: LLMError | _Retry = _Retry(
+                    LLMTimeoutError(detail=f"LLM gave no complete answer in {self.timeout:g} s")
                 )
+            except _Retry as retry:
+                outcome = retry
             except LLMError as error:
                 outcome = error
-            except Exception as error:
-                outcome = _classify(error)
+            except Exception as error:  # whatever the client library raised
+                outcome = _classify(error, attempt)
+            else:
+                await self._account(usage, messages, attempt)
+                return Completion(
+                    completion.text,
+                    completion.prompt_tokens,
+                    completion.completion_tokens,
+                    completion.finish_reason,
+                    completion.model,
+                    attempt_number,
+                )
+            await self._account(usage, messages, attempt)
             if isinstance(outcome, LLMError):
+                self._log_final(outcome)
                 raise outcome
-            last = outcome.error
-            if emitted or attempt == self._max_tries:
-                break
+            failure = outcome.error
+            if attempt.emitted:
+                # Text already reached the reader; a second answer would be appended to it.
+                if not isinstance(failure, LLMStreamError | LLMTimeoutError):
+                    failure = LLMStreamError(detail=failure.detail)
+                self._log_final(failure)
+                raise failure
+            if attempt_number == tries:
+                self._log_final(failure)
+                raise failure
             wait = outcome.wait
             if wait is None:
-                wait = self._backoff * 2 ** (attempt - 1) * (1 + random.random())  # noqa: S311
+                wait = self._jittered(attempt_number)
             if wait > self._max_wait:
-                break
+                log.warning("LLM asks to wait %.1f s, more than we will; giving up", wait)
+                raise failure
             log.warning(
-                "LLM attempt %d/%d failed (%s); retrying in %.1f s",
-                attempt,
-                self._max_tries,
-                last.detail,
+                "LLM attempt %d/%d failed (%s); retrying in %.2f s",
+                attempt_number,
+                tries,
+                failure.detail,
                 wait,
             )
             await asyncio.sleep(wait)
-        raise last
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _stream(
+    def _jittered(self, attempt_number: int) -> float:
+        """Exponential backoff with ±50 % jitter, so that many clients don't retry in step."""
+        base = min(self._max_backoff, self._backoff * float(2 ** (attempt_number - 1)))
+        return base * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not a secret
+
+    @staticmethod
+    def _log_final(error: LLMError) -> None:
+        if isinstance(error, LLMAuthError | LLMConfigError):
+            # The operator must act: logged as an error so the error channel reaches them.
+            log.error("LLM unusable: %s", error.detail)
+        else:
+            log.warning("LLM call failed: %s", error.detail)
+
+    async def _account(self, usage: Usage, messages: list[Message], attempt: _Attempt) -> None:
+        """Add one try's tokens: the server's figures, else ours when an answer had started."""
+        if attempt.prompt_tokens is not None and attempt.completion_tokens is not None:
+            usage.add(attempt.prompt_tokens, attempt.completion_tokens)
+            return
+        if not attempt.opened:
+            return  # refused before any work was done: nothing billed
+        counter = await self.counter()
+        prompt = attempt.prompt_tokens
+        if prompt is None:
+            prompt = counter.count_messages(messages)
+        completion = attempt.completion_tokens
+        if completion is None:
+            completion = counter.count(attempt.text)
+        usage.add(prompt, completion)
+
+    async def _once(
         self,
         messages: list[Message],
         max_tokens: int,
-        temperature: float,
-        relay: TextCallback,
+        temperature: float | None,
+        on_text: TextCallback | None,
+        attempt: _Attempt,
     ) -> Completion:
         request: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "max_tokens": max_tokens,
-            "temperature": temperature,
+            "temperature": self._temperature if temperature is None else temperature,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
         stream: Any = await self._client.chat.completions.create(**request)
+        attempt.opened = True
         pieces: list[str] = []
-        finish_reason: str | None = None
-        prompt_tokens = completion_tokens = 0
         refusal: list[str] = []
+        finish_reason: str | None = None
         async with stream:
             async for chunk in stream:
-                if getattr(chunk, "usage", None):
-                    prompt_tokens = chunk.usage.prompt_tokens or 0
-                    completion_tokens = chunk.usage.completion_tokens or 0
+                usage = getattr(chunk, "usage", None)
+                if usage is not None:
+                    attempt.prompt_tokens = usage.prompt_tokens
+                    attempt.completion_tokens = usage.completion_tokens
                 for choice in chunk.choices or []:
+                    if choice.index != 0:
+                        continue
                     delta = choice.delta
                     if delta is not None and getattr(delta, "refusal", None):
                         refusal.append(delta.refusal)
                     if delta is not None and delta.content:
                         pieces.append(delta.content)
-                        await relay(delta.content)
+                        attempt.text += delta.content
+                        if on_text is not None:
+                            attempt.emitted = True
+                            await _relay(on_text, delta.content)
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
         text = "".join(pieces).strip()
         if refusal and not text:
-            raise LLMError(
-                "The model declined to summarize this.", detail="LLM refusal: " + "".join(refusal)
+            raise LLMRefusalError(detail="LLM refused: " + "".join(refusal)[:300])
+        if finish_reason == "content_filter":
+            raise LLMRefusalError(
+                "The model's content filter blocked this text.", detail="LLM content_filter"
             )
         if finish_reason is None:
-            raise _Retryable(LLMError(detail="LLM stream ended before it finished"), None)
-        if finish_reason == "content_filter":
-            raise LLMError("The model's content filter blocked this text.", detail="content_filter")
+            raise _Retry(LLMStreamError(detail="LLM stream ended without a finish reason"))
         if not text:
-            raise _Retryable(LLMError(detail="LLM returned an empty completion"), None)
-        return Completion(text, prompt_tokens, completion_tokens, finish_reason, self.model)
+            raise _Retry(LLMEmptyError(detail="LLM returned an empty completion"))
+        if attempt.prompt_tokens is None or attempt.completion_tokens is None:
+            counter = await self.counter()
+            attempt.prompt_tokens = counter.count_messages(messages)
+            attempt.completion_tokens = counter.count(text)
+        return Completion(
+            text, attempt.prompt_tokens, attempt.completion_tokens, finish_reason, self.model
+        )
+
+
+async def _relay(on_text: Callable[[str], Awaitable[None]], piece: str) -> None:
+    try:
+        await on_text(piece)
+    except Exception as error:
+        raise _CallbackError(error) from error

@@ -18,6 +18,7 @@ __all__ = [
     "rank_sentences",
     "split_sentences",
     "summarize_extractive",
+    "terms",
 ]
 
 # --- sentence splitting -------------------------------------------------------------------------
@@ -186,6 +187,11 @@ def _tokens(sentence: str) -> list[str]:
         elif len(word) >= 2 and word not in _STOP_WORDS:
             tokens.append(_fold(word))
     return tokens
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a text, as used for ranking (stop words out, light folding)."""
+    return _tokens(text)
 
 
 def _tfidf(token_lists: Sequence[Sequence[str]]) -> tuple[list[_Vector], dict[str, float]]:
