@@ -30,8 +30,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	scripts/with-redis $(BIN)/pytest $(PYTEST_ARGS)
 
+## bench: every benchmark under bench/, each printing its figures against a baseline
 bench: $(STAMP)
-	scripts/with-redis $(BIN)/python bench/extraction.py
+	for script in bench/extraction.py bench/llm.py bench/cache.py bench/telegram.py; do \
+		[ ! -f $$script ] || scripts/with-redis $(BIN)/python $$script || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -123,6 +123,13 @@ def meta_line(document: Document, language: str | None = None) -> str:
     return " · ".join(parts)
 
 
+def _truncation(summary: Summary, language: str | None) -> str:
+    """Which part of a long document was summarized (the engine's note is English)."""
+    if summary.note and (language or "en") == "en":
+        return summary.note
+    return t("truncated_note", language)
+
+
 def summary_lines(document: Document, summary: Summary, language: str | None = None) -> list[str]:
     """The final summary as self-contained HTML lines: linked title, meta, body, markers."""
     title, body = _split_title(summary, document)
@@ -135,7 +142,7 @@ def summary_lines(document: Document, summary: Summary, language: str | None = N
     if summary.extractive:
         lines.extend(["", f"<i>{escape(t('extractive_note', language))}</i>"])
     if summary.truncated:
-        lines.extend(["", f"<i>{escape(t('truncated_note', language))}</i>"])
+        lines.extend(["", f"<i>{escape(_truncation(summary, language))}</i>"])
     return lines
 
 
@@ -154,7 +161,7 @@ def summary_plain(document: Document, summary: Summary, language: str | None = N
     if summary.extractive:
         lines.extend(["", f"[{t('extractive_note', language)}]"])
     if summary.truncated:
-        lines.extend(["", f"[{t('truncated_note', language)}]"])
+        lines.extend(["", f"[{_truncation(summary, language)}]"])
     return "\n".join(lines).strip()
 
 

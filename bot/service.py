@@ -18,7 +18,14 @@ from bot.content.sources import Source, TextSource, UrlSource
 from bot.content.urls import normalize_url
 from bot.errors import ExtractionError, FetchError, InvalidSourceError, LLMError, SkimError
 from bot.llm.client import TextCallback
-from bot.llm.engine import EXTRACTIVE_MODEL, Answer, Summarizer, Summary, SummaryOptions
+from bot.llm.engine import (
+    EXTRACTIVE_MODEL,
+    Answer,
+    Summarizer,
+    Summary,
+    SummaryOptions,
+    SummaryProgress,
+)
 from bot.llm.prompts import PROMPT_VERSION
 from bot.store.base import KeyValueStore, decode_value, encode_value
 from bot.store.keys import FAILED_FETCH_TTL, FAILED_SUMMARY_TTL, Keys
@@ -154,11 +161,10 @@ class Skim:
         if document is None:
             return None
         key = self.summary_key(document, options, self._summarizer.model_identity)
-        raw = await self._store.get(key)
+        raw = await self.state.read_counting_hit(key)
         value = decode_value(raw) if raw is not None else None
         if value is None:
             return None
-        await self.state.bump("cache_hits")
         return SummaryResult(document, Summary.from_dict(value["summary"]), cached=True)
 
     def summary_key(self, document: Document, options: SummaryOptions, model: str) -> str:
@@ -172,7 +178,8 @@ class Skim:
         )
 
     async def _cached_summary(self, key: str) -> Summary | None:
-        raw = await self._store.get(key)
+        # A hit is counted in the stats in the same round trip as the read.
+        raw = await self.state.read_counting_hit(key)
         value = decode_value(raw) if raw is not None else None
         if value is not None:
             return Summary.from_dict(value["summary"])
@@ -215,7 +222,14 @@ class Skim:
         async def work() -> Summary:
             await report(Progress("summarizing"))
             try:
-                summary = await self._summarizer.summarize(document, options, on_text=on_text)
+
+                async def on_progress(step: SummaryProgress) -> None:
+                    stage = "summarizing" if step.stage == "part" else "combining"
+                    await report(Progress(stage, part=step.part, parts=step.parts))
+
+                summary = await self._summarizer.summarize(
+                    document, options, on_text=on_text, on_progress=on_progress
+                )
             except LLMError as error:
                 value = encode_value({"message": error.user_message})
                 await self._store.set(self._keys.failed_summary(key), value, ttl=FAILED_SUMMARY_TTL)
@@ -234,7 +248,8 @@ class Skim:
 
         summary = await self._flight.run(f"sum:{key}", lambda: self._cached_summary(key), work)
         cached = not produced
-        await self.state.bump("cache_hits" if cached else "cache_misses")
+        if not cached:
+            await self.state.bump("cache_misses")
         if not cached and not summary.extractive and requester is not None:
             await self.state.record_usage(
                 requester.user_id,
@@ -263,7 +278,19 @@ class Skim:
             await self.state.record_usage(
                 requester.user_id,
                 requester.chat_id,
-                getattr(answer, "prompt_tokens", 0),
-                getattr(answer, "completion_tokens", 0),
+                answer.prompt_tokens,
+                answer.completion_tokens,
             )
         return document, answer
+
+    async def recent_failure(self, source: Source) -> str | None:
+        """The user-facing message of a link's recent fetch failure (the negative cache), if any."""
+        if not isinstance(source, UrlSource):
+            return None
+        try:
+            await self._cached_document(normalize_url(source.url))
+        except ValueError:
+            return None
+        except CachedFailure as failure:
+            return failure.user_message
+        return None

@@ -185,6 +185,8 @@ def status_text(progress: Progress, language: str) -> str:
         return t("status_fetching", language, site=progress.detail)
     if progress.stage == "summarizing" and progress.parts > 1:
         return t("status_summarizing_part", language, part=progress.part, parts=progress.parts)
+    if progress.stage == "combining":
+        return t("status_combining", language, parts=progress.parts)
     if progress.stage == "summarizing":
         return t("status_summarizing", language)
     return t("status_reading", language)

@@ -29,6 +29,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Summarizing part {part} of {parts}…",
         "ru": "Пересказываю часть {part} из {parts}…",
     },
+    "status_combining": {
+        "en": "Combining {parts} parts…",
+        "ru": "Собираю {parts} частей вместе…",
+    },
     "status_answering": {"en": "Looking for the answer…", "ru": "Ищу ответ…"},
     "min_read": {"en": "{minutes} min read", "ru": "{minutes} мин чтения"},
     "extractive_note": {
