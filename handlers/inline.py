@@ -1,9 +1,397 @@
-"""Telegram surface: inline (to be filled in)."""
+"""Inline mode: `@bot <link>` in any chat answers with the cached summary, or starts one.
+
+The answer never waits for the work. A cached summary is offered at once; otherwise the answer
+says "Summarizing…" with a deep link into the bot, and a background job fetches and summarizes
+the link so that the next query (Telegram asks again once `cache_time` runs out) finds it.
+Telegram sends a query per keystroke, so jobs wait a moment and give way to a newer query from
+the same user. A "Summarizing…" message the user sends is edited into the summary when inline
+feedback (`chosen_inline_result`) is enabled for the bot.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import asyncio
+import html
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQuery,
+    InlineQueryResult,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
+
+from bot.content.sources import UrlSource
+from bot.content.urls import find_urls, normalize_url
+from bot.errors import SkimError
+from bot.i18n import pick_language, t
+from bot.llm.engine import SummaryOptions
+from bot.render import TELEGRAM_LIMIT, escape, split_html, summary_lines
+from bot.service import Progress, Requester, SummaryResult
+from handlers.context import Context, deps_of
+from handlers.deeplinks import (
+    HELP_PAYLOAD,
+    SUMMARY_PREFIX,
+    deep_link,
+    link_for,
+    personal_options,
+    remember_link,
+    token_for,
+)
+from handlers.flow import NO_PREVIEW, Job, admit, wait_text
+from handlers.jobs import is_admin
+
+log = logging.getLogger(__name__)
+
+JOBS_KEY = "inline_jobs"
+# Seconds a job waits for the user to stop typing before it fetches anything.
+DEBOUNCE = 0.6
+# How long Telegram may reuse an answer: briefly while the summary is being made.
+PENDING_CACHE_TIME = 2
+READY_CACHE_TIME = 60
+HELP_CACHE_TIME = 300
+# Seconds a failure that is not in the shared negative cache (limits, LLM down) is shown.
+NOTE_TTL = 30.0
+# Room kept under Telegram's limit for the "continues in the bot" note.
+NOTE_ROOM = 160
+DESCRIPTION_CHARS = 120
+READY_PREFIX = "sum_"
+PENDING_PREFIX = "wait_"
+FAILED_PREFIX = "fail_"
+
+JobKey = tuple[int, str, SummaryOptions]
+
+
+@dataclass
+class Outcome:
+    """What a job and the handlers share: the newest query asking for it, and how it ended.
+
+    `failure` says why it gave up (None when it worked or stood down for a newer query).
+    """
+
+    query: int = 0
+    failure: str | None = None
+    finished_at: float | None = None
+
+
+@dataclass
+class InlineJob:
+    """Background work for one user's link and options."""
+
+    task: asyncio.Task[SummaryResult | None]
+    outcome: Outcome
+
+
+class InlineJobs:
+    """The jobs this process started from inline queries, and each user's newest query."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[JobKey, InlineJob] = {}
+        self.latest: dict[int, tuple[int, float]] = {}
+
+    def saw(self, user_id: int, update_id: int) -> None:
+        """Note a query; updates are handled concurrently, so the highest id wins."""
+        newest = max(self.latest.get(user_id, (0, 0.0))[0], update_id)
+        self.latest[user_id] = (newest, time.monotonic())
+
+    def superseded(self, user_id: int, outcome: Outcome) -> bool:
+        return self.latest.get(user_id, (0, 0.0))[0] > outcome.query
+
+    def failure(self, key: JobKey) -> str | None:
+        """A recent failure of this work for this user, shown instead of starting again."""
+        job = self.jobs.get(key)
+        if job is None:
+            return None
+        failure, finished_at = job.outcome.failure, job.outcome.finished_at
+        if failure is None or finished_at is None:
+            return None
+        return failure if time.monotonic() - finished_at < NOTE_TTL else None
+
+    def running(self, key: JobKey) -> InlineJob | None:
+        job = self.jobs.get(key)
+        return job if job is not None and not job.task.done() else None
+
+    def prune(self) -> None:
+        """Forget jobs that ended, and queries that came, a while ago (past any debounce)."""
+        now = time.monotonic()
+        for key, job in list(self.jobs.items()):
+            finished_at = job.outcome.finished_at
+            if finished_at is not None and now - finished_at >= NOTE_TTL:
+                del self.jobs[key]
+        for user_id, (_, seen_at) in list(self.latest.items()):
+            if now - seen_at >= NOTE_TTL:
+                del self.latest[user_id]
+
+
+def jobs_of(context: Context) -> InlineJobs:
+    jobs = context.bot_data.setdefault(JOBS_KEY, InlineJobs())
+    assert isinstance(jobs, InlineJobs)
+    return jobs
+
+
+def _job_key(user_id: int, normalized_url: str, options: SummaryOptions) -> JobKey:
+    return (user_id, normalized_url, options)
+
+
+def start_job(
+    context: Context, key: JobKey, language: str, update: Update, *, debounce: bool
+) -> InlineJob:
+    """The running job for `key` (now answering this update too), or a new one."""
+    jobs = jobs_of(context)
+    running = jobs.running(key)
+    if running is not None:
+        running.outcome.query = max(running.outcome.query, update.update_id)
+        return running
+    jobs.prune()
+    outcome = Outcome(query=update.update_id)
+    task = context.application.create_task(
+        _summarize(context, outcome, key, language, debounce=debounce), update=update
+    )
+    job = jobs.jobs[key] = InlineJob(task, outcome)
+    return job
+
+
+async def _summarize(
+    context: Context, outcome: Outcome, key: JobKey, language: str, *, debounce: bool
+) -> SummaryResult | None:
+    """Fetch and summarize within the user's limits; failures are logged and kept on the job."""
+    user_id = key[0]
+    try:
+        if debounce:
+            await asyncio.sleep(DEBOUNCE)
+            if jobs_of(context).superseded(user_id, outcome):
+                return None  # the user kept typing: a newer query took over
+        return await _summarize_now(context, key, language)
+    except SkimError as error:
+        log.info("inline summary for user %s failed: %s", user_id, error.detail)
+        outcome.failure = error.user_message
+        return None
+    finally:
+        outcome.finished_at = time.monotonic()
+
+
+async def _summarize_now(context: Context, key: JobKey, language: str) -> SummaryResult:
+    user_id, url, options = key
+    deps = deps_of(context)
+    exempt = is_admin(context, user_id)
+    refusal = await admit(
+        context, Job(chat_id=user_id, user_id=user_id, language=language, exempt=exempt)
+    )
+    if refusal is not None:
+        raise SkimError(refusal, detail="rate limited")
+    checked: list[bool] = []
+
+    async def quota(event: Progress) -> None:
+        # Counted only when the LLM is about to work, as for summaries in chats.
+        limit = deps.settings.daily_summary_quota
+        if event.stage != "summarizing" or checked or exempt or deps.llm is None or limit <= 0:
+            return
+        checked.append(True)
+        wait = await deps.skim.state.use_daily_quota(user_id, limit)
+        if wait is not None:
+            text = t("quota_reached", language, limit=limit, wait=wait_text(wait, language))
+            raise SkimError(text, detail="daily quota reached")
+
+    result = await deps.skim.summarize(
+        UrlSource(url), options, progress=quota, requester=Requester(user_id, None)
+    )
+    await deps.skim.state.bump("inline_summaries", user_id=user_id)
+    return result
+
+
+# Results
+
+
+def _first_line(lines: list[str]) -> str:
+    for line in lines:
+        text = html.unescape(line).removeprefix("• ").strip()
+        if text and not line.startswith("<"):
+            return text if len(text) <= DESCRIPTION_CHARS else text[: DESCRIPTION_CHARS - 1] + "…"
+    return ""
+
+
+def summary_message(result: SummaryResult, language: str) -> str:
+    """The summary as one Telegram HTML message; a longer one is cut between lines, with a note."""
+    lines = summary_lines(result.document, result.summary, language)
+    parts = split_html(lines, TELEGRAM_LIMIT - NOTE_ROOM)
+    text = parts[0]
+    if len(parts) > 1:
+        text += f"\n\n<i>{escape(t('inline_continued', language))}</i>"
+    return text
+
+
+def summary_markup(result: SummaryResult, link: str, language: str) -> InlineKeyboardMarkup:
+    """URL buttons only: callback buttons can't find an inline message's thread."""
+    source = result.document.canonical_url or result.document.url
+    row = [InlineKeyboardButton(t("inline_ask_button", language), url=link)]
+    if source:
+        row.insert(0, InlineKeyboardButton(t("button_source", language), url=source))
+    return InlineKeyboardMarkup([row])
+
+
+def _title(result: SummaryResult, url: str) -> str:
+    document = result.document
+    return document.title or document.site_name or urlsplit(url).hostname or url
+
+
+def ready_result(
+    result: SummaryResult, url: str, payload: str, link: str, language: str
+) -> InlineQueryResultArticle:
+    lines = summary_lines(result.document, result.summary, language)
+    return InlineQueryResultArticle(
+        id=READY_PREFIX + payload.removeprefix(SUMMARY_PREFIX),
+        title=_title(result, url),
+        description=_first_line(lines[3:]) or None,
+        input_message_content=InputTextMessageContent(
+            summary_message(result, language),
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+        ),
+        reply_markup=summary_markup(result, link, language),
+    )
+
+
+def pending_result(url: str, payload: str, link: str, language: str) -> InlineQueryResultArticle:
+    text = f"{escape(url)}\n\n<i>{escape(t('inline_pending_message', language))}</i>"
+    return InlineQueryResultArticle(
+        id=PENDING_PREFIX + payload.removeprefix(SUMMARY_PREFIX),
+        title=t("inline_summarizing", language),
+        description=t("inline_summarizing_description", language),
+        input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("inline_read_button", language), url=link)]]
+        ),
+    )
+
+
+def failed_result(url: str, reason: str, language: str) -> InlineQueryResultArticle:
+    """Explains the failure; choosing it sends just the link."""
+    return InlineQueryResultArticle(
+        id=FAILED_PREFIX + token_for(url),
+        title=t("inline_failed_title", language),
+        description=reason,
+        input_message_content=InputTextMessageContent(escape(url), parse_mode=ParseMode.HTML),
+    )
+
+
+async def _answer(
+    query: InlineQuery,
+    results: list[InlineQueryResult],
+    *,
+    cache_time: int,
+    button: InlineQueryResultsButton | None = None,
+) -> None:
+    try:
+        await query.answer(results, cache_time=cache_time, is_personal=True, button=button)
+    except TelegramError as error:
+        log.info("could not answer an inline query: %s", error)
+
+
+# Handlers
+
+
+async def on_inline_query(update: Update, context: Context) -> None:
+    """Answer at once: the cached summary, a recent failure, or "Summarizing…" and start work."""
+    query = update.inline_query
+    if query is None:
+        return
+    user = query.from_user
+    language = pick_language(user.language_code)
+    jobs = jobs_of(context)
+    jobs.saw(user.id, update.update_id)
+    urls = find_urls(query.query)
+    if not urls:
+        hint = "inline_no_link" if query.query.strip() else "inline_how_to"
+        button = InlineQueryResultsButton(text=t(hint, language), start_parameter=HELP_PAYLOAD)
+        await _answer(query, [], cache_time=HELP_CACHE_TIME, button=button)
+        return
+    try:
+        url = normalize_url(urls[0])
+    except ValueError:
+        reason = t("inline_invalid_link", language)
+        await _answer(query, [failed_result(urls[0], reason, language)], cache_time=HELP_CACHE_TIME)
+        return
+    skim = deps_of(context).skim
+    options = await personal_options(context, user.id)
+    key = _job_key(user.id, url, options)
+    payload = await remember_link(context, url)
+    link = deep_link(context.bot.username, payload)
+    cached = await skim.peek(UrlSource(url), options)
+    if cached is not None:
+        result = ready_result(cached, url, payload, link, language)
+        await _answer(query, [result], cache_time=READY_CACHE_TIME)
+    elif (failure := await skim.recent_failure(UrlSource(url)) or jobs.failure(key)) is not None:
+        await _answer(query, [failed_result(url, failure, language)], cache_time=PENDING_CACHE_TIME)
+    else:
+        button = InlineQueryResultsButton(
+            text=t("inline_open_bot", language), start_parameter=payload
+        )
+        await _answer(
+            query,
+            [pending_result(url, payload, link, language)],
+            cache_time=PENDING_CACHE_TIME,
+            button=button,
+        )
+        start_job(context, key, language, update, debounce=True)
+    await skim.state.bump("inline_queries", user_id=user.id)
+
+
+async def on_chosen_result(update: Update, context: Context) -> None:
+    """A "Summarizing…" message was sent: edit it into the summary once that is ready."""
+    chosen = update.chosen_inline_result
+    if (
+        chosen is None
+        or chosen.inline_message_id is None
+        or not chosen.result_id.startswith(PENDING_PREFIX)
+    ):
+        return
+    url = await link_for(context, chosen.result_id.removeprefix(PENDING_PREFIX))
+    if url is None:
+        return
+    user = chosen.from_user
+    language = pick_language(user.language_code)
+    options = await personal_options(context, user.id)
+    key = _job_key(user.id, url, options)
+    skim = deps_of(context).skim
+    result = await skim.peek(UrlSource(url), options)
+    failure: str | None = None
+    if result is None:
+        job = start_job(context, key, language, update, debounce=False)
+        result = await asyncio.shield(job.task)
+        failure = job.outcome.failure
+    if result is None:
+        failure = failure or await skim.recent_failure(UrlSource(url))
+        if failure is None:
+            return  # superseded without a word: leave the "Summarizing…" message as it is
+        text = f"{escape(url)}\n\n<i>{escape(failure)}</i>"
+        markup = None
+    else:
+        payload = SUMMARY_PREFIX + chosen.result_id.removeprefix(PENDING_PREFIX)
+        text = summary_message(result, language)
+        markup = summary_markup(result, deep_link(context.bot.username, payload), language)
+    try:
+        await context.bot.edit_message_text(
+            text,
+            inline_message_id=chosen.inline_message_id,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=markup,
+        )
+    except TelegramError as error:
+        log.info("could not fill in an inline message: %s", error)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Add this surface's handlers."""
+    """Inline queries and, when inline feedback is on, the results users chose."""
+    app.add_handler(InlineQueryHandler(on_inline_query))
+    app.add_handler(ChosenInlineResultHandler(on_chosen_result))

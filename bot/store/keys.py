@@ -111,3 +111,20 @@ class Keys:
 
     def update(self, bot_id: int, update_id: int) -> str:
         return f"{self.root}update:{int(bot_id)}:{int(update_id)}"
+
+    # Inline mode: deep-link payloads that open a summary in the private chat
+    def deep_link(self, token: str) -> str:
+        if not (token.isascii() and token.isalnum()):
+            raise ValueError("a deep-link token must be ASCII letters and digits")
+        return f"{self.root}deeplink:{token}"
+
+    # Channels: a link already summarized under one post (edits only summarize new links)
+    def post_link(self, chat_id: int, message_id: int, normalized_url: str) -> str:
+        return f"{self.root}postlink:{int(chat_id)}:{int(message_id)}:{digest(normalized_url)}"
+
+
+# How long a deep link from an inline result keeps working (refreshed on every inline answer).
+DEEP_LINK_TTL = 30 * 24 * 3600
+
+# How long a channel post's summarized links are remembered (edits after that summarize again).
+POST_LINK_TTL = 7 * 24 * 3600

@@ -168,6 +168,11 @@ class State:
         if user_id is not None:
             await self._store.add_to_set(self._keys.daily_users(day), str(user_id), ttl=USAGE_TTL)
 
+    async def read_counting_hit(self, key: str, name: str = "cache_hits") -> bytes | None:
+        """A cache entry; when there is one, `name` in today's stats goes up in the same trip."""
+        counter = self._keys.daily_stats(today())
+        return await self._store.get_counted(key, counter, name, ttl=USAGE_TTL)
+
     async def stats(self, day: str | None = None) -> dict[str, int]:
         day = day or today()
         counters = await self._store.counters(self._keys.daily_stats(day))
@@ -259,3 +264,25 @@ class State:
         ]
         await self._store.delete(*keys)
         await self._fallback.delete(*keys)
+
+    # Inline mode: deep-link tokens that map to a normalized URL
+    async def save_deep_link(self, token: str, normalized_url: str, *, ttl: int) -> bool:
+        key = self._keys.deep_link(token)
+        return await self._store.set(key, encode_value({"url": normalized_url}), ttl=ttl)
+
+    async def deep_link(self, token: str) -> str | None:
+        """The normalized URL behind a deep-link token, or None when unknown or expired."""
+        raw = await self._store.get(self._keys.deep_link(token))
+        value = decode_value(raw) if raw is not None else None
+        return str(value["url"]) if value is not None else None
+
+    # Channels: each link of a post is summarized once, even when the post is edited
+    async def claim_post_link(
+        self, chat_id: int, message_id: int, normalized_url: str, *, ttl: int
+    ) -> bool:
+        """True the first time this link is seen under this post; False after that."""
+        key = self._keys.post_link(chat_id, message_id, normalized_url)
+        fresh = await self._store.set_if_absent(key, b"1", ttl=ttl)
+        if fresh is None:
+            fresh = await self._fallback.set_if_absent(key, b"1", ttl=ttl)
+        return bool(fresh)
