@@ -48,7 +48,7 @@ async def on_button(update: Update, context: Context) -> None:
     options = SummaryOptions(thread.length, thread.style, thread.language)
     if data == ASK:
         await query.answer()
-        await context.bot.send_message(
+        prompt = await context.bot.send_message(
             message.chat.id,
             t("ask_prompt", language),
             reply_to_message_id=message.message_id,
@@ -57,6 +57,8 @@ async def on_button(update: Update, context: Context) -> None:
             if getattr(message, "is_topic_message", False)
             else None,
         )
+        # A reply to the prompt is a question about the same article.
+        await state.save_thread(message.chat.id, prompt.message_id, thread)
         return
     if data in (SHORTER, LONGER):
         step = LENGTH_STEPS.index(options.length) + (-1 if data == SHORTER else 1)

@@ -1,9 +1,91 @@
-"""Telegram surface: channels (to be filled in)."""
+"""Channels: with auto-summary on, every post with a link gets its summary as a reply.
+
+Telegram sends channel posts only to bots that administer the channel. A post has no user
+(`sender_chat` is the channel), so jobs carry no user id: no per-user limits, no /cancel; the
+chat's rate limit still applies. An edited post is summarized again only for links it did not
+have before.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.content.sources import UrlSource
+from bot.content.urls import normalize_url
+from bot.i18n import pick_language
+from bot.store.keys import POST_LINK_TTL
+from handlers.context import Context, deps_of
+from handlers.flow import deliver_summary
+from handlers.jobs import make_job
+from handlers.sources import message_urls
+
+log = logging.getLogger(__name__)
+
+
+async def on_channel_post(update: Update, context: Context) -> None:
+    """A new or edited channel post: summarize the links not summarized under it yet."""
+    post = update.channel_post or update.edited_channel_post
+    if post is None:
+        return
+    if post.via_bot is not None and post.via_bot.id == context.bot.id:
+        return  # our own inline result, posted by an admin
+    urls = message_urls(post)
+    if not urls:
+        return
+    state = deps_of(context).skim.state
+    prefs = await state.chat_prefs(post.chat_id)
+    if not prefs.auto_summary:
+        return
+    await summarize_post_links(update, context, post, urls, pick_language(prefs.language))
+
+
+async def summarize_post_links(
+    update: Update, context: Context, post: Message, urls: list[str], language: str
+) -> None:
+    """Up to the per-message limit of links new to this post, each as a reply to the post."""
+    deps = deps_of(context)
+    state = deps.skim.state
+    job = await make_job(update, context, None)
+    job.user_id = None
+    job.language = language  # no user to take it from: the channel's summary language
+    job.group = True  # the chat's rate limit and the slower status edits of shared chats
+    job.quiet = True  # nobody asked: a dead link is logged, not posted to subscribers
+    done = 0
+    for url in urls:
+        if done >= deps.settings.max_links_per_message:
+            break
+        try:
+            normalized = normalize_url(url)
+        except ValueError:
+            continue
+        if not await state.claim_post_link(
+            post.chat_id, post.message_id, normalized, ttl=POST_LINK_TTL
+        ):
+            continue
+        done += 1
+        job.source = UrlSource(url)
+        try:
+            await deliver_summary(context, job)
+        except TelegramError as error:
+            # Typically an admin without the right to post; nothing more to do.
+            log.info("could not answer in channel %s: %s", post.chat_id, error)
+            return
+
+
+async def ignore_channel_update(update: Update, context: Context) -> None:
+    """Posts without text, commands, service messages: nothing to do."""
+    message = update.effective_message
+    chat_id = message.chat_id if message is not None else None
+    log.debug("ignoring update %s in channel %s", update.update_id, chat_id)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Add this surface's handlers."""
+    """Channel posts and their edits with text or a caption, then a quiet catch-all."""
+    posts = filters.UpdateType.CHANNEL_POSTS
+    readable = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+    app.add_handler(MessageHandler(posts & readable, on_channel_post))
+    app.add_handler(MessageHandler(posts, ignore_channel_update))

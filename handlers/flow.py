@@ -50,6 +50,8 @@ class Job:
     group: bool = False
     options: SummaryOptions = field(default_factory=SummaryOptions)
     exempt: bool = False
+    channel: bool = False  # subscribers can't use buttons meant for the requester
+    quiet: bool = False  # nobody asked (auto-summaries): failures are logged, not posted
 
     @property
     def requester(self) -> Requester:
@@ -203,7 +205,7 @@ async def send_summary_message(context: Context, job: Job, result: SummaryResult
     """The final summary with its keyboard; records the thread so replies can ask questions."""
     document, summary = result.document, result.summary
     link = document.canonical_url or document.url
-    markup = summary_keyboard(link, job.language)
+    markup = summary_keyboard(link, job.language, interactive=not job.channel)
     sent = await send_html(
         context,
         job,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.content.sources import Source
 from bot.i18n import pick_language
@@ -40,4 +41,5 @@ async def make_job(
         group=is_group(chat.type),
         options=options_from(context, prefs),
         exempt=is_admin(context, user.id if user else None),
+        channel=chat.type == ChatType.CHANNEL,
     )

@@ -16,8 +16,14 @@ BACK = "sk:back"
 TRANSLATION_TARGETS = ("en", "ru", "uk", "de", "fr", "es", "it", "pt", "zh", "ja")
 
 
-def summary_keyboard(url: str | None, language: str | None) -> InlineKeyboardMarkup:
-    """Shorter / Longer / Translate / Ask a question / Open source."""
+def summary_keyboard(
+    url: str | None, language: str | None, *, interactive: bool = True
+) -> InlineKeyboardMarkup | None:
+    """Shorter / Longer / Translate / Ask a question / Open source (only the link in channels)."""
+    if not interactive:
+        if not url:
+            return None
+        return InlineKeyboardMarkup([[InlineKeyboardButton(t("button_source", language), url=url)]])
     rows = [
         [
             InlineKeyboardButton(t("button_shorter", language), callback_data=SHORTER),

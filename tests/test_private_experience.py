@@ -158,7 +158,8 @@ async def test_ask_button_prompts_for_a_reply(
         bot_api.send_callback_query("sk:ask", message=summary)
         prompt = await bot_api.wait_for("sendMessage", lambda c: "force_reply" in str(c.params))
         assert "question" in prompt.params["text"]
-        bot_api.send_private_message("Where is the mill?", reply_to_message=summary)
+        prompt_message = bot_api.message(USER_ID, prompt.result["message_id"]) or {}
+        bot_api.send_private_message("Where is the mill?", reply_to_message=prompt_message)
         await wait_text(bot_api, "Most relevant passages")
 
 

@@ -10,11 +10,14 @@ USER_ID = 1001
 
 
 def is_summary(call: ApiCall) -> bool:
-    """The final summary message: a sendMessage carrying the summary keyboard."""
+    """The final summary message: a sendMessage carrying the summary keyboard.
+
+    In channels that keyboard holds only the "Open source" link.
+    """
     markup = call.params.get("reply_markup") or {}
     buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
     return call.method == "sendMessage" and any(
-        b.get("callback_data") == "sk:short" for b in buttons
+        b.get("callback_data") == "sk:short" or "url" in b for b in buttons
     )
 
 

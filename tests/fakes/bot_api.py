@@ -2620,7 +2620,9 @@ class FakeBotAPI:
         if text is None:
             return
         message[key] = text
-        found = detect_entities(text) if entities is None else copy.deepcopy(entities)
+        found = (
+            _sort_entities(detect_entities(text)) if entities is None else copy.deepcopy(entities)
+        )
         if found:
             message["entities" if key == "text" else "caption_entities"] = found
 

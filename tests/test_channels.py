@@ -1,0 +1,131 @@
+"""Channels through the Bot API fake: auto-summaries as replies to posts, and edited posts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import Settings
+from bot.store.state import Prefs
+from tests.conftest import RunningBot
+from tests.fakes.bot_api import DEFAULT_CHANNEL_ID, ApiCall, FakeBotAPI
+from tests.fakes.web import FakeWeb
+from tests.tg import is_summary, wait_summary
+
+CHANNEL = DEFAULT_CHANNEL_ID
+
+
+def article(web: FakeWeb, path: str, subject: str) -> str:
+    """Route a distinct article about `subject`; returns its URL."""
+    paragraphs = [
+        f"The {subject} opened to the public on Saturday after three years of work, and the "
+        "queue at the gate reached the end of the street before nine in the morning.",
+        f"Volunteers who restored the {subject} said most of the money came from small "
+        "donations, and that the original drawings had been found in a cellar.",
+        f"Visitors can see the {subject} every weekend until October; guided tours start at "
+        "the visitor centre and last about an hour.",
+    ]
+    web.page(path, title=f"The {subject}", paragraphs=paragraphs)
+    return web.url(path)
+
+
+async def auto_summary(bot: RunningBot, on: bool = True) -> None:
+    await bot.deps.skim.state.save_chat_prefs(CHANNEL, Prefs(auto_summary=on))
+
+
+def in_channel(call: ApiCall) -> bool:
+    return call.params.get("chat_id") == CHANNEL
+
+
+def summaries(bot_api: FakeBotAPI) -> list[ApiCall]:
+    return [c for c in bot_api.calls_to("sendMessage") if is_summary(c) and in_channel(c)]
+
+
+def replied_to(call: ApiCall) -> int | None:
+    reply = call.params.get("reply_parameters") or {}
+    return reply.get("message_id")
+
+
+async def test_channel_post_with_link_gets_a_summary_reply(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/museum", "railway museum")
+    async with start_bot(settings_for()) as bot:
+        await auto_summary(bot)
+        post = bot_api.send_channel_post(f"Worth a visit: {url}")["channel_post"]
+        summary = await wait_summary(bot_api, chat_id=CHANNEL)
+        await bot_api.wait_idle(quiet=0.3)
+    assert replied_to(summary) == post["message_id"]
+    assert summary.result["reply_to_message"]["message_id"] == post["message_id"]
+    assert "railway museum" in summary.result["text"].lower()
+    # Subscribers get only the source link: no buttons that would change the post for everyone.
+    buttons = [b for row in summary.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert all("url" in button for button in buttons)
+    # The status message was removed: only the summary is left under the post.
+    assert [m["message_id"] for m in bot_api.messages_in(CHANNEL)] == [summary.result["message_id"]]
+
+
+async def test_edited_post_with_a_new_link_gets_a_new_summary(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    first = article(web, "/garden", "walled garden")
+    second = article(web, "/boathouse", "boathouse")
+    async with start_bot(settings_for()) as bot:
+        await auto_summary(bot)
+        post = bot_api.send_channel_post(f"Open this weekend: {first}")["channel_post"]
+        await wait_summary(bot_api, chat_id=CHANNEL)
+        # A typo fixed, same link: nothing new to summarize.
+        bot_api.send_channel_post(
+            f"Open this weekend!! {first}", edited=True, message_id=post["message_id"]
+        )
+        await bot_api.wait_idle(quiet=0.3)
+        assert len(summaries(bot_api)) == 1
+        bot_api.send_channel_post(
+            f"Open this weekend: {first} and {second}", edited=True, message_id=post["message_id"]
+        )
+        added = await wait_summary(bot_api, count=2, chat_id=CHANNEL)
+        await bot_api.wait_idle(quiet=0.3)
+    assert replied_to(added) == post["message_id"]
+    assert "boathouse" in added.result["text"].lower()
+    assert len(summaries(bot_api)) == 2
+    assert web.hits("/garden") == 1
+    assert web.hits("/boathouse") == 1
+
+
+async def test_post_without_links_is_ignored(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()) as bot:
+        await auto_summary(bot)
+        bot_api.send_channel_post("Good morning, dear readers! No links today, just coffee.")
+        bot_api.add_update(
+            {
+                "channel_post": {
+                    "message_id": 99,
+                    "date": 1_700_000_000,
+                    "chat": {"id": CHANNEL, "type": "channel", "title": "Skim Test Channel"},
+                    "sender_chat": {"id": CHANNEL, "type": "channel", "title": "Skim Test Channel"},
+                    "pinned_message": {
+                        "message_id": 1,
+                        "date": 0,
+                        "chat": {"id": CHANNEL, "type": "channel", "title": "Skim Test Channel"},
+                    },
+                }
+            }
+        )
+        await bot_api.wait_idle(quiet=0.4)
+    assert not [c for c in bot_api.calls if in_channel(c)]
+    assert not bot_api.internal_errors
+
+
+async def test_auto_summary_off_means_nothing(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/tower", "clock tower")
+    async with start_bot(settings_for()) as bot:
+        await auto_summary(bot, on=False)
+        bot_api.send_channel_post(f"Read this: {url}")
+        bot_api.send_channel_post(f"And again: {url}", edited=True)
+        await bot_api.wait_idle(quiet=0.4)
+    assert not [c for c in bot_api.calls if in_channel(c)]
+    assert web.hits("/tower") == 0

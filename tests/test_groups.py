@@ -1,0 +1,387 @@
+"""Groups and supergroups through the Bot API fake: commands, mentions, replies, auto-summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import Settings
+from bot.content.urls import normalize_url
+from bot.store.state import Prefs
+from tests.conftest import RunningBot, eventually
+from tests.fakes.bot_api import (
+    DEFAULT_GROUP_ID,
+    DEFAULT_SUPERGROUP_ID,
+    ApiCall,
+    FakeBotAPI,
+    JSONDict,
+    detect_entities,
+    make_user,
+)
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.web import FakeWeb, read_fixture
+from tests.tg import is_summary, wait_summary
+
+GROUP = DEFAULT_SUPERGROUP_ID
+BOB = make_user(2002, "Bob", "bob")
+CAROL = make_user(3003, "Carol", "carol", language_code="ru")
+BOT = "@skim_test_bot"
+TOPIC = 77
+
+
+def llm_settings(settings_for: Callable[..., Settings], llm_api: FakeOpenAI) -> Settings:
+    return settings_for(
+        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="fake-model"
+    )
+
+
+def article(web: FakeWeb, path: str, subject: str) -> str:
+    """Route a distinct article about `subject`; returns its URL."""
+    paragraphs = [
+        f"The {subject} was the talk of the town this spring, and for good reason: nobody had "
+        f"seen anything like the {subject} in living memory, the old people said.",
+        f"Engineers who studied the {subject} found that it had been built with care, and that "
+        "most of the original parts were still in place after a century of use.",
+        f"The council will decide next month whether the {subject} gets a grant for repairs, "
+        "after a public meeting that drew more people than any in the last ten years.",
+    ]
+    web.page(path, title=f"The {subject}", paragraphs=paragraphs)
+    return web.url(path)
+
+
+def sent_in(chat_id: int) -> Callable[[ApiCall], bool]:
+    return lambda call: call.params.get("chat_id") == chat_id
+
+
+def summaries_in(bot_api: FakeBotAPI, chat_id: int) -> list[ApiCall]:
+    return [c for c in bot_api.calls_to("sendMessage") if is_summary(c) and sent_in(chat_id)(c)]
+
+
+def replied_to(call: ApiCall) -> int | None:
+    reply = call.params.get("reply_parameters") or {}
+    return reply.get("message_id")
+
+
+async def auto_summary(bot: RunningBot, chat_id: int, on: bool = True) -> None:
+    await bot.deps.skim.state.save_chat_prefs(chat_id, Prefs(auto_summary=on))
+
+
+async def settle(bot_api: FakeBotAPI) -> None:
+    """Every update delivered and handled, nothing in flight."""
+    await bot_api.wait_idle(quiet=0.4)
+
+
+async def link_recorded(bot: RunningBot, chat_id: int, url: str) -> None:
+    """The bot is done with a link's summary: its thread and the link are stored (a reply sent
+    right after the summary appears could otherwise overtake that)."""
+    state = bot.deps.skim.state
+
+    async def recorded() -> bool:
+        return await state.earlier_summary(chat_id, normalize_url(url)) is not None
+
+    await eventually(recorded)
+
+
+async def thread_saved(bot: RunningBot, chat_id: int, message_id: int) -> None:
+    state = bot.deps.skim.state
+
+    async def saved() -> bool:
+        return await state.thread(chat_id, message_id) is not None
+
+    await eventually(saved)
+
+
+def command(bot_api: FakeBotAPI, text: str, **options: Any) -> JSONDict:
+    """A group command; entities in offset order, as Telegram sends them (the fake's automatic
+    detection lists links before the command, which hides the command from the bot)."""
+    entities = sorted(detect_entities(text), key=lambda entity: entity["offset"])
+    return posted(bot_api.send_group_message(text, entities=entities, **options))
+
+
+def posted(update: JSONDict) -> JSONDict:
+    message = update["message"]
+    assert isinstance(message, dict)
+    return message
+
+
+async def test_summary_command_in_reply_to_link_in_forum_topic(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script("Mill turns again\nTL;DR: The tide mill grinds again.")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        link = posted(
+            bot_api.send_group_message(
+                f"worth a read {web.url('/story')}",
+                user=BOB,
+                message_thread_id=TOPIC,
+                is_topic_message=True,
+            )
+        )
+        request = posted(
+            bot_api.send_group_message(
+                "/summary",
+                reply_to_message=link,
+                message_thread_id=TOPIC,
+                is_topic_message=True,
+            )
+        )
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+    assert summary.params["message_thread_id"] == TOPIC
+    assert summary.result["is_topic_message"] is True
+    assert replied_to(summary) == request["message_id"]
+    assert "The tide mill grinds again." in summary.result["text"]
+    assert "Brackwater" in llm_api.requests[0].user_text
+    # The status message and the typing indicator stayed in the topic too.
+    for call in bot_api.calls_to("sendMessage") + bot_api.calls_to("sendChatAction"):
+        assert call.params.get("message_thread_id") == TOPIC
+
+
+async def test_summary_aliases_in_group(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    first = article(web, "/first", "lighthouse")
+    second = article(web, "/second", "footbridge")
+    async with start_bot(settings_for()):
+        command(bot_api, f"/tldr {first}")
+        await wait_summary(bot_api, chat_id=GROUP)
+        command(bot_api, f"/s@skim_test_bot {second}")
+        await wait_summary(bot_api, count=2, chat_id=GROUP)
+    texts = [call.result["text"] for call in summaries_in(bot_api, GROUP)]
+    assert "lighthouse" in texts[0].lower()
+    assert "footbridge" in texts[1].lower()
+
+
+async def test_mention_with_link_is_summarized(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/mill", "windmill")
+    async with start_bot(settings_for()):
+        update = bot_api.send_group_message(f"{BOT} what is this? {url}")
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+    assert "update_id" in update  # mentions reach a bot in privacy mode
+    mention = posted(update)
+    assert replied_to(summary) == mention["message_id"]
+    assert "windmill" in summary.result["text"].lower()
+
+
+async def test_mention_in_reply_to_a_message_with_link(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/canal", "canal lock")
+    async with start_bot(settings_for()):
+        update = bot_api.send_group_message(f"look at this {url}", user=BOB)
+        assert "update_id" not in update  # privacy mode: the bot never saw it
+        bot_api.send_group_message(BOT, reply_to_message=posted(update))
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+    assert "canal lock" in summary.result["text"].lower()
+    assert web.hits("/canal") == 1
+
+
+async def test_bare_mention_gets_a_hint(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_group_message(f"hey {BOT}")
+        hint = await bot_api.wait_for("sendMessage", sent_in(GROUP))
+    assert "Mention me with a link" in hint.params["text"]
+
+
+async def test_question_in_reply_to_group_summary(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(
+        "Mill turns again\nTL;DR: The tide mill grinds again.",
+        "Halloran and volunteers restored the mill.",
+    )
+    async with start_bot(llm_settings(settings_for, llm_api)) as bot:
+        command(
+            bot_api, f"/summary {web.url('/story')}", message_thread_id=TOPIC, is_topic_message=True
+        )
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+        await link_recorded(bot, GROUP, web.url("/story"))
+        update = bot_api.send_group_message(
+            "Who restored the mill?",
+            user=BOB,
+            reply_to_message=summary.result,
+            message_thread_id=TOPIC,
+            is_topic_message=True,
+        )
+        answer = await bot_api.wait_for(
+            "sendMessage",
+            lambda c: c.params.get("parse_mode") == "HTML" and "Halloran" in c.params["text"],
+        )
+    assert "update_id" in update  # replies to the bot reach it in privacy mode
+    question = posted(update)
+    assert len(llm_api.requests) == 2
+    assert "Who restored the mill?" in llm_api.requests[1].user_text
+    assert "Brackwater" in llm_api.requests[1].user_text
+    assert replied_to(answer) == question["message_id"]
+    assert answer.params["message_thread_id"] == TOPIC
+
+
+async def test_auto_summary_on_summarizes_posted_links(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/harbour", "harbour wall")
+    other = article(web, "/other", "old ferry")
+    async with (
+        FakeBotAPI(can_read_all_group_messages=True) as api,
+        start_bot(settings_for(telegram_api_url=api.url)) as bot,
+    ):
+        await auto_summary(bot, GROUP)
+        greeting = posted(api.send_group_message("good morning everyone", user=BOB))
+        unknown = command(api, f"/unknown {other}", user=BOB)
+        link = posted(api.send_group_message(f"news: {url}", user=BOB))
+        summary = await wait_summary(api, chat_id=GROUP)
+        await settle(api)
+    assert replied_to(summary) == link["message_id"]
+    assert "harbour wall" in summary.result["text"].lower()
+    assert len(summaries_in(api, GROUP)) == 1
+    answered = {replied_to(c) for c in api.calls_to("sendMessage")}
+    assert greeting["message_id"] not in answered
+    assert unknown["message_id"] not in answered
+    assert web.hits("/other") == 0
+
+
+async def test_auto_summary_off_ignores_links(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/quay", "quay")
+    bot_api.set_chat_admins(GROUP, [bot_api.bot_id])  # an admin bot sees every message
+    async with start_bot(settings_for()) as bot:
+        await auto_summary(bot, GROUP, on=False)
+        update = bot_api.send_group_message(f"news: {url}", user=BOB)
+        await settle(bot_api)
+    assert "update_id" in update  # the bot saw it and chose to stay quiet
+    assert not [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
+    assert web.hits("/quay") == 0
+
+
+async def test_privacy_mode_plain_link_never_reaches_the_bot(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/pier", "pier")
+    async with start_bot(settings_for()) as bot:
+        await auto_summary(bot, GROUP)
+        update = bot_api.send_group_message(f"news: {url}", user=BOB)
+        await settle(bot_api)
+    assert "update_id" not in update
+    assert not [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
+    assert web.hits("/pier") == 0
+
+
+async def test_same_link_twice_points_to_the_earlier_summary(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    url = article(web, "/ferry", "ferry")
+    bot_api.set_chat_admins(GROUP, [bot_api.bot_id])
+    async with start_bot(llm_settings(settings_for, llm_api)) as bot:
+        await auto_summary(bot, GROUP)
+        bot_api.send_group_message(f"news: {url}", user=BOB)
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+        await link_recorded(bot, GROUP, url)
+        earlier = f"https://t.me/c/1234567890/{summary.result['message_id']}"
+        again = posted(bot_api.send_group_message(f"{url}?utm_source=tg", user=CAROL))
+        pointer = await bot_api.wait_for(
+            "sendMessage", lambda c: earlier in c.params["text"] and replied_to(c) is not None
+        )
+        explicit_request = command(bot_api, f"/summary {url}")
+        explicit = await bot_api.wait_for(
+            "sendMessage",
+            lambda c: replied_to(c) == explicit_request["message_id"] and not is_summary(c),
+        )
+        await settle(bot_api)
+    assert replied_to(pointer) == again["message_id"]
+    assert "уже пересказывал" in pointer.params["text"]  # Carol's interface is Russian
+    assert earlier in explicit.params["text"]
+    assert len(summaries_in(bot_api, GROUP)) == 1
+    assert len(llm_api.requests) == 1
+    assert web.hits("/ferry") == 1
+
+
+async def test_question_in_reply_to_the_pointer(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    url = article(web, "/dam", "dam")
+    llm_api.script("The dam\nTL;DR: A dam.", "It gets a grant next month, maybe.")
+    async with start_bot(llm_settings(settings_for, llm_api)) as bot:
+        command(bot_api, f"/summary {url}")
+        await wait_summary(bot_api, chat_id=GROUP)
+        await link_recorded(bot, GROUP, url)
+        bot_api.send_group_message(f"{BOT} {url}", user=BOB)
+        pointer = await bot_api.wait_for("sendMessage", lambda c: "t.me/c/" in c.params["text"])
+        await thread_saved(bot, GROUP, pointer.result["message_id"])
+        bot_api.send_group_message("Will it get money?", user=BOB, reply_to_message=pointer.result)
+        await bot_api.wait_for("sendMessage", lambda c: "grant next month" in c.params["text"])
+    assert "Will it get money?" in llm_api.requests[1].user_text
+
+
+async def test_regular_group_works_and_points_by_reply(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/barn", "barn")
+    async with start_bot(settings_for()) as bot:
+        command(bot_api, f"/summary {url}", chat_type="group")
+        summary = await wait_summary(bot_api, chat_id=DEFAULT_GROUP_ID)
+        await link_recorded(bot, DEFAULT_GROUP_ID, url)
+        bot_api.send_group_message(f"{BOT} {url}", chat_type="group", user=BOB)
+        pointer = await bot_api.wait_for(
+            "sendMessage",
+            lambda c: sent_in(DEFAULT_GROUP_ID)(c) and "summarized this link" in c.params["text"],
+        )
+    assert "barn" in summary.result["text"].lower()
+    # Basic groups have no message links: the pointer replies to the earlier summary.
+    assert replied_to(pointer) == summary.result["message_id"]
+    assert "t.me" not in pointer.params["text"]
+    assert web.hits("/barn") == 1
+
+
+async def test_service_messages_media_and_edits_are_ignored(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    chat = {"id": GROUP, "type": "supergroup", "title": "Skim Test Group"}
+    base = {"chat": chat, "date": 1_700_000_000, "from": BOB}
+    sticker = {
+        "file_id": "sticker-1",
+        "file_unique_id": "s1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    itself = make_user(bot_api.bot_id, "Skim", "skim_test_bot", is_bot=True)
+    async with start_bot(settings_for()):
+        bot_api.add_update({"message": {**base, "message_id": 501, "new_chat_members": [BOB]}})
+        bot_api.add_update({"message": {**base, "message_id": 502, "sticker": sticker}})
+        bot_api.add_update(
+            {"edited_message": {**base, "message_id": 503, "text": f"{BOT} hi", "edit_date": 1}}
+        )
+        bot_api.add_update(
+            {"message": {**base, "message_id": 504, "from": itself, "text": f"{BOT} echo"}}
+        )
+        bot_api.send_group_message("/help")  # still answering afterwards
+        await bot_api.wait_for("sendMessage", sent_in(GROUP))
+        await settle(bot_api)
+    sent = [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
+    assert len(sent) == 1
+    assert "How to use Skim" in sent[0].params["text"]
+    assert not bot_api.internal_errors
