@@ -1,18 +1,49 @@
-"""Our own exceptions: each carries the message a user may see; details stay in logs."""
+"""Our own exceptions: each carries the message a user may see; details stay in logs.
+
+A message is a catalogue key with values, so every surface can show it in the user's
+language; `user_message` is the English text, for logs and the command line.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import t
 
 
 class SkimError(Exception):
     """Base of every expected failure; `user_message` is safe to show to the user."""
 
-    user_message = "Something went wrong while reading that."
+    key = "err_generic"
 
-    def __init__(self, user_message: str | None = None, *, detail: str | None = None) -> None:
-        if user_message is not None:
-            self.user_message = user_message
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        detail: str | None = None,
+        key: str | None = None,
+        **values: Any,
+    ) -> None:
+        if key is not None:
+            self.key = key
+        self.values = values
+        self._text = user_message
         self.detail = detail or self.user_message
         super().__init__(self.detail)
+
+    @property
+    def user_message(self) -> str:
+        return self._text if self._text is not None else t(self.key, "en", **self.values)
+
+    def message_for(self, language: str | None) -> str:
+        """The message in the user's interface language."""
+        if self._text is not None:
+            return self._text
+        return t(self.key, language, **self.values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a cache needs to replay this failure to someone else, in their language."""
+        return {"key": self.key, "values": self.values, "message": self.user_message}
 
 
 class ConfigError(SkimError):
@@ -26,13 +57,13 @@ class InvalidSourceError(SkimError):
 class FetchError(SkimError):
     """The page could not be fetched."""
 
-    user_message = "I couldn't fetch that page."
+    key = "err_fetch"
 
 
 class ExtractionError(SkimError):
     """The fetched content holds no readable text."""
 
-    user_message = "I couldn't find any readable text there."
+    key = "err_extraction"
 
 
 class UnsupportedContentError(ExtractionError):
@@ -42,13 +73,13 @@ class UnsupportedContentError(ExtractionError):
 class LLMError(SkimError):
     """The language model failed after retries."""
 
-    user_message = "The summarizer is unavailable right now. Please try again later."
+    key = "err_llm_unavailable"
 
 
 class LLMAuthError(LLMError):
     """The LLM endpoint refused the operator's key."""
 
-    user_message = "The bot's LLM key was refused: the operator has been told."
+    key = "err_llm_key"
 
 
 class LLMBusyError(LLMError):
@@ -56,5 +87,7 @@ class LLMBusyError(LLMError):
 
     def __init__(self, retry_after: float | None = None, *, detail: str | None = None) -> None:
         self.retry_after = retry_after
-        wait = f" in {max(1, round(retry_after))} s" if retry_after else " in a minute"
-        super().__init__(f"The model is busy, try again{wait}.", detail=detail)
+        if retry_after:
+            super().__init__(detail=detail, key="err_llm_busy", seconds=max(1, round(retry_after)))
+        else:
+            super().__init__(detail=detail, key="err_llm_busy_minute")

@@ -73,6 +73,14 @@ class SummaryResult:
 class CachedFailure(SkimError):
     """A failure another request hit moments ago, replayed from the cache."""
 
+    @classmethod
+    def replay(cls, value: dict[str, object], detail: str) -> CachedFailure:
+        key = value.get("key")
+        values = value.get("values")
+        if isinstance(key, str) and isinstance(values, dict):
+            return cls(key=key, detail=detail, **values)
+        return cls(str(value.get("message", "")), detail=detail)
+
 
 async def _no_progress(_: Progress) -> None:
     return None
@@ -110,7 +118,7 @@ class Skim:
         failed = await self._store.get(self._keys.failed_fetch(normalized))
         value = decode_value(failed) if failed is not None else None
         if value is not None:
-            raise CachedFailure(str(value["message"]), detail="negative cache hit")
+            raise CachedFailure.replay(value, "negative cache hit")
         return None
 
     async def document(self, source: Source, progress: ProgressCallback | None = None) -> Document:
@@ -122,14 +130,14 @@ class Skim:
         try:
             normalized = normalize_url(source.url)
         except ValueError:
-            raise InvalidSourceError("That doesn't look like a valid link.") from None
+            raise InvalidSourceError(key="err_invalid_link") from None
 
         async def fetch() -> Document:
             await report(Progress("fetching", urlsplit(normalized).hostname or normalized))
             try:
                 document = await self._reader.read_url(source.url)
             except (FetchError, ExtractionError) as error:
-                value = encode_value({"message": error.user_message})
+                value = encode_value(error.to_dict())
                 await self._store.set(
                     self._keys.failed_fetch(normalized), value, ttl=self._times.failure
                 )
@@ -186,7 +194,7 @@ class Skim:
         failed = await self._store.get(self._keys.failed_summary(key))
         value = decode_value(failed) if failed is not None else None
         if value is not None:
-            raise CachedFailure(str(value["message"]), detail="recent summary failure")
+            raise CachedFailure.replay(value, "recent summary failure")
         return None
 
     async def summarize(
@@ -231,7 +239,7 @@ class Skim:
                     document, options, on_text=on_text, on_progress=on_progress
                 )
             except LLMError as error:
-                value = encode_value({"message": error.user_message})
+                value = encode_value(error.to_dict())
                 await self._store.set(self._keys.failed_summary(key), value, ttl=FAILED_SUMMARY_TTL)
                 raise
             value = encode_value({"summary": summary.to_dict()})
@@ -271,7 +279,7 @@ class Skim:
     ) -> tuple[Document, Answer]:
         """Answer a question from the source's own text."""
         if not question.strip():
-            raise InvalidSourceError("Ask a question about the document.")
+            raise InvalidSourceError(key="err_ask_question")
         document = source if isinstance(source, Document) else await self.document(source, progress)
         answer = await self._summarizer.answer(document, question, history, on_text=on_text)
         if requester is not None and not answer.extractive:
@@ -283,7 +291,7 @@ class Skim:
             )
         return document, answer
 
-    async def recent_failure(self, source: Source) -> str | None:
+    async def recent_failure(self, source: Source, language: str | None = None) -> str | None:
         """The user-facing message of a link's recent fetch failure (the negative cache), if any."""
         if not isinstance(source, UrlSource):
             return None
@@ -292,5 +300,5 @@ class Skim:
         except ValueError:
             return None
         except CachedFailure as failure:
-            return failure.user_message
+            return failure.message_for(language)
         return None

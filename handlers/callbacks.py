@@ -87,7 +87,7 @@ async def on_button(update: Update, context: Context) -> None:
     except SkimError as error:
         log.info("button re-render failed: %s", error.detail)
         await context.bot.send_message(
-            message.chat.id, error.user_message, reply_to_message_id=message.message_id
+            message.chat.id, error.message_for(language), reply_to_message_id=message.message_id
         )
 
 

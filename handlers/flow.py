@@ -311,7 +311,7 @@ async def _summarize_with_status(context: Context, job: Job) -> Message | None:
             )
     except SkimError as error:
         log.info("request in chat %s failed: %s", job.chat_id, error.detail)
-        await _finish_with(context, job, status, error.user_message)
+        await _finish_with(context, job, status, error.message_for(job.language))
         await state.bump("errors")
         return None
     except (CancelledByUser, asyncio.CancelledError):
@@ -376,7 +376,7 @@ async def deliver_answer(
             )
         except SkimError as error:
             log.info("question in chat %s failed: %s", job.chat_id, error.detail)
-            await _finish_with(context, job, status, error.user_message)
+            await _finish_with(context, job, status, error.message_for(job.language))
             return None
         except asyncio.CancelledError:
             await _finish_with(context, job, status, t("cancelled", job.language))

@@ -174,7 +174,7 @@ async def _summarize(
         return await _summarize_now(context, key, language)
     except SkimError as error:
         log.info("inline summary for user %s failed: %s", user_id, error.detail)
-        outcome.failure = error.user_message
+        outcome.failure = error.message_for(language)
         return None
     finally:
         outcome.finished_at = time.monotonic()
@@ -330,7 +330,9 @@ async def on_inline_query(update: Update, context: Context) -> None:
     if cached is not None:
         result = ready_result(cached, url, payload, link, language)
         await _answer(query, [result], cache_time=READY_CACHE_TIME)
-    elif (failure := await skim.recent_failure(UrlSource(url)) or jobs.failure(key)) is not None:
+    elif (
+        failure := await skim.recent_failure(UrlSource(url), language) or jobs.failure(key)
+    ) is not None:
         await _answer(query, [failed_result(url, failure, language)], cache_time=PENDING_CACHE_TIME)
     else:
         button = InlineQueryResultsButton(
@@ -370,7 +372,7 @@ async def on_chosen_result(update: Update, context: Context) -> None:
         result = await asyncio.shield(job.task)
         failure = job.outcome.failure
     if result is None:
-        failure = failure or await skim.recent_failure(UrlSource(url))
+        failure = failure or await skim.recent_failure(UrlSource(url), language)
         if failure is None:
             return  # superseded without a word: leave the "Summarizing…" message as it is
         text = f"{escape(url)}\n\n<i>{escape(failure)}</i>"

@@ -132,19 +132,16 @@ def _refused(media_type: str) -> bool:
 
 def _status_error(status: int, host: str) -> FetchError:
     if status in (401, 402, 403, 451):
-        message = (
-            f"{host} refused us (HTTP {status}); it may be paywalled or block bots. "
-            "Paste the text instead."
-        )
+        key = "err_http_refused"
     elif status in (404, 410):
-        message = f"That page doesn't exist on {host} (HTTP {status})."
+        key = "err_http_missing"
     elif status == 429:
-        message = f"{host} is rate-limiting us (HTTP 429). Try again in a few minutes."
+        key = "err_http_rate"
     elif status >= 500:
-        message = f"{host} is having trouble (HTTP {status}). Try again later."
+        key = "err_http_server"
     else:
-        message = f"{host} answered HTTP {status}, so there is nothing to read."
-    return FetchError(message, detail=f"HTTP {status} from {host}")
+        key = "err_http_other"
+    return FetchError(key=key, host=host, status=status, detail=f"HTTP {status} from {host}")
 
 
 class _Decoder:
@@ -154,7 +151,7 @@ class _Decoder:
         names = [part.strip().lower() for part in encoding.split(",") if part.strip()]
         names = [name for name in names if name != "identity"]
         if len(names) > 1:
-            raise UnsupportedContentError("The page uses an encoding I can't read.")
+            raise UnsupportedContentError(key="err_encoding", name=", ".join(names))
         self._inflater: zlib._Decompress | None = None
         if names:
             if names[0] in ("gzip", "x-gzip"):
@@ -162,9 +159,7 @@ class _Decoder:
             elif names[0] == "deflate":
                 self._inflater = zlib.decompressobj()
             else:
-                raise UnsupportedContentError(
-                    f"The page uses a content encoding I can't read ({names[0]}).",
-                )
+                raise UnsupportedContentError(key="err_encoding", name=names[0])
 
     def feed(self, chunk: bytes, budget: int) -> bytes:
         if self._inflater is None:
@@ -175,7 +170,7 @@ class _Decoder:
                 budget + 1,
             )
         except zlib.error:
-            raise FetchError("The page's compressed body is corrupt.") from None
+            raise FetchError(key="err_body_corrupt") from None
 
     def pending(self) -> bool:
         return self._inflater is not None and bool(self._inflater.unconsumed_tail)
@@ -218,7 +213,9 @@ class Fetcher:
         except TimeoutError:
             host = urlsplit(url).hostname or url
             raise FetchError(
-                f"{host} took too long to answer (over {self._policy.deadline:g} s).",
+                key="err_deadline",
+                host=host,
+                seconds=f"{self._policy.deadline:g}",
                 detail=f"deadline exceeded for {host}",
             ) from None
 
@@ -231,7 +228,7 @@ class Fetcher:
                 if response.status_code in (301, 302, 303, 307, 308):
                     location = response.headers.get("location")
                     if not location:
-                        raise FetchError(f"{host} sent a redirect without a destination.")
+                        raise FetchError(key="err_redirect_no_location", host=host)
                     current = urljoin(current, location.strip())
                     continue
                 if response.status_code >= 400 or response.status_code < 200:
@@ -240,8 +237,7 @@ class Fetcher:
             finally:
                 await response.aclose()
         raise FetchError(
-            f"That link redirects too many times (more than {MAX_REDIRECTS}).",
-            detail="too many redirects",
+            key="err_too_many_redirects", limit=MAX_REDIRECTS, detail="too many redirects"
         )
 
     async def _check(self, url: str) -> tuple[httpx.URL, str, list[IPAddress]]:
@@ -249,14 +245,14 @@ class Fetcher:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, ValueError):
-            raise InvalidSourceError("That doesn't look like a valid link.") from None
+            raise InvalidSourceError(key="err_invalid_link") from None
         if parsed.scheme not in ("http", "https"):
-            raise InvalidSourceError("Only http and https links can be read.")
+            raise InvalidSourceError(key="err_scheme")
         if parsed.userinfo:
-            raise InvalidSourceError("Links with a user name or password are not fetched.")
+            raise InvalidSourceError(key="err_userinfo")
         host = parsed.host
         if not host:
-            raise InvalidSourceError("That link has no host name.")
+            raise InvalidSourceError(key="err_no_host")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
             literal: IPAddress | None = ipaddress.ip_address(host)
@@ -270,19 +266,16 @@ class Fetcher:
             except (OSError, UnicodeError):
                 addresses = []
             if not addresses:
-                raise FetchError(
-                    f"The name {host} does not resolve.", detail=f"DNS failure for {host}"
-                )
+                raise FetchError(key="err_dns", host=host, detail=f"DNS failure for {host}")
         if not self._policy.allow_private_networks:
             refused = [address for address in addresses if not self._address_allowed(address)]
             if refused:
                 log.warning("refused fetch to non-public address %s for host %s", refused[0], host)
                 raise FetchError(
-                    "That link points to a private or local address, which I don't fetch.",
-                    detail=f"non-public address {refused[0]} for {host}",
+                    key="err_private", detail=f"non-public address {refused[0]} for {host}"
                 )
             if port not in self._policy.allowed_ports:
-                raise InvalidSourceError(f"Links to port {port} are not fetched.")
+                raise InvalidSourceError(key="err_port", port=port)
         return parsed, host, addresses
 
     async def _open(
@@ -303,31 +296,30 @@ class Fetcher:
             except httpx.ConnectError as error:
                 if "CERTIFICATE" in str(error).upper() or "SSL" in str(error).upper():
                     raise FetchError(
-                        f"I couldn't verify {host}'s security certificate, so I didn't read it.",
-                        detail=f"TLS failure for {host}",
+                        key="err_tls", host=host, detail=f"TLS failure for {host}"
                     ) from None
                 last_error = error
                 continue
             except httpx.TimeoutException:
                 raise FetchError(
-                    f"{host} took too long to answer.", detail=f"timeout for {host}"
+                    key="err_timeout", host=host, detail=f"timeout for {host}"
                 ) from None
             except httpx.HTTPError as error:
                 raise FetchError(
-                    f"I couldn't talk to {host}: the connection failed.",
+                    key="err_connection_failed",
+                    host=host,
                     detail=f"{type(error).__name__} for {host}",
                 ) from None
         raise FetchError(
-            f"{host} refused the connection.",
+            key="err_refused",
+            host=host,
             detail=f"connect failed for {host}: {type(last_error).__name__}",
         )
 
     async def _read(self, url: str, final_url: str, response: httpx.Response) -> FetchResult:
         header_type, charset = _media_type(response.headers.get("content-type"))
         if _refused(header_type):
-            raise UnsupportedContentError(
-                f"That link is a file I can't read ({header_type}).",
-            )
+            raise UnsupportedContentError(key="err_file_type", type=header_type)
         length = response.headers.get("content-length")
         if length and length.isdigit() and int(length) > self._policy.max_bytes * 20:
             raise _too_large(self._policy.max_bytes)
@@ -346,7 +338,7 @@ class Fetcher:
         if media_type in ("", "application/octet-stream"):
             media_type = self._sniffed(bytes(body[:1024]))
         if not media_type.startswith("text/") and media_type not in _READABLE_TYPES:
-            raise UnsupportedContentError(f"That link is a file I can't read ({media_type}).")
+            raise UnsupportedContentError(key="err_file_type", type=media_type)
         return FetchResult(
             url=url,
             final_url=_without_credentials(final_url),
@@ -361,15 +353,12 @@ class Fetcher:
     def _sniffed(head: bytes) -> str:
         sniffed = sniff_media_type(head)
         if _refused(sniffed) or sniffed == "application/octet-stream":
-            raise UnsupportedContentError("That link is a binary file I can't read.")
+            raise UnsupportedContentError(key="err_binary")
         return sniffed
 
 
 def _too_large(limit: int) -> FetchError:
-    megabytes = limit / 1_000_000
-    return FetchError(
-        f"That page is too large to read (over {megabytes:g} MB).", detail="body over byte cap"
-    )
+    return FetchError(key="err_too_large", mb=f"{limit / 1_000_000:g}", detail="body over byte cap")
 
 
 def _without_credentials(url: str) -> str:
@@ -382,8 +371,6 @@ async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
         async for chunk in response.aiter_raw():
             yield chunk
     except httpx.TimeoutException:
-        raise FetchError("The site stopped sending the page.", detail="read timeout") from None
+        raise FetchError(key="err_stopped_sending", detail="read timeout") from None
     except httpx.HTTPError as error:
-        raise FetchError(
-            "The connection broke while reading the page.", detail=type(error).__name__
-        ) from None
+        raise FetchError(key="err_broken", detail=type(error).__name__) from None

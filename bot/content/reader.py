@@ -38,7 +38,7 @@ class ContentReader:
 
     async def read_file(self, source: FileSource) -> Document:
         if not source.data.strip():
-            raise InvalidSourceError(f"{source.filename} is empty.")
+            raise InvalidSourceError(key="err_empty_file", name=source.filename)
         media_type = media_type_for_file(source.filename, source.mime_type, source.data)
         return await asyncio.to_thread(
             extract_bytes, source.data, media_type, filename=source.filename
@@ -47,7 +47,7 @@ class ContentReader:
     @staticmethod
     def read_text(source: TextSource) -> Document:
         if not source.text.strip():
-            raise InvalidSourceError("There is no text to read.")
+            raise InvalidSourceError(key="err_no_text_to_read")
         document = extract_plain(source.text)
         if source.title:
             return Document(

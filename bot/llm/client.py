@@ -49,31 +49,31 @@ __all__ = [
 class LLMTimeoutError(LLMError):
     """No complete answer within the deadline."""
 
-    user_message = "The model took too long to answer. Please try again later."
+    key = "err_llm_timeout"
 
 
 class LLMStreamError(LLMError):
     """The answer broke off mid-way (connection cut, malformed event stream)."""
 
-    user_message = "The model's answer was cut off. Please try again."
+    key = "err_llm_cut"
 
 
 class LLMEmptyError(LLMError):
     """The model finished without writing anything."""
 
-    user_message = "The model returned an empty answer. Please try again."
+    key = "err_llm_empty"
 
 
 class LLMRefusalError(LLMError):
     """The model (or its content filter) declined to answer."""
 
-    user_message = "The model declined to work on this text."
+    key = "err_llm_refusal"
 
 
 class LLMConfigError(LLMError):
     """The endpoint rejected the request itself (unknown model, bad parameter)."""
 
-    user_message = "The bot's language model is misconfigured: the operator has been told."
+    key = "err_llm_config"
 
 
 @dataclass(frozen=True)
@@ -194,10 +194,7 @@ def _classify(error: Exception, attempt: _Attempt) -> LLMError | _Retry:
         return _Retry(LLMStreamError(detail=f"LLM stream broke off ({name}: {error})"))
     if isinstance(error, (openai.APIConnectionError, *_HTTP_TRANSPORT)):
         return _Retry(
-            LLMError(
-                "The model can't be reached right now. Please try again later.",
-                detail=f"LLM endpoint unreachable ({name})",
-            )
+            LLMError(key="err_llm_unreachable", detail=f"LLM endpoint unreachable ({name})")
         )
     if isinstance(error, openai.APIError | ValueError):
         return _Retry(LLMStreamError(detail=f"LLM protocol error ({name}: {error})"))

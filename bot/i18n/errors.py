@@ -1,0 +1,196 @@
+"""Interface strings: what went wrong, for every expected failure."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, dict[str, str]] = {
+    "err_generic": {
+        "en": "Something went wrong while reading that.",
+        "ru": "Что-то пошло не так при чтении.",
+    },
+    "err_fetch": {"en": "I couldn't fetch that page.", "ru": "Не удалось загрузить страницу."},
+    "err_extraction": {
+        "en": "I couldn't find any readable text there.",
+        "ru": "Не нашёл там текста, который можно прочитать.",
+    },
+    "err_invalid_link": {
+        "en": "That doesn't look like a valid link.",
+        "ru": "Это не похоже на правильную ссылку.",
+    },
+    "err_scheme": {
+        "en": "Only http and https links can be read.",
+        "ru": "Я читаю только ссылки http и https.",
+    },
+    "err_userinfo": {
+        "en": "Links with a user name or password are not fetched.",
+        "ru": "Ссылки с именем пользователя или паролем я не открываю.",
+    },
+    "err_no_host": {"en": "That link has no host name.", "ru": "В ссылке нет имени сайта."},
+    "err_port": {
+        "en": "Links to port {port} are not fetched.",
+        "ru": "Ссылки на порт {port} я не открываю.",
+    },
+    "err_dns": {
+        "en": "The name {host} does not resolve.",
+        "ru": "Сайт {host} не найден: такого имени нет.",
+    },
+    "err_private": {
+        "en": "That link points to a private or local address, which I don't fetch.",
+        "ru": "Ссылка ведёт на частный или локальный адрес — такие я не открываю.",
+    },
+    "err_tls": {
+        "en": "I couldn't verify {host}'s security certificate, so I didn't read it.",
+        "ru": "Не удалось проверить сертификат безопасности {host}, поэтому я не стал читать.",
+    },
+    "err_timeout": {
+        "en": "{host} took too long to answer.",
+        "ru": "{host} слишком долго не отвечает.",
+    },
+    "err_deadline": {
+        "en": "{host} took too long to answer (over {seconds} s).",
+        "ru": "{host} слишком долго не отвечает (дольше {seconds} с).",
+    },
+    "err_connection_failed": {
+        "en": "I couldn't talk to {host}: the connection failed.",
+        "ru": "Не удалось связаться с {host}: соединение не установилось.",
+    },
+    "err_refused": {
+        "en": "{host} refused the connection.",
+        "ru": "{host} отклонил соединение.",
+    },
+    "err_redirect_no_location": {
+        "en": "{host} sent a redirect without a destination.",
+        "ru": "{host} прислал перенаправление без адреса.",
+    },
+    "err_too_many_redirects": {
+        "en": "That link redirects too many times (more than {limit}).",
+        "ru": "Ссылка перенаправляет слишком много раз (больше {limit}).",
+    },
+    "err_http_refused": {
+        "en": "{host} refused us (HTTP {status}); it may be paywalled or block bots. "
+        "Paste the text instead.",
+        "ru": "{host} не пустил меня (HTTP {status}): возможно, платный доступ или защита от "
+        "ботов. Вставьте текст вместо ссылки.",
+    },
+    "err_http_missing": {
+        "en": "That page doesn't exist on {host} (HTTP {status}).",
+        "ru": "Такой страницы на {host} нет (HTTP {status}).",
+    },
+    "err_http_rate": {
+        "en": "{host} is rate-limiting us (HTTP 429). Try again in a few minutes.",
+        "ru": "{host} ограничивает частоту запросов (HTTP 429). Попробуйте через несколько минут.",
+    },
+    "err_http_server": {
+        "en": "{host} is having trouble (HTTP {status}). Try again later.",
+        "ru": "У {host} неполадки (HTTP {status}). Попробуйте позже.",
+    },
+    "err_http_other": {
+        "en": "{host} answered HTTP {status}, so there is nothing to read.",
+        "ru": "{host} ответил HTTP {status} — читать нечего.",
+    },
+    "err_encoding": {
+        "en": "The page uses a content encoding I can't read ({name}).",
+        "ru": "Страница сжата способом, который я не читаю ({name}).",
+    },
+    "err_body_corrupt": {
+        "en": "The page's compressed body is corrupt.",
+        "ru": "Сжатое содержимое страницы повреждено.",
+    },
+    "err_file_type": {
+        "en": "That link is a file I can't read ({type}).",
+        "ru": "По ссылке файл, который я не читаю ({type}).",
+    },
+    "err_binary": {
+        "en": "That link is a binary file I can't read.",
+        "ru": "По ссылке двоичный файл, его я не читаю.",
+    },
+    "err_too_large": {
+        "en": "That page is too large to read (over {mb} MB).",
+        "ru": "Страница слишком большая (больше {mb} МБ).",
+    },
+    "err_stopped_sending": {
+        "en": "The site stopped sending the page.",
+        "ru": "Сайт перестал присылать страницу.",
+    },
+    "err_broken": {
+        "en": "The connection broke while reading the page.",
+        "ru": "Соединение оборвалось во время чтения страницы.",
+    },
+    "err_no_article": {
+        "en": "I couldn't find an article on that page.",
+        "ru": "Не нашёл на этой странице статьи.",
+    },
+    "err_no_text_page": {
+        "en": "I couldn't find any readable text in that page.",
+        "ru": "Не нашёл на этой странице текста.",
+    },
+    "err_no_text_text": {
+        "en": "I couldn't find any readable text in that text.",
+        "ru": "В этом тексте нечего читать.",
+    },
+    "err_pdf_password": {
+        "en": "That PDF is password-protected.",
+        "ru": "Этот PDF защищён паролем.",
+    },
+    "err_pdf_damaged": {
+        "en": "That PDF is damaged and can't be read.",
+        "ru": "Этот PDF повреждён, его не прочитать.",
+    },
+    "err_pdf_scanned": {
+        "en": "This PDF has no text layer (it looks scanned), so I can't read it.",
+        "ru": "В этом PDF нет текстового слоя (похоже, это скан), поэтому я не могу его прочитать.",
+    },
+    "err_unsupported_type": {
+        "en": "I can't read files of this type ({type}).",
+        "ru": "Файлы такого типа я не читаю ({type}).",
+    },
+    "err_empty_file": {"en": "{name} is empty.", "ru": "Файл {name} пустой."},
+    "err_no_text_to_read": {"en": "There is no text to read.", "ru": "Здесь нет текста."},
+    "err_ask_question": {
+        "en": "Ask a question about the document.",
+        "ru": "Задайте вопрос о документе.",
+    },
+    "err_llm_unavailable": {
+        "en": "The summarizer is unavailable right now. Please try again later.",
+        "ru": "Пересказ сейчас недоступен. Попробуйте позже.",
+    },
+    "err_llm_unreachable": {
+        "en": "The model can't be reached right now. Please try again later.",
+        "ru": "Модель сейчас недоступна. Попробуйте позже.",
+    },
+    "err_llm_key": {
+        "en": "The bot's LLM key was refused: the operator has been told.",
+        "ru": "Ключ LLM бота отклонён — владелец бота уже знает.",
+    },
+    "err_llm_busy": {
+        "en": "The model is busy, try again in {seconds} s.",
+        "ru": "Модель перегружена, попробуйте через {seconds} с.",
+    },
+    "err_llm_busy_minute": {
+        "en": "The model is busy, try again in a minute.",
+        "ru": "Модель перегружена, попробуйте через минуту.",
+    },
+    "err_llm_timeout": {
+        "en": "The model took too long to answer. Please try again later.",
+        "ru": "Модель слишком долго отвечала. Попробуйте позже.",
+    },
+    "err_llm_cut": {
+        "en": "The model's answer was cut off. Please try again.",
+        "ru": "Ответ модели оборвался. Попробуйте ещё раз.",
+    },
+    "err_llm_empty": {
+        "en": "The model returned an empty answer. Please try again.",
+        "ru": "Модель вернула пустой ответ. Попробуйте ещё раз.",
+    },
+    "err_llm_refusal": {
+        "en": "The model declined to work on this text.",
+        "ru": "Модель отказалась работать с этим текстом.",
+    },
+    "err_llm_config": {
+        "en": "The bot's language model is misconfigured: the operator has been told.",
+        "ru": "Языковая модель бота настроена неверно — владелец бота уже знает.",
+    },
+    "err_still_working": {
+        "en": "That is still being worked on for someone else. Please try again in a minute.",
+        "ru": "Над этим ещё работают для другого пользователя. Попробуйте через минуту.",
+    },
+}
