@@ -8,13 +8,13 @@ import re
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-import trafilatura
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from bot.content.decode import decode_bytes
 from bot.content.document import Document
 from bot.content.fetch import sniff_media_type
+from bot.content.html import extract_article
 from bot.errors import ExtractionError, UnsupportedContentError
 
 log = logging.getLogger(__name__)
@@ -57,28 +57,20 @@ def _require_text(document: Document, what: str) -> Document:
 
 def extract_html(html: str, url: str | None = None) -> Document:
     """Main text and metadata of an article page, without navigation, ads or comments."""
-    result = trafilatura.bare_extraction(
-        html,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        favor_precision=True,
-        with_metadata=True,
-    )
-    if result is None or isinstance(result, dict) or not (result.text or "").strip():
+    article = extract_article(html, url)
+    if article is None:
         raise ExtractionError("I couldn't find an article on that page.")
-    site = result.sitename or (urlsplit(url).hostname if url else None)
     return _require_text(
         Document(
-            text=_clean(result.text or ""),
+            text=_clean(article.text),
             source_kind="html",
-            title=result.title or None,
-            site_name=site,
-            author=result.author or None,
-            date=result.date or None,
-            language=result.language or None,
+            title=article.title,
+            site_name=article.site_name,
+            author=article.author,
+            date=article.date,
+            language=article.language,
             url=url,
-            canonical_url=result.url if result.url and result.url != url else url,
+            canonical_url=article.canonical_url or url,
         ),
         "that page",
     )

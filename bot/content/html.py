@@ -1,0 +1,633 @@
+"""Article text and metadata from an HTML page.
+
+The pipeline, each step measured on the article-extraction benchmark (see docs/benchmarks.md):
+
+1. Parse once with lxml and strip everything a reader never sees: comments, ``<script>``,
+   ``<style>``, ``<noscript>``, ``<template>``, elements with the ``hidden`` attribute,
+   ``aria-hidden="true"`` or an inline ``display:none`` / ``visibility:hidden`` style.
+   JSON-LD blocks stay until the metadata is read, then go too.
+2. Metadata (title, author, date, site name) from trafilatura's metadata reader; canonical URL
+   and declared language from the page head.
+3. Main text from trafilatura in precision mode without comments.
+4. Fallback: when the page holds over twice the <p> text that trafilatura kept (or it kept under
+   50 words), readability-lxml runs on the same stripped tree, minus short link-only blocks,
+   and its text wins if it is more than twice as long: trafilatura then missed part of the
+   article, typically a body split across containers. Most pages never pay for this step.
+5. Tidying: leading lines that repeat a headline or are a byline/dateline; trailing share,
+   subscribe, credit, copyright, tag and comment-count lines; "Related: ..." link lines.
+6. Language: the declared one, else (or when the text clearly says otherwise) detected offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree  # type: ignore[import-untyped]
+import lxml.html  # type: ignore[import-untyped]
+import trafilatura
+from htmldate import find_date
+from trafilatura.metadata import (
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+)
+from trafilatura.settings import set_date_params
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"\s+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_CELL_GAP = re.compile(r" ?\x00 ?")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
+_LANG_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+
+# Invisible by construction; JSON-LD is dropped separately, after the metadata is read.
+_INVISIBLE_TAGS = ("script", "style", "noscript", "template")
+# Never dropped even if marked hidden: anti-flicker snippets hide the whole page until JS runs.
+_ROOT_TAGS = frozenset({"html", "head", "body"})
+_HIDDEN_XPATH = lxml.etree.XPath(
+    "//comment() | //processing-instruction() | //script | //style | //noscript | //template"
+    " | //*[@hidden] | //*[@aria-hidden] | //*[@style]"
+)
+_JSON_LD_XPATH = lxml.etree.XPath("//script")
+
+# Text rendering: block elements of HTML and of trafilatura's output XML.
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "tr",
+        "ul",
+        # trafilatura's XML
+        "code",
+        "doc",
+        "head",
+        "item",
+        "list",
+        "quote",
+        "row",
+    }
+)
+_TIGHT_TAGS = frozenset({"li", "item", "tr", "row", "dt", "dd"})
+_CELL_TAGS = frozenset({"td", "th", "cell"})
+_BREAK_TAGS = frozenset({"br", "hr", "lb"})
+_PRE_TAGS = frozenset({"pre", "code"})
+
+# Fallback to readability: tried only when the page's <p> text is at least this many times
+# trafilatura's text (else readability can hardly double it), taken when readability's text is
+# longer by the second ratio. Swept 1.2-3 / 1.5-2.5 on the benchmark: a plateau from 1.5 to 2.
+_FALLBACK_PAGE_RATIO = 2.0
+_FALLBACK_TAKE_RATIO = 2.0
+_SHORT_TEXT_WORDS = 50
+# readability keeps share bars and link lists that trafilatura drops; these go from its output
+_LINK_BLOCK_TAGS = ("p", "div", "ul", "ol", "li", "section", "nav", "aside", "footer", "header")
+_LINK_BLOCK_DENSITY = 0.8
+_LINK_BLOCK_MAX_WORDS = 50
+
+# Language detection: enough text to trust, and how sure it must be to overrule the page.
+_DETECT_CHARS = 1000
+_OVERRULE_MIN_WORDS = 30
+_OVERRULE_PROBABILITY = 0.99
+
+
+@dataclass(frozen=True)
+class HtmlArticle:
+    """What one page yields: the article text plus what the page says about itself."""
+
+    text: str
+    title: str | None = None
+    site_name: str | None = None
+    author: str | None = None
+    date: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    extractor: str = "trafilatura"
+
+
+def parse_html(html: str) -> Any | None:
+    """An lxml document tree, or None when the input holds no markup at all."""
+    if not html or not html.strip():
+        return None
+    text = _XML_DECLARATION.sub("", html, count=1)
+    try:
+        tree = lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError):
+        try:
+            tree = lxml.html.document_fromstring(text.encode("utf-8", "replace"))
+        except (lxml.etree.ParserError, ValueError):
+            return None
+    return tree
+
+
+def _drop(element: Any) -> None:
+    """Remove an element but keep the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    previous = element.getprevious()
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _is_json_ld(element: Any) -> bool:
+    kind = (element.get("type") or "").split(";")[0].strip().lower()
+    return kind == "application/ld+json"
+
+
+def _is_hidden(element: Any) -> bool:
+    tag = element.tag
+    if not isinstance(tag, str):  # comment or processing instruction
+        return True
+    if tag == "script":
+        return not _is_json_ld(element)
+    if tag in _INVISIBLE_TAGS:
+        return True
+    if tag in _ROOT_TAGS:
+        return False
+    if element.get("hidden") is not None:
+        return True
+    if (element.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    return bool(_HIDDEN_STYLE.search(element.get("style") or ""))
+
+
+def strip_hidden(tree: Any) -> None:
+    """Drop in place what a reader never sees (JSON-LD metadata blocks are kept)."""
+    for element in _HIDDEN_XPATH(tree):
+        if _is_hidden(element):
+            _drop(element)
+
+
+def strip_scripts(tree: Any) -> None:
+    """Drop the remaining (JSON-LD) script blocks."""
+    for element in _JSON_LD_XPATH(tree):
+        _drop(element)
+
+
+# --- text rendering -------------------------------------------------------------------------
+
+
+def render_text(root: Any) -> str:
+    """Plain text of an element tree: one line per block, blank lines between paragraphs.
+
+    Lines split by ``<br>``, list items and table rows stay on consecutive lines; table cells
+    are tab-separated; preformatted text keeps its line breaks.
+    """
+    out: list[str] = []
+    parts: list[str] = []
+    pre_depth = 0
+    boundary = False  # a paragraph-level block opened or closed since the last line
+
+    def flush() -> None:
+        nonlocal boundary
+        line = _CELL_GAP.sub("\t", _SPACES.sub(" ", "".join(parts))).strip()
+        parts.clear()
+        if line:
+            if out:
+                out.append("\n\n" if boundary else "\n")
+            out.append(line)
+            boundary = False
+
+    def add(text: str | None) -> None:
+        if not text:
+            return
+        if pre_depth:
+            chunks = text.split("\n")
+            for chunk in chunks[:-1]:
+                parts.append(chunk)
+                flush()
+            parts.append(chunks[-1])
+        else:
+            parts.append(text)
+
+    for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if not tag:
+                continue  # comments: neither text nor children, the tail comes at "end"
+            if tag in _BLOCK_TAGS or tag in _BREAK_TAGS:
+                flush()
+                boundary = boundary or (tag in _BLOCK_TAGS and tag not in _TIGHT_TAGS)
+            if tag in _PRE_TAGS:
+                pre_depth += 1
+            add(element.text)
+        else:
+            if tag in _PRE_TAGS:
+                pre_depth -= 1
+            if tag in _BLOCK_TAGS:
+                flush()
+                boundary = boundary or tag not in _TIGHT_TAGS
+            elif tag in _CELL_TAGS:
+                parts.append("\x00")
+            if element is not root:
+                add(element.tail)
+    flush()
+    return "".join(out)
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+# --- extractors ------------------------------------------------------------------------------
+
+
+def _trafilatura_text(tree: Any, url: str | None) -> str:
+    result = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        with_metadata=False,
+    )
+    body = getattr(result, "body", None)
+    if result is None or body is None:
+        return ""
+    return render_text(body)
+
+
+def _readability_text(tree: Any, url: str | None) -> str:
+    from readability import Document as Readability  # type: ignore[import-untyped]
+
+    try:
+        summary = Readability(tree, url=url).summary(html_partial=True)
+    except Exception as error:  # readability raises its own Unparseable and lxml errors
+        log.debug("readability failed: %s", type(error).__name__)
+        return ""
+    if not summary or not summary.strip():
+        return ""
+    try:
+        fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return ""
+    _drop_link_blocks(fragment)
+    return render_text(fragment)
+
+
+def _drop_link_blocks(root: Any) -> None:
+    """Drop short blocks that are mostly link text: share bars, link lists, tag clouds."""
+    for element in list(root.iter(*_LINK_BLOCK_TAGS)):
+        if element.getparent() is None:
+            continue
+        text = _SPACES.sub(" ", element.text_content()).strip()
+        if not text or _words(text) > _LINK_BLOCK_MAX_WORDS:
+            continue
+        linked = sum(len(_SPACES.sub(" ", a.text_content()).strip()) for a in element.iter("a"))
+        if linked >= _LINK_BLOCK_DENSITY * len(text):
+            element.drop_tree()
+
+
+def _paragraph_chars(tree: Any) -> int:
+    """How much text the page holds in <p> elements: a cheap bound on what an article has."""
+    body = tree.find("body")
+    scope = body if body is not None else tree
+    return sum(len(_SPACES.sub(" ", p.text_content()).strip()) for p in scope.iter("p"))
+
+
+def _main_text(tree: Any, url: str | None) -> tuple[str, str]:
+    """The article text and the name of the extractor that produced it."""
+    text = _trafilatura_text(tree, url)
+    if _words(text) >= _SHORT_TEXT_WORDS and _paragraph_chars(tree) <= _FALLBACK_PAGE_RATIO * len(
+        text
+    ):
+        return text, "trafilatura"
+    fallback = _readability_text(tree, url)
+    if len(fallback) > _FALLBACK_TAKE_RATIO * len(text) and _words(fallback) > _words(text):
+        return fallback, "readability"
+    return text, "trafilatura"
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Meta:
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site_name: str | None = None
+
+
+def read_metadata(tree: Any, url: str | None) -> _Meta:
+    """Title, author, date and site name, the way trafilatura reads them.
+
+    Its ``extract_metadata`` minus the parts Skim does not use (categories, tags, licence),
+    which cost about two thirds of its time.
+    """
+    meta = _Meta()
+    try:
+        found = examine_meta(tree)
+        if found.author and " " not in found.author:
+            found.author = None  # a single word is a handle or a site, not a byline
+        try:
+            found = extract_meta_json(tree, found)
+        except Exception as error:  # its JSON-LD reader fails on odd markup
+            log.debug("JSON-LD metadata unreadable: %s", type(error).__name__)
+        meta.title = _clean_value(found.title) or _clean_value(extract_title(tree))
+        meta.author = _clean_value(found.author) or _clean_value(extract_author(tree))
+        meta.site_name = _clean_value(found.sitename) or _clean_value(extract_sitename(tree))
+        date_params = set_date_params(True)
+        date_params["url"] = url
+        meta.date = _clean_value(find_date(tree, **date_params))
+    except Exception as error:  # metadata is best effort; the text matters more
+        log.info("metadata extraction failed: %s", type(error).__name__)
+    if meta.site_name:
+        meta.site_name = meta.site_name.lstrip("@") or None
+    return meta
+
+
+def _clean_value(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    cleaned = _SPACES.sub(" ", value).strip()
+    return cleaned or None
+
+
+def _http_url(candidate: str | None, base: str | None) -> str | None:
+    if not candidate or not candidate.strip():
+        return None
+    try:
+        resolved = urljoin(base, candidate.strip()) if base else candidate.strip()
+        parts = urlsplit(resolved)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return resolved
+
+
+def canonical_url(tree: Any, url: str | None) -> str | None:
+    """`<link rel=canonical>`, else og:url, resolved against the page URL; else the URL."""
+    for link in tree.iterfind(".//head//link[@rel]"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            found = _http_url(link.get("href"), url)
+            if found:
+                return found
+    for meta in tree.iterfind(".//meta[@property]"):
+        if (meta.get("property") or "").strip().lower() == "og:url":
+            found = _http_url(meta.get("content"), url)
+            if found:
+                return found
+    return url
+
+
+def _language_code(value: str | None) -> str | None:
+    match = _LANG_TAG.match((value or "").strip())
+    if not match:
+        return None
+    code = match.group(1).lower()
+    return code if len(code) == 2 else None
+
+
+def declared_language(tree: Any) -> str | None:
+    """The page's own language: `<html lang>`, Content-Language or og:locale (ISO 639-1)."""
+    root = tree.getroottree().getroot()
+    for attribute in ("lang", "{http://www.w3.org/XML/1998/namespace}lang", "xml:lang"):
+        code = _language_code(root.get(attribute))
+        if code:
+            return code
+    for meta in tree.iterfind(".//meta"):
+        key = (meta.get("http-equiv") or meta.get("property") or meta.get("name") or "").lower()
+        if key in ("content-language", "og:locale", "language"):
+            code = _language_code((meta.get("content") or "").split(",")[0])
+            if code:
+                return code
+    return None
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import (  # type: ignore[import-untyped]
+        MODEL_FILE,
+        LanguageIdentifier,
+    )
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> tuple[str | None, float]:
+    """Offline language guess for a text (ISO 639-1) and its probability."""
+    sample = text[:_DETECT_CHARS]
+    if _words(sample) < 3:
+        return None, 0.0
+    code, probability = _identifier().classify(sample)
+    return _language_code(str(code)), float(probability)
+
+
+def choose_language(declared: str | None, text: str) -> str | None:
+    """The declared language unless the text clearly is in another one."""
+    detected, probability = detect_language(text)
+    if declared is None:
+        return detected
+    if (
+        detected
+        and detected != declared
+        and probability >= _OVERRULE_PROBABILITY
+        and _words(text) >= _OVERRULE_MIN_WORDS
+    ):
+        return detected
+    return declared
+
+
+# --- text edges ------------------------------------------------------------------------------
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE_LIKE = re.compile(
+    r"\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b",
+    re.IGNORECASE,
+)
+_BYLINE_LIKE = re.compile(
+    r"^\W*(?:by|von|par|por|di|door|av)\s+\w"
+    r"|\b(?:min(?:ute)?s? read|reading time|updated|published|posted)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?]\W*$")
+_TAIL_BOILERPLATE = re.compile(
+    r"\b(?:follow (?:us|\w+) on|sign up|subscribe|newsletters?|all rights reserved|copyright"
+    r"|contributed (?:to )?(?:this )?report(?:ing)?|reporting by|editing by|share (?:it|this)"
+    r"|you may also like|read more|related (?:stories|articles)|click here)\b|©"
+    r"|^\W*(?:\d+\s+)?comments?\W*$"
+    r"|^\W*(?:tags?|tagged(?: with)?|filed under|categor(?:y|ies)|теги|метки|рубрик[аи]"
+    r"|schlagw(?:ö|oe)rter|etiquetas|palavras-chave)\s*:",
+    re.IGNORECASE,
+)
+_LINK_LINE = re.compile(
+    r"^\W*(?:related(?: (?:posts?|stories|story|articles?|reading|coverage|content))?"
+    r"|read (?:more|also|next)|see also|also read|more|also on \S+|recommended|watch|listen)"
+    r"\s*[:|\u2013\u2014-]",
+    re.IGNORECASE,
+)
+_EDGE_LINES = 3
+_MAX_HEADINGS = 5
+_BYLINE_MAX_WORDS = 12
+_BOILERPLATE_MAX_WORDS = 40
+_LINK_LINE_MAX_WORDS = 25
+
+
+def _tokens(text: str) -> list[str]:
+    return [token.lower() for token in _WORD.findall(text)]
+
+
+def _is_headline(line: str, headlines: list[list[str]]) -> bool:
+    tokens = _tokens(line)
+    return bool(tokens) and tokens in headlines
+
+
+def _is_byline(line: str, authors: list[set[str]]) -> bool:
+    if _words(line) > _BYLINE_MAX_WORDS or _SENTENCE_END.search(line):
+        return False
+    if _DATE_LIKE.search(line) or _BYLINE_LIKE.search(line):
+        return True
+    tokens = set(_tokens(line))
+    return any(author <= tokens for author in authors)
+
+
+def _author_names(author: str | None) -> list[set[str]]:
+    names = re.split(r"[;,|]|\band\b|&", author or "")
+    return [tokens for tokens in (set(_tokens(name)) for name in names) if len(tokens) >= 2]
+
+
+def tidy_text(text: str, headlines: Iterable[str | None] = (), author: str | None = None) -> str:
+    """Trim what extractors commonly keep around an article.
+
+    At the top, up to three lines that repeat a headline or are a byline/dateline; at the
+    bottom, sharing, subscription, credit, copyright, tag and comment-count lines; anywhere,
+    "Related: ..." and "Read more: ..." link lines. A text is never trimmed to nothing.
+    """
+    wanted = [tokens for tokens in (_tokens(h) for h in headlines if h) if tokens]
+    authors = _author_names(author)
+    lines = text.split("\n")
+    filled = [index for index, line in enumerate(lines) if line.strip()]
+    drop: set[int] = set()
+    for index in filled[:_EDGE_LINES]:
+        line = lines[index]
+        if not (_is_headline(line, wanted) or _is_byline(line, authors)):
+            break
+        drop.add(index)
+    for index in reversed(filled):
+        line = lines[index]
+        if index in drop or not (
+            _words(line) <= _BOILERPLATE_MAX_WORDS and _TAIL_BOILERPLATE.search(line)
+        ):
+            break
+        drop.add(index)
+    for index in filled:
+        line = lines[index]
+        if _LINK_LINE.search(line) and _words(line) <= _LINK_LINE_MAX_WORDS:
+            drop.add(index)
+    if not drop or len(drop) >= len(filled):
+        return text
+    kept = "\n".join(line for index, line in enumerate(lines) if index not in drop)
+    return _BLANK_RUNS.sub("\n\n", kept).strip()
+
+
+def headline_candidates(tree: Any) -> list[str]:
+    """Every way the page states its headline: <title>, og/twitter titles and <h1>s."""
+    found: list[str] = []
+    title = tree.find(".//title")
+    if title is not None:
+        found.append(title.text_content())
+    for meta in tree.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+        if key in ("og:title", "twitter:title"):
+            found.append(meta.get("content") or "")
+    for index, heading in enumerate(tree.iter("h1")):
+        if index >= _MAX_HEADINGS:
+            break
+        found.append(heading.text_content())
+    return [text for text in found if text.strip()]
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def extract_article(html: str, url: str | None = None) -> HtmlArticle | None:
+    """Main text and metadata of a page; None when no text could be found."""
+    tree = parse_html(html)
+    if tree is None:
+        return None
+    strip_hidden(tree)
+    canonical = canonical_url(tree, url)
+    meta = read_metadata(tree, canonical or url)
+    declared = declared_language(tree)
+    strip_scripts(tree)
+    text, extractor = _main_text(tree, url)
+    text = tidy_text(text, [meta.title, *headline_candidates(tree)], meta.author)
+    if not text.strip():
+        return None
+    return HtmlArticle(
+        text=text,
+        title=meta.title,
+        site_name=meta.site_name or _host(canonical or url),
+        author=meta.author,
+        date=meta.date,
+        language=choose_language(declared, text),
+        canonical_url=canonical,
+        extractor=extractor,
+    )
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if host and host.startswith("www."):
+        host = host[4:]
+    return host or None

@@ -1,0 +1,344 @@
+"""HTML extraction: hidden text and boilerplate stay out, metadata comes through, and the
+extractor keeps its F1 on the shared article-extraction benchmark."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.extraction import load_pages, score_corpus, score_page, skim_extractor
+from bot.content import html as html_module
+from bot.content.decode import decode_bytes
+from bot.content.document import Document
+from bot.content.extract import extract_html
+from bot.content.html import detect_language, extract_article, render_text, strip_hidden, tidy_text
+from bot.errors import ExtractionError
+from tests.fakes.web import FIXTURE_MARKERS, read_fixture
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "article-extraction"
+MIN_F1 = 0.970
+
+REQUIRED_WORDS = {
+    "article_en.html": ("Brackwater", "Halloran", "quernstone"),
+    "article_ru.html": ("Книгоход", "Рябова", "ледоход"),
+    "article_cp1251.html": ("Книгоход", "Рябова", "ледоход"),
+}
+METADATA = {
+    "article_en.html": (
+        "The last tide mill on the Brackwater estuary turns again",
+        "Miriam Ostrander",
+        "2024-05-18",
+        "en",
+    ),
+    "article_ru.html": (
+        "В Зеленоборске по реке поплыла библиотека",
+        "Дарья Лесовая",
+        "2024-06-07",
+        "ru",
+    ),
+}
+METADATA["article_cp1251.html"] = METADATA["article_ru.html"]
+CANONICAL = {
+    "article_en.html": "https://coastal-ledger.example/local/2024/05/brackwater-tide-mill",
+    "article_ru.html": "https://vesti-prirechya.example/society/2024/06/knigokhod",
+    "article_cp1251.html": "https://vesti-prirechya.example/society/2024/06/knigokhod",
+}
+FIXTURES = sorted(FIXTURE_MARKERS)
+
+
+def _extract_fixture(name: str) -> Document:
+    html = decode_bytes(read_fixture(name), None, html=True)
+    return extract_html(html, url="https://news.example/some/article?utm_source=x")
+
+
+def _all_fields(document: Document) -> str:
+    return "\n".join(str(value) for value in document.to_dict().values() if value)
+
+
+# --- fixtures: hidden text, boilerplate, required words, metadata -----------------------------
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixture_keeps_hidden_text_and_boilerplate_out(name: str) -> None:
+    document = _extract_fixture(name)
+    everything = _all_fields(document).casefold()
+    leaked = [marker for marker in FIXTURE_MARKERS[name] if marker.casefold() in everything]
+    assert not leaked, f"{name}: boilerplate/hidden marker(s) leaked: {leaked}"
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixture_keeps_the_article_body(name: str) -> None:
+    document = _extract_fixture(name)
+    missing = [word for word in REQUIRED_WORDS[name] if word not in document.text]
+    assert not missing, f"{name}: body words missing: {missing}"
+    assert document.word_count > 300
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixture_metadata(name: str) -> None:
+    document = _extract_fixture(name)
+    title, author, date, language = METADATA[name]
+    assert document.source_kind == "html"
+    assert document.title == title
+    assert document.author == author
+    assert document.date == date
+    assert document.language == language
+    assert document.canonical_url == CANONICAL[name]
+    assert document.url == "https://news.example/some/article?utm_source=x"
+    assert document.site_name
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixture_text_is_plain_paragraphs(name: str) -> None:
+    text = _extract_fixture(name).text
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    assert len(paragraphs) >= 10
+    assert not text.startswith(METADATA[name][0])  # the headline is metadata, not body
+    for line in paragraphs:
+        assert not re.match(r"\s*(#{1,6}\s|[-*+]\s|>\s|\|)", line), line
+        assert "**" not in line, line
+        assert "](" not in line, line
+
+
+# --- hidden-text stripping on small pages ----------------------------------------------------
+
+_HIDDEN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Hidden things</title>
+<style>.x { color: red } stylemarker</style>
+<script>var scriptmarker = 1;</script>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Hidden things"}</script>
+</head><body style="margin:0">
+<article>
+<h1>Hidden things</h1>
+<p>The first visible paragraph talks about tides and mills and the people who keep them
+turning through the long winter nights on the estuary.</p>
+<!-- commentmarker -->
+<div style="color: red; display : none">displaymarker</div>
+<p style="visibility:hidden">visibilitymarker</p>
+<p hidden>hiddenattrmarker</p>
+<span aria-hidden="true">ariamarker</span>
+<noscript>noscriptmarker</noscript>
+<template><p>templatemarker</p></template>
+<p>The second visible paragraph <span hidden>inlinemarker</span>keeps its tail text intact
+and continues with more words about the millwright and his apprentices.</p>
+<p>The third visible paragraph closes the story with the mill turning again at dawn while
+the crowd on the sea wall watches the wheel pick up speed.</p>
+</article></body></html>"""
+
+_HIDDEN_MARKERS = (
+    "stylemarker",
+    "scriptmarker",
+    "commentmarker",
+    "displaymarker",
+    "visibilitymarker",
+    "hiddenattrmarker",
+    "ariamarker",
+    "noscriptmarker",
+    "templatemarker",
+    "inlinemarker",
+)
+
+
+def test_hidden_elements_never_reach_the_text() -> None:
+    document = extract_html(_HIDDEN_PAGE, url="https://example.org/hidden")
+    everything = _all_fields(document)
+    assert [m for m in _HIDDEN_MARKERS if m in everything] == []
+    assert "keeps its tail text intact" in document.text
+    assert "first visible paragraph" in document.text
+    assert "third visible paragraph" in document.text
+
+
+def test_strip_hidden_keeps_the_page_root_and_tails() -> None:
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(
+        '<html style="visibility:hidden"><body hidden><p>a<b hidden>x</b> tail'
+        '<i style="DISPLAY:NONE">y</i>end</p></body></html>'
+    )
+    strip_hidden(tree)
+    assert tree.find("body") is not None
+    assert render_text(tree) == "a tailend"
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_readability_fallback_sees_the_same_stripped_page(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(html_module, "_trafilatura_text", lambda tree, url: "")
+    article = extract_article(decode_bytes(read_fixture(name), None, html=True), None)
+    assert article is not None
+    assert article.extractor == "readability"
+    leaked = [m for m in FIXTURE_MARKERS[name] if m.casefold() in article.text.casefold()]
+    assert not leaked, f"{name}: marker(s) leaked through the fallback: {leaked}"
+    assert all(word in article.text for word in REQUIRED_WORDS[name])
+
+
+def test_render_text_keeps_paragraphs_lists_and_tables_apart() -> None:
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(
+        "<body><h2>Title</h2><p>One <b>bold</b> line<br>and a second</p>"
+        "<ul><li>first</li><li>second</li></ul>"
+        "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>"
+        "<pre>x = 1\ny = 2</pre></body>"
+    )
+    assert render_text(tree) == (
+        "Title\n\nOne bold line\nand a second\n\nfirst\nsecond\n\na\tb\n1\t2\n\nx = 1\ny = 2"
+    )
+
+
+def test_tidy_text_trims_headline_byline_and_trailing_boilerplate() -> None:
+    body = [
+        "Shortly before six on Thursday morning a sluice on the estuary was opened.",
+        "Related: Ten more mills you can visit this summer",
+        "The wheel takes several minutes to build up speed, volunteers said.",
+    ]
+    text = "\n\n".join(
+        [
+            "The last tide mill turns again",
+            "By Miriam Ostrander",
+            "18 May 2024, 07:45",
+            *body,
+            "Follow us on Facebook and Instagram",
+            "© 2024 The Coastal Ledger. All rights reserved.",
+        ]
+    )
+    tidied = tidy_text(
+        text,
+        ["The last tide mill turns again | The Coastal Ledger", "The last tide mill turns again"],
+    )
+    assert tidied == "\n\n".join([body[0], body[2]])
+    only_boilerplate = "Subscribe to our newsletter"
+    assert tidy_text(only_boilerplate) == only_boilerplate
+
+
+def test_tidy_text_leaves_ordinary_text_alone() -> None:
+    text = "A first paragraph without any clutter.\n\nUpdated rules apply from May, she said."
+    assert tidy_text(text, ["Something else entirely"]) == text
+
+
+# --- metadata details ------------------------------------------------------------------------
+
+_BODY = " ".join(
+    f"Sentence number {i} describes the harbour, the boats and the weather in some detail."
+    for i in range(12)
+)
+
+
+def test_canonical_url_is_resolved_against_the_page_url() -> None:
+    html = (
+        '<html><head><link rel="canonical" href="/news/story-1">'
+        f"</head><body><article><p>{_BODY}</p></article></body></html>"
+    )
+    document = extract_html(html, url="https://example.org/amp/news/story-1?ref=x")
+    assert document.canonical_url == "https://example.org/news/story-1"
+
+
+def test_og_url_is_the_canonical_fallback_and_url_the_last_resort() -> None:
+    with_og = (
+        '<html><head><meta property="og:url" content="https://example.org/a">'
+        f"</head><body><article><p>{_BODY}</p></article></body></html>"
+    )
+    assert extract_html(with_og, url="https://m.example.org/a").canonical_url == (
+        "https://example.org/a"
+    )
+    bare = f"<html><body><article><p>{_BODY}</p></article></body></html>"
+    assert extract_html(bare, url="https://example.org/b").canonical_url == (
+        "https://example.org/b"
+    )
+
+
+def test_language_is_detected_when_the_page_does_not_declare_it() -> None:
+    russian = " ".join(
+        "Районная библиотека переоборудовала списанный катер в плавучий читальный зал "
+        "и будет возить книги в прибрежные деревни всё лето."
+        for _ in range(6)
+    )
+    html = f"<html><body><article><p>{russian}</p><p>{russian}</p></article></body></html>"
+    assert extract_html(html).language == "ru"
+    english = f"<html><body><article><p>{_BODY}</p></article></body></html>"
+    assert extract_html(english).language == "en"
+
+
+def test_a_declared_language_the_text_clearly_contradicts_is_overruled() -> None:
+    german = " ".join(
+        "Die elektronische Patientenakte soll die Versorgung verbessern, doch der Weg "
+        "dorthin ist lang und die Krankenhäuser arbeiten noch mit Papier."
+        for _ in range(6)
+    )
+    html = f'<html lang="en-US"><body><article><p>{german}</p></article></body></html>'
+    assert extract_html(html).language == "de"
+    english = f'<html lang="en-GB"><body><article><p>{_BODY}</p></article></body></html>'
+    assert extract_html(english).language == "en"
+
+
+def test_detect_language_returns_iso_639_1() -> None:
+    code, probability = detect_language("The quick brown fox jumps over the lazy dog again.")
+    assert code == "en"
+    assert 0.0 < probability <= 1.0
+    assert detect_language("") == (None, 0.0)
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "   ",
+        "<html><head><title>Nothing</title></head><body></body></html>",
+        "<html><body><nav><a href='/'>Home</a></nav><div hidden>" + _BODY + "</div></body></html>",
+    ],
+)
+def test_pages_without_readable_text_raise(html: str) -> None:
+    with pytest.raises(ExtractionError):
+        extract_html(html, url="https://example.org/empty")
+
+
+def test_xml_declaration_and_odd_markup_are_read() -> None:
+    html = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        f"<body><article><p>{_BODY}</p><p>{_BODY}</p></article></body></html>"
+    )
+    assert "harbour" in extract_html(html).text
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+
+def test_metric_matches_the_benchmark_definition() -> None:
+    same = score_page("one two three four five", "one two three four five")
+    assert (same.precision, same.recall, same.exact) == (1.0, 1.0, True)
+    empty = score_page("one two three four five", "")
+    assert (empty.precision, empty.recall) == (0.0, 0.0)
+    half = score_page("a b c d e f g", "a b c d")  # 4 true shingles, 1 predicted, all right
+    assert half.precision == 1.0
+    assert half.recall == pytest.approx(0.25)
+    corpus = score_corpus([same, empty])
+    assert corpus.precision == pytest.approx(0.5)
+    assert corpus.recall == pytest.approx(0.5)
+    assert corpus.f1 == pytest.approx(0.5)
+    assert corpus.accuracy == pytest.approx(0.5)
+
+
+def test_f1_on_the_article_extraction_benchmark() -> None:
+    if not (DATA_DIR / "ground-truth.json").is_file():
+        pytest.fail(
+            f"article-extraction data set not found at {DATA_DIR}: the repository must sit "
+            "beside shared/ (…/main and …/shared/data/article-extraction)"
+        )
+    pages = load_pages(DATA_DIR)
+    assert len(pages) >= 150
+    extract = skim_extractor()
+    start = time.monotonic()
+    scores = [score_page(page.expected, extract(page.html, page.url)) for page in pages]
+    elapsed = time.monotonic() - start
+    corpus = score_corpus(scores)
+    summary = (
+        f"F1 {corpus.f1:.4f} (precision {corpus.precision:.4f}, recall {corpus.recall:.4f}) "
+        f"on {len(pages)} pages in {elapsed:.1f} s"
+    )
+    assert corpus.f1 >= MIN_F1, f"extraction quality dropped below {MIN_F1}: {summary}"
