@@ -49,9 +49,9 @@ def _clean(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _require_text(document: Document, what: str) -> Document:
+def _require_text(document: Document, key: str) -> Document:
     if document.word_count < _MIN_WORDS:
-        raise ExtractionError(f"I couldn't find any readable text in {what}.")
+        raise ExtractionError(key=key)
     return document
 
 
@@ -59,7 +59,7 @@ def extract_html(html: str, url: str | None = None) -> Document:
     """Main text and metadata of an article page, without navigation, ads or comments."""
     article = extract_article(html, url)
     if article is None:
-        raise ExtractionError("I couldn't find an article on that page.")
+        raise ExtractionError(key="err_no_article")
     return _require_text(
         Document(
             text=_clean(article.text),
@@ -72,7 +72,7 @@ def extract_html(html: str, url: str | None = None) -> Document:
             url=url,
             canonical_url=article.canonical_url or url,
         ),
-        "that page",
+        "err_no_text_page",
     )
 
 
@@ -84,17 +84,17 @@ def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None
             try:
                 reader.decrypt("")
             except Exception:
-                raise ExtractionError("That PDF is password-protected.") from None
+                raise ExtractionError(key="err_pdf_password") from None
         pages = [page.extract_text() or "" for page in reader.pages]
         metadata = reader.metadata
         title = str(metadata.title) if metadata and metadata.title else None
         author = str(metadata.author) if metadata and metadata.author else None
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         log.info("unreadable PDF: %s", type(error).__name__)
-        raise ExtractionError("That PDF is damaged and can't be read.") from None
+        raise ExtractionError(key="err_pdf_damaged") from None
     text = _clean("\n\n".join(pages))
     if len(text.split()) < _MIN_WORDS:
-        raise ExtractionError("This PDF has no text layer (it looks scanned), so I can't read it.")
+        raise ExtractionError(key="err_pdf_scanned")
     return Document(
         text=text,
         source_kind="pdf",
@@ -125,7 +125,7 @@ def extract_plain(text: str, *, markdown: bool = False, url: str | None = None) 
             canonical_url=url,
             site_name=urlsplit(url).hostname if url else None,
         ),
-        "that text",
+        "err_no_text_text",
     )
 
 
@@ -149,4 +149,4 @@ def extract_bytes(
         if sniff_media_type(data[:1024]) == "text/html":
             return extract_html(decoded, url=url)
         return extract_plain(decoded, url=url)
-    raise UnsupportedContentError(f"I can't read files of this type ({media_type}).")
+    raise UnsupportedContentError(key="err_unsupported_type", type=media_type)
