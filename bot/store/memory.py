@@ -52,6 +52,12 @@ class MemoryStore:
         self._data.move_to_end(key)
         return value
 
+    async def get_counted(self, key: str, counter: str, field: str, *, ttl: int) -> bytes | None:
+        value = await self.get(key)
+        if value is not None:
+            await self.increment(counter, {field: 1}, ttl=ttl)
+        return value
+
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
         self._put(key, value, ttl)
         return True

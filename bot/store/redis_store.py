@@ -6,7 +6,10 @@ import logging
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,24 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], ttl)
 return tostring(wait)
 """
+# Counters in a hash: HINCRBY each (field, amount) pair, then refresh the expiry; one round
+# trip and one reply, where MULTI/EXEC costs about two GETs on the cache-hit path.
+_INCREMENT = """
+for i = 1, #ARGV - 1, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
+return 1
+"""
+# A cache read that counts its hit in the same round trip (the cache-hit path's stats).
+_GET_COUNTED = """
+local value = redis.call('GET', KEYS[1])
+if value then
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+return value
+"""
 _EXTEND_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -59,19 +80,28 @@ class RedisStore:
         self._client = client
         self._down = False
         self._take_token = client.register_script(_BUCKET_SCRIPT)
+        self._increment = client.register_script(_INCREMENT)
+        self._get_counted = client.register_script(_GET_COUNTED)
         self._extend = client.register_script(_EXTEND_IF_OWNER)
         self._delete_owned = client.register_script(_DELETE_IF_OWNER)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
-        client = Redis.from_url(
+        # A blocking pool: a burst of concurrent calls waits for a free connection, where the
+        # default pool raises MaxConnectionsError past 100, which would read as an outage.
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=50,
+            timeout=2.0,
             socket_timeout=2.0,
             socket_connect_timeout=1.0,
             health_check_interval=15,
             retry_on_timeout=False,
+            # Once more on a fresh connection: after Redis restarts, a pooled connection from
+            # before can fail its first command, which would read as a second outage.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         )
-        return cls(client)
+        return cls(Redis.from_pool(pool))
 
     @property
     def available(self) -> bool:
@@ -93,6 +123,10 @@ class RedisStore:
 
     async def get(self, key: str) -> bytes | None:
         value = await self._call(self._client.get(key))
+        return value if isinstance(value, bytes) else None
+
+    async def get_counted(self, key: str, counter: str, field: str, *, ttl: int) -> bytes | None:
+        value = await self._call(self._get_counted(keys=[key, counter], args=[field, ttl]))
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
@@ -118,14 +152,8 @@ class RedisStore:
         return bool(await self._call(self._client.expire(key, ttl)))
 
     async def increment(self, key: str, fields: dict[str, int], *, ttl: int) -> bool:
-        async def run() -> list[Any]:
-            async with self._client.pipeline(transaction=True) as pipe:
-                for name, amount in fields.items():
-                    pipe.hincrby(key, name, amount)
-                pipe.expire(key, ttl)
-                return await pipe.execute()
-
-        return await self._call(run()) is not None
+        pairs = [part for name, amount in fields.items() for part in (name, int(amount))]
+        return await self._call(self._increment(keys=[key], args=[*pairs, ttl])) is not None
 
     async def counters(self, key: str) -> dict[str, int]:
         raw = await self._call(self._client.hgetall(key))

@@ -67,15 +67,26 @@ class SingleFlight:
                 # The store is unreachable: nobody can coordinate, so do the work here.
                 return await work()
             if acquired:
-                return await self._lead(lock_key, owner, work)
+                return await self._lead(lock_key, owner, check, work)
             if loop.time() > deadline:
                 raise StillWorkingError(detail=f"gave up waiting for {lock_key}")
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.25)
 
-    async def _lead(self, lock_key: str, owner: bytes, work: Callable[[], Awaitable[T]]) -> T:
+    async def _lead(
+        self,
+        lock_key: str,
+        owner: bytes,
+        check: Callable[[], Awaitable[T | None]],
+        work: Callable[[], Awaitable[T]],
+    ) -> T:
         renewer = asyncio.create_task(self._renew(lock_key, owner))
         try:
+            # The previous holder may have stored its result and unlocked between our check and
+            # our lock: look once more under the lock, or the work would be done twice.
+            found = await check()
+            if found is not None:
+                return found
             return await work()
         finally:
             renewer.cancel()

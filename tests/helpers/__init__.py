@@ -1,0 +1,1 @@
+"""Helpers for the Redis tests: a private redis-server, and scripts run as separate processes."""

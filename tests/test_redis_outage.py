@@ -1,0 +1,135 @@
+"""No Redis outage takes the bot down: links are still answered, quickly, and caching resumes
+on its own when Redis is back; the outage is logged once, not once per request."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.store import RedisStore
+from tests.conftest import run_cli
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.web import FakeWeb, read_fixture
+from tests.helpers.processes import skim_env
+from tests.helpers.redis_server import PrivateRedis, free_port
+from tests.tg import wait_summary
+
+DOWN = "Redis unavailable"
+BACK = "Redis is back"
+
+
+@pytest.fixture
+async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path / "redis")
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def store_log(caplog: pytest.LogCaptureFixture, needle: str) -> int:
+    return sum(
+        needle in record.getMessage()
+        for record in caplog.records
+        if record.name == "bot.store.redis_store"
+    )
+
+
+async def test_bot_answers_through_an_outage_and_caches_again_after(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    private_redis: PrivateRedis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.store")
+    article = read_fixture("article_en.html")
+    for path in ("/before", "/during", "/after"):
+        web.route(path, article.replace(b"Brackwater", path[1:].encode()))
+    settings = settings_for(
+        redis_url=private_redis.url,
+        openai_api_key=llm_api.api_key,
+        openai_base_url=llm_api.url,
+        llm_model="fake-model",
+    )
+    sent = 0
+
+    async def summary_of(path: str) -> float:
+        """Send a link and wait for its summary; returns the seconds it took."""
+        nonlocal sent
+        sent += 1
+        started = time.monotonic()
+        bot_api.send_private_message(web.url(path))
+        await wait_summary(bot_api, count=sent, timeout=10)
+        return time.monotonic() - started
+
+    async with start_bot(settings):
+        await summary_of("/before")
+        assert len(llm_api.requests) == 1
+        await summary_of("/before")
+        assert len(llm_api.requests) == 1, "cached while Redis is up"
+
+        await private_redis.stop()
+        assert await summary_of("/during") < 5, "a new link is answered without Redis"
+        assert await summary_of("/during") < 5, "and a repeated one too (worked out again)"
+        assert len(llm_api.requests) == 3
+
+        await private_redis.start()
+        assert await summary_of("/after") < 5
+        assert len(llm_api.requests) == 4
+        await summary_of("/after")
+        assert len(llm_api.requests) == 4, "cached again after Redis came back"
+    assert web.hits("/after") == 1
+    assert store_log(caplog, DOWN) == 1, "the outage is logged once"
+    assert store_log(caplog, BACK) == 1
+
+
+async def test_cli_summarizes_with_redis_down(
+    llm_api: FakeOpenAI, web: FakeWeb, redis_prefix: str
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    env = skim_env(
+        dead,
+        redis_prefix,
+        OPENAI_API_KEY=llm_api.api_key,
+        OPENAI_BASE_URL=llm_api.url,
+        LOG_LEVEL="WARNING",
+    )
+    started = time.monotonic()
+    code, out, err = await run_cli("-v", "summarize", web.url("/story"), env=env)
+    elapsed = time.monotonic() - started
+    assert code == 0, err
+    assert "Summary:" in out
+    assert len(llm_api.requests) == 1
+    assert err.count(DOWN) == 1, err
+    assert "Traceback" not in err
+    assert elapsed < 15, "no waiting on the dead Redis (the process start is most of this)"
+
+
+async def test_pooled_connections_from_before_a_restart_do_not_lose_writes(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.store")
+    store = RedisStore.from_url(private_redis.url)
+    try:
+        assert all(await asyncio.gather(*(store.set(f"k{i}", b"v", ttl=60) for i in range(10))))
+        await private_redis.stop()
+        assert await store.get("k1") is None
+        assert not store.available
+        await private_redis.start()
+        written = await asyncio.gather(*(store.set(f"k{i}", b"v", ttl=60) for i in range(10)))
+    finally:
+        await store.aclose()
+    assert all(written), "every write after the restart reached Redis"
+    assert store_log(caplog, DOWN) == 1
+    assert store_log(caplog, BACK) == 1
