@@ -154,6 +154,11 @@ class Skim:
 
     async def peek(self, source: Source, options: SummaryOptions) -> SummaryResult | None:
         """A finished summary straight from the cache, without fetching or summarizing."""
+        shortcut = self._url_shortcut_key(source, options)
+        if shortcut is not None:
+            hit = await self._read_shortcut(shortcut)
+            if hit is not None:
+                return hit
         if isinstance(source, UrlSource):
             try:
                 document = await self._cached_document(normalize_url(source.url))
@@ -207,10 +212,51 @@ class Skim:
         requester: Requester | None = None,
     ) -> SummaryResult:
         """Summarize a source, answering from the cache when the same work was done before."""
+        options = options or SummaryOptions()
+        shortcut = self._url_shortcut_key(source, options)
+        if shortcut is not None:
+            hit = await self._read_shortcut(shortcut)
+            if hit is not None:
+                return hit
         document = await self.document(source, progress)
-        return await self.summarize_document(
+        result = await self.summarize_document(
             document, options, progress=progress, on_text=on_text, requester=requester
         )
+        fallback = result.summary.extractive and (
+            self._summarizer.model_identity != EXTRACTIVE_MODEL
+        )
+        if shortcut is not None and not fallback:
+            value = {
+                "document": document.reference().to_dict(),
+                "summary": result.summary.to_dict(),
+            }
+            await self._store.set(shortcut, encode_value(value), ttl=self._times.document)
+        return result
+
+    def _url_shortcut_key(self, source: Source, options: SummaryOptions) -> str | None:
+        """For links: one key naming both the document and its summary (a one-read cache hit)."""
+        if not isinstance(source, UrlSource):
+            return None
+        try:
+            normalized = normalize_url(source.url)
+        except ValueError:
+            return None
+        return self._keys.summary_by_url(
+            normalized,
+            model=self._summarizer.model_identity,
+            prompt_version=PROMPT_VERSION,
+            length=options.length,
+            style=options.style,
+            language=options.language,
+        )
+
+    async def _read_shortcut(self, key: str) -> SummaryResult | None:
+        raw = await self.state.read_counting_hit(key)
+        value = decode_value(raw) if raw is not None else None
+        if value is None:
+            return None
+        document = Document.from_dict(value["document"])
+        return SummaryResult(document, Summary.from_dict(value["summary"]), cached=True)
 
     async def summarize_document(
         self,

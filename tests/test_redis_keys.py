@@ -58,6 +58,8 @@ def kind(key: str, root: str) -> str:
     parts = key.removeprefix(root).split(":")
     if parts[0] in ("doc", "fail", "settings", "usage"):
         return ":".join(parts[:2])
+    if parts[:2] == ["sum", "url"]:
+        return "sum:url"
     if parts[0] == "user":
         return "user:threads"
     if parts[0] == "stats":
@@ -117,7 +119,7 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
     for key in written:
         kinds.setdefault(kind(key, keys.root), []).append(ttls[key])
     expected_kinds = {
-        "doc:url", "doc:hash", "sum", "fail:url", "thread", "user:threads",
+        "doc:url", "doc:hash", "sum", "sum:url", "fail:url", "thread", "user:threads",
         "settings:chat", "settings:user", "usage:user", "usage:chat", "stats",
         "stats:users", "quota", "rl", "update",
     }  # fmt: skip
@@ -132,6 +134,8 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
 
     assert near(ttls[keys.document_by_url(story)], DOCUMENT_TTL)
     assert all(near(ttl, SUMMARY_TTL) for ttl in kinds["sum"])
+    # The link shortcut lives as long as the document it names, so a page is re-read daily.
+    assert all(near(ttl, DOCUMENT_TTL) for ttl in kinds["sum:url"])
     assert near(ttls[keys.failed_fetch(normalize_url(web.url("/gone")))], FAILED_FETCH_TTL)
     assert near(ttls[keys.thread(USER_ID, call.result["message_id"])], THREAD_TTL)
     assert len(kinds["thread"]) == 2, "the summary and the answer are both replyable"

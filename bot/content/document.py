@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 SourceKind = Literal["html", "pdf", "text", "markdown", "message"]
@@ -25,15 +25,31 @@ class Document:
     language: str | None = None
     url: str | None = None
     canonical_url: str | None = None
+    # Set only on a "reference" copy without its text (cache shortcuts): what the text had.
+    known_hash: str | None = None
+    known_words: int | None = None
 
     @property
     def word_count(self) -> int:
+        if self.known_words is not None and not self.text:
+            return self.known_words
         return len(_WORD.findall(self.text))
 
     @property
     def content_hash(self) -> str:
         """Identity of the text itself, so the same article under two URLs shares a summary."""
+        if self.known_hash is not None and not self.text:
+            return self.known_hash
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def is_reference(self) -> bool:
+        """A copy that names the document (hash, metadata) without carrying its text."""
+        return not self.text and self.known_hash is not None
+
+    def reference(self) -> Document:
+        """This document's metadata and identity without the text: cheap to store and read."""
+        return replace(self, text="", known_hash=self.content_hash, known_words=self.word_count)
 
     @property
     def reading_minutes(self) -> int:

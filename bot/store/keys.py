@@ -57,6 +57,20 @@ class Keys:
         identity = digest(content_hash, model, prompt_version, length, style, language)
         return f"{self.root}sum:{identity}"
 
+    def summary_by_url(
+        self,
+        normalized_url: str,
+        *,
+        model: str,
+        prompt_version: str,
+        length: str,
+        style: str,
+        language: str,
+    ) -> str:
+        """The cache-hit shortcut: a link's document and summary behind one read."""
+        identity = digest(normalized_url, model, prompt_version, length, style, language)
+        return f"{self.root}sum:url:{identity}"
+
     def failed_fetch(self, normalized_url: str) -> str:
         return f"{self.root}fail:url:{digest(normalized_url)}"
 

@@ -98,6 +98,8 @@ class State:
 
     # Documents kept for threads, and the threads themselves
     async def keep_document(self, document: Document) -> bool:
+        if document.is_reference:
+            return False  # the full text was kept when this summary was first made
         key = self._keys.document_by_hash(document.content_hash)
         value = encode_value({"document": document.to_dict()})
         return await self._store.set(key, value, ttl=DOCUMENT_BY_HASH_TTL)
