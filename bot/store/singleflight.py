@@ -25,7 +25,7 @@ T = TypeVar("T")
 class StillWorkingError(SkimError):
     """Another request for the same work took longer than we are willing to wait."""
 
-    user_message = "That is still being worked on for someone else. Please try again in a minute."
+    key = "err_still_working"
 
 
 class SingleFlight:
