@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -150,6 +150,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not host:port")
         return value
 
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        # Without a secret anyone who finds the URL could post forged updates to the bot.
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
     @property
     def webhook_host_port(self) -> tuple[str, int]:
         host, _, port = self.webhook_listen.rpartition(":")
@@ -163,8 +170,10 @@ class Settings(BaseSettings):
 def describe_validation_error(error: ValidationError) -> str:
     """One line naming the first bad setting, without echoing secrets."""
     first = error.errors()[0]
-    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
     message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"invalid settings: {message}"
+    name = str(first["loc"][0]).upper()
     if name in {"TELEGRAM_BOT_TOKEN", "OPENAI_API_KEY", "WEBHOOK_SECRET"}:
         return f"invalid setting {name}: {first['type']}"
     return f"invalid setting {name}: {message}"
