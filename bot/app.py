@@ -125,7 +125,14 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(
+                # Telegram's broadcast guidance: about 30 messages a second across all chats.
+                # 0 turns the proactive cap off; 429 answers are still waited out and retried.
+                overall_max_rate=settings.telegram_max_rate,
+                max_retries=3,
+            )
+        )
         .concurrent_updates(True)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_max_rate: float = Field(30.0, ge=0)
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
