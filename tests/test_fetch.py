@@ -234,3 +234,12 @@ async def test_deadline_covers_a_hanging_server(web: FakeWeb) -> None:
     policy = FetchPolicy(allow_private_networks=True, deadline=0.8)
     with pytest.raises(FetchError):
         await asyncio.wait_for(fetcher(policy).fetch(web.url("/hang")), 5)
+
+
+async def test_cookies_are_not_kept_between_requests(web: FakeWeb) -> None:
+    web.route("/set", "<p>hello</p>", headers={"Set-Cookie": "session=abc123; Path=/"})
+    web.route("/next", "<p>again</p>")
+    client = fetcher(OPEN)
+    await client.fetch(web.url("/set"))
+    await client.fetch(web.url("/next"))
+    assert "cookie" not in web.requests[-1].headers

@@ -10,6 +10,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import Message
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -197,6 +198,8 @@ class Fetcher:
         return httpx.AsyncClient(
             trust_env=False,
             follow_redirects=False,
+            # A jar whose policy accepts no cookie: nothing a site sets reaches the next request.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
             headers={
                 "User-Agent": USER_AGENT,
