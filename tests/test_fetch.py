@@ -243,3 +243,18 @@ async def test_cookies_are_not_kept_between_requests(web: FakeWeb) -> None:
     await client.fetch(web.url("/set"))
     await client.fetch(web.url("/next"))
     assert "cookie" not in web.requests[-1].headers
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "compress", "gzip, br"])
+async def test_unknown_content_encodings_are_refused(web: FakeWeb, encoding: str) -> None:
+    web.route("/packed", b"\x00\x01binary", headers={"Content-Encoding": encoding})
+    with pytest.raises(UnsupportedContentError) as caught:
+        await fetcher(OPEN).fetch(web.url("/packed"))
+    assert "encoding" in caught.value.user_message
+
+
+async def test_scheme_change_in_a_redirect_is_refused(web: FakeWeb) -> None:
+    web.redirect("/to-ftp", "ftp://files.example/secret.txt")
+    with pytest.raises(InvalidSourceError) as caught:
+        await fetcher(OPEN).fetch(web.url("/to-ftp"))
+    assert "http and https" in caught.value.user_message
