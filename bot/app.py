@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+BOT_API_CONNECTIONS = 32
 DEPS_KEY = "deps"
 
 # Command menus per scope, as command names; descriptions come from the interface catalogue.
@@ -134,6 +135,11 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
             )
         )
         .concurrent_updates(True)
+        # httpcore scans its whole pool for every request: a pool the size of the real
+        # concurrency (not the library's 256) keeps that scan cheap under load; requests beyond
+        # it wait for a free connection instead of failing.
+        .connection_pool_size(BOT_API_CONNECTIONS)
+        .pool_timeout(30.0)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

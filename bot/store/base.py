@@ -26,6 +26,12 @@ class KeyValueStore(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def set_indexed(
+        self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
+    ) -> bool:
+        """SET `key`; give `touch` the same TTL; add `key` to the set `index` (one trip)."""
+        ...
+
     async def get_counted(self, key: str, counter: str, field: str, *, ttl: int) -> bytes | None:
         """GET; when the value exists, also add 1 to `field` of the hash `counter` (one trip)."""
         ...

@@ -62,6 +62,15 @@ class MemoryStore:
         self._put(key, value, ttl)
         return True
 
+    async def set_indexed(
+        self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
+    ) -> bool:
+        await self.set(key, value, ttl=ttl)
+        await self.expire(touch, ttl)
+        if index is not None:
+            await self.add_to_set(index, key, ttl=ttl)
+        return True
+
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None:
         if self._live(key) is not None:
             return False

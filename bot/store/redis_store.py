@@ -55,6 +55,16 @@ if value then
 end
 return value
 """
+# A thread: its value, its document kept as long, and its place in the user's index.
+_SET_INDEXED = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+if KEYS[3] then
+  redis.call('SADD', KEYS[3], KEYS[1])
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+end
+return 1
+"""
 _EXTEND_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -82,6 +92,7 @@ class RedisStore:
         self._take_token = client.register_script(_BUCKET_SCRIPT)
         self._increment = client.register_script(_INCREMENT)
         self._get_counted = client.register_script(_GET_COUNTED)
+        self._set_indexed = client.register_script(_SET_INDEXED)
         self._extend = client.register_script(_EXTEND_IF_OWNER)
         self._delete_owned = client.register_script(_DELETE_IF_OWNER)
 
@@ -128,6 +139,12 @@ class RedisStore:
     async def get_counted(self, key: str, counter: str, field: str, *, ttl: int) -> bytes | None:
         value = await self._call(self._get_counted(keys=[key, counter], args=[field, ttl]))
         return value if isinstance(value, bytes) else None
+
+    async def set_indexed(
+        self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
+    ) -> bool:
+        keys = [key, touch] if index is None else [key, touch, index]
+        return await self._call(self._set_indexed(keys=keys, args=[value, ttl])) is not None
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
         return await self._call(self._client.set(key, value, ex=ttl)) is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -112,17 +111,13 @@ class State:
 
     async def save_thread(self, chat_id: int, message_id: int, thread: Thread) -> bool:
         key = self._keys.thread(chat_id, message_id)
-        writes = [
-            self._store.set(key, encode_value({"thread": asdict(thread)}), ttl=THREAD_TTL),
-            self._store.expire(self._keys.document_by_hash(thread.content_hash), THREAD_TTL),
-        ]
-        if thread.user_id is not None:
-            writes.append(
-                self._store.add_to_set(self._keys.user_threads(thread.user_id), key, ttl=THREAD_TTL)
-            )
-        # Independent writes: sent together, so a reply waits one round trip, not three.
-        saved, *_ = await asyncio.gather(*writes)
-        return bool(saved)
+        return await self._store.set_indexed(
+            key,
+            encode_value({"thread": asdict(thread)}),
+            ttl=THREAD_TTL,
+            touch=self._keys.document_by_hash(thread.content_hash),
+            index=None if thread.user_id is None else self._keys.user_threads(thread.user_id),
+        )
 
     async def thread(self, chat_id: int, message_id: int) -> Thread | None:
         raw = await self._store.get(self._keys.thread(chat_id, message_id))
