@@ -46,10 +46,7 @@ async def test_a_redelivered_update_is_handled_once(
         await bot_api.wait_idle(quiet=0.3)
         await asyncio.sleep(0.2)
     delivered = [
-        u["update_id"]
-        for call in bot_api.calls_to("getUpdates")
-        if call.ok
-        for u in call.result
+        u["update_id"] for call in bot_api.calls_to("getUpdates") if call.ok for u in call.result
     ]
     assert delivered.count(update["update_id"]) == 2, "the bot really saw it twice"
     assert len(bot_api.messages_in(USER_ID)) == 1
