@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
@@ -206,9 +206,11 @@ async def send_summary_message(context: Context, job: Job, result: SummaryResult
     document, summary = result.document, result.summary
     link = document.canonical_url or document.url
     markup = summary_keyboard(link, job.language, interactive=not job.channel)
+    # In a one-to-one chat the summary follows the link it answers; quoting it only adds weight.
+    target = job if job.group or job.channel else replace(job, reply_to=None)
     sent = await send_html(
         context,
-        job,
+        target,
         summary_lines(document, summary, job.language),
         summary_plain(document, summary, job.language),
         markup,

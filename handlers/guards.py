@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import pick_language, t
-from handlers.context import Context, deps_of
+from handlers.context import Context, deps_of, remember_prefs
 
 log = logging.getLogger(__name__)
 REFUSED_KEY = "refused_users"
@@ -17,7 +17,14 @@ REFUSED_KEY = "refused_users"
 async def skip_duplicates(update: Update, context: Context) -> None:
     """An update id already processed (a redelivery, a second worker) is dropped."""
     state = deps_of(context).skim.state
-    if not await state.first_time(context.bot.id, update.update_id):
+    chat = update.effective_chat
+    if chat is None:
+        fresh = await state.first_time(context.bot.id, update.update_id)
+    else:
+        # Every update of a chat needs its settings too: read them in the same round trip.
+        fresh, prefs = await state.first_time_with_prefs(context.bot.id, update.update_id, chat.id)
+        remember_prefs(context, update.update_id, prefs)
+    if not fresh:
         log.info("skipping duplicate update %s", update.update_id)
         raise ApplicationHandlerStop
 

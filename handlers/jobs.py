@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 
 from bot.content.sources import Source
 from bot.i18n import pick_language
-from handlers.context import Context, deps_of
+from handlers.context import Context, deps_of, prefs_read_with_update
 from handlers.flow import Job, is_group, options_from
 
 
@@ -29,7 +29,9 @@ async def make_job(
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None
-    prefs = await deps_of(context).skim.state.chat_prefs(chat.id)
+    prefs = prefs_read_with_update(context, update.update_id)
+    if prefs is None:
+        prefs = await deps_of(context).skim.state.chat_prefs(chat.id)
     topic = message.message_thread_id if message is not None and message.is_topic_message else None
     return Job(
         chat_id=chat.id,

@@ -26,6 +26,12 @@ class KeyValueStore(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def set_if_absent_and_get(
+        self, key: str, value: bytes, *, ttl: float, other: str
+    ) -> tuple[bool | None, bytes | None]:
+        """`set_if_absent(key)` and `get(other)` in one trip (None, None when unavailable)."""
+        ...
+
     async def set_indexed(
         self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
     ) -> bool:

@@ -62,6 +62,11 @@ class MemoryStore:
         self._put(key, value, ttl)
         return True
 
+    async def set_if_absent_and_get(
+        self, key: str, value: bytes, *, ttl: float, other: str
+    ) -> tuple[bool | None, bytes | None]:
+        return await self.set_if_absent(key, value, ttl=ttl), await self.get(other)
+
     async def set_indexed(
         self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
     ) -> bool:

@@ -140,6 +140,21 @@ class RedisStore:
         value = await self._call(self._get_counted(keys=[key, counter], args=[field, ttl]))
         return value if isinstance(value, bytes) else None
 
+    async def set_if_absent_and_get(
+        self, key: str, value: bytes, *, ttl: float, other: str
+    ) -> tuple[bool | None, bytes | None]:
+        async def run() -> list[Any]:
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.set(key, value, px=int(ttl * 1000), nx=True)
+                pipe.get(other)
+                return await pipe.execute()
+
+        result = await self._call(run())
+        if result is None:
+            return None, None
+        stored, found = result
+        return bool(stored), found if isinstance(found, bytes) else None
+
     async def set_indexed(
         self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
     ) -> bool:

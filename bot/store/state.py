@@ -213,6 +213,19 @@ class State:
             fresh = await self._fallback.set_if_absent(key, b"1", ttl=UPDATE_TTL)
         return bool(fresh)
 
+    async def first_time_with_prefs(
+        self, bot_id: int, update_id: int, chat_id: int
+    ) -> tuple[bool, Prefs]:
+        """`first_time` and the chat's prefs in one trip: every update needs both."""
+        key = self._keys.update(bot_id, update_id)
+        fresh, raw = await self._store.set_if_absent_and_get(
+            key, b"1", ttl=UPDATE_TTL, other=self._keys.chat_settings(chat_id)
+        )
+        if fresh is None:
+            fresh = await self._fallback.set_if_absent(key, b"1", ttl=UPDATE_TTL)
+        value = decode_value(raw) if raw is not None else None
+        return bool(fresh), Prefs.from_dict(value["prefs"]) if value else Prefs()
+
     # One request in flight per user, with /cancel
     async def begin_request(self, user_id: int, ttl: float = 600) -> bytes | None:
         """An owner token when the user had nothing in flight, else None."""
