@@ -111,7 +111,6 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     shared = deps or build_deps(settings)
 
     async def post_init(app: AnyApplication) -> None:
-        app.bot_data[DEPS_KEY] = shared
         if not await shared.store.ping():
             log.warning("Redis does not answer; running without cache until it does")
         await _set_commands(app)

@@ -163,10 +163,6 @@ class Settings(BaseSettings):
         host, _, port = self.webhook_listen.rpartition(":")
         return host.strip("[]"), int(port)
 
-    @property
-    def llm_enabled(self) -> bool:
-        return self.openai_api_key is not None
-
 
 def describe_validation_error(error: ValidationError) -> str:
     """One line naming the first bad setting, without echoing secrets."""

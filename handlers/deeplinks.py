@@ -42,9 +42,10 @@ def deep_link(bot_username: str, payload: str) -> str:
 
 async def remember_link(context: Context, normalized_url: str) -> str:
     """Store where a summary payload points and return the payload."""
-    token = token_for(normalized_url)
-    await deps_of(context).skim.state.save_deep_link(token, normalized_url, ttl=DEEP_LINK_TTL)
-    return SUMMARY_PREFIX + token
+    await deps_of(context).skim.state.save_deep_link(
+        token_for(normalized_url), normalized_url, ttl=DEEP_LINK_TTL
+    )
+    return summary_payload(normalized_url)
 
 
 async def link_for(context: Context, token: str) -> str | None:

@@ -17,7 +17,7 @@ from handlers.context import Context, deps_of
 from handlers.flow import deliver_summary, send_text
 from handlers.jobs import make_job
 from handlers.questions import answer_in_thread, replies_to_bot
-from handlers.sources import message_source, message_urls
+from handlers.sources import message_urls, text_source
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,12 @@ class Paste:
     timer: asyncio.TimerHandle | None = None
 
 
-async def summarize_links_or_text(update: Update, context: Context, message: Message) -> None:
+async def summarize_links_or_text(
+    update: Update, context: Context, message: Message, urls: list[str] | None = None
+) -> None:
     """Summarize the first few links of a message, or its text when there are none."""
     limit = deps_of(context).settings.max_links_per_message
-    urls = message_urls(message)
+    urls = message_urls(message) if urls is None else urls
     if urls:
         job = await make_job(update, context, None)
         for url in urls[:limit]:
@@ -56,7 +58,7 @@ async def summarize_links_or_text(update: Update, context: Context, message: Mes
                 context, job, t("more_links", job.language, total=len(urls), limit=limit)
             )
         return
-    source = message_source(message)
+    source = text_source(message)
     job = await make_job(update, context, source)
     if source is None:
         await send_text(context, job, t("nothing_to_read", job.language))
@@ -79,9 +81,11 @@ async def on_private_text(update: Update, context: Context) -> None:
     pastes: dict[tuple[int, int], Paste] = context.bot_data.setdefault(PASTES_KEY, {})
     key = _paste_key(message)
     paste = pastes.get(key)
-    if paste is None and (len(text) < SPLIT_PART_CHARS or message_urls(message)):
-        await summarize_links_or_text(update, context, message)
-        return
+    if paste is None:
+        urls = message_urls(message)
+        if urls or len(text) < SPLIT_PART_CHARS:
+            await summarize_links_or_text(update, context, message, urls)
+            return
     if paste is None:
         paste = pastes[key] = Paste(update)
     paste.parts.append(text)

@@ -32,12 +32,15 @@ def message_urls(message: Message) -> list[str]:
     return urls
 
 
-def message_source(message: Message) -> Source | None:
-    """The first link, else the text itself when it is long enough to be worth summarizing."""
-    urls = message_urls(message)
-    if urls:
-        return UrlSource(urls[0])
+def text_source(message: Message) -> TextSource | None:
+    """The message's own text, when it is long enough to be worth summarizing."""
     text = message.text or message.caption or ""
     if len(_WORD.findall(text)) >= MIN_TEXT_WORDS:
         return TextSource(text)
     return None
+
+
+def message_source(message: Message) -> Source | None:
+    """The first link, else the text itself when it is long enough to be worth summarizing."""
+    urls = message_urls(message)
+    return UrlSource(urls[0]) if urls else text_source(message)
