@@ -26,6 +26,7 @@ from bot.service import Progress, Requester, SummaryResult
 from bot.store.state import Prefs, Thread
 from handlers.context import Context, deps_of
 from handlers.keyboards import summary_keyboard
+from handlers.repeats import message_link, remember_summary, repeat_key
 from handlers.status import StatusMessage, typing
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class Job:
     exempt: bool = False
     channel: bool = False  # subscribers can't use buttons meant for the requester
     quiet: bool = False  # nobody asked (auto-summaries): failures are logged, not posted
+    chat_type: str = ChatType.PRIVATE
+    chat_username: str | None = None
 
     @property
     def requester(self) -> Requester:
@@ -246,10 +249,44 @@ async def remember_thread(
 
 
 async def deliver_summary(context: Context, job: Job) -> Message | None:
-    """Summarize `job.source` with status, streaming and limits; returns the summary message."""
+    """Summarize `job.source` with status, streaming and limits; returns the summary message.
+
+    In a group, a link summarized there within the day gets a pointer to that summary instead.
+    """
     assert job.source is not None
-    deps = deps_of(context)
-    skim = deps.skim
+    state = deps_of(context).skim.state
+    repeated = repeat_key(job.source, group=job.group, channel=job.channel)
+    if repeated is not None:
+        earlier = await state.earlier_summary(job.chat_id, repeated)
+        if earlier is not None:
+            await point_to_earlier(context, job, earlier)
+            return None
+    sent = await _deliver(context, job)
+    if repeated is not None and sent is not None:
+        await remember_summary(state, job.chat_id, repeated, sent.message_id)
+    return sent
+
+
+async def point_to_earlier(context: Context, job: Job, earlier: int) -> None:
+    """Reply with a link to the earlier summary (basic groups: reply to the summary itself)."""
+    link = message_link(job.chat_id, job.chat_type, job.chat_username, earlier)
+    if link is not None:
+        sent = await send_text(context, job, t("group_link_seen", job.language, link=link))
+    else:
+        pointer = replace(job, reply_to=earlier)
+        sent = await send_text(context, pointer, t("group_link_seen_above", job.language))
+    if sent is None:
+        return
+    # Questions in reply to the pointer are about the same article.
+    state = deps_of(context).skim.state
+    thread = await state.thread(job.chat_id, earlier)
+    if thread is not None:
+        await state.save_thread(job.chat_id, sent.message_id, thread)
+
+
+async def _deliver(context: Context, job: Job) -> Message | None:
+    assert job.source is not None
+    skim = deps_of(context).skim
     cached = await skim.peek(job.source, job.options)
     if cached is not None:
         return await send_summary_message(context, job, cached)

@@ -11,36 +11,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
-from telegram import Chat, Message, MessageEntity, Update
-from telegram.constants import ChatType
+from telegram import Message, MessageEntity, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, MessageHandler, filters
 
 from bot.content.sources import TextSource, UrlSource
-from bot.content.urls import find_urls, normalize_url
 from bot.i18n import t
-from bot.store.state import State
-from handlers.commands import SUMMARY_COMMANDS, summary_command
 from handlers.context import Context, deps_of
-from handlers.flow import Job, deliver_summary, send_text
+from handlers.flow import deliver_summary, send_text
 from handlers.jobs import make_job
 from handlers.private import summarize_document_message
 from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.sources import MIN_TEXT_WORDS, message_source, message_urls
 
 log = logging.getLogger(__name__)
-
-
-def message_link(chat: Chat, message_id: int) -> str | None:
-    """A t.me link to a message: public chats by username, supergroups by internal id."""
-    if chat.username:
-        return f"https://t.me/{chat.username}/{message_id}"
-    chat_id = str(chat.id)
-    if chat.type in (ChatType.SUPERGROUP, ChatType.CHANNEL) and chat_id.startswith("-100"):
-        return f"https://t.me/c/{chat_id[4:]}/{message_id}"
-    return None  # basic groups have no message links
 
 
 def replied_message(message: Message) -> Message | None:
@@ -84,68 +69,10 @@ def _ignored_sender(message: Message, bot_id: int) -> bool:
     return sender.is_bot and message.sender_chat is None
 
 
-def _after_command(message: Message) -> str:
-    text = message.text or message.caption or ""
-    parts = text.split(maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
-
-
-# The same link again within a day: a pointer to the earlier summary
-
-
-async def _remember_summary(state: State, chat_id: int, normalized: str, message_id: int) -> None:
-    """Record the summary under the posted link and under the page's canonical link."""
-    await state.remember_link(chat_id, normalized, message_id)
-    thread = await state.thread(chat_id, message_id)
-    if thread is None or not thread.url:
-        return
-    try:
-        canonical = normalize_url(thread.url)
-    except ValueError:
-        return
-    if canonical != normalized:
-        await state.remember_link(chat_id, canonical, message_id)
-
-
-async def point_to_earlier(context: Context, job: Job, chat: Chat, earlier: int) -> None:
-    """Reply with a link to the earlier summary (basic groups: reply to the summary itself)."""
-    link = message_link(chat, earlier)
-    if link is not None:
-        sent = await send_text(context, job, t("group_link_seen", job.language, link=link))
-    else:
-        pointer = replace(job, reply_to=earlier)
-        sent = await send_text(context, pointer, t("group_link_seen_above", job.language))
-    if sent is None:
-        return
-    # Questions in reply to the pointer are about the same article.
-    state = deps_of(context).skim.state
-    thread = await state.thread(job.chat_id, earlier)
-    if thread is not None:
-        await state.save_thread(job.chat_id, sent.message_id, thread)
-
-
-async def deliver_group_summary(context: Context, job: Job, chat: Chat) -> Message | None:
-    """Summarize `job.source` (a link) unless this chat had it summarized within a day."""
-    assert isinstance(job.source, UrlSource)
-    state = deps_of(context).skim.state
-    try:
-        normalized = normalize_url(job.source.url)
-    except ValueError:
-        return await deliver_summary(context, job)  # the flow explains what is wrong with it
-    earlier = await state.earlier_summary(job.chat_id, normalized)
-    if earlier is not None:
-        await point_to_earlier(context, job, chat, earlier)
-        return None
-    sent = await deliver_summary(context, job)
-    if sent is not None:
-        await _remember_summary(state, job.chat_id, normalized, sent.message_id)
-    return sent
-
-
 async def summarize_group_links(
     update: Update, context: Context, urls: Sequence[str], *, auto: bool
 ) -> None:
-    """Summarize the first few links of a group message, each at most once a day per chat."""
+    """Summarize the first few links of a group message (repeats get a pointer, see flow)."""
     chat = update.effective_chat
     assert chat is not None
     limit = deps_of(context).settings.max_links_per_message
@@ -158,7 +85,7 @@ async def summarize_group_links(
     try:
         for url in urls[:limit]:
             job.source = UrlSource(url)
-            await deliver_group_summary(context, job, chat)
+            await deliver_summary(context, job)
     except TelegramError as error:
         # Typically no right to post here (muted, restricted); nothing more to do.
         log.info("could not answer in group %s: %s", chat.id, error)
@@ -168,27 +95,6 @@ async def summarize_group_links(
 
 
 # Handlers
-
-
-async def summary_in_group(update: Update, context: Context) -> None:
-    """/summary in a group: links go through the repeated-link check, the rest as anywhere."""
-    message = update.effective_message
-    if message is None:
-        return
-    argument = _after_command(message)
-    target = replied_message(message)
-    if argument:
-        urls = find_urls(argument)[:1]
-    elif target is None:
-        job = await make_job(update, context, None)
-        await send_text(context, job, t("summary_usage", job.language))
-        return
-    else:
-        urls = [] if target.document is not None else message_urls(target)
-    if not urls:
-        await summary_command(update, context)
-        return
-    await summarize_group_links(update, context, urls, auto=False)
 
 
 async def _summarize_on_mention(
@@ -277,16 +183,8 @@ async def ignore_group_update(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Group /summary (ahead of the generic one), group messages, then a quiet catch-all."""
+    """Group messages (commands are handlers.commands'), then a quiet catch-all."""
     groups = filters.ChatType.GROUPS
-    summary = CommandHandler(
-        list(SUMMARY_COMMANDS), summary_in_group, filters=groups & filters.UpdateType.MESSAGE
-    )
-    # Only the first matching handler of a handler group runs, and bot.app registers the
-    # generic /summary (handlers.commands) before this module: put the group one in front.
-    app.add_handler(summary)
-    app.handlers[0].remove(summary)
-    app.handlers[0].insert(0, summary)
     text = filters.TEXT | filters.CAPTION
     app.add_handler(
         MessageHandler(

@@ -44,4 +44,6 @@ async def make_job(
         options=options_from(context, prefs),
         exempt=is_admin(context, user.id if user else None),
         channel=chat.type == ChatType.CHANNEL,
+        chat_type=chat.type,
+        chat_username=chat.username,
     )
