@@ -1,9 +1,9 @@
-"""Groups and supergroups: mentions, replies to the bot, auto-summary and repeated links.
+"""Groups and supergroups: mentions, replies to the bot and auto-summaries.
 
 Commands work here as anywhere (handlers.commands); this module adds what only groups have:
-`@bot <link>` or `@bot` in reply to a message, questions in reply to a summary, an optional
-summary of every link posted (the chat's `auto_summary` setting), and a pointer to the earlier
-summary when a link comes back within a day instead of a second summary.
+`@bot <link>` or `@bot` in reply to a message, questions in reply to a summary, and an optional
+summary of every link posted (the chat's `auto_summary` setting). A link that comes back within
+a day gets a pointer to the earlier summary: that check is the shared pipeline's (handlers.flow).
 """
 
 from __future__ import annotations
