@@ -12,6 +12,7 @@ what the bot did through :attr:`FakeBotAPI.calls`, :meth:`FakeBotAPI.wait_for` a
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import copy
 import json
@@ -20,9 +21,9 @@ import mimetypes
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
@@ -186,6 +187,30 @@ class BotApiError(Exception):
         return body
 
 
+_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+_T = TypeVar("_T")
+
+
+def _clone(value: _T) -> _T:
+    """Deep-copy a JSON-like tree, several times faster than ``copy.deepcopy`` on dicts/lists.
+
+    Used where the fake hands out its state: callers get copies they cannot mutate it through.
+    Exact ``dict``/``list`` nodes are rebuilt, immutable scalars shared, anything else goes
+    through ``copy.deepcopy``. (JSON trees have no cycles, so no memo is needed.)
+    """
+    tree: Any = value
+    kind = type(tree)
+    if kind is dict:
+        return cast(_T, {key: _clone(item) for key, item in tree.items()})
+    if kind is list:
+        return cast(_T, [_clone(item) for item in tree])
+    if kind in _JSON_SCALARS:
+        return value
+    return copy.deepcopy(value)
+
+
 def _bad_request(reason: str) -> BotApiError:
     return BotApiError(400, f"Bad Request: {reason}")
 
@@ -240,14 +265,37 @@ class EntityParseError(Exception):
 
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units, as Telegram counts message length."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():  # O(1): ASCII needs one code unit per character
+        return len(text)
+    # Encoding runs in C; "surrogatepass" counts a lone surrogate as one unit, like ord() does.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _u16(ch: str) -> int:
     return 2 if ord(ch) > 0xFFFF else 1
 
 
+_ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _identity(index: int) -> int:
+    return index
+
+
+def _utf16_index(text: str) -> Callable[[int], int]:
+    """Map ``str`` indices of ``text`` to UTF-16 offsets (each astral character adds one unit).
+
+    Without astral characters the two are equal, so no per-character table is built.
+    """
+    if utf16_len(text) == len(text):
+        return _identity
+    astral = [match.start() for match in _ASTRAL_RE.finditer(text)]
+    return lambda index: index + bisect.bisect_left(astral, index)
+
+
 def _byte_offset(text: str, index: int) -> int:
+    if text.isascii():  # O(1): one byte per character
+        return index
     return len(text[:index].encode("utf-8", "surrogatepass"))
 
 
@@ -271,6 +319,7 @@ _HTML_SIMPLE: Final = {
     "tg-spoiler": "spoiler",
 }
 _NAMED_ENTITIES: Final = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_MARKUP_RE: Final = re.compile("[&<]")
 _URL_SCHEME_RE: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?")
 _DOMAIN_RE: Final = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 
@@ -373,6 +422,15 @@ def parse_html(text: str, *, strict_entities: bool = True) -> tuple[str, list[JS
     n = len(text)
     while i < n:
         ch = text[i]
+        if ch != "&" and ch != "<":
+            # Copy the whole run up to the next markup character at once, not char by char.
+            stop = _HTML_MARKUP_RE.search(text, i)
+            end = n if stop is None else stop.start()
+            run = text[i:end]
+            out.append(run)
+            u16 += utf16_len(run)
+            i = end
+            continue
         if ch == "&":
             decoded = _decode_html_entity(text, i)
             if decoded is not None:
@@ -780,12 +838,18 @@ def parse_markdown(text: str) -> tuple[str, list[JSONDict]]:
 _EMAIL_RE: Final = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
+_URL_TLDS: Final = "com|org|net|io|dev|app|ru|de|uk|me|co|ai|info|edu|gov|ly|gg|tv|xyz|eu|fr|us"
 _URL_RE: Final = re.compile(
     r"(?i)(?<![\w@/.-])(?:(?:https?|ftp)://|www\.)[^\s<>\"]+"
     r"|(?<![\w@/.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-    r"(?:com|org|net|io|dev|app|ru|de|uk|me|co|ai|info|edu|gov|ly|gg|tv|xyz|eu|fr|us)"
+    rf"(?:{_URL_TLDS})"
     r"(?![\w-])(?:[/?#][^\s<>\"]*)?"
 )
+# Every _URL_RE match contains a match of this ("://", "www." or ".tld"), and never spans
+# whitespace: so _URL_RE only has to run inside the words where this matches. Starting every
+# branch with ":" or "." lets the regex engine skip ahead to those characters quickly.
+_URL_HINT_RE: Final = re.compile(rf"://|\.(?:(?<=(?i:www)\.)|(?i:{_URL_TLDS})(?![\w-]))")
+_WORD_REST_RE: Final = re.compile(r"\S*")  # always matches: the rest of a word
 _MENTION_RE: Final = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}(?![\w@])")
 _HASHTAG_RE: Final = re.compile(r"(?<![\w#])#(?=\w*[^\W\d])\w+")
 _COMMAND_RE: Final = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")
@@ -802,34 +866,55 @@ def _strip_url_tail(url: str) -> str:
     return url
 
 
+def _url_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_URL_RE.finditer(text)``, scanning only the words that contain a URL hint.
+
+    A match never spans whitespace, and with ``pos``/``endpos`` at word boundaries the
+    look-behind still sees the real text while the look-ahead sees whitespace or the end alike.
+    """
+    pos = 0
+    while (hint := _URL_HINT_RE.search(text, pos)) is not None:
+        start = hint.start()
+        while start > pos and not text[start - 1].isspace():  # \s and str.isspace() agree
+            start -= 1
+        end = _WORD_REST_RE.match(text, hint.start()).end()  # type: ignore[union-attr]
+        yield from _URL_RE.finditer(text, start, end)
+        pos = end
+
+
+# Automatic entities after email and url, each with the one character its matches must contain.
+_MARKED_ENTITIES: Final = (
+    ("mention", _MENTION_RE, "@"),
+    ("hashtag", _HASHTAG_RE, "#"),
+    ("bot_command", _COMMAND_RE, "/"),
+)
+
+
 def detect_entities(text: str, existing: Iterable[JSONDict] = ()) -> list[JSONDict]:
     """Find url, email, mention, hashtag and bot_command entities as Telegram clients do."""
-    prefix = [0]
-    for ch in text:
-        prefix.append(prefix[-1] + _u16(ch))
+    to_u16 = _utf16_index(text)
     taken: list[tuple[int, int]] = [
         (e["offset"], e["offset"] + e["length"]) for e in existing if e["type"] in _ATOMIC_TYPES
     ]
     found: list[JSONDict] = []
 
     def add(kind: str, start: int, end: int) -> None:
-        lo, hi = prefix[start], prefix[end]
+        lo, hi = to_u16(start), to_u16(end)
         if hi <= lo or any(lo < b and a < hi for a, b in taken):
             return
         taken.append((lo, hi))
         found.append({"type": kind, "offset": lo, "length": hi - lo})
 
-    for match in _EMAIL_RE.finditer(text):
-        add("email", match.start(), match.end())
-    for match in _URL_RE.finditer(text):
+    # A regex whose matches all contain a character the text lacks can be skipped.
+    if "@" in text:
+        for match in _EMAIL_RE.finditer(text):
+            add("email", match.start(), match.end())
+    for match in _url_matches(text):
         add("url", match.start(), match.start() + len(_strip_url_tail(match.group())))
-    for kind, regex in (
-        ("mention", _MENTION_RE),
-        ("hashtag", _HASHTAG_RE),
-        ("bot_command", _COMMAND_RE),
-    ):
-        for match in regex.finditer(text):
-            add(kind, match.start(), match.end())
+    for kind, regex, marker in _MARKED_ENTITIES:
+        if marker in text:
+            for match in regex.finditer(text):
+                add(kind, match.start(), match.end())
     return found
 
 
@@ -2063,7 +2148,7 @@ class FakeBotAPI:
                 self._check_button(button)
         if not any(rows):
             return None
-        return copy.deepcopy(markup)
+        return _clone(markup)
 
     def _check_button(self, button: Any) -> None:
         if not isinstance(button, dict) or not isinstance(button.get("text"), str):
@@ -2093,7 +2178,7 @@ class FakeBotAPI:
             raise BotApiError(403, "Forbidden: bot was blocked by the user")
         message: JSONDict = {"message_id": 0, "date": int(time.time()), "chat": chat}
         if chat["type"] == "channel":
-            message["sender_chat"] = copy.deepcopy(chat)
+            message["sender_chat"] = _clone(chat)
         else:
             message["from"] = self._bot_sender()
         thread_id = _opt_int(params, "message_thread_id")
@@ -2126,7 +2211,7 @@ class FakeBotAPI:
             if reply_parameters.get("allow_sending_without_reply"):
                 return None
             raise _bad_request("message to be replied not found")
-        reply = copy.deepcopy(target)
+        reply = _clone(target)
         reply.pop("reply_to_message", None)
         return reply
 
@@ -2135,7 +2220,7 @@ class FakeBotAPI:
         message["message_id"] = self._next_message_id(chat_id)
         self._messages.setdefault(chat_id, {})[message["message_id"]] = message
         self._outgoing.add((chat_id, message["message_id"]))
-        return copy.deepcopy(message)
+        return _clone(message)
 
     async def _api_sendMessage(self, params: JSONDict, *_: Any) -> JSONDict:
         message = self._outgoing_base(params)
@@ -2173,7 +2258,7 @@ class FakeBotAPI:
             else:
                 message[key] = value
         message["edit_date"] = int(time.time())
-        return copy.deepcopy(message)
+        return _clone(message)
 
     def _edit_inline(self, params: JSONDict, changes: JSONDict) -> bool:
         inline_id = _opt_str(params, "inline_message_id") or ""
@@ -2558,7 +2643,7 @@ class FakeBotAPI:
                 wanted = raw.removeprefix("@").lower()
                 for chat in self._chats.values():
                     if str(chat.get("username", "")).lower() == wanted:
-                        return copy.deepcopy(chat)
+                        return _clone(chat)
                 raise _bad_request("chat not found")
         if isinstance(raw, bool) or not isinstance(raw, int) or raw == 0:
             raise _bad_request("chat not found")
@@ -2568,7 +2653,7 @@ class FakeBotAPI:
                 self._chats[raw] = self._private_chat({"id": raw, **user})
             else:
                 self._chats[raw] = {"id": raw, "type": "supergroup", "title": f"Group {raw}"}
-        return copy.deepcopy(self._chats[raw])
+        return _clone(self._chats[raw])
 
     @staticmethod
     def _private_chat(user: JSONDict) -> JSONDict:
