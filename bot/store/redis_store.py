@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from hashlib import sha1
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
+
+from bot.store.batching import AutoPipeline, Commands
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Token bucket kept in a hash {tokens, ts}; the server's clock is the only clock.
 _BUCKET_SCRIPT = """
@@ -79,22 +80,56 @@ return 0
 """
 
 
+# INCR with an expiry set on the first increment only: a fixed window (the daily quota).
+_COUNT = """
+local value = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+return value
+"""
+_ADD_TO_SET = """
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_SCRIPTS = {
+    "take_token": _BUCKET_SCRIPT,
+    "increment": _INCREMENT,
+    "get_counted": _GET_COUNTED,
+    "set_indexed": _SET_INDEXED,
+    "extend_if_owner": _EXTEND_IF_OWNER,
+    "delete_if_owner": _DELETE_IF_OWNER,
+    "count": _COUNT,
+    "add_to_set": _ADD_TO_SET,
+}
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _sha(script: str) -> str:
+    """EVALSHA's name for a script (Redis keys its script cache by SHA-1)."""
+    return sha1(script.encode(), usedforsecurity=False).hexdigest()
+
+
+def _bytes_or_none(value: object) -> bytes | None:
+    return value if isinstance(value, bytes) else None
+
+
 class RedisStore:
-    """Wraps one `redis.asyncio.Redis` client; logs an outage once and recovers on its own."""
+    """Wraps one `redis.asyncio.Redis` client; logs an outage once and recovers on its own.
+
+    Every operation goes through an `AutoPipeline`, so the commands of concurrent handlers share
+    round trips; an operation of several commands is one pipeline entry, never split.
+    """
 
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._down = False
-        self._take_token = client.register_script(_BUCKET_SCRIPT)
-        self._increment = client.register_script(_INCREMENT)
-        self._get_counted = client.register_script(_GET_COUNTED)
-        self._set_indexed = client.register_script(_SET_INDEXED)
-        self._extend = client.register_script(_EXTEND_IF_OWNER)
-        self._delete_owned = client.register_script(_DELETE_IF_OWNER)
+        self._sha = {name: _sha(source) for name, source in _SCRIPTS.items()}
+        self._batch = AutoPipeline(
+            client, scripts={self._sha[name]: source for name, source in _SCRIPTS.items()}
+        )
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -118,10 +153,14 @@ class RedisStore:
     def available(self) -> bool:
         return not self._down
 
-    async def _call(self, operation: Awaitable[T]) -> T | None:
-        """Run one command; None means Redis did not answer."""
+    async def _run(self, commands: Commands) -> list[Any] | None:
+        """The replies to one operation's commands; None means Redis did not answer."""
         try:
-            result = await operation
+            result = await self._batch.run(commands)
+        except ResponseError as error:
+            # Redis answered, but refused this command (a bug of ours, not an outage).
+            log.error("Redis refused a command: %s", error)
+            return None
         except (RedisError, OSError) as error:
             if not self._down:
                 log.warning("Redis unavailable, continuing without it: %s", type(error).__name__)
@@ -132,108 +171,99 @@ class RedisStore:
             self._down = False
         return result
 
+    async def _one(self, commands: Commands) -> Any:
+        """The reply to a one-command operation; None when Redis did not answer."""
+        replies = await self._run(commands)
+        return None if replies is None else replies[0]
+
+    def _script(self, name: str, keys: list[str], args: list[Any]) -> Commands:
+        sha = self._sha[name]
+        return lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args)
+
     async def get(self, key: str) -> bytes | None:
-        value = await self._call(self._client.get(key))
-        return value if isinstance(value, bytes) else None
+        return _bytes_or_none(await self._one(lambda pipe: pipe.get(key)))
 
     async def get_counted(self, key: str, counter: str, field: str, *, ttl: int) -> bytes | None:
-        value = await self._call(self._get_counted(keys=[key, counter], args=[field, ttl]))
-        return value if isinstance(value, bytes) else None
+        found = await self._one(self._script("get_counted", [key, counter], [field, ttl]))
+        return _bytes_or_none(found)
 
     async def set_if_absent_and_get(
         self, key: str, value: bytes, *, ttl: float, other: str
     ) -> tuple[bool | None, bytes | None]:
-        async def run() -> list[Any]:
-            async with self._client.pipeline(transaction=False) as pipe:
-                pipe.set(key, value, px=int(ttl * 1000), nx=True)
-                pipe.get(other)
-                return await pipe.execute()
+        def commands(pipe: Pipeline) -> None:
+            pipe.set(key, value, px=int(ttl * 1000), nx=True)
+            pipe.get(other)
 
-        result = await self._call(run())
-        if result is None:
+        replies = await self._run(commands)
+        if replies is None:
             return None, None
-        stored, found = result
-        return bool(stored), found if isinstance(found, bytes) else None
+        stored, found = replies
+        return bool(stored), _bytes_or_none(found)
 
     async def set_indexed(
         self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
     ) -> bool:
         keys = [key, touch] if index is None else [key, touch, index]
-        return await self._call(self._set_indexed(keys=keys, args=[value, ttl])) is not None
+        return await self._run(self._script("set_indexed", keys, [value, ttl])) is not None
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
-        return await self._call(self._client.set(key, value, ex=ttl)) is not None
+        return await self._run(lambda pipe: pipe.set(key, value, ex=ttl)) is not None
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None:
-        stored = await self._call(self._client.set(key, value, px=int(ttl * 1000), nx=True))
-        if stored is None and self._down:
-            return None
-        return bool(stored)
+        replies = await self._run(lambda pipe: pipe.set(key, value, px=int(ttl * 1000), nx=True))
+        return None if replies is None else bool(replies[0])
 
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
-        removed = await self._call(self._client.delete(*keys))
-        return int(removed or 0)
+        return int(await self._one(lambda pipe: pipe.delete(*keys)) or 0)
 
     async def ttl(self, key: str) -> int | None:
-        remaining = await self._call(self._client.ttl(key))
+        remaining = await self._one(lambda pipe: pipe.ttl(key))
         return None if remaining is None or remaining == -2 else int(remaining)
 
     async def expire(self, key: str, ttl: int) -> bool:
-        return bool(await self._call(self._client.expire(key, ttl)))
+        return bool(await self._one(lambda pipe: pipe.expire(key, ttl)))
 
     async def increment(self, key: str, fields: dict[str, int], *, ttl: int) -> bool:
         pairs = [part for name, amount in fields.items() for part in (name, int(amount))]
-        return await self._call(self._increment(keys=[key], args=[*pairs, ttl])) is not None
+        return await self._run(self._script("increment", [key], [*pairs, ttl])) is not None
 
     async def counters(self, key: str) -> dict[str, int]:
-        raw = await self._call(self._client.hgetall(key))
+        raw = await self._one(lambda pipe: pipe.hgetall(key))
         if not raw:
             return {}
         return {_text(name): int(value) for name, value in raw.items()}
 
     async def add_to_set(self, key: str, member: str, *, ttl: int) -> bool:
-        async def run() -> list[Any]:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.sadd(key, member)
-                pipe.expire(key, ttl)
-                return await pipe.execute()
-
-        return await self._call(run()) is not None
+        return await self._run(self._script("add_to_set", [key], [member, ttl])) is not None
 
     async def set_members(self, key: str) -> frozenset[str]:
-        raw = await self._call(self._client.smembers(key))
+        raw = await self._one(lambda pipe: pipe.smembers(key))
         return frozenset(_text(member) for member in raw) if raw else frozenset()
 
     async def count(self, key: str, *, ttl: int) -> int | None:
-        async def run() -> list[Any]:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, ttl, nx=True)
-                return await pipe.execute()
-
-        result = await self._call(run())
-        return None if result is None else int(result[0])
+        value = await self._one(self._script("count", [key], [ttl]))
+        return None if value is None else int(value)
 
     async def take_token(
         self, key: str, *, capacity: float, refill_per_second: float, now: float
     ) -> float | None:
         ttl = max(1, int(capacity / refill_per_second * 2) + 1)
-        wait = await self._call(
-            self._take_token(keys=[key], args=[capacity, refill_per_second, ttl])
-        )
+        args = [capacity, refill_per_second, ttl]
+        wait = await self._one(self._script("take_token", [key], args))
         return None if wait is None else float(wait)
 
     async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool:
-        result = await self._call(self._extend(keys=[key], args=[owner, int(ttl * 1000)]))
-        return bool(result)
+        args = [owner, int(ttl * 1000)]
+        return bool(await self._one(self._script("extend_if_owner", [key], args)))
 
     async def delete_if_owner(self, key: str, owner: bytes) -> bool:
-        return bool(await self._call(self._delete_owned(keys=[key], args=[owner])))
+        return bool(await self._one(self._script("delete_if_owner", [key], [owner])))
 
     async def ping(self) -> bool:
-        return bool(await self._call(self._client.ping()))
+        return bool(await self._one(lambda pipe: pipe.ping()))
 
     async def aclose(self) -> None:
+        await self._batch.drain()
         await self._client.aclose()

@@ -1,0 +1,95 @@
+"""Automatic pipelining: Redis commands issued in the same event-loop turn share one round trip.
+
+Under load many handlers talk to Redis at once (duplicate checks, cache reads, thread writes);
+sent one by one, each command costs a pool checkout, a socket write and a wake-up on its reply.
+Queued for the current loop turn and flushed as one non-transactional pipeline, they cost one
+of each per batch, and a lone command is not delayed: the flush runs on the loop's next turn.
+Each caller still gets only its own replies, and its own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
+
+Commands = Callable[[Pipeline], object]
+"""Adds one operation's commands to the pipeline it is given (their replies come back)."""
+
+
+@dataclass
+class _Operation:
+    commands: Commands
+    future: asyncio.Future[list[Any]]
+    first: int = 0
+    count: int = 0
+
+
+@dataclass
+class AutoPipeline:
+    """Queues operations and sends each loop turn's queue as one pipeline."""
+
+    client: Redis
+    scripts: dict[str, str] = field(default_factory=dict)  # sha -> source, for NOSCRIPT
+    _queue: list[_Operation] = field(default_factory=list)
+    _flushes: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def run(self, commands: Commands) -> list[Any]:
+        """The replies to `commands`, in order; raises what the round trip or they raised."""
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Operation(commands, future))
+        if len(self._queue) == 1:
+            task = asyncio.get_running_loop().create_task(self._flush())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+        return await future
+
+    async def drain(self) -> None:
+        """Wait for the batches already on their way (before closing the client)."""
+        while self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+
+    async def _flush(self) -> None:
+        batch, self._queue = self._queue, []
+        waiting = [operation for operation in batch if not operation.future.cancelled()]
+        try:
+            replies = await self._execute(waiting)
+            if any(isinstance(reply, NoScriptError) for reply in replies):
+                # Redis restarted or flushed its script cache: load them, then once more.
+                await self._load_scripts()
+                replies = await self._execute(waiting)
+        except asyncio.CancelledError:
+            for operation in waiting:
+                operation.future.cancel()
+            raise
+        except Exception as error:  # every waiter hears of it; the store decides what it means
+            for operation in waiting:
+                if not operation.future.done():
+                    operation.future.set_exception(error)
+            return
+        for operation in waiting:
+            if operation.future.done():
+                continue
+            own = replies[operation.first : operation.first + operation.count]
+            failure = next((reply for reply in own if isinstance(reply, Exception)), None)
+            if failure is not None:
+                operation.future.set_exception(failure)
+            else:
+                operation.future.set_result(own)
+
+    async def _execute(self, batch: list[_Operation]) -> list[Any]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for operation in batch:
+                operation.first = len(pipe.command_stack)
+                operation.commands(pipe)
+                operation.count = len(pipe.command_stack) - operation.first
+            return list(await pipe.execute(raise_on_error=False))
+
+    async def _load_scripts(self) -> None:
+        for source in self.scripts.values():
+            await self.client.script_load(source)
