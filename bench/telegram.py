@@ -1,7 +1,7 @@
 """Telegram benchmark: the whole bot against the Bot API fake, beside a minimal echo bot.
 
 Usage: .venv/bin/python bench/telegram.py [--requests N] [--capped-requests N] [--inflight N]
-       [--links N] [--profile]
+       [--links N] [--profile [--profile-out PREFIX]]
 
 Everything runs in this one process and event loop: the Bot API, web and OpenAI fakes from
 `tests/fakes/` on 127.0.0.1, the bots, and the driver that injects updates. The store is the real
@@ -610,6 +610,9 @@ async def measure(args: argparse.Namespace) -> Results:
                     echo_profile = await profiled(lambda: echo_run(count))
                     skim_profile = await profiled(lambda: skim_run(count))
                     results.profile = profile_report(echo_profile, skim_profile)
+                    if args.profile_out:
+                        echo_profile[1].dump_stats(f"{args.profile_out}.echo.prof")
+                        skim_profile[1].dump_stats(f"{args.profile_out}.skim.prof")
                 echo_slow = [f"echo https://example.org/slow/{i}" for i in range(STATUS_LINKS)]
                 results.echo_paced = await paced(
                     echo_api, users, echo_slow, STATUS_SPACING, is_echo
@@ -771,6 +774,11 @@ def main() -> int:
     parser.add_argument("--links", type=int, default=20, help="distinct cached links")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile one more round of each bot in (a)"
+    )
+    parser.add_argument(
+        "--profile-out",
+        metavar="PREFIX",
+        help="with --profile, also write PREFIX.echo.prof and PREFIX.skim.prof (pstats files)",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
