@@ -1,4 +1,4 @@
-"""Checks that run before every handler (group -1): duplicate updates and access lists."""
+"""Checks that run before every handler (group -1): duplicate updates, then access lists."""
 
 from __future__ import annotations
 
@@ -53,6 +53,11 @@ async def check_access(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+async def admit(update: Update, context: Context) -> None:
+    """Both checks as one handler: every update passes through them, so one dispatch, not two."""
+    await skip_duplicates(update, context)
+    await check_access(update, context)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(TypeHandler(Update, skip_duplicates), group=-2)
-    app.add_handler(TypeHandler(Update, check_access), group=-1)
+    app.add_handler(TypeHandler(Update, admit), group=-1)

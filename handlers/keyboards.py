@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
@@ -16,14 +19,40 @@ BACK = "sk:back"
 TRANSLATION_TARGETS = ("en", "ru", "uk", "de", "fr", "es", "it", "pt", "zh", "ja")
 
 
+class SerializedOnce(InlineKeyboardMarkup):
+    """A keyboard that works out its JSON form once.
+
+    Telegram objects are immutable, and the keyboard of a popular link goes out with every cached
+    summary of it; python-telegram-bot only serializes the dict it gets, never changes it.
+    """
+
+    __slots__ = ("_as_dict",)
+    _as_dict: dict[str, Any]
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        if not recursive:
+            return super().to_dict(recursive=False)
+        try:
+            return self._as_dict
+        except AttributeError:
+            as_dict = super().to_dict()
+            with self._unfrozen():
+                self._as_dict = as_dict
+            return as_dict
+
+
+@lru_cache(maxsize=4096)
 def summary_keyboard(
     url: str | None, language: str | None, *, interactive: bool = True
 ) -> InlineKeyboardMarkup | None:
-    """Shorter / Longer / Translate / Ask a question / Open source (only the link in channels)."""
+    """Shorter / Longer / Translate / Ask a question / Open source (only the link in channels).
+
+    Cached per link and language: the same link's summary is sent again and again.
+    """
     if not interactive:
         if not url:
             return None
-        return InlineKeyboardMarkup([[InlineKeyboardButton(t("button_source", language), url=url)]])
+        return SerializedOnce([[InlineKeyboardButton(t("button_source", language), url=url)]])
     rows = [
         [
             InlineKeyboardButton(t("button_shorter", language), callback_data=SHORTER),
@@ -34,7 +63,7 @@ def summary_keyboard(
     ]
     if url:
         rows[1].append(InlineKeyboardButton(t("button_source", language), url=url))
-    return InlineKeyboardMarkup(rows)
+    return SerializedOnce(rows)
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
