@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -82,3 +83,18 @@ async def test_scripts_survive_a_flushed_script_cache(
     await watcher.script_flush()  # as after a Redis restart: EVALSHA answers NOSCRIPT
     assert await asyncio.gather(store.count(key, ttl=60), store.count(key, ttl=60)) == [2, 3]
     assert 0 < (await watcher.ttl(key)) <= 60
+
+
+async def test_an_argument_that_cannot_be_encoded_fails_only_its_caller(
+    named: tuple[RedisStore, Redis, str], redis_prefix: str
+) -> None:
+    store, _, _ = named
+    await store.set(f"{redis_prefix}kept", b"1", ttl=60)
+    bad_value: Any = {"not": "bytes"}  # what a bug of ours could pass
+    stored, value = await asyncio.gather(
+        store.set(f"{redis_prefix}bad", bad_value, ttl=60),
+        store.get(f"{redis_prefix}kept"),
+    )
+    assert stored is False
+    assert value == b"1"
+    assert store.available

@@ -16,7 +16,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import NoScriptError
+from redis.exceptions import DataError, NoScriptError
 
 Commands = Callable[[Pipeline], object]
 """Adds one operation's commands to the pipeline it is given (their replies come back)."""
@@ -58,21 +58,36 @@ class AutoPipeline:
         batch, self._queue = self._queue, []
         waiting = [operation for operation in batch if not operation.future.cancelled()]
         try:
-            replies = await self._execute(waiting)
-            if any(isinstance(reply, NoScriptError) for reply in replies):
-                # Redis restarted or flushed its script cache: load them, then once more.
-                await self._load_scripts()
-                replies = await self._execute(waiting)
+            await self._send(waiting)
         except asyncio.CancelledError:
             for operation in waiting:
                 operation.future.cancel()
             raise
-        except Exception as error:  # every waiter hears of it; the store decides what it means
+        except DataError:
+            # A caller's argument could not be encoded: send each operation on its own, so
+            # only that caller fails, not everyone who shared the batch.
             for operation in waiting:
-                if not operation.future.done():
-                    operation.future.set_exception(error)
-            return
-        for operation in waiting:
+                await self._send_alone(operation)
+        except Exception as error:  # every waiter hears of it; the store decides what it means
+            _fail(waiting, error)
+
+    async def _send_alone(self, operation: _Operation) -> None:
+        try:
+            await self._send([operation])
+        except asyncio.CancelledError:
+            operation.future.cancel()
+            raise
+        except Exception as error:
+            _fail([operation], error)
+
+    async def _send(self, batch: list[_Operation]) -> None:
+        """One round trip for `batch`; each operation's future gets its replies or its error."""
+        replies = await self._execute(batch)
+        if any(isinstance(reply, NoScriptError) for reply in replies):
+            # Redis restarted or flushed its script cache: load them, then once more.
+            await self._load_scripts()
+            replies = await self._execute(batch)
+        for operation in batch:
             if operation.future.done():
                 continue
             own = replies[operation.first : operation.first + operation.count]
@@ -93,3 +108,9 @@ class AutoPipeline:
     async def _load_scripts(self) -> None:
         for source in self.scripts.values():
             await self.client.script_load(source)
+
+
+def _fail(operations: list[_Operation], error: Exception) -> None:
+    for operation in operations:
+        if not operation.future.done():
+            operation.future.set_exception(error)

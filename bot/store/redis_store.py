@@ -11,7 +11,7 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import DataError, RedisError, ResponseError
 
 from bot.store.batching import AutoPipeline, Commands
 
@@ -157,9 +157,10 @@ class RedisStore:
         """The replies to one operation's commands; None means Redis did not answer."""
         try:
             result = await self._batch.run(commands)
-        except ResponseError as error:
-            # Redis answered, but refused this command (a bug of ours, not an outage).
-            log.error("Redis refused a command: %s", error)
+        except (ResponseError, DataError) as error:
+            # Redis refused the command, or its arguments could not be encoded: a bug of ours,
+            # not an outage.
+            log.error("Redis command failed: %s", error)
             return None
         except (RedisError, OSError) as error:
             if not self._down:
