@@ -88,8 +88,13 @@ def encode_value(value: dict[str, Any], schema: int = 1) -> bytes:
     return _PLAIN + data
 
 
-def decode_value(data: bytes, schema: int = 1) -> dict[str, Any] | None:
-    """The stored dict, or None for an unknown format or schema (treated as a miss)."""
+def decode_value(data: bytes | None, schema: int = 1) -> dict[str, Any] | None:
+    """The stored dict, or None for a missing value, an unknown format or schema (a miss).
+
+    Taking None lets every cache read be `decode_value(await store.get(key))`.
+    """
+    if data is None:
+        return None
     try:
         if data.startswith(_ZLIB):
             body = zlib.decompress(data[1:])

@@ -21,6 +21,10 @@ USAGE_TTL = 40 * 24 * 3600
 QUOTA_TTL = 2 * 24 * 3600
 UPDATE_TTL = 48 * 3600
 SEEN_LINK_TTL = 24 * 3600
+# How long a deep link from an inline result keeps working (refreshed on every inline answer).
+DEEP_LINK_TTL = 30 * 24 * 3600
+# How long a channel post's summarized links are remembered (edits after that summarize again).
+POST_LINK_TTL = 7 * 24 * 3600
 
 
 def digest(*parts: str) -> str:
@@ -135,10 +139,3 @@ class Keys:
     # Channels: a link already summarized under one post (edits only summarize new links)
     def post_link(self, chat_id: int, message_id: int, normalized_url: str) -> str:
         return f"{self.root}postlink:{int(chat_id)}:{int(message_id)}:{digest(normalized_url)}"
-
-
-# How long a deep link from an inline result keeps working (refreshed on every inline answer).
-DEEP_LINK_TTL = 30 * 24 * 3600
-
-# How long a channel post's summarized links are remembered (edits after that summarize again).
-POST_LINK_TTL = 7 * 24 * 3600

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +67,14 @@ class Thread:
         return cls(**{key: value for key, value in data.items() if key in fields})
 
     def history(self, limit: int) -> list[tuple[str, str]]:
-        return [(question, answer) for question, answer in self.turns[-limit:]]
+        """The last `limit` turns (none for 0: `turns[-0:]` would be all of them)."""
+        return [(question, answer) for question, answer in self.turns[-limit:]] if limit > 0 else []
+
+
+def _prefs_of(raw: bytes | None) -> Prefs:
+    """Stored prefs, or the defaults when there are none."""
+    value = decode_value(raw)
+    return Prefs.from_dict(value["prefs"]) if value else Prefs()
 
 
 class State:
@@ -76,11 +85,22 @@ class State:
         self._keys = keys
         self._fallback = MemoryStore(max_entries=100_000)
 
+    async def _read(self, key: str) -> dict[str, Any] | None:
+        return decode_value(await self._store.get(key))
+
+    async def _set_if_absent(self, key: str, value: bytes, ttl: float) -> bool:
+        """SET NX in Redis, else in this process while Redis is down: the answer must not fail."""
+        fresh = await self._store.set_if_absent(key, value, ttl=ttl)
+        if fresh is None:
+            fresh = await self._fallback.set_if_absent(key, value, ttl=ttl)
+        return bool(fresh)
+
     # Preferences (no TTL: a user's choices are kept until /forget)
     async def _prefs(self, key: str) -> Prefs:
-        raw = await self._store.get(key)
-        value = decode_value(raw) if raw is not None else None
-        return Prefs.from_dict(value["prefs"]) if value else Prefs()
+        return _prefs_of(await self._store.get(key))
+
+    async def _save_prefs(self, key: str, prefs: Prefs) -> bool:
+        return await self._store.set(key, encode_value({"prefs": asdict(prefs)}), ttl=None)
 
     async def chat_prefs(self, chat_id: int) -> Prefs:
         return await self._prefs(self._keys.chat_settings(chat_id))
@@ -89,12 +109,10 @@ class State:
         return await self._prefs(self._keys.user_settings(user_id))
 
     async def save_chat_prefs(self, chat_id: int, prefs: Prefs) -> bool:
-        key = self._keys.chat_settings(chat_id)
-        return await self._store.set(key, encode_value({"prefs": asdict(prefs)}), ttl=None)
+        return await self._save_prefs(self._keys.chat_settings(chat_id), prefs)
 
     async def save_user_prefs(self, user_id: int, prefs: Prefs) -> bool:
-        key = self._keys.user_settings(user_id)
-        return await self._store.set(key, encode_value({"prefs": asdict(prefs)}), ttl=None)
+        return await self._save_prefs(self._keys.user_settings(user_id), prefs)
 
     # Documents kept for threads, and the threads themselves
     async def keep_document(self, document: Document) -> bool:
@@ -105,8 +123,7 @@ class State:
         return await self._store.set(key, value, ttl=DOCUMENT_BY_HASH_TTL)
 
     async def document(self, content_hash: str) -> Document | None:
-        raw = await self._store.get(self._keys.document_by_hash(content_hash))
-        value = decode_value(raw) if raw is not None else None
+        value = await self._read(self._keys.document_by_hash(content_hash))
         return Document.from_dict(value["document"]) if value else None
 
     async def save_thread(self, chat_id: int, message_id: int, thread: Thread) -> bool:
@@ -120,54 +137,59 @@ class State:
         )
 
     async def thread(self, chat_id: int, message_id: int) -> Thread | None:
-        raw = await self._store.get(self._keys.thread(chat_id, message_id))
-        value = decode_value(raw) if raw is not None else None
+        value = await self._read(self._keys.thread(chat_id, message_id))
         return Thread.from_dict(value["thread"]) if value else None
 
     # Groups: the same link again within a day points to the earlier summary
     async def remember_link(self, chat_id: int, normalized_url: str, message_id: int) -> int | None:
         """Record a summary of this link in this chat; returns an earlier one's message id."""
-        key = self._keys.seen_link(chat_id, normalized_url)
-        raw = await self._store.get(key)
-        value = decode_value(raw) if raw is not None else None
-        if value is not None:
-            return int(value["message_id"])
-        await self._store.set(key, encode_value({"message_id": message_id}), ttl=SEEN_LINK_TTL)
-        return None
+        earlier = await self.earlier_summary(chat_id, normalized_url)
+        if earlier is None:
+            key = self._keys.seen_link(chat_id, normalized_url)
+            await self._store.set(key, encode_value({"message_id": message_id}), ttl=SEEN_LINK_TTL)
+        return earlier
 
     async def earlier_summary(self, chat_id: int, normalized_url: str) -> int | None:
-        raw = await self._store.get(self._keys.seen_link(chat_id, normalized_url))
-        value = decode_value(raw) if raw is not None else None
+        value = await self._read(self._keys.seen_link(chat_id, normalized_url))
         return int(value["message_id"]) if value is not None else None
 
     # Usage and statistics
     async def record_usage(
         self, user_id: int | None, chat_id: int | None, prompt_tokens: int, completion_tokens: int
     ) -> None:
+        """Count one LLM request's tokens; the writes go together so they share a round trip."""
         day = today()
         fields = {
             "requests": 1,
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
         }
+        writes: list[Awaitable[bool]] = [
+            self._store.increment(
+                self._keys.daily_stats(day),
+                {"llm_prompt_tokens": prompt_tokens, "llm_completion_tokens": completion_tokens},
+                ttl=USAGE_TTL,
+            )
+        ]
         if user_id is not None:
-            await self._store.increment(self._keys.user_usage(user_id, day), fields, ttl=USAGE_TTL)
+            key = self._keys.user_usage(user_id, day)
+            writes.append(self._store.increment(key, fields, ttl=USAGE_TTL))
         if chat_id is not None:
-            await self._store.increment(self._keys.chat_usage(chat_id, day), fields, ttl=USAGE_TTL)
-        await self._store.increment(
-            self._keys.daily_stats(day),
-            {"llm_prompt_tokens": prompt_tokens, "llm_completion_tokens": completion_tokens},
-            ttl=USAGE_TTL,
-        )
+            key = self._keys.chat_usage(chat_id, day)
+            writes.append(self._store.increment(key, fields, ttl=USAGE_TTL))
+        await asyncio.gather(*writes)
 
     async def user_usage(self, user_id: int, day: str | None = None) -> dict[str, int]:
         return await self._store.counters(self._keys.user_usage(user_id, day or today()))
 
     async def bump(self, name: str, amount: int = 1, *, user_id: int | None = None) -> None:
+        """Add to today's counter `name` (and the user to today's users) in one round trip."""
         day = today()
-        await self._store.increment(self._keys.daily_stats(day), {name: amount}, ttl=USAGE_TTL)
+        writes = [self._store.increment(self._keys.daily_stats(day), {name: amount}, ttl=USAGE_TTL)]
         if user_id is not None:
-            await self._store.add_to_set(self._keys.daily_users(day), str(user_id), ttl=USAGE_TTL)
+            key = self._keys.daily_users(day)
+            writes.append(self._store.add_to_set(key, str(user_id), ttl=USAGE_TTL))
+        await asyncio.gather(*writes)
 
     async def read_counting_hit(self, key: str, name: str = "cache_hits") -> bytes | None:
         """A cache entry; when there is one, `name` in today's stats goes up in the same trip."""
@@ -207,11 +229,7 @@ class State:
 
     async def first_time(self, bot_id: int, update_id: int) -> bool:
         """True the first time an update id is seen (per id, not a high-water mark)."""
-        key = self._keys.update(bot_id, update_id)
-        fresh = await self._store.set_if_absent(key, b"1", ttl=UPDATE_TTL)
-        if fresh is None:
-            fresh = await self._fallback.set_if_absent(key, b"1", ttl=UPDATE_TTL)
-        return bool(fresh)
+        return await self._set_if_absent(self._keys.update(bot_id, update_id), b"1", UPDATE_TTL)
 
     async def first_time_with_prefs(
         self, bot_id: int, update_id: int, chat_id: int
@@ -223,18 +241,13 @@ class State:
         )
         if fresh is None:
             fresh = await self._fallback.set_if_absent(key, b"1", ttl=UPDATE_TTL)
-        value = decode_value(raw) if raw is not None else None
-        return bool(fresh), Prefs.from_dict(value["prefs"]) if value else Prefs()
+        return bool(fresh), _prefs_of(raw)
 
     # One request in flight per user, with /cancel
     async def begin_request(self, user_id: int, ttl: float = 600) -> bytes | None:
         """An owner token when the user had nothing in flight, else None."""
         owner = secrets.token_bytes(12)
-        key = self._keys.in_flight(user_id)
-        started = await self._store.set_if_absent(key, owner, ttl=ttl)
-        if started is None:
-            started = await self._fallback.set_if_absent(key, owner, ttl=ttl)
-        if not started:
+        if not await self._set_if_absent(self._keys.in_flight(user_id), owner, ttl):
             return None
         await self._store.delete(self._keys.cancel(user_id))
         return owner
@@ -286,8 +299,7 @@ class State:
 
     async def deep_link(self, token: str) -> str | None:
         """The normalized URL behind a deep-link token, or None when unknown or expired."""
-        raw = await self._store.get(self._keys.deep_link(token))
-        value = decode_value(raw) if raw is not None else None
+        value = await self._read(self._keys.deep_link(token))
         return str(value["url"]) if value is not None else None
 
     # Channels: each link of a post is summarized once, even when the post is edited
@@ -296,7 +308,4 @@ class State:
     ) -> bool:
         """True the first time this link is seen under this post; False after that."""
         key = self._keys.post_link(chat_id, message_id, normalized_url)
-        fresh = await self._store.set_if_absent(key, b"1", ttl=ttl)
-        if fresh is None:
-            fresh = await self._fallback.set_if_absent(key, b"1", ttl=ttl)
-        return bool(fresh)
+        return await self._set_if_absent(key, b"1", ttl)
