@@ -28,7 +28,7 @@ from bot.llm.engine import (
 )
 from bot.llm.prompts import PROMPT_VERSION
 from bot.store.base import KeyValueStore, decode_value, encode_value
-from bot.store.keys import FAILED_FETCH_TTL, FAILED_SUMMARY_TTL, Keys
+from bot.store.keys import DOCUMENT_TTL, FAILED_FETCH_TTL, FAILED_SUMMARY_TTL, SUMMARY_TTL, Keys
 from bot.store.singleflight import SingleFlight
 from bot.store.state import State
 
@@ -50,8 +50,8 @@ ProgressCallback = Callable[[Progress], Awaitable[None]]
 
 @dataclass(frozen=True)
 class CacheTimes:
-    document: int = 24 * 3600
-    summary: int = 30 * 24 * 3600
+    document: int = DOCUMENT_TTL
+    summary: int = SUMMARY_TTL
     failure: int = FAILED_FETCH_TTL
 
 
@@ -111,12 +111,10 @@ class Skim:
         return self._summarizer
 
     async def _cached_document(self, normalized: str) -> Document | None:
-        raw = await self._store.get(self._keys.document_by_url(normalized))
-        value = decode_value(raw) if raw is not None else None
+        value = decode_value(await self._store.get(self._keys.document_by_url(normalized)))
         if value is not None:
             return Document.from_dict(value["document"])
-        failed = await self._store.get(self._keys.failed_fetch(normalized))
-        value = decode_value(failed) if failed is not None else None
+        value = decode_value(await self._store.get(self._keys.failed_fetch(normalized)))
         if value is not None:
             raise CachedFailure.replay(value, "negative cache hit")
         return None
@@ -154,11 +152,9 @@ class Skim:
 
     async def peek(self, source: Source, options: SummaryOptions) -> SummaryResult | None:
         """A finished summary straight from the cache, without fetching or summarizing."""
-        shortcut = self._url_shortcut_key(source, options)
-        if shortcut is not None:
-            hit = await self._read_shortcut(shortcut)
-            if hit is not None:
-                return hit
+        hit = await self._read_shortcut(self._url_shortcut_key(source, options))
+        if hit is not None:
+            return hit
         if isinstance(source, UrlSource):
             try:
                 document = await self._cached_document(normalize_url(source.url))
@@ -173,12 +169,10 @@ class Skim:
             return None
         if document is None:
             return None
-        key = self.summary_key(document, options, self._summarizer.model_identity)
-        raw = await self.state.read_counting_hit(key)
-        value = decode_value(raw) if raw is not None else None
-        if value is None:
-            return None
-        return SummaryResult(document, Summary.from_dict(value["summary"]), cached=True)
+        summary = await self._summary_hit(
+            self.summary_key(document, options, self._summarizer.model_identity)
+        )
+        return None if summary is None else SummaryResult(document, summary, cached=True)
 
     def summary_key(self, document: Document, options: SummaryOptions, model: str) -> str:
         return self._keys.summary(
@@ -190,14 +184,16 @@ class Skim:
             language=options.language,
         )
 
+    async def _summary_hit(self, key: str) -> Summary | None:
+        """A cached summary; a hit is counted in the stats in the same round trip as the read."""
+        value = decode_value(await self.state.read_counting_hit(key))
+        return Summary.from_dict(value["summary"]) if value is not None else None
+
     async def _cached_summary(self, key: str) -> Summary | None:
-        # A hit is counted in the stats in the same round trip as the read.
-        raw = await self.state.read_counting_hit(key)
-        value = decode_value(raw) if raw is not None else None
-        if value is not None:
-            return Summary.from_dict(value["summary"])
-        failed = await self._store.get(self._keys.failed_summary(key))
-        value = decode_value(failed) if failed is not None else None
+        summary = await self._summary_hit(key)
+        if summary is not None:
+            return summary
+        value = decode_value(await self._store.get(self._keys.failed_summary(key)))
         if value is not None:
             raise CachedFailure.replay(value, "recent summary failure")
         return None
@@ -214,18 +210,14 @@ class Skim:
         """Summarize a source, answering from the cache when the same work was done before."""
         options = options or SummaryOptions()
         shortcut = self._url_shortcut_key(source, options)
-        if shortcut is not None:
-            hit = await self._read_shortcut(shortcut)
-            if hit is not None:
-                return hit
+        hit = await self._read_shortcut(shortcut)
+        if hit is not None:
+            return hit
         document = await self.document(source, progress)
         result = await self.summarize_document(
             document, options, progress=progress, on_text=on_text, requester=requester
         )
-        fallback = result.summary.extractive and (
-            self._summarizer.model_identity != EXTRACTIVE_MODEL
-        )
-        if shortcut is not None and not fallback:
+        if shortcut is not None and not self._is_fallback(result.summary):
             value = {
                 "document": document.reference().to_dict(),
                 "summary": result.summary.to_dict(),
@@ -250,9 +242,10 @@ class Skim:
             language=options.language,
         )
 
-    async def _read_shortcut(self, key: str) -> SummaryResult | None:
-        raw = await self.state.read_counting_hit(key)
-        value = decode_value(raw) if raw is not None else None
+    async def _read_shortcut(self, key: str | None) -> SummaryResult | None:
+        if key is None:
+            return None
+        value = decode_value(await self.state.read_counting_hit(key))
         if value is None:
             return None
         document = Document.from_dict(value["document"])
@@ -273,14 +266,13 @@ class Skim:
         key = self.summary_key(document, options, self._summarizer.model_identity)
         produced: list[Summary] = []
 
+        async def on_progress(step: SummaryProgress) -> None:
+            stage = "summarizing" if step.stage == "part" else "combining"
+            await report(Progress(stage, part=step.part, parts=step.parts))
+
         async def work() -> Summary:
             await report(Progress("summarizing"))
             try:
-
-                async def on_progress(step: SummaryProgress) -> None:
-                    stage = "summarizing" if step.stage == "part" else "combining"
-                    await report(Progress(stage, part=step.part, parts=step.parts))
-
                 summary = await self._summarizer.summarize(
                     document, options, on_text=on_text, on_progress=on_progress
                 )
@@ -289,7 +281,7 @@ class Skim:
                 await self._store.set(self._keys.failed_summary(key), value, ttl=FAILED_SUMMARY_TTL)
                 raise
             value = encode_value({"summary": summary.to_dict()})
-            if summary.extractive and self._summarizer.model_identity != EXTRACTIVE_MODEL:
+            if self._is_fallback(summary):
                 # The LLM failed: cache the extractive result under its own key, and under the
                 # LLM's only briefly so waiting requests share it but later ones try the LLM.
                 extractive_key = self.summary_key(document, options, EXTRACTIVE_MODEL)
@@ -304,14 +296,19 @@ class Skim:
         cached = not produced
         if not cached:
             await self.state.bump("cache_misses")
-        if not cached and not summary.extractive and requester is not None:
-            await self.state.record_usage(
-                requester.user_id,
-                requester.chat_id,
-                summary.prompt_tokens,
-                summary.completion_tokens,
-            )
+            await self._record_usage(requester, summary)
         return SummaryResult(document, summary, cached=cached)
+
+    def _is_fallback(self, summary: Summary) -> bool:
+        """An extractive summary made because the configured LLM failed: not the LLM's to cache."""
+        return summary.extractive and self._summarizer.model_identity != EXTRACTIVE_MODEL
+
+    async def _record_usage(self, requester: Requester | None, result: Summary | Answer) -> None:
+        """Count the LLM tokens of freshly made work against whoever asked."""
+        if requester is not None and not result.extractive:
+            await self.state.record_usage(
+                requester.user_id, requester.chat_id, result.prompt_tokens, result.completion_tokens
+            )
 
     async def ask(
         self,
@@ -328,13 +325,7 @@ class Skim:
             raise InvalidSourceError(key="err_ask_question")
         document = source if isinstance(source, Document) else await self.document(source, progress)
         answer = await self._summarizer.answer(document, question, history, on_text=on_text)
-        if requester is not None and not answer.extractive:
-            await self.state.record_usage(
-                requester.user_id,
-                requester.chat_id,
-                answer.prompt_tokens,
-                answer.completion_tokens,
-            )
+        await self._record_usage(requester, answer)
         return document, answer
 
     async def recent_failure(self, source: Source, language: str | None = None) -> str | None:
