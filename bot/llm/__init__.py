@@ -13,7 +13,6 @@ from bot.llm.client import (
 )
 from bot.llm.engine import (
     EXTRACTIVE_MODEL,
-    EXTRACTIVE_NOTE,
     Answer,
     ProgressCallback,
     Summarizer,
@@ -26,7 +25,6 @@ from bot.llm.streaming import TextStream
 
 __all__ = [
     "EXTRACTIVE_MODEL",
-    "EXTRACTIVE_NOTE",
     "Answer",
     "Completion",
     "LLMClient",

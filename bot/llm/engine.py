@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 _R = TypeVar("_R")
 
 EXTRACTIVE_MODEL = "extractive"
-EXTRACTIVE_NOTE = "extractive summary (no LLM)"
 NO_ANSWER = "The document doesn't seem to say anything about that."
 
 DEFAULT_CONTEXT_TOKENS = 16_000
@@ -139,6 +138,7 @@ class SummaryProgress:
 
 
 ProgressCallback = Callable[[SummaryProgress], Awaitable[None]]
+_Result = TypeVar("_Result", Summary, Answer)
 
 
 @dataclass(frozen=True)
@@ -286,18 +286,37 @@ class Summarizer:
         Raises LLMAuthError (refused key) and LLMRefusalError (the model declined); any other
         LLM failure gives an extractive summary instead.
         """
+        return await self._llm_or_extractive(
+            document,
+            lambda llm, usage: self._summarize(llm, document, options, on_text, on_progress, usage),
+            lambda: extractive_summary(document, options),
+            "sending an extractive summary",
+        )
+
+    async def _llm_or_extractive(
+        self,
+        document: Document,
+        write: Callable[[LLMClient, Usage], Awaitable[_Result]],
+        extract: Callable[[], _Result],
+        instead: str,
+    ) -> _Result:
+        """`write` with the LLM; without one, or when it fails, `extract` (off the loop if big).
+
+        A refused key or a declined request is raised, not papered over. A fallback carries the
+        tokens its failed tries cost.
+        """
         if self._llm is None:
-            return await _in_thread(len(document.text), extractive_summary, document, options)
+            return await _in_thread(len(document.text), extract)
         usage = Usage()
         try:
-            return await self._summarize(self._llm, document, options, on_text, on_progress, usage)
+            return await write(self._llm, usage)
         except (LLMAuthError, LLMRefusalError):
             raise
         except LLMError as error:
-            log.warning("LLM failed (%s); sending an extractive summary instead", error.detail)
-        summary = await _in_thread(len(document.text), extractive_summary, document, options)
+            log.warning("LLM failed (%s); %s instead", error.detail, instead)
+        result = await _in_thread(len(document.text), extract)
         return replace(
-            summary,
+            result,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             requests=usage.requests,
@@ -511,24 +530,12 @@ class Summarizer:
         give the most relevant passages instead.
         """
         turns = list(history or [])[-self.history_turns :] if self.history_turns else []
-        if self._llm is not None:
-            usage = Usage()
-            try:
-                return await self._answer(self._llm, document, question, turns, on_text, usage)
-            except (LLMAuthError, LLMRefusalError):
-                raise
-            except LLMError as error:
-                log.warning("LLM failed (%s); answering with passages instead", error.detail)
-            answer = await _in_thread(
-                len(document.text), extractive_answer, document, question, turns
-            )
-            return replace(
-                answer,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                requests=usage.requests,
-            )
-        return await _in_thread(len(document.text), extractive_answer, document, question, turns)
+        return await self._llm_or_extractive(
+            document,
+            lambda llm, usage: self._answer(llm, document, question, turns, on_text, usage),
+            lambda: extractive_answer(document, question, turns),
+            "answering with passages",
+        )
 
     def stream_answer(
         self, document: Document, question: str, history: list[tuple[str, str]] | None = None
