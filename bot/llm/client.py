@@ -15,19 +15,18 @@ import importlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
 from openai import AsyncOpenAI
 
 from bot.errors import LLMAuthError, LLMBusyError, LLMError
+from bot.llm.prompts import Message
 from bot.llm.streaming import TextCallback, TextStream
 from bot.llm.tokens import TokenCounter, counter_for_model
 
 log = logging.getLogger(__name__)
-
-Message = dict[str, str]
 
 __all__ = [
     "Completion",
@@ -128,9 +127,14 @@ class _Attempt:
 
     opened: bool = False
     emitted: bool = False
-    text: str = ""
+    pieces: list[str] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The text received so far (joined once, not grown piece by piece)."""
+        return "".join(self.pieces)
 
 
 def _http_errors(name: str) -> tuple[type[Exception], ...]:
@@ -307,14 +311,7 @@ class LLMClient:
                 outcome = _classify(error, attempt)
             else:
                 await self._account(usage, messages, attempt)
-                return Completion(
-                    completion.text,
-                    completion.prompt_tokens,
-                    completion.completion_tokens,
-                    completion.finish_reason,
-                    completion.model,
-                    attempt_number,
-                )
+                return replace(completion, requests=attempt_number)
             await self._account(usage, messages, attempt)
             if isinstance(outcome, LLMError):
                 self._log_final(outcome)
@@ -392,7 +389,6 @@ class LLMClient:
         }
         stream: Any = await self._client.chat.completions.create(**request)
         attempt.opened = True
-        pieces: list[str] = []
         refusal: list[str] = []
         finish_reason: str | None = None
         async with stream:
@@ -408,14 +404,13 @@ class LLMClient:
                     if delta is not None and getattr(delta, "refusal", None):
                         refusal.append(delta.refusal)
                     if delta is not None and delta.content:
-                        pieces.append(delta.content)
-                        attempt.text += delta.content
+                        attempt.pieces.append(delta.content)
                         if on_text is not None:
                             attempt.emitted = True
                             await _relay(on_text, delta.content)
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
-        text = "".join(pieces).strip()
+        text = attempt.text.strip()
         if refusal and not text:
             raise LLMRefusalError(detail="LLM refused: " + "".join(refusal)[:300])
         if finish_reason == "content_filter":
