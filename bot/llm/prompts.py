@@ -144,8 +144,27 @@ def _labelled(document: Document, text: str) -> str:
     return f"Title: {document.title}\n\n{text}" if document.title else text
 
 
-def _body(style: str, preset: LengthPreset) -> str:
-    return BODY_BULLETS.format(points=preset.key_points) if style == "bullets" else BODY_PARAGRAPH
+def _summary_system(
+    marker: str,
+    document: Document,
+    *,
+    length: str,
+    style: str,
+    language: str,
+    short_note: str = "",
+    what: str = "",
+) -> str:
+    """SYSTEM_SUMMARY filled in: shared by the one-request summary and the reduce step."""
+    preset = LENGTHS[length]
+    body = BODY_BULLETS.format(points=preset.key_points) if style == "bullets" else BODY_PARAGRAPH
+    return SYSTEM_SUMMARY.format(
+        marker=marker,
+        body=body,
+        target_chars=preset.target_chars,
+        language_rule=language_rule(language, document),
+        short_note=short_note,
+        what=what,
+    )
 
 
 def summary_messages(
@@ -158,17 +177,16 @@ def summary_messages(
     text: str | None = None,
 ) -> list[Message]:
     """Chat messages asking for one summary of `document` (or of `text` taken from it)."""
-    preset = LENGTHS[length]
     body_text = document.text if text is None else text
     marker, fenced = fence(_labelled(document, body_text), nonce or new_nonce())
-    short = len(body_text) <= preset.target_chars
-    system = SYSTEM_SUMMARY.format(
-        marker=marker,
-        body=_body(style, preset),
-        target_chars=preset.target_chars,
-        language_rule=language_rule(language, document),
+    short = len(body_text) <= LENGTHS[length].target_chars
+    system = _summary_system(
+        marker,
+        document,
+        length=length,
+        style=style,
+        language=language,
         short_note=SHORT_NOTE.format(chars=len(body_text)) if short else "",
-        what="",
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": fenced}]
 
@@ -197,14 +215,13 @@ def reduce_messages(
     nonce: str | None = None,
 ) -> list[Message]:
     """Chat messages asking for the final summary from the notes on every part (reduce)."""
-    preset = LENGTHS[length]
     marker, fenced = fence(_labelled(document, combine_notes(notes)), nonce or new_nonce())
-    system = SYSTEM_SUMMARY.format(
-        marker=marker,
-        body=_body(style, preset),
-        target_chars=preset.target_chars,
-        language_rule=language_rule(language, document),
-        short_note="",
+    system = _summary_system(
+        marker,
+        document,
+        length=length,
+        style=style,
+        language=language,
         what=NOTES_SOURCE.format(parts=len(notes)),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": fenced}]
