@@ -63,19 +63,14 @@ def command_menu(names: tuple[str, ...], language_code: str) -> list[BotCommand]
     return [BotCommand(name, t(f"menu_{name}", language_code or None)) for name in names]
 
 
-async def _set_commands(app: AnyApplication) -> None:
+async def _set_commands(app: AnyApplication, operator_ids: list[int]) -> None:
     """Command menus are a nicety: a refusal is logged, never fatal."""
     menus: list[tuple[BotCommandScope, tuple[str, ...]]] = [
         (BotCommandScopeAllPrivateChats(), PRIVATE_COMMANDS),
         (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
         (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN_COMMANDS),
+        *((BotCommandScopeChat(user_id), OPERATOR_COMMANDS) for user_id in operator_ids),
     ]
-    deps = app.bot_data.get(DEPS_KEY)
-    if isinstance(deps, Deps):
-        menus += [
-            (BotCommandScopeChat(user_id), OPERATOR_COMMANDS)
-            for user_id in deps.settings.admin_user_ids
-        ]
 
     async def set_menu(scope: BotCommandScope, names: tuple[str, ...], language: str) -> None:
         try:
@@ -113,7 +108,7 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     async def post_init(app: AnyApplication) -> None:
         if not await shared.store.ping():
             log.warning("Redis does not answer; running without cache until it does")
-        await _set_commands(app)
+        await _set_commands(app, shared.settings.admin_user_ids)
         log.info("Skim is up as @%s", app.bot.username)
 
     async def post_shutdown(app: AnyApplication) -> None:

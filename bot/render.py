@@ -85,9 +85,7 @@ def split_html(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     for line in lines:
         pieces = [line]
         if visible_len(line) > limit:
-            plain = (
-                html.unescape(line) if not _TAG.search(line) else html.unescape(_TAG.sub("", line))
-            )
+            plain = html.unescape(_TAG.sub("", line))
             pieces = [escape(piece) for piece in _pieces(plain, limit)]
         for piece in pieces:
             width = visible_len(piece) + (1 if current else 0)

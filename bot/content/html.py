@@ -601,8 +601,8 @@ def extract_article(html: str, url: str | None = None) -> HtmlArticle | None:
     if tree is None:
         return None
     strip_hidden(tree)
-    canonical = canonical_url(tree, url)
-    meta = read_metadata(tree, canonical or url)
+    canonical = canonical_url(tree, url)  # falls back to `url` itself
+    meta = read_metadata(tree, canonical)
     declared = declared_language(tree)
     strip_scripts(tree)
     text, extractor = _main_text(tree, url)
@@ -612,7 +612,7 @@ def extract_article(html: str, url: str | None = None) -> HtmlArticle | None:
     return HtmlArticle(
         text=text,
         title=meta.title,
-        site_name=meta.site_name or _host(canonical or url),
+        site_name=meta.site_name or _host(canonical),
         author=meta.author,
         date=meta.date,
         language=choose_language(declared, text),
