@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ForceReply, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -36,7 +36,7 @@ async def on_button(update: Update, context: Context) -> None:
         return
     language = interface_language(update)
     message = query.message
-    if message is None or not hasattr(message, "edit_text"):
+    if not isinstance(message, Message):  # None, or too old for the bot to see
         await query.answer()
         return
     state = deps_of(context).skim.state
@@ -53,9 +53,7 @@ async def on_button(update: Update, context: Context) -> None:
             t("ask_prompt", language),
             reply_to_message_id=message.message_id,
             reply_markup=ForceReply(selective=True),
-            message_thread_id=getattr(message, "message_thread_id", None)
-            if getattr(message, "is_topic_message", False)
-            else None,
+            message_thread_id=message.message_thread_id if message.is_topic_message else None,
         )
         # A reply to the prompt is a question about the same article.
         await state.save_thread(message.chat.id, prompt.message_id, thread)
@@ -83,7 +81,7 @@ async def on_button(update: Update, context: Context) -> None:
         return
     await query.answer(t("status_summarizing", language))
     try:
-        await rerender(context, message, thread, options, language)  # type: ignore[arg-type]
+        await rerender(context, message, thread, options, language)
     except SkimError as error:
         log.info("button re-render failed: %s", error.detail)
         await context.bot.send_message(
@@ -91,9 +89,9 @@ async def on_button(update: Update, context: Context) -> None:
         )
 
 
-async def _edit_markup(message: object, markup: object) -> None:
+async def _edit_markup(message: Message, markup: InlineKeyboardMarkup | None) -> None:
     try:
-        await message.edit_reply_markup(markup)  # type: ignore[attr-defined]
+        await message.edit_reply_markup(markup)
     except TelegramError as error:
         log.info("could not change the keyboard: %s", error)
 

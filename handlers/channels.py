@@ -18,7 +18,7 @@ from bot.content.sources import UrlSource
 from bot.content.urls import normalize_url
 from bot.i18n import pick_language
 from bot.store.keys import POST_LINK_TTL
-from handlers.context import Context, deps_of
+from handlers.context import Context, chat_prefs, deps_of
 from handlers.flow import deliver_summary
 from handlers.jobs import make_job
 from handlers.sources import message_urls
@@ -36,8 +36,7 @@ async def on_channel_post(update: Update, context: Context) -> None:
     urls = message_urls(post)
     if not urls:
         return
-    state = deps_of(context).skim.state
-    prefs = await state.chat_prefs(post.chat_id)
+    prefs = await chat_prefs(update, context)
     if not prefs.auto_summary:
         return
     await summarize_post_links(update, context, post, urls, pick_language(prefs.language))

@@ -7,7 +7,7 @@ import asyncio
 from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.content.sources import TextSource, UrlSource
+from bot.content.sources import UrlSource
 from bot.content.urls import find_urls
 from bot.i18n import t
 from handlers.context import Context, deps_of
@@ -16,7 +16,7 @@ from handlers.flow import RUNNING_KEY, deliver_summary, send_text
 from handlers.jobs import make_job
 from handlers.private import summarize_document_message, summarize_links_or_text
 from handlers.questions import answer_in_thread
-from handlers.sources import MIN_TEXT_WORDS
+from handlers.sources import typed_text_source
 
 SUMMARY_COMMANDS = ("summary", "tldr", "s")
 ASK_COMMANDS = ("ask", "q")
@@ -54,12 +54,9 @@ async def summary_command(update: Update, context: Context) -> None:
     argument = _argument(message)
     if argument:
         urls = find_urls(argument)
-        job = await make_job(update, context, None)
-        if urls:
-            job.source = UrlSource(urls[0])
-        elif len(argument.split()) >= MIN_TEXT_WORDS // 2:
-            job.source = TextSource(argument)
-        else:
+        source = UrlSource(urls[0]) if urls else typed_text_source(argument)
+        job = await make_job(update, context, source)
+        if source is None:
             await send_text(context, job, t("summary_usage", job.language))
             return
         await deliver_summary(context, job)
@@ -90,9 +87,9 @@ async def ask_command(update: Update, context: Context) -> None:
 async def cancel_command(update: Update, context: Context) -> None:
     """Stop the user's running request."""
     user = update.effective_user
-    job = await make_job(update, context, None)
     if user is None:
         return
+    job = await make_job(update, context, None)
     state = deps_of(context).skim.state
     running: dict[int, asyncio.Task[object]] = context.bot_data.setdefault(RUNNING_KEY, {})
     task = running.get(user.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import DEPS_KEY
@@ -29,11 +30,20 @@ def remember_prefs(context: Context, update_id: int, prefs: Prefs) -> None:
     """Chat settings read with the duplicate check, for this update's handlers."""
     cache: dict[int, Prefs] = context.bot_data.setdefault(PREFS_KEY, {})
     cache[update_id] = prefs
-    while len(cache) > _PREFS_KEPT:  # updates whose handlers never asked
+    while len(cache) > _PREFS_KEPT:  # the oldest updates are long handled
         del cache[next(iter(cache))]
 
 
-def prefs_read_with_update(context: Context, update_id: int) -> Prefs | None:
-    """The settings `remember_prefs` stored for this update, once."""
+async def chat_prefs(update: Update, context: Context) -> Prefs:
+    """The update's chat settings: those read with the duplicate check, else from the store.
+
+    Kept for the whole update, not taken once: a handler that checks the settings itself (auto
+    summaries, /settings) or builds a second job must not read them again.
+    """
     cache: dict[int, Prefs] = context.bot_data.setdefault(PREFS_KEY, {})
-    return cache.pop(update_id, None)
+    prefs = cache.get(update.update_id)
+    if prefs is not None:
+        return prefs
+    chat = update.effective_chat
+    assert chat is not None
+    return await deps_of(context).skim.state.chat_prefs(chat.id)

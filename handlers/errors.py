@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.i18n import pick_language, t
+from bot.i18n import t
 from handlers.context import Context
+from handlers.jobs import interface_language
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,10 @@ async def on_error(update: object, context: Context) -> None:
         exc_info=(type(error), error, error.__traceback__) if error else None,
     )
     if isinstance(update, Update) and update.effective_message and update.effective_chat:
-        user = update.effective_user
-        language = pick_language(user.language_code if user else None)
         try:
-            await update.effective_message.reply_text(t("internal_error", language))
+            await update.effective_message.reply_text(
+                t("internal_error", interface_language(update))
+            )
         except TelegramError:
             log.warning("could not tell the user about the error")
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
@@ -84,8 +85,10 @@ def is_group(chat_type: str) -> bool:
     return chat_type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-async def send_text(context: Context, job: Job, text: str) -> Message | None:
-    """A short plain reply in the job's chat and topic."""
+async def send_text(
+    context: Context, job: Job, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """A short plain reply (with an optional keyboard) in the job's chat and topic."""
     try:
         return await context.bot.send_message(
             job.chat_id,
@@ -93,6 +96,7 @@ async def send_text(context: Context, job: Job, text: str) -> Message | None:
             message_thread_id=job.thread_id,
             reply_parameters=_reply(job.reply_to),
             link_preview_options=NO_PREVIEW,
+            reply_markup=markup,
         )
     except TelegramError as error:
         log.info("could not reply in chat %s: %s", job.chat_id, error)
@@ -106,7 +110,7 @@ def _reply(message_id: int | None) -> ReplyParameters | None:
 
 
 async def _send_parts(
-    context: Context, job: Job, parts: list[str], markup: InlineKeyboardMarkup | None
+    context: Context, job: Job, parts: list[str], markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
     """Send HTML parts in order: the first replies to the request, the last carries `markup`."""
     sent: Message | None = None
@@ -127,17 +131,20 @@ async def send_html(
     context: Context,
     job: Job,
     lines: list[str],
-    plain: str,
+    plain: Callable[[], str],
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send HTML split to the limit (keyboard on the last part); plain text on a parse error."""
+    """Send HTML split to the limit (keyboard on the last part); plain text on a parse error.
+
+    `plain` is rendered only for that fallback, so a cache hit renders its summary once.
+    """
     try:
         return await _send_parts(context, job, split_html(lines), markup)
     except BadRequest as error:
         if "parse" not in str(error).lower():
             raise
         log.warning("Telegram refused our HTML (%s); re-sending as plain text", error)
-    return await _send_parts(context, job, html_parts(plain), markup)
+    return await _send_parts(context, job, html_parts(plain()), markup)
 
 
 async def admit(context: Context, job: Job) -> str | None:
@@ -185,6 +192,32 @@ async def one_at_a_time(context: Context, job: Job) -> AsyncIterator[bool]:
         await state.end_request(job.user_id, owner)
 
 
+@contextlib.asynccontextmanager
+async def admitted(context: Context, job: Job) -> AsyncIterator[bool]:
+    """The rate limits, then one request at a time; yields False once the user is told why not."""
+    refusal = await admit(context, job)
+    if refusal is not None:
+        await send_text(context, job, refusal)
+        yield False
+        return
+    async with one_at_a_time(context, job) as free:
+        if not free:
+            await send_text(context, job, t("busy", job.language))
+        yield free
+
+
+async def _post_status(context: Context, job: Job, text: str) -> StatusMessage | None:
+    """The request's status message, in its chat and topic, under the request."""
+    return await StatusMessage.send(
+        context.bot,
+        job.chat_id,
+        text,
+        reply_to=job.reply_to,
+        thread_id=job.thread_id,
+        group=job.group,
+    )
+
+
 def status_text(progress: Progress, language: str) -> str:
     if progress.stage == "fetching":
         return t("status_fetching", language, site=progress.detail)
@@ -205,7 +238,11 @@ def first_status(job: Job) -> str:
 
 
 async def send_summary_message(context: Context, job: Job, result: SummaryResult) -> Message | None:
-    """The final summary with its keyboard; records the thread so replies can ask questions."""
+    """The final summary with its keyboard; records the thread so replies can ask questions.
+
+    In a group it also records the link (and the page's canonical link) for the repeat check:
+    the canonical link is known here, so it need not be read back from the saved thread.
+    """
     document, summary = result.document, result.summary
     link = document.canonical_url or document.url
     markup = summary_keyboard(link, job.language, interactive=not job.channel)
@@ -215,11 +252,15 @@ async def send_summary_message(context: Context, job: Job, result: SummaryResult
         context,
         target,
         summary_lines(document, summary, job.language),
-        summary_plain(document, summary, job.language),
+        partial(summary_plain, document, summary, job.language),
         markup,
     )
     if sent is not None:
         await remember_thread(context, job, document, sent.message_id)
+        repeated = repeat_key(job.source, group=job.group, channel=job.channel)
+        if repeated is not None:
+            state = deps_of(context).skim.state
+            await remember_summary(state, job.chat_id, repeated, sent.message_id, link)
     return sent
 
 
@@ -254,17 +295,25 @@ async def deliver_summary(context: Context, job: Job) -> Message | None:
     In a group, a link summarized there within the day gets a pointer to that summary instead.
     """
     assert job.source is not None
-    state = deps_of(context).skim.state
     repeated = repeat_key(job.source, group=job.group, channel=job.channel)
     if repeated is not None:
-        earlier = await state.earlier_summary(job.chat_id, repeated)
+        earlier = await deps_of(context).skim.state.earlier_summary(job.chat_id, repeated)
         if earlier is not None:
             await point_to_earlier(context, job, earlier)
             return None
-    sent = await _deliver(context, job)
-    if repeated is not None and sent is not None:
-        await remember_summary(state, job.chat_id, repeated, sent.message_id)
-    return sent
+    return await _deliver(context, job)
+
+
+async def deliver_links(
+    context: Context, job: Job, urls: Sequence[str], *, note_rest: bool = True
+) -> None:
+    """Summarize the first few links of a message in turn; `note_rest`: say how many were left."""
+    limit = deps_of(context).settings.max_links_per_message
+    for url in urls[:limit]:
+        job.source = UrlSource(url)
+        await deliver_summary(context, job)
+    if note_rest and len(urls) > limit:
+        await send_text(context, job, t("more_links", job.language, total=len(urls), limit=limit))
 
 
 async def point_to_earlier(context: Context, job: Job, earlier: int) -> None:
@@ -290,18 +339,12 @@ async def _deliver(context: Context, job: Job) -> Message | None:
     cached = await skim.peek(job.source, job.options)
     if cached is not None:
         return await send_summary_message(context, job, cached)
-    refusal = await admit(context, job)
-    if refusal is not None:
-        await send_text(context, job, refusal)
-        return None
-    async with one_at_a_time(context, job) as free:
-        if not free:
-            await send_text(context, job, t("busy", job.language))
-            return None
-        return await _summarize_with_status(context, job)
+    async with admitted(context, job) as go:
+        return await _summarize_with_status(context, job) if go else None
 
 
-async def _quota_refusal(context: Context, job: Job) -> str | None:
+async def quota_refusal(context: Context, job: Job) -> str | None:
+    """One LLM summary against the user's daily quota; a refusal text once that is used up."""
     deps = deps_of(context)
     limit = deps.settings.daily_summary_quota
     if job.exempt or job.user_id is None or deps.llm is None or limit <= 0:
@@ -316,14 +359,7 @@ async def _summarize_with_status(context: Context, job: Job) -> Message | None:
     assert job.source is not None
     deps = deps_of(context)
     state = deps.skim.state
-    status = await StatusMessage.send(
-        context.bot,
-        job.chat_id,
-        first_status(job),
-        reply_to=job.reply_to,
-        thread_id=job.thread_id,
-        group=job.group,
-    )
+    status = await _post_status(context, job, first_status(job))
     streamed: list[str] = []
     quota_checked: list[bool] = []
 
@@ -332,7 +368,7 @@ async def _summarize_with_status(context: Context, job: Job) -> Message | None:
             raise CancelledByUser
         if event.stage == "summarizing" and not quota_checked:
             quota_checked.append(True)
-            quota = await _quota_refusal(context, job)
+            quota = await quota_refusal(context, job)
             if quota is not None:
                 raise SkimError(quota)
         if status is not None and not streamed:
@@ -375,32 +411,17 @@ async def deliver_answer(
 ) -> Message | None:
     """Answer a question about a thread's document; the answer is itself replyable."""
     deps = deps_of(context)
-    state = deps.skim.state
-    document = await state.document(thread.content_hash)
-    if document is None and thread.url:
-        try:
-            document = await deps.skim.document(UrlSource(thread.url))
-        except SkimError:
-            document = None
+    try:
+        document = await thread_document(context, thread)
+    except SkimError:
+        document = None
     if document is None:
         await send_text(context, job, t("thread_forgotten", job.language))
         return None
-    refusal = await admit(context, job)
-    if refusal is not None:
-        await send_text(context, job, refusal)
-        return None
-    async with one_at_a_time(context, job) as free:
-        if not free:
-            await send_text(context, job, t("busy", job.language))
+    async with admitted(context, job) as go:
+        if not go:
             return None
-        status = await StatusMessage.send(
-            context.bot,
-            job.chat_id,
-            t("status_answering", job.language),
-            reply_to=job.reply_to,
-            thread_id=job.thread_id,
-            group=job.group,
-        )
+        status = await _post_status(context, job, t("status_answering", job.language))
         streamed: list[str] = []
 
         async def on_text(piece: str) -> None:
@@ -422,15 +443,23 @@ async def deliver_answer(
             return None
         if status is not None:
             await status.delete()
-    sent = await send_html(context, job, [*html_parts(answer.text)], answer.text)
+    # Escaped plain text: no markup for Telegram to refuse, so no plain-text fallback to try.
+    sent = await _send_parts(context, job, html_parts(answer.text))
     if sent is not None:
         turns = [*thread.turns, [question, answer.text]]
-        await state.save_thread(
-            job.chat_id,
-            sent.message_id,
-            Thread(**{**thread.__dict__, "turns": turns}),
+        await deps.skim.state.save_thread(
+            job.chat_id, sent.message_id, replace(thread, turns=turns)
         )
     return sent
+
+
+async def thread_document(context: Context, thread: Thread) -> Document | None:
+    """The article a thread is about: kept by its hash, else read again from its link."""
+    deps = deps_of(context)
+    document = await deps.skim.state.document(thread.content_hash)
+    if document is None and thread.url:
+        document = await deps.skim.document(UrlSource(thread.url))
+    return document
 
 
 async def rerender(
@@ -438,9 +467,7 @@ async def rerender(
 ) -> Summary | None:
     """Summarize a thread's document again with other options and edit the message in place."""
     deps = deps_of(context)
-    document = await deps.skim.state.document(thread.content_hash)
-    if document is None and thread.url:
-        document = await deps.skim.document(UrlSource(thread.url))
+    document = await thread_document(context, thread)
     if document is None:
         raise SkimError(t("thread_forgotten", language))
     result = await deps.skim.summarize_document(

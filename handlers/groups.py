@@ -16,14 +16,13 @@ from telegram import Message, MessageEntity, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.content.sources import TextSource, UrlSource
 from bot.i18n import t
-from handlers.context import Context, deps_of
-from handlers.flow import deliver_summary, send_text
+from handlers.context import Context, chat_prefs, deps_of
+from handlers.flow import deliver_links, deliver_summary, send_text
 from handlers.jobs import make_job
 from handlers.private import summarize_document_message
 from handlers.questions import answer_in_thread, replies_to_bot
-from handlers.sources import MIN_TEXT_WORDS, message_source, message_urls
+from handlers.sources import message_urls, text_source, typed_text_source
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,6 @@ async def summarize_group_links(
     """Summarize the first few links of a group message (repeats get a pointer, see flow)."""
     chat = update.effective_chat
     assert chat is not None
-    limit = deps_of(context).settings.max_links_per_message
     job = await make_job(update, context, None)
     if auto:
         # Nobody asked: the chat's rate limit applies, not the poster's limits or /cancel,
@@ -83,15 +81,10 @@ async def summarize_group_links(
         job.user_id = None
         job.quiet = True
     try:
-        for url in urls[:limit]:
-            job.source = UrlSource(url)
-            await deliver_summary(context, job)
+        await deliver_links(context, job, urls, note_rest=not auto)
     except TelegramError as error:
         # Typically no right to post here (muted, restricted); nothing more to do.
         log.info("could not answer in group %s: %s", chat.id, error)
-        return
-    if len(urls) > limit and not auto:
-        await send_text(context, job, t("more_links", job.language, total=len(urls), limit=limit))
 
 
 # Handlers
@@ -117,9 +110,10 @@ async def _summarize_on_mention(
         if urls:
             await summarize_group_links(update, context, urls, auto=False)
             return
-    source = message_source(target) if target is not None else None
-    if source is None and len(rest.split()) >= MIN_TEXT_WORDS // 2:
-        source = TextSource(rest)
+    # The replied message has no links (just checked): only its own text is left to read.
+    source = text_source(target) if target is not None else None
+    if source is None:
+        source = typed_text_source(rest)
     job = await make_job(update, context, source)
     if source is None:
         await send_text(context, job, t("group_mention_usage", job.language))
@@ -169,7 +163,7 @@ async def _auto_summary(update: Update, context: Context, message: Message) -> N
     urls = message_urls(message)
     if not urls:
         return
-    prefs = await deps_of(context).skim.state.chat_prefs(message.chat_id)
+    prefs = await chat_prefs(update, context)
     if not prefs.auto_summary:
         return
     await summarize_group_links(update, context, urls, auto=True)

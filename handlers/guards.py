@@ -7,8 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.i18n import pick_language, t
+from bot.i18n import t
 from handlers.context import Context, deps_of, remember_prefs
+from handlers.jobs import interface_language
 
 log = logging.getLogger(__name__)
 REFUSED_KEY = "refused_users"
@@ -48,7 +49,7 @@ async def check_access(update: Update, context: Context) -> None:
     if who not in refused and update.effective_message is not None and chat is not None:
         refused.add(who)
         if chat.type == "private" or update.effective_message.text:
-            language = pick_language(user.language_code if user else None)
+            language = interface_language(update)
             await update.effective_message.reply_text(t("not_allowed", language))
     raise ApplicationHandlerStop
 

@@ -48,7 +48,7 @@ from handlers.deeplinks import (
     remember_link,
     token_for,
 )
-from handlers.flow import NO_PREVIEW, Job, admit, wait_text
+from handlers.flow import NO_PREVIEW, Job, admit, quota_refusal
 from handlers.jobs import is_admin
 
 log = logging.getLogger(__name__)
@@ -183,24 +183,22 @@ async def _summarize(
 async def _summarize_now(context: Context, key: JobKey, language: str) -> SummaryResult:
     user_id, url, options = key
     deps = deps_of(context)
-    exempt = is_admin(context, user_id)
-    refusal = await admit(
-        context, Job(chat_id=user_id, user_id=user_id, language=language, exempt=exempt)
+    job = Job(
+        chat_id=user_id, user_id=user_id, language=language, exempt=is_admin(context, user_id)
     )
+    refusal = await admit(context, job)
     if refusal is not None:
         raise SkimError(refusal, detail="rate limited")
     checked: list[bool] = []
 
     async def quota(event: Progress) -> None:
         # Counted only when the LLM is about to work, as for summaries in chats.
-        limit = deps.settings.daily_summary_quota
-        if event.stage != "summarizing" or checked or exempt or deps.llm is None or limit <= 0:
+        if event.stage != "summarizing" or checked:
             return
         checked.append(True)
-        wait = await deps.skim.state.use_daily_quota(user_id, limit)
-        if wait is not None:
-            text = t("quota_reached", language, limit=limit, wait=wait_text(wait, language))
-            raise SkimError(text, detail="daily quota reached")
+        over = await quota_refusal(context, job)
+        if over is not None:
+            raise SkimError(over, detail="daily quota reached")
 
     result = await deps.skim.summarize(
         UrlSource(url), options, progress=quota, requester=Requester(user_id, None)

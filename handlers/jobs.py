@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 
 from bot.content.sources import Source
 from bot.i18n import pick_language
-from handlers.context import Context, deps_of, prefs_read_with_update
+from handlers.context import Context, chat_prefs, deps_of
 from handlers.flow import Job, is_group, options_from
 
 
@@ -21,24 +21,20 @@ def is_admin(context: Context, user_id: int | None) -> bool:
     return user_id is not None and user_id in deps_of(context).settings.admin_user_ids
 
 
-async def make_job(
-    update: Update, context: Context, source: Source | None, *, reply_to: int | None = None
-) -> Job:
+async def make_job(update: Update, context: Context, source: Source | None) -> Job:
     """A Job answering in the update's chat (and forum topic), with the chat's saved options."""
     message = update.effective_message
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None
-    prefs = prefs_read_with_update(context, update.update_id)
-    if prefs is None:
-        prefs = await deps_of(context).skim.state.chat_prefs(chat.id)
+    prefs = await chat_prefs(update, context)
     topic = message.message_thread_id if message is not None and message.is_topic_message else None
     return Job(
         chat_id=chat.id,
         source=source,
         user_id=user.id if user is not None else None,
         language=interface_language(update),
-        reply_to=reply_to if reply_to is not None else (message.message_id if message else None),
+        reply_to=message.message_id if message is not None else None,
         thread_id=topic,
         group=is_group(chat.type),
         options=options_from(context, prefs),

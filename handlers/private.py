@@ -11,10 +11,10 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.content.sources import FileSource, TextSource, UrlSource
+from bot.content.sources import FileSource, TextSource
 from bot.i18n import t
-from handlers.context import Context, deps_of
-from handlers.flow import deliver_summary, send_text
+from handlers.context import Context
+from handlers.flow import deliver_links, deliver_summary, send_text
 from handlers.jobs import make_job
 from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.sources import message_urls, text_source
@@ -46,17 +46,9 @@ async def summarize_links_or_text(
     update: Update, context: Context, message: Message, urls: list[str] | None = None
 ) -> None:
     """Summarize the first few links of a message, or its text when there are none."""
-    limit = deps_of(context).settings.max_links_per_message
     urls = message_urls(message) if urls is None else urls
     if urls:
-        job = await make_job(update, context, None)
-        for url in urls[:limit]:
-            job.source = UrlSource(url)
-            await deliver_summary(context, job)
-        if len(urls) > limit:
-            await send_text(
-                context, job, t("more_links", job.language, total=len(urls), limit=limit)
-            )
+        await deliver_links(context, await make_job(update, context, None), urls)
         return
     source = text_source(message)
     job = await make_job(update, context, source)
@@ -86,7 +78,6 @@ async def on_private_text(update: Update, context: Context) -> None:
         if urls or len(text) < SPLIT_PART_CHARS:
             await summarize_links_or_text(update, context, message, urls)
             return
-    if paste is None:
         paste = pastes[key] = Paste(update)
     paste.parts.append(text)
     if paste.timer is not None:

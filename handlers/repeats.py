@@ -29,14 +29,15 @@ def repeat_key(source: object, *, group: bool, channel: bool) -> str | None:
         return None
 
 
-async def remember_summary(state: State, chat_id: int, normalized: str, message_id: int) -> None:
-    """Record the summary under the posted link and under the page's canonical link."""
+async def remember_summary(
+    state: State, chat_id: int, normalized: str, message_id: int, link: str | None
+) -> None:
+    """Record the summary under the posted link and under the page's canonical `link`."""
     await state.remember_link(chat_id, normalized, message_id)
-    thread = await state.thread(chat_id, message_id)
-    if thread is None or not thread.url:
+    if not link:
         return
     try:
-        canonical = normalize_url(thread.url)
+        canonical = normalize_url(link)
     except ValueError:
         return
     if canonical != normalized:

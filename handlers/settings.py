@@ -10,14 +10,7 @@ import asyncio
 import dataclasses
 import logging
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-    ReplyParameters,
-    Update,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -26,7 +19,7 @@ from bot.config import Settings
 from bot.i18n import t
 from bot.llm.prompts import LANGUAGE_NAMES, LENGTHS, STYLES
 from bot.store.state import Prefs, today
-from handlers.context import Context, deps_of
+from handlers.context import Context, chat_prefs, deps_of
 from handlers.flow import Job, is_group, send_text
 from handlers.jobs import interface_language, is_admin, make_job
 
@@ -183,26 +176,6 @@ def settings_keyboard(values: dict[str, str], language: str) -> InlineKeyboardMa
     )
 
 
-async def send_with_markup(
-    context: Context, job: Job, text: str, markup: InlineKeyboardMarkup | None
-) -> Message | None:
-    """A plain reply with an optional keyboard, in the job's chat and topic."""
-    try:
-        return await context.bot.send_message(
-            job.chat_id,
-            text,
-            message_thread_id=job.thread_id,
-            reply_parameters=ReplyParameters(job.reply_to, allow_sending_without_reply=True)
-            if job.reply_to is not None
-            else None,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-            reply_markup=markup,
-        )
-    except TelegramError as error:
-        log.info("could not reply in chat %s: %s", job.chat_id, error)
-        return None
-
-
 async def _delete_later(context: Context, chat_id: int, message_ids: list[int]) -> None:
     await asyncio.sleep(CHANNEL_CLEANUP_SECONDS)
     try:
@@ -230,12 +203,12 @@ async def settings_command(update: Update, context: Context) -> None:
         return
     deps = deps_of(context)
     job = await make_job(update, context, None)
-    values = current_values(await deps.skim.state.chat_prefs(chat.id), deps.settings)
+    values = current_values(await chat_prefs(update, context), deps.settings)
     editable = await may_change_settings(update, context)
     private = chat.type == ChatType.PRIVATE
     text = settings_text(values, job.language, private=private, editable=editable)
     markup = settings_keyboard(values, job.language) if editable else None
-    await send_with_markup(context, job, text, markup)
+    await send_text(context, job, text, markup)
 
 
 async def change_setting(update: Update, context: Context, command: str) -> None:
@@ -247,7 +220,7 @@ async def change_setting(update: Update, context: Context, command: str) -> None
     deps = deps_of(context)
     state = deps.skim.state
     job = await make_job(update, context, None)
-    prefs = await state.chat_prefs(chat.id)
+    prefs = await chat_prefs(update, context)
     args = context.args or []
     value = args[0].lower() if len(args) == 1 else None
     if value is None or value not in CHOICES[field]:

@@ -6,7 +6,7 @@ import re
 
 from telegram import Message, MessageEntity
 
-from bot.content.sources import Source, TextSource, UrlSource
+from bot.content.sources import TextSource
 from bot.content.urls import find_urls, looks_like_url
 
 MIN_TEXT_WORDS = 40
@@ -40,7 +40,6 @@ def text_source(message: Message) -> TextSource | None:
     return None
 
 
-def message_source(message: Message) -> Source | None:
-    """The first link, else the text itself when it is long enough to be worth summarizing."""
-    urls = message_urls(message)
-    return UrlSource(urls[0]) if urls else text_source(message)
+def typed_text_source(text: str) -> TextSource | None:
+    """Text typed after a command or a mention: it was asked for, so half the length will do."""
+    return TextSource(text) if len(text.split()) >= MIN_TEXT_WORDS // 2 else None
