@@ -1,5 +1,6 @@
-"""Shared fixtures: the three HTTP fakes on 127.0.0.1, real Redis with a per-test prefix,
-and a running bot polling the Bot API fake."""
+"""Shared fixtures: the three HTTP fakes on 127.0.0.1, real Redis with a per-test prefix (or a
+private redis-server), LLM clients on the OpenAI fake, and a running bot polling the Bot API
+fake."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from openai import AsyncOpenAI
 from redis.asyncio import Redis
 
 from bot.app import AnyApplication, build_application
 from bot.config import Settings
 from bot.deps import Deps, build_deps
+from bot.llm.client import LLMClient
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb
+from tests.helpers.redis_server import PrivateRedis
 
 if TYPE_CHECKING:
     from tests.fakes.bot_api import FakeBotAPI
@@ -97,6 +102,15 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture
+async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
+    """A redis-server of this test's own, which the test may stop and start again."""
+    server = PrivateRedis(tmp_path / "redis")
+    await server.start()
+    yield server
+    await server.stop()
+
+
 def make_settings(**values: Any) -> Settings:
     """Settings from explicit values only (no `.env`)."""
     return Settings(_env_file=None, **values)
@@ -118,6 +132,48 @@ def settings_for(bot_api: FakeBotAPI, redis_prefix: str) -> Callable[..., Settin
         return make_settings(**values)
 
     return build
+
+
+def llm_settings(
+    settings_for: Callable[..., Settings], llm_api: FakeOpenAI, **overrides: Any
+) -> Settings:
+    """`settings_for` with the LLM pointed at the OpenAI fake; keyword arguments override."""
+    values: dict[str, Any] = {
+        "openai_api_key": llm_api.api_key,
+        "openai_base_url": llm_api.url,
+        "llm_model": "fake-model",
+    }
+    values.update(overrides)
+    return settings_for(**values)
+
+
+MakeClient = Callable[..., LLMClient]
+
+
+@pytest.fixture
+async def make_client(llm_api: FakeOpenAI) -> AsyncIterator[MakeClient]:
+    """LLMClients on the fake with test-sized deadlines and backoffs; closed afterwards."""
+    made: list[LLMClient] = []
+
+    def make(**options: object) -> LLMClient:
+        settings: dict[str, object] = {
+            "timeout": 2.0,
+            "max_tries": 3,
+            "backoff": 0.01,
+            "max_backoff": 0.05,
+            "max_wait": 5.0,
+        }
+        settings.update(options)
+        api_key = str(settings.pop("api_key", llm_api.api_key))
+        base_url = str(settings.pop("base_url", llm_api.url))
+        raw = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
+        client = LLMClient(raw, "gpt-4o-mini", **settings)  # type: ignore[arg-type]
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.aclose()
 
 
 @dataclass

@@ -6,11 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from bot.store.state import Prefs
-from tests.conftest import RunningBot
-from tests.fakes.bot_api import DEFAULT_CHANNEL_ID, ApiCall, FakeBotAPI
+from tests.fakes.bot_api import DEFAULT_CHANNEL_ID, FakeBotAPI
 from tests.fakes.web import FakeWeb
-from tests.tg import is_summary, wait_summary
+from tests.tg import replied_to, sent_in, set_auto_summary, summaries_in, wait_summary
 
 CHANNEL = DEFAULT_CHANNEL_ID
 
@@ -29,21 +27,7 @@ def article(web: FakeWeb, path: str, subject: str) -> str:
     return web.url(path)
 
 
-async def auto_summary(bot: RunningBot, on: bool = True) -> None:
-    await bot.deps.skim.state.save_chat_prefs(CHANNEL, Prefs(auto_summary=on))
-
-
-def in_channel(call: ApiCall) -> bool:
-    return call.params.get("chat_id") == CHANNEL
-
-
-def summaries(bot_api: FakeBotAPI) -> list[ApiCall]:
-    return [c for c in bot_api.calls_to("sendMessage") if is_summary(c) and in_channel(c)]
-
-
-def replied_to(call: ApiCall) -> int | None:
-    reply = call.params.get("reply_parameters") or {}
-    return reply.get("message_id")
+in_channel = sent_in(CHANNEL)
 
 
 async def test_channel_post_with_link_gets_a_summary_reply(
@@ -51,7 +35,7 @@ async def test_channel_post_with_link_gets_a_summary_reply(
 ) -> None:
     url = article(web, "/museum", "railway museum")
     async with start_bot(settings_for()) as bot:
-        await auto_summary(bot)
+        await set_auto_summary(bot, CHANNEL)
         post = bot_api.send_channel_post(f"Worth a visit: {url}")["channel_post"]
         summary = await wait_summary(bot_api, chat_id=CHANNEL)
         await bot_api.wait_idle(quiet=0.3)
@@ -71,7 +55,7 @@ async def test_edited_post_with_a_new_link_gets_a_new_summary(
     first = article(web, "/garden", "walled garden")
     second = article(web, "/boathouse", "boathouse")
     async with start_bot(settings_for()) as bot:
-        await auto_summary(bot)
+        await set_auto_summary(bot, CHANNEL)
         post = bot_api.send_channel_post(f"Open this weekend: {first}")["channel_post"]
         await wait_summary(bot_api, chat_id=CHANNEL)
         # A typo fixed, same link: nothing new to summarize.
@@ -79,7 +63,7 @@ async def test_edited_post_with_a_new_link_gets_a_new_summary(
             f"Open this weekend!! {first}", edited=True, message_id=post["message_id"]
         )
         await bot_api.wait_idle(quiet=0.3)
-        assert len(summaries(bot_api)) == 1
+        assert len(summaries_in(bot_api, CHANNEL)) == 1
         bot_api.send_channel_post(
             f"Open this weekend: {first} and {second}", edited=True, message_id=post["message_id"]
         )
@@ -87,7 +71,7 @@ async def test_edited_post_with_a_new_link_gets_a_new_summary(
         await bot_api.wait_idle(quiet=0.3)
     assert replied_to(added) == post["message_id"]
     assert "boathouse" in added.result["text"].lower()
-    assert len(summaries(bot_api)) == 2
+    assert len(summaries_in(bot_api, CHANNEL)) == 2
     assert web.hits("/garden") == 1
     assert web.hits("/boathouse") == 1
 
@@ -96,7 +80,7 @@ async def test_post_without_links_is_ignored(
     bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:
     async with start_bot(settings_for()) as bot:
-        await auto_summary(bot)
+        await set_auto_summary(bot, CHANNEL)
         bot_api.send_channel_post("Good morning, dear readers! No links today, just coffee.")
         bot_api.add_update(
             {
@@ -123,7 +107,7 @@ async def test_auto_summary_off_means_nothing(
 ) -> None:
     url = article(web, "/tower", "clock tower")
     async with start_bot(settings_for()) as bot:
-        await auto_summary(bot, on=False)
+        await set_auto_summary(bot, CHANNEL, on=False)
         bot_api.send_channel_post(f"Read this: {url}")
         bot_api.send_channel_post(f"And again: {url}", edited=True)
         await bot_api.wait_idle(quiet=0.4)

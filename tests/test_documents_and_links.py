@@ -6,18 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from tests.fakes.bot_api import ApiCall, FakeBotAPI
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.web import FakeWeb, make_pdf, make_scanned_pdf, read_fixture
-from tests.tg import USER_ID, is_summary, wait_summary, wait_text
-
-
-def to_user(call: ApiCall) -> bool:
-    return call.params.get("chat_id") == USER_ID
-
-
-def last_text(bot_api: FakeBotAPI) -> str:
-    return str(bot_api.messages_in(USER_ID)[-1]["text"])
-
+from tests.tg import is_summary, last_text, send_for_summary, to_user, wait_summary, wait_text
 
 PDF_PAGES = [
     "Quarterly report of the Lakeside Rowing Club. Membership grew to 412 members in 2025. "
@@ -105,8 +96,7 @@ async def test_several_links_summarize_the_first_three_and_say_so(
         )
     text = " ".join(web.url(f"/p{index}") for index in range(4))
     async with start_bot(settings_for()):
-        bot_api.send_private_message(text)
-        await wait_summary(bot_api, count=3)
+        await send_for_summary(bot_api, text, count=3)
         await wait_text(bot_api, "first 3")
     assert [web.hits(f"/p{index}") for index in range(4)] == [1, 1, 1, 0]
     assert "first 3" in last_text(bot_api)

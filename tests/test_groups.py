@@ -7,12 +7,10 @@ from typing import Any
 
 from bot.config import Settings
 from bot.content.urls import normalize_url
-from bot.store.state import Prefs
-from tests.conftest import RunningBot, eventually
+from tests.conftest import RunningBot, eventually, llm_settings
 from tests.fakes.bot_api import (
     DEFAULT_GROUP_ID,
     DEFAULT_SUPERGROUP_ID,
-    ApiCall,
     FakeBotAPI,
     JSONDict,
     detect_entities,
@@ -20,19 +18,21 @@ from tests.fakes.bot_api import (
 )
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import is_summary, wait_summary
+from tests.tg import (
+    is_summary,
+    replied_to,
+    sent_in,
+    sent_to,
+    set_auto_summary,
+    summaries_in,
+    wait_summary,
+)
 
 GROUP = DEFAULT_SUPERGROUP_ID
 BOB = make_user(2002, "Bob", "bob")
 CAROL = make_user(3003, "Carol", "carol", language_code="ru")
 BOT = "@skim_test_bot"
 TOPIC = 77
-
-
-def llm_settings(settings_for: Callable[..., Settings], llm_api: FakeOpenAI) -> Settings:
-    return settings_for(
-        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="fake-model"
-    )
 
 
 def article(web: FakeWeb, path: str, subject: str) -> str:
@@ -47,23 +47,6 @@ def article(web: FakeWeb, path: str, subject: str) -> str:
     ]
     web.page(path, title=f"The {subject}", paragraphs=paragraphs)
     return web.url(path)
-
-
-def sent_in(chat_id: int) -> Callable[[ApiCall], bool]:
-    return lambda call: call.params.get("chat_id") == chat_id
-
-
-def summaries_in(bot_api: FakeBotAPI, chat_id: int) -> list[ApiCall]:
-    return [c for c in bot_api.calls_to("sendMessage") if is_summary(c) and sent_in(chat_id)(c)]
-
-
-def replied_to(call: ApiCall) -> int | None:
-    reply = call.params.get("reply_parameters") or {}
-    return reply.get("message_id")
-
-
-async def auto_summary(bot: RunningBot, chat_id: int, on: bool = True) -> None:
-    await bot.deps.skim.state.save_chat_prefs(chat_id, Prefs(auto_summary=on))
 
 
 async def settle(bot_api: FakeBotAPI) -> None:
@@ -238,7 +221,7 @@ async def test_auto_summary_on_summarizes_posted_links(
         FakeBotAPI(can_read_all_group_messages=True) as api,
         start_bot(settings_for(telegram_api_url=api.url)) as bot,
     ):
-        await auto_summary(bot, GROUP)
+        await set_auto_summary(bot, GROUP)
         greeting = posted(api.send_group_message("good morning everyone", user=BOB))
         unknown = command(api, f"/unknown {other}", user=BOB)
         link = posted(api.send_group_message(f"news: {url}", user=BOB))
@@ -259,11 +242,11 @@ async def test_auto_summary_off_ignores_links(
     url = article(web, "/quay", "quay")
     bot_api.set_chat_admins(GROUP, [bot_api.bot_id])  # an admin bot sees every message
     async with start_bot(settings_for()) as bot:
-        await auto_summary(bot, GROUP, on=False)
+        await set_auto_summary(bot, GROUP, on=False)
         update = bot_api.send_group_message(f"news: {url}", user=BOB)
         await settle(bot_api)
     assert "update_id" in update  # the bot saw it and chose to stay quiet
-    assert not [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
+    assert not sent_to(bot_api, GROUP)
     assert web.hits("/quay") == 0
 
 
@@ -272,11 +255,11 @@ async def test_privacy_mode_plain_link_never_reaches_the_bot(
 ) -> None:
     url = article(web, "/pier", "pier")
     async with start_bot(settings_for()) as bot:
-        await auto_summary(bot, GROUP)
+        await set_auto_summary(bot, GROUP)
         update = bot_api.send_group_message(f"news: {url}", user=BOB)
         await settle(bot_api)
     assert "update_id" not in update
-    assert not [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
+    assert not sent_to(bot_api, GROUP)
     assert web.hits("/pier") == 0
 
 
@@ -290,7 +273,7 @@ async def test_same_link_twice_points_to_the_earlier_summary(
     url = article(web, "/ferry", "ferry")
     bot_api.set_chat_admins(GROUP, [bot_api.bot_id])
     async with start_bot(llm_settings(settings_for, llm_api)) as bot:
-        await auto_summary(bot, GROUP)
+        await set_auto_summary(bot, GROUP)
         bot_api.send_group_message(f"news: {url}", user=BOB)
         summary = await wait_summary(bot_api, chat_id=GROUP)
         await link_recorded(bot, GROUP, url)
@@ -381,7 +364,7 @@ async def test_service_messages_media_and_edits_are_ignored(
         bot_api.send_group_message("/help")  # still answering afterwards
         await bot_api.wait_for("sendMessage", sent_in(GROUP))
         await settle(bot_api)
-    sent = [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
+    sent = sent_to(bot_api, GROUP)
     assert len(sent) == 1
     assert "How to use Skim" in sent[0].params["text"]
     assert not bot_api.internal_errors

@@ -12,22 +12,16 @@ from bot.content.sources import UrlSource
 from bot.llm.engine import Summary, SummaryOptions
 from bot.service import SummaryResult
 from handlers.inline import JOBS_KEY, summary_message
-from tests.conftest import eventually
+from tests.conftest import eventually, llm_settings
 from tests.fakes.bot_api import DEFAULT_USER, ApiCall, FakeBotAPI, parse_html, utf16_len
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import USER_ID, wait_summary, wait_text
+from tests.tg import USER_ID, send_for_summary, wait_text
 
 SUMMARY = "Mill turns again\nTL;DR: A <tide> mill & more.\n\n- Halloran restored it"
 TITLE = "The last tide mill on the Brackwater estuary turns again"
 # A query that reaches the bot must be answered well within Telegram's limit.
 PROMPT = 1.0
-
-
-def llm_settings(settings_for: Callable[..., Settings], llm_api: FakeOpenAI) -> Settings:
-    return settings_for(
-        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="fake-model"
-    )
 
 
 def only_result(answer: ApiCall) -> dict[str, Any]:
@@ -159,8 +153,7 @@ async def test_start_with_the_deep_link_delivers_the_summary_in_private(
         bot_api.send_inline_query(web.url("/story"))
         answer = await bot_api.wait_for("answerInlineQuery")
         payload = answer.params["button"]["start_parameter"]
-        bot_api.send_private_message(f"/start {payload}")
-        await wait_summary(bot_api)
+        await send_for_summary(bot_api, f"/start {payload}")
         await bot_api.wait_idle()
     texts = [str(m.get("text", "")) for m in bot_api.messages_in(USER_ID)]
     assert "TL;DR: A <tide> mill & more." in texts[-1]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
 
 import pytest
-from openai import AsyncOpenAI
 
 from bot.errors import LLMAuthError, LLMBusyError, LLMError
 from bot.llm.client import (
-    LLMClient,
     LLMConfigError,
     LLMEmptyError,
     LLMRefusalError,
@@ -20,6 +17,7 @@ from bot.llm.client import (
     Usage,
 )
 from bot.llm.tokens import load_counter
+from tests.conftest import MakeClient
 from tests.fakes.openai_api import FakeOpenAI, Reply, count_tokens
 
 MESSAGES = [
@@ -27,34 +25,6 @@ MESSAGES = [
     {"role": "user", "content": "The mill on the Brackwater turns again after 60 years."},
 ]
 ANSWER = "The mill turns again, the village says, after sixty quiet years."
-
-MakeClient = Callable[..., LLMClient]
-
-
-@pytest.fixture
-async def make_client(llm_api: FakeOpenAI) -> AsyncIterator[MakeClient]:
-    """LLMClients on the fake with test-sized deadlines and backoffs; closed afterwards."""
-    made: list[LLMClient] = []
-
-    def make(**options: object) -> LLMClient:
-        settings: dict[str, object] = {
-            "timeout": 2.0,
-            "max_tries": 3,
-            "backoff": 0.01,
-            "max_backoff": 0.05,
-            "max_wait": 5.0,
-        }
-        settings.update(options)
-        api_key = str(settings.pop("api_key", llm_api.api_key))
-        base_url = str(settings.pop("base_url", llm_api.url))
-        raw = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
-        client = LLMClient(raw, "gpt-4o-mini", **settings)  # type: ignore[arg-type]
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        await client.aclose()
 
 
 async def test_request_shape_streams_with_max_tokens(

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
-from openai import AsyncOpenAI
 
 from bot.content.document import Document
 from bot.errors import LLMAuthError
-from bot.llm.client import LLMClient
 from bot.llm.engine import NO_ANSWER, Summarizer, extractive_answer, relevant_passages
 from bot.llm.prompts import ANSWER_MAX_TOKENS
 from bot.llm.retrieval import BM25, rank_passages, weighted_query
 from bot.llm.tokens import load_counter
+from tests.conftest import MakeClient
 from tests.fakes.openai_api import FakeOpenAI, count_tokens, message_text
 
 FENCE = re.compile(r"<<<(DOCUMENT-[0-9a-f]{16})>>>\n(.*)\n<<<END-\1>>>", re.DOTALL)
@@ -60,18 +59,13 @@ def long_document_with_needle() -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-async def make(llm_api: FakeOpenAI) -> AsyncIterator[MakeSummarizer]:
-    clients: list[LLMClient] = []
+def make(make_client: MakeClient) -> MakeSummarizer:
+    """Summarizers on the fake, each with its own test-sized client."""
 
     def build(**options: int) -> Summarizer:
-        raw = AsyncOpenAI(api_key=llm_api.api_key, base_url=llm_api.url, max_retries=0)
-        client = LLMClient(raw, "gpt-4o-mini", timeout=2.0, backoff=0.01, max_backoff=0.05)
-        clients.append(client)
-        return Summarizer(client, **options)
+        return Summarizer(make_client(), **options)
 
-    yield build
-    for client in clients:
-        await client.aclose()
+    return build
 
 
 async def test_answer_is_grounded_in_the_whole_document(

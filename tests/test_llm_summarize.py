@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
-from openai import AsyncOpenAI
 
 from bot.content.document import Document
 from bot.errors import LLMAuthError
-from bot.llm.client import LLMClient, LLMRefusalError
+from bot.llm.client import LLMRefusalError
 from bot.llm.engine import (
     EXTRACTIVE_MODEL,
     Summarizer,
@@ -22,6 +21,7 @@ from bot.llm.engine import (
     SummaryProgress,
 )
 from bot.llm.prompts import LENGTHS, PROMPT_VERSION
+from tests.conftest import MakeClient
 from tests.fakes.openai_api import ChatRequest, FakeOpenAI, Reply, count_tokens, message_text
 
 FENCE = re.compile(r"<<<(DOCUMENT-[0-9a-f]{16})>>>\n(.*)\n<<<END-\1>>>", re.DOTALL)
@@ -78,25 +78,13 @@ def _big_stream_chunks(llm_api: FakeOpenAI) -> None:
 
 
 @pytest.fixture
-async def make(llm_api: FakeOpenAI) -> AsyncIterator[MakeSummarizer]:
-    clients: list[LLMClient] = []
+def make(make_client: MakeClient) -> MakeSummarizer:
+    """Summarizers on the fake, each with its own test-sized client."""
 
     def build(timeout: float = 2.0, max_tries: int = 3, **options: int) -> Summarizer:
-        raw = AsyncOpenAI(api_key=llm_api.api_key, base_url=llm_api.url, max_retries=0)
-        client = LLMClient(
-            raw,
-            "gpt-4o-mini",
-            timeout=timeout,
-            max_tries=max_tries,
-            backoff=0.01,
-            max_backoff=0.05,
-        )
-        clients.append(client)
-        return Summarizer(client, **options)
+        return Summarizer(make_client(timeout=timeout, max_tries=max_tries), **options)
 
-    yield build
-    for client in clients:
-        await client.aclose()
+    return build
 
 
 def fenced(request: ChatRequest) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.config import Settings
 from tests.fakes.bot_api import ApiCall, FakeBotAPI
-from tests.tg import USER_ID
+from tests.tg import USER_ID, to_user
 
 PRIVATE = {"type": "all_private_chats"}
 GROUPS = {"type": "all_group_chats"}
@@ -42,7 +42,7 @@ async def started(bot_api: FakeBotAPI, settings: Settings, start_bot: Any) -> No
     """Run the bot until it has answered /start, so post_init (and the menus) are done."""
     async with start_bot(settings):
         bot_api.send_private_message("/start")
-        await bot_api.wait_for("sendMessage", lambda c: c.params.get("chat_id") == USER_ID)
+        await bot_api.wait_for("sendMessage", to_user)
 
 
 async def test_menus_per_scope_and_language(

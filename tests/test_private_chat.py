@@ -6,21 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from tests.conftest import run_cli
-from tests.fakes.bot_api import ApiCall, FakeBotAPI
+from tests.conftest import llm_settings, run_cli
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import USER_ID, wait_summary, wait_text
-
-
-def to_user(call: ApiCall) -> bool:
-    return str(call.params.get("chat_id")) == str(USER_ID)
-
-
-def llm_settings(settings_for: Callable[..., Settings], llm_api: FakeOpenAI) -> Settings:
-    return settings_for(
-        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="fake-model"
-    )
+from tests.helpers.processes import skim_llm_env, skim_run, skim_run_env
+from tests.tg import USER_ID, send_for_summary, to_user, wait_summary, wait_text
 
 
 async def test_link_gets_chat_action_then_summary(
@@ -59,11 +50,9 @@ async def test_same_link_again_answers_from_cache(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     async with start_bot(llm_settings(settings_for, llm_api)):
-        bot_api.send_private_message(web.url("/story"))
-        first = await wait_summary(bot_api)
+        first = await send_for_summary(bot_api, web.url("/story"))
         # The same page, spelled differently: tracking parameters and a fragment.
-        bot_api.send_private_message(web.url("/story") + "?utm_source=tg#top")
-        second = await wait_summary(bot_api, count=2)
+        second = await send_for_summary(bot_api, web.url("/story") + "?utm_source=tg#top", count=2)
     assert first.params["text"] == second.params["text"]
     assert len(llm_api.requests) == 1
     assert web.hits("/story") == 1
@@ -79,11 +68,9 @@ async def test_cache_survives_a_bot_restart(
     web.route("/story", read_fixture("article_en.html"))
     settings = llm_settings(settings_for, llm_api)
     async with start_bot(settings):
-        bot_api.send_private_message(web.url("/story"))
-        await wait_summary(bot_api)
+        await send_for_summary(bot_api, web.url("/story"))
     async with start_bot(settings):
-        bot_api.send_private_message(web.url("/story"))
-        await wait_summary(bot_api, count=2)
+        await send_for_summary(bot_api, web.url("/story"), count=2)
     assert len(llm_api.requests) == 1
 
 
@@ -92,8 +79,7 @@ async def test_without_llm_key_an_extractive_summary_is_sent(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     async with start_bot(settings_for(redis_url=None)):
-        bot_api.send_private_message(web.url("/story"))
-        reply = await wait_summary(bot_api)
+        reply = await send_for_summary(bot_api, web.url("/story"))
     text = bot_api.messages_in(USER_ID)[-1]["text"]
     assert "extractive summary (no LLM)" in text
     assert "•" in text
@@ -109,8 +95,7 @@ async def test_pasted_long_text_is_summarized(
     text = read_fixture("notes.txt").decode()
     llm_api.script("Sourdough in winter\nTL;DR: Keep the starter warm.")
     async with start_bot(llm_settings(settings_for, llm_api)):
-        bot_api.send_private_message(text)
-        await wait_summary(bot_api)
+        await send_for_summary(bot_api, text)
     assert "Keep the starter warm." in bot_api.messages_in(USER_ID)[-1]["text"]
     assert text.split("\n")[2][:60] in llm_api.requests[0].user_text
 
@@ -132,8 +117,7 @@ async def test_dead_link_gets_a_clear_message_and_bot_keeps_running(
     async with start_bot(settings_for()):
         bot_api.send_private_message(web.url("/gone"))
         await wait_text(bot_api, "doesn't exist")
-        bot_api.send_private_message(web.url("/story"))
-        await wait_summary(bot_api)
+        await send_for_summary(bot_api, web.url("/story"))
     assert "tide mill" in bot_api.messages_in(USER_ID)[-1]["text"].lower()
 
 
@@ -170,40 +154,19 @@ async def test_skim_run_process_answers_a_link(
     bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
 ) -> None:
     """`skim run` as a real process, pointed at the fakes by environment only."""
-    import asyncio
-    import os
-    import sys
-
     web.route("/story", read_fixture("article_en.html"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TELEGRAM"))},
-        "TELEGRAM_BOT_TOKEN": bot_api.token,
-        "TELEGRAM_API_URL": bot_api.url,
-        "OPENAI_API_KEY": llm_api.api_key,
-        "OPENAI_BASE_URL": llm_api.url,
-        "REDIS_URL": redis_url,
-        "REDIS_PREFIX": redis_prefix,
-        "FETCH_ALLOW_PRIVATE_NETWORKS": "true",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    env = skim_run_env(
+        bot_api,
+        redis_url,
+        redis_prefix,
+        OPENAI_API_KEY=llm_api.api_key,
+        OPENAI_BASE_URL=llm_api.url,
     )
-    try:
-        bot_api.send_private_message(web.url("/story"))
-        await wait_summary(bot_api, timeout=30)
-        bot_api.send_private_message(web.url("/story"))
-        await wait_summary(bot_api, count=2, timeout=30)
-    finally:
-        process.terminate()
-        _, err = await asyncio.wait_for(process.communicate(), 20)
+    async with skim_run(env) as run:
+        await send_for_summary(bot_api, web.url("/story"), timeout=30)
+        await send_for_summary(bot_api, web.url("/story"), count=2, timeout=30)
     assert len(llm_api.requests) == 1
-    assert bot_api.token not in err.decode()
+    assert bot_api.token not in run.stderr
     assert "Summary:" in bot_api.messages_in(USER_ID)[-1]["text"]
 
 
@@ -217,17 +180,9 @@ async def test_cli_and_bot_share_the_cache(
     redis_prefix: str,
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
-    env = {
-        "OPENAI_API_KEY": llm_api.api_key,
-        "OPENAI_BASE_URL": llm_api.url,
-        "LLM_MODEL": "fake-model",
-        "REDIS_URL": redis_url,
-        "REDIS_PREFIX": redis_prefix,
-        "FETCH_ALLOW_PRIVATE_NETWORKS": "true",
-    }
+    env = skim_llm_env(llm_api, redis_url, redis_prefix)
     code, _out, err = await run_cli("summarize", web.url("/story"), env=env)
     assert code == 0, err
     async with start_bot(llm_settings(settings_for, llm_api)):
-        bot_api.send_private_message(web.url("/story"))
-        await wait_summary(bot_api)
+        await send_for_summary(bot_api, web.url("/story"))
     assert len(llm_api.requests) == 1

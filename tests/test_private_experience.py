@@ -10,20 +10,22 @@ from typing import Any
 from bot.config import Settings
 from bot.llm.prompts import LENGTHS
 from bot.render import utf16_len
+from tests.conftest import llm_settings
 from tests.fakes.bot_api import ApiCall, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import USER_ID, is_summary, wait_summary, wait_text
+from tests.tg import (
+    USER_ID,
+    is_summary,
+    message_of,
+    send_for_summary,
+    wait_summary,
+    wait_text,
+)
 
 SUMMARY = (
     "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it\n- It grinds flour"
 )
-
-
-def llm(settings_for: Callable[..., Settings], llm_api: FakeOpenAI, **extra: Any) -> Settings:
-    return settings_for(
-        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="m", **extra
-    )
 
 
 def edits_in(bot_api: FakeBotAPI, chat_id: int) -> list[ApiCall]:
@@ -40,9 +42,8 @@ async def test_summary_streams_into_the_status_with_throttled_edits(
     web.route("/story", read_fixture("article_en.html"))
     llm_api.tokens_per_second = 40
     llm_api.script(" ".join(["word"] * 120))
-    async with start_bot(llm(settings_for, llm_api)):
-        bot_api.send_private_message(web.url("/story"))
-        final = await wait_summary(bot_api, timeout=20)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        final = await send_for_summary(bot_api, web.url("/story"), timeout=20)
     edits = edits_in(bot_api, USER_ID)
     assert len(edits) >= 2, "the text was shown while it streamed"
     assert all("parse_mode" not in edit.params for edit in edits), "plain text while streaming"
@@ -63,9 +64,8 @@ async def test_final_message_has_the_keyboard_and_linked_title(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     llm_api.script(SUMMARY)
-    async with start_bot(llm(settings_for, llm_api)):
-        bot_api.send_private_message(web.url("/story"))
-        final = await wait_summary(bot_api)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        final = await send_for_summary(bot_api, web.url("/story"))
     buttons = [b for row in final.params["reply_markup"]["inline_keyboard"] for b in row]
     texts = [b["text"] for b in buttons]
     assert texts == ["Shorter", "Longer", "Translate", "Ask a question", "Open source"]
@@ -76,9 +76,7 @@ async def test_final_message_has_the_keyboard_and_linked_title(
 
 
 async def _summary_message(bot_api: FakeBotAPI, web: FakeWeb) -> dict[str, Any]:
-    bot_api.send_private_message(web.url("/story"))
-    call = await wait_summary(bot_api)
-    return bot_api.message(USER_ID, call.result["message_id"]) or {}
+    return message_of(bot_api, await send_for_summary(bot_api, web.url("/story")))
 
 
 async def test_shorter_longer_translate_buttons(
@@ -89,7 +87,7 @@ async def test_shorter_longer_translate_buttons(
     start_bot: Any,
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
-    async with start_bot(llm(settings_for, llm_api)):
+    async with start_bot(llm_settings(settings_for, llm_api)):
         summary = await _summary_message(bot_api, web)
         bot_api.send_callback_query("sk:short", message=summary)
         await bot_api.wait_for("editMessageText", lambda c: c.params.get("parse_mode") == "HTML")
@@ -127,7 +125,7 @@ async def test_questions_in_reply_continue_the_thread(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     llm_api.script(SUMMARY, "It was built in 1790.", "By the Halloran family.")
-    settings = llm(settings_for, llm_api)
+    settings = llm_settings(settings_for, llm_api)
     async with start_bot(settings):
         summary = await _summary_message(bot_api, web)
         bot_api.send_private_message("When was it built?", reply_to_message=summary)
@@ -137,7 +135,7 @@ async def test_questions_in_reply_continue_the_thread(
     question = llm_api.requests[1]
     assert "When was it built?" in question.user_text
     assert "Brackwater" in question.user_text, "answered from the article"
-    answer = bot_api.message(USER_ID, answer_call.result["message_id"]) or {}
+    answer = message_of(bot_api, answer_call)
     # After a restart, a follow-up in reply to the answer still has the thread and its history.
     async with start_bot(settings):
         bot_api.send_private_message("And who restored it?", reply_to_message=answer)
@@ -158,7 +156,7 @@ async def test_ask_button_prompts_for_a_reply(
         bot_api.send_callback_query("sk:ask", message=summary)
         prompt = await bot_api.wait_for("sendMessage", lambda c: "force_reply" in str(c.params))
         assert "question" in prompt.params["text"]
-        prompt_message = bot_api.message(USER_ID, prompt.result["message_id"]) or {}
+        prompt_message = message_of(bot_api, prompt)
         bot_api.send_private_message("Where is the mill?", reply_to_message=prompt_message)
         await wait_text(bot_api, "Most relevant passages")
 
@@ -175,7 +173,7 @@ async def test_long_answer_arrives_as_several_valid_messages(
     long_answer = "\n".join(sentence * 8 for _ in range(40))
     assert len(long_answer) > 12_000
     llm_api.script(SUMMARY, Reply(content=long_answer, ignore_max_tokens=True))
-    async with start_bot(llm(settings_for, llm_api)):
+    async with start_bot(llm_settings(settings_for, llm_api)):
         summary = await _summary_message(bot_api, web)
         bot_api.send_private_message("Tell me everything", reply_to_message=summary)
         await asyncio.sleep(0)
@@ -188,7 +186,7 @@ async def test_long_answer_arrives_as_several_valid_messages(
     ]
     assert len(parts) >= 3
     assert all(c.ok for c in bot_api.calls_to("sendMessage"))
-    shown = [bot_api.message(USER_ID, c.result["message_id"]) or {} for c in parts]
+    shown = [message_of(bot_api, c) for c in parts]
     assert all(utf16_len(str(m["text"])) <= 4096 for m in shown)
     assert "<tag> & *bold* _under_ 😀" in str(shown[0]["text"])
 
@@ -200,8 +198,7 @@ async def test_hostile_characters_never_cause_a_parse_error(
         ["<b>fake</b> & &amp; *star* _under_ `tick` 😀 <a href='x'>y</a> 1 < 2 > 0"] * 12
     )
     async with start_bot(settings_for()):
-        bot_api.send_private_message(text)
-        await wait_summary(bot_api)
+        await send_for_summary(bot_api, text)
     assert all(call.ok for call in bot_api.calls_to("sendMessage"))
 
 
@@ -213,7 +210,7 @@ async def test_a_split_long_paste_is_answered_once(
 ) -> None:
     paragraph = "The harbour authority approved a new breakwater after a long debate. " * 12
     first, second = (paragraph * 5)[:4096], paragraph[:1500] + " Final sentence about gulls."
-    async with start_bot(llm(settings_for, llm_api)):
+    async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(first)
         bot_api.send_private_message(second)
         await wait_summary(bot_api, timeout=20)
@@ -233,7 +230,7 @@ async def test_one_request_in_flight_per_user_and_cancel(
     web.route("/story", read_fixture("article_en.html"))
     web.route("/other", read_fixture("article_ru.html"))
     llm_api.script(Reply(content=SUMMARY, delay=5))
-    async with start_bot(llm(settings_for, llm_api)):
+    async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(web.url("/story"))
         await llm_api.wait_for_requests(1)
         bot_api.send_private_message(web.url("/other"))
@@ -259,7 +256,7 @@ async def test_two_chats_are_served_while_one_summary_is_slow(
 
     llm_api.responder = respond
     other = {"id": 2002, "is_bot": False, "first_name": "Bob", "language_code": "en"}
-    async with start_bot(llm(settings_for, llm_api)):
+    async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(web.url("/slow"))
         await llm_api.wait_for_requests(1)
         bot_api.send_private_message(web.url("/fast"), user=other)

@@ -6,8 +6,7 @@ exactly what Skim wrote and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,21 +35,14 @@ from bot.store.keys import (
     USAGE_TTL,
 )
 from bot.store.state import today
+from tests.conftest import llm_settings
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.redis_server import PrivateRedis
-from tests.tg import USER_ID, wait_summary, wait_text
+from tests.tg import USER_ID, message_of, send_for_summary, wait_text
 
 SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
-
-
-@pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path / "redis")
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def kind(key: str, root: str) -> str:
@@ -83,19 +75,13 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
     web.route("/story", read_fixture("article_en.html"))
     web.route("/gone", "nothing here", status=404)
     llm_api.script(SUMMARY, "It was built in 1790.")
-    settings = settings_for(
-        redis_url=private_redis.url,
-        openai_api_key=llm_api.api_key,
-        openai_base_url=llm_api.url,
-        llm_model="fake-model",
-    )
+    settings = llm_settings(settings_for, llm_api, redis_url=private_redis.url)
     async with start_bot(settings) as bot:
         state = bot.deps.skim.state
         assert await state.save_chat_prefs(USER_ID, Prefs(length="short"))
         assert await state.save_user_prefs(USER_ID, Prefs(style="paragraph"))
-        bot_api.send_private_message(web.url("/story"))
-        call = await wait_summary(bot_api)
-        summary = bot_api.message(USER_ID, call.result["message_id"]) or {}
+        call = await send_for_summary(bot_api, web.url("/story"))
+        summary = message_of(bot_api, call)
         bot_api.send_private_message("When was it built?", reply_to_message=summary)
         await wait_text(bot_api, "1790")
         bot_api.send_private_message(web.url("/gone"))

@@ -6,32 +6,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot.config import Settings
 from bot.store import RedisStore
-from tests.conftest import run_cli
+from tests.conftest import llm_settings, run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.helpers.processes import skim_env
+from tests.helpers.processes import skim_llm_env
 from tests.helpers.redis_server import PrivateRedis, free_port
-from tests.tg import wait_summary
+from tests.tg import send_for_summary
 
 DOWN = "Redis unavailable"
 BACK = "Redis is back"
-
-
-@pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path / "redis")
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def store_log(caplog: pytest.LogCaptureFixture, needle: str) -> int:
@@ -55,12 +46,7 @@ async def test_bot_answers_through_an_outage_and_caches_again_after(
     article = read_fixture("article_en.html")
     for path in ("/before", "/during", "/after"):
         web.route(path, article.replace(b"Brackwater", path[1:].encode()))
-    settings = settings_for(
-        redis_url=private_redis.url,
-        openai_api_key=llm_api.api_key,
-        openai_base_url=llm_api.url,
-        llm_model="fake-model",
-    )
+    settings = llm_settings(settings_for, llm_api, redis_url=private_redis.url)
     sent = 0
 
     async def summary_of(path: str) -> float:
@@ -68,8 +54,7 @@ async def test_bot_answers_through_an_outage_and_caches_again_after(
         nonlocal sent
         sent += 1
         started = time.monotonic()
-        bot_api.send_private_message(web.url(path))
-        await wait_summary(bot_api, count=sent, timeout=10)
+        await send_for_summary(bot_api, web.url(path), count=sent, timeout=10)
         return time.monotonic() - started
 
     async with start_bot(settings):
@@ -98,13 +83,7 @@ async def test_cli_summarizes_with_redis_down(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    env = skim_env(
-        dead,
-        redis_prefix,
-        OPENAI_API_KEY=llm_api.api_key,
-        OPENAI_BASE_URL=llm_api.url,
-        LOG_LEVEL="WARNING",
-    )
+    env = skim_llm_env(llm_api, dead, redis_prefix, LOG_LEVEL="WARNING")
     started = time.monotonic()
     code, out, err = await run_cli("-v", "summarize", web.url("/story"), env=env)
     elapsed = time.monotonic() - started

@@ -8,10 +8,11 @@ from typing import Any
 from bot.config import Settings
 from bot.llm.prompts import LENGTHS
 from bot.store import Prefs
+from tests.conftest import llm_settings
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import USER_ID, wait_summary, wait_text
+from tests.tg import USER_ID, message_of, send_for_summary, wait_text
 
 SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
 
@@ -25,15 +26,12 @@ async def test_settings_and_threads_survive_a_restart(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     llm_api.script(SUMMARY, "It was built in 1790.")
-    settings = settings_for(
-        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="fake-model"
-    )
+    settings = llm_settings(settings_for, llm_api)
     prefs = Prefs(length="short", style="paragraph", language="en", auto_summary=True)
     async with start_bot(settings) as bot:
         assert await bot.deps.skim.state.save_chat_prefs(USER_ID, prefs)
-        bot_api.send_private_message(web.url("/story"))
-        call = await wait_summary(bot_api)
-    summary = bot_api.message(USER_ID, call.result["message_id"]) or {}
+        call = await send_for_summary(bot_api, web.url("/story"))
+    summary = message_of(bot_api, call)
     assert llm_api.requests[0].max_tokens == LENGTHS["short"].max_tokens, "the saved length"
 
     async with start_bot(settings) as bot:

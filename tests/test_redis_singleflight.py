@@ -13,7 +13,7 @@ from bot.store import Keys, RedisStore, SingleFlight, State
 from tests.conftest import run_cli
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.helpers.processes import run_workers, skim_env, spawn
+from tests.helpers.processes import run_workers, skim_llm_env, spawn
 
 
 @pytest.fixture
@@ -23,23 +23,13 @@ async def store(redis_url: str) -> AsyncIterator[RedisStore]:
     await backend.aclose()
 
 
-def llm_env(llm_api: FakeOpenAI, redis_url: str, redis_prefix: str, **extra: str) -> dict[str, str]:
-    return skim_env(
-        redis_url,
-        redis_prefix,
-        OPENAI_API_KEY=llm_api.api_key,
-        OPENAI_BASE_URL=llm_api.url,
-        **extra,
-    )
-
-
 @pytest.mark.timeout(300)  # twenty interpreters start on two cores
 async def test_twenty_cli_processes_make_one_llm_call_and_one_fetch(
     llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     llm_api.first_token_delay = 2  # the leader is still working while the others arrive
-    env = llm_env(llm_api, redis_url, redis_prefix)
+    env = skim_llm_env(llm_api, redis_url, redis_prefix)
     runs = await asyncio.gather(
         *(run_cli("summarize", web.url("/story"), env=env, timeout=90) for _ in range(20))
     )
@@ -63,7 +53,7 @@ async def test_two_processes_with_25_concurrent_summaries_each_share_one_call(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     llm_api.first_token_delay = 1
-    env = llm_env(llm_api, redis_url, redis_prefix)
+    env = skim_llm_env(llm_api, redis_url, redis_prefix)
     command = ["summarize", web.url("/story"), "25"]
     first, second = await run_workers(env, command, command)
     results = first + second
@@ -82,7 +72,7 @@ async def test_a_killed_lock_holder_is_replaced_by_a_waiter(
     web.route("/story", read_fixture("article_en.html"))
     # The first summary request (the holder's) never gets an answer in time; the next one does.
     llm_api.script(Reply(content="never delivered", delay=120))
-    env = llm_env(llm_api, redis_url, redis_prefix, SINGLE_FLIGHT_LOCK_TTL="1")
+    env = skim_llm_env(llm_api, redis_url, redis_prefix, SINGLE_FLIGHT_LOCK_TTL="1")
     holder = await spawn("-m", "bot", "summarize", web.url("/story"), env=env)
     waiter = None
     try:

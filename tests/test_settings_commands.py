@@ -13,6 +13,7 @@ from bot.i18n import commands as command_strings
 from bot.llm.prompts import LENGTHS
 from bot.store.state import Prefs
 from handlers import settings as settings_handlers
+from tests.conftest import llm_settings
 from tests.fakes.bot_api import (
     DEFAULT_CHANNEL_ID,
     DEFAULT_SUPERGROUP_ID,
@@ -23,7 +24,7 @@ from tests.fakes.bot_api import (
 )
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import USER_ID, wait_summary, wait_text
+from tests.tg import USER_ID, sent_in, sent_to, wait_summary, wait_text
 
 GROUP = DEFAULT_SUPERGROUP_ID
 MEMBER = make_user(2002, "Bob", "bob")
@@ -31,25 +32,11 @@ RUSSIAN = make_user(USER_ID, "Алиса", "alice", language_code="ru")
 ANONYMOUS_ADMIN = make_user(1087968824, "Group", "GroupAnonymousBot", is_bot=True)
 
 
-def llm_settings(
-    settings_for: Callable[..., Settings], llm_api: FakeOpenAI, **more: Any
-) -> Settings:
-    return settings_for(
-        openai_api_key=llm_api.api_key, openai_base_url=llm_api.url, llm_model="fake-model", **more
-    )
-
-
-def sent_to(bot_api: FakeBotAPI, chat_id: int) -> list[ApiCall]:
-    return [c for c in bot_api.calls_to("sendMessage") if c.params.get("chat_id") == chat_id]
-
-
 async def next_reply(bot_api: FakeBotAPI, chat_id: int, send: Callable[[], object]) -> ApiCall:
     """Send an update and return the bot's next sendMessage in that chat."""
     before = len(sent_to(bot_api, chat_id))
     send()
-    return await bot_api.wait_for(
-        "sendMessage", lambda c: c.params.get("chat_id") == chat_id, count=before + 1
-    )
+    return await bot_api.wait_for("sendMessage", sent_in(chat_id), count=before + 1)
 
 
 async def say(

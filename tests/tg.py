@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tests.fakes.bot_api import ApiCall, FakeBotAPI
+from bot.store.state import Prefs
+from tests.fakes.bot_api import ApiCall, FakeBotAPI, JSONDict
+
+if TYPE_CHECKING:
+    from tests.conftest import RunningBot
 
 USER_ID = 1001
+
+
+def sent_in(chat_id: int) -> Callable[[ApiCall], bool]:
+    """A call filter: the call was made for the chat `chat_id`."""
+    return lambda call: call.params.get("chat_id") == chat_id
+
+
+def to_user(call: ApiCall) -> bool:
+    """The call was made for the default user's private chat."""
+    return sent_in(USER_ID)(call)
+
+
+def sent_to(bot_api: FakeBotAPI, chat_id: int) -> list[ApiCall]:
+    """Every sendMessage call the bot made in the chat `chat_id`."""
+    return [c for c in bot_api.calls_to("sendMessage") if sent_in(chat_id)(c)]
+
+
+def replied_to(call: ApiCall) -> int | None:
+    """The id of the message a sendMessage call replies to, if any."""
+    reply = call.params.get("reply_parameters") or {}
+    return reply.get("message_id")
+
+
+def message_of(bot_api: FakeBotAPI, call: ApiCall, chat_id: int = USER_ID) -> JSONDict:
+    """The message a call sent, as it stands in the chat now (empty if it is gone)."""
+    return bot_api.message(chat_id, call.result["message_id"]) or {}
+
+
+async def set_auto_summary(bot: RunningBot, chat_id: int, on: bool = True) -> None:
+    """Turn a chat's auto-summary setting on or off in the bot's store."""
+    await bot.deps.skim.state.save_chat_prefs(chat_id, Prefs(auto_summary=on))
 
 
 def is_summary(call: ApiCall) -> bool:
@@ -21,6 +58,11 @@ def is_summary(call: ApiCall) -> bool:
     )
 
 
+def summaries_in(bot_api: FakeBotAPI, chat_id: int) -> list[ApiCall]:
+    """Every summary message the bot sent in the chat `chat_id`."""
+    return [c for c in sent_to(bot_api, chat_id) if is_summary(c)]
+
+
 async def wait_summary(
     bot_api: FakeBotAPI, count: int = 1, chat_id: int = USER_ID, timeout: float = 15
 ) -> ApiCall:
@@ -30,6 +72,14 @@ async def wait_summary(
         count=count,
         timeout=timeout,
     )
+
+
+async def send_for_summary(
+    bot_api: FakeBotAPI, text: str, count: int = 1, timeout: float = 15
+) -> ApiCall:
+    """Send `text` in the user's private chat and wait for the `count`-th summary there."""
+    bot_api.send_private_message(text)
+    return await wait_summary(bot_api, count=count, timeout=timeout)
 
 
 async def wait_text(

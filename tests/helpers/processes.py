@@ -1,4 +1,4 @@
-"""Start Skim processes for the Redis tests: `skim` itself and the `skim_worker.py` script."""
+"""Start Skim processes for the tests: `skim` itself and the `skim_worker.py` script."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.fakes.bot_api import FakeBotAPI
+    from tests.fakes.openai_api import FakeOpenAI
 
 WORKER = Path(__file__).with_name("skim_worker.py")
 
@@ -21,6 +28,58 @@ def skim_env(redis_url: str, redis_prefix: str, **extra: str) -> dict[str, str]:
         "LLM_MODEL": "fake-model",
         **extra,
     }
+
+
+def skim_llm_env(
+    llm_api: FakeOpenAI, redis_url: str, redis_prefix: str, **extra: str
+) -> dict[str, str]:
+    """`skim_env` with the LLM pointed at the OpenAI fake."""
+    return skim_env(
+        redis_url,
+        redis_prefix,
+        OPENAI_API_KEY=llm_api.api_key,
+        OPENAI_BASE_URL=llm_api.url,
+        **extra,
+    )
+
+
+def skim_run_env(
+    bot_api: FakeBotAPI, redis_url: str, redis_prefix: str, **extra: str
+) -> dict[str, str]:
+    """A `skim run` environment on the Bot API fake: the machine's, less OpenAI/Telegram."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "TELEGRAM"))},
+        "TELEGRAM_BOT_TOKEN": bot_api.token,
+        "TELEGRAM_API_URL": bot_api.url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": redis_prefix,
+        "FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+        **extra,
+    }
+
+
+@dataclass
+class SkimRun:
+    """A running `skim run` process; `stderr` is filled in once it has stopped."""
+
+    process: asyncio.subprocess.Process
+    stderr: str = ""
+
+
+@asynccontextmanager
+async def skim_run(env: dict[str, str]) -> AsyncIterator[SkimRun]:
+    """`python -m bot run` with exactly `env` for the block, then terminated."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    run = SkimRun(process)
+    try:
+        yield run
+    finally:
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+        run.stderr = err.decode()
 
 
 async def spawn(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
