@@ -98,3 +98,19 @@ async def test_an_argument_that_cannot_be_encoded_fails_only_its_caller(
     assert stored is False
     assert value == b"1"
     assert store.available
+
+
+async def test_after_noscript_only_the_scripts_are_sent_again(
+    named: tuple[RedisStore, Redis, str], redis_prefix: str
+) -> None:
+    store, watcher, _ = named
+    await store.count(f"{redis_prefix}warm", ttl=60)
+    await watcher.script_flush()
+    # The SET NX shares the batch with a script that meets NOSCRIPT: sent twice, it would
+    # answer "already there" and a new update would read as a duplicate.
+    fresh, counted = await asyncio.gather(
+        store.set_if_absent(f"{redis_prefix}update:1", b"1", ttl=60),
+        store.count(f"{redis_prefix}quota", ttl=60),
+    )
+    assert fresh is True
+    assert counted == 1

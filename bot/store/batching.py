@@ -83,11 +83,23 @@ class AutoPipeline:
     async def _send(self, batch: list[_Operation]) -> None:
         """One round trip for `batch`; each operation's future gets its replies or its error."""
         replies = await self._execute(batch)
-        if any(isinstance(reply, NoScriptError) for reply in replies):
-            # Redis restarted or flushed its script cache: load them, then once more.
+        unscripted = [operation for operation in batch if _refused_script(operation, replies)]
+        if unscripted:
+            # Redis restarted or flushed its script cache: load the scripts and send again only
+            # the operations whose script did not run (an operation holding a script is that
+            # one script), never the commands that already did, such as a SET NX.
             await self._load_scripts()
-            replies = await self._execute(batch)
+            self._settle(batch, replies, skip=unscripted)
+            batch, replies = unscripted, await self._execute(unscripted)
+        self._settle(batch, replies)
+
+    @staticmethod
+    def _settle(
+        batch: list[_Operation], replies: list[Any], skip: list[_Operation] | None = None
+    ) -> None:
         for operation in batch:
+            if skip is not None and operation in skip:
+                continue
             if operation.future.done():
                 continue
             own = replies[operation.first : operation.first + operation.count]
@@ -114,3 +126,8 @@ def _fail(operations: list[_Operation], error: Exception) -> None:
     for operation in operations:
         if not operation.future.done():
             operation.future.set_exception(error)
+
+
+def _refused_script(operation: _Operation, replies: list[Any]) -> bool:
+    own = replies[operation.first : operation.first + operation.count]
+    return any(isinstance(reply, NoScriptError) for reply in own)
