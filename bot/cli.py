@@ -9,10 +9,12 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, SkimError
-from bot.logging_setup import setup_logging
+from bot.logging_setup import redact, setup_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -82,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if secret is not None
     ]
     if command == "run":
-        setup_logging(settings.log_level, settings.log_format, secrets)
+        # A network failure is expected (and retried) in a long-running bot: one line each.
+        setup_logging(
+            settings.log_level, settings.log_format, secrets, brief=(NetworkError, InvalidToken)
+        )
         if settings.telegram_bot_token is None:
             return _fail(BOTFATHER_HELP, EXIT_USAGE)
         from bot.app import run
@@ -91,6 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(settings)
         except ConfigError as error:
             return _fail(error.user_message, EXIT_USAGE)
+        except InvalidToken:
+            return _fail(
+                "Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather", EXIT_USAGE
+            )
+        except NetworkError as error:
+            return _fail(
+                f"cannot reach the Telegram Bot API at {settings.telegram_api_url} "
+                f"({redact(str(error), secrets)}); check the network or TELEGRAM_API_URL",
+                EXIT_FAILED,
+            )
         return EXIT_OK
     level = settings.log_level if args.verbose else "CRITICAL"
     setup_logging(level, settings.log_format, secrets)

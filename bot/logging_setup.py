@@ -20,21 +20,38 @@ _NOISY = (
 )
 
 
-class RedactingFilter(logging.Filter):
-    """Replaces secrets (the bot token appears in every Bot API URL) with a placeholder."""
+class RedactingFormatter(logging.Formatter):
+    """Replaces secrets (the bot token appears in every Bot API URL) in the whole formatted
+    record: the message, and the traceback, where a refused token is quoted too."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
         super().__init__()
+        self._inner = inner
         self._secrets = [secret for secret in secrets if secret and len(secret) >= 6]
 
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self._inner.format(record), self._secrets)
+
+
+class BriefExceptions(logging.Filter):
+    """Logs expected failures (Telegram unreachable, say) as one line, without a traceback."""
+
+    def __init__(self, kinds: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self._kinds = kinds
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "[redacted]")
-        record.msg, record.args = message, None
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and isinstance(error, self._kinds):
+            record.msg, record.args = f"{record.getMessage()}: {error}", None
+            record.exc_info, record.exc_text = None, None
         return True
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,14 +69,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
-    """Configure the root logger once; third-party chatter stays at WARNING."""
+def setup_logging(
+    level: str,
+    fmt: str,
+    secrets: Iterable[str] = (),
+    brief: tuple[type[BaseException], ...] = (),
+) -> None:
+    """Configure the root logger once; third-party chatter stays at WARNING.
+
+    Exceptions of the `brief` kinds are logged without their traceback.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(secrets))
+    inner = (
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handler.setFormatter(RedactingFormatter(inner, secrets))
+    if brief:
+        handler.addFilter(BriefExceptions(brief))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

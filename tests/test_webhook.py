@@ -45,3 +45,25 @@ async def test_webhook_server_answers_a_link_and_refuses_forged_posts(
         await send_for_summary(bot_api, web.url("/story"), timeout=30)
     assert bot_api.token not in run.stderr
     assert not bot_api.calls_to("getUpdates")
+
+
+async def test_refused_token_is_one_line_without_the_token(bot_api: FakeBotAPI) -> None:
+    wrong = "999999:wrong-token-for-this-test"
+    code, _, err = await run_cli(
+        "run", env={"TELEGRAM_BOT_TOKEN": wrong, "TELEGRAM_API_URL": bot_api.url}
+    )
+    assert code == 2
+    assert "Telegram refused TELEGRAM_BOT_TOKEN" in err
+    assert "Traceback" not in err
+    assert "wrong-token-for-this-test" not in err
+
+
+async def test_unreachable_bot_api_is_one_line_without_a_traceback() -> None:
+    api = f"http://127.0.0.1:{free_port()}"
+    code, _, err = await run_cli(
+        "run", env={"TELEGRAM_BOT_TOKEN": "123456:SECRETabc", "TELEGRAM_API_URL": api}
+    )
+    assert code == 1
+    assert f"cannot reach the Telegram Bot API at {api}" in err
+    assert "Traceback" not in err
+    assert "SECRETabc" not in err
