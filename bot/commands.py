@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.config import Settings
+from bot.config import LANGUAGE_CODE, Settings
 from bot.content.sources import source_from_argument
 from bot.deps import build_deps
 from bot.llm.engine import SummaryOptions
 from bot.render import summary_plain
-
-_LANGUAGE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$")
 
 
 def summary_options(
@@ -22,7 +19,7 @@ def summary_options(
 ) -> SummaryOptions:
     """Command-line choices over the configured defaults; ValueError for a bad language code."""
     chosen = (language or settings.summary_language).strip()
-    if not _LANGUAGE.match(chosen):
+    if not LANGUAGE_CODE.match(chosen):
         raise ValueError(f"--lang {chosen!r} is not a language code such as en, ru or auto")
     return SummaryOptions(
         length=length or settings.summary_length,

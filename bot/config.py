@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -14,6 +15,8 @@ Length = Literal["short", "medium", "long"]
 Style = Literal["bullets", "paragraph"]
 
 IdList = Annotated[list[int], NoDecode]
+# "auto" (the document's own language) or a language code such as en, ru, pt-BR.
+LANGUAGE_CODE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$")
 
 
 def _split_ids(value: object) -> object:
@@ -142,6 +145,14 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{value!r} has an invalid port") from None
         return value
+
+    @field_validator("summary_language", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> object:
+        code = value.strip() if isinstance(value, str) else value
+        if isinstance(code, str) and not LANGUAGE_CODE.match(code):
+            raise ValueError(f"{value!r} is not a language code such as en, ru or auto")
+        return code
 
     @field_validator("webhook_listen")
     @classmethod

@@ -50,6 +50,7 @@ def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ("FETCH_ALLOW_PRIVATE_NETWORKS", "maybe"),
         ("LOG_LEVEL", "LOUD"),
         ("WEBHOOK_LISTEN", "nowhere"),
+        ("SUMMARY_LANGUAGE", "klingon"),
     ],
 )
 def test_bad_setting_raises_config_error_naming_it(
