@@ -197,12 +197,12 @@ async def admitted(context: Context, job: Job) -> AsyncIterator[bool]:
     """The rate limits, then one request at a time; yields False once the user is told why not."""
     refusal = await admit(context, job)
     if refusal is not None:
-        await send_text(context, job, refusal)
+        await _finish_with(context, job, None, refusal)
         yield False
         return
     async with one_at_a_time(context, job) as free:
         if not free:
-            await send_text(context, job, t("busy", job.language))
+            await _finish_with(context, job, None, t("busy", job.language))
         yield free
 
 
@@ -400,6 +400,15 @@ async def _summarize_with_status(context: Context, job: Job) -> Message | None:
 
 
 async def _finish_with(context: Context, job: Job, status: StatusMessage | None, text: str) -> None:
+    """The request's last word: a failure or refusal, in place of its status message.
+
+    Nobody asked for a quiet job (auto-summaries): its failures are logged, not posted.
+    """
+    if job.quiet:
+        log.info("not posting to chat %s, nobody asked: %s", job.chat_id, text)
+        if status is not None:
+            await status.delete()
+        return
     if status is not None:
         await status.replace(text)
     else:

@@ -113,3 +113,17 @@ async def test_auto_summary_off_means_nothing(
         await bot_api.wait_idle(quiet=0.4)
     assert not [c for c in bot_api.calls if in_channel(c)]
     assert web.hits("/tower") == 0
+
+
+async def test_a_dead_link_in_a_post_is_logged_not_posted(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    dead = web.url("/gone")  # the web fake answers 404 for a path it does not serve
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, CHANNEL)
+        before = len(bot_api.messages_in(CHANNEL))
+        bot_api.send_channel_post(f"Read this: {dead}")
+        await bot_api.wait_idle(quiet=0.5)
+    assert web.hits("/gone") >= 1
+    # Nobody asked: no error under the post for every subscriber, and no status left behind.
+    assert len(bot_api.messages_in(CHANNEL)) == before
