@@ -12,7 +12,7 @@ from bot.errors import SkimError
 from bot.i18n import t
 from bot.llm.engine import SummaryOptions
 from handlers.context import Context, deps_of
-from handlers.flow import rerender
+from handlers.flow import rerender, thread_of
 from handlers.jobs import interface_language
 from handlers.keyboards import (
     ASK,
@@ -40,7 +40,7 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         return
     state = deps_of(context).skim.state
-    thread = await state.thread(message.chat.id, message.message_id)
+    thread = await thread_of(context, message)
     if thread is None:
         await query.answer(t("thread_forgotten", language), show_alert=True)
         return

@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -262,6 +263,27 @@ async def send_summary_message(context: Context, job: Job, result: SummaryResult
             state = deps_of(context).skim.state
             await remember_summary(state, job.chat_id, repeated, sent.message_id, link)
     return sent
+
+
+# A summary's thread is written just after Telegram confirms the message: a reply or a button
+# press can arrive in between. A just-sent bot message with no thread yet is waited for briefly.
+THREAD_SETTLE_SECONDS = 2.0
+THREAD_POLL_SECONDS = 0.05
+
+
+async def thread_of(context: Context, message: Message) -> Thread | None:
+    """The thread under one of the bot's messages (a summary, an answer, an Ask prompt)."""
+    state = deps_of(context).skim.state
+    thread = await state.thread(message.chat.id, message.message_id)
+    from_bot = message.from_user is not None and message.from_user.id == context.bot.id
+    if thread is not None or not from_bot:
+        return thread
+    age = (datetime.now(UTC) - message.date).total_seconds()
+    deadline = asyncio.get_running_loop().time() + max(0.0, THREAD_SETTLE_SECONDS - age)
+    while thread is None and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(THREAD_POLL_SECONDS)
+        thread = await state.thread(message.chat.id, message.message_id)
+    return thread
 
 
 async def remember_thread(

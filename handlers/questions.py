@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.i18n import t
-from handlers.context import Context, deps_of
-from handlers.flow import deliver_answer, send_text
+from handlers.context import Context
+from handlers.flow import deliver_answer, send_text, thread_of
 from handlers.jobs import make_job
 
 
@@ -20,9 +20,7 @@ async def answer_in_thread(update: Update, context: Context, question: str) -> b
     message = update.effective_message
     if message is None or message.reply_to_message is None:
         return False
-    replied = message.reply_to_message
-    state = deps_of(context).skim.state
-    thread = await state.thread(replied.chat_id, replied.message_id)
+    thread = await thread_of(context, message.reply_to_message)
     job = await make_job(update, context, None)
     if thread is None:
         if replies_to_bot(message, context.bot.id):

@@ -263,3 +263,26 @@ async def test_two_chats_are_served_while_one_summary_is_slow(
         fast = await wait_summary(bot_api, chat_id=2002, timeout=3)
         slow = await wait_summary(bot_api, chat_id=USER_ID, timeout=10)
     assert fast.at < slow.at
+
+
+async def test_a_reply_and_a_button_right_after_the_summary_find_its_thread(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY, "It was built in 1790.", SUMMARY)
+    # Telegram's answer reaches the bot late: the user already sees the summary and replies to
+    # it before the bot knows the message id and has written the thread.
+    bot_api.delay_responses("sendMessage", 0.4)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = message_of(bot_api, await send_for_summary(bot_api, web.url("/story")))
+        bot_api.send_private_message("When was it built?", reply_to_message=summary)
+        await wait_text(bot_api, "1790")
+        bot_api.send_callback_query("sk:short", message=summary)
+        answered = await bot_api.wait_for("answerCallbackQuery")
+    assert "no longer have" not in str(answered.params.get("text", ""))
+    texts = [str(m.get("text", "")) for m in bot_api.messages_in(USER_ID)]
+    assert not any("no longer have" in text for text in texts), texts

@@ -1188,6 +1188,7 @@ class FakeBotAPI:
         self._bot_texts: dict[tuple[str, str], str] = {}
         self._menu_buttons: dict[int | None, JSONDict] = {}
         self._failures: dict[str, list[_FailRule]] = {}
+        self._response_delays: dict[str, float] = {}
 
         self._handlers: dict[str, Handler] = {
             name.lower(): getattr(self, f"_api_{name}")
@@ -1396,6 +1397,14 @@ class FakeBotAPI:
             remaining=count,
         )
         self._failures.setdefault(method.lower(), []).append(rule)
+
+    def delay_responses(self, method: str, seconds: float) -> None:
+        """Answer ``method`` ``seconds`` late, after its effect is done and recorded.
+
+        Network latency on the way back: the chat (and a fast user) already sees the message
+        while the bot is still waiting for the answer that tells it the message id.
+        """
+        self._response_delays[method.lower()] = seconds
 
     def set_chat_admins(
         self, chat_id: int, user_ids: Iterable[int], *, creator_id: int | None = None
@@ -1666,6 +1675,9 @@ class FakeBotAPI:
             self._finish(call, {"ok": False, "description": "client disconnected"}, 499)
             raise
         self._finish(call, body, status)
+        delay = self._response_delays.get(method.lower(), 0.0)
+        if delay:
+            await asyncio.sleep(delay)
         return web.json_response(body, status=status)
 
     async def _process(self, request: web.Request, call: ApiCall) -> tuple[JSONDict, int]:
