@@ -362,7 +362,9 @@ async def _deliver(context: Context, job: Job) -> Message | None:
     if cached is not None:
         return await send_summary_message(context, job, cached)
     async with admitted(context, job) as go:
-        return await _summarize_with_status(context, job) if go else None
+        result = await _summarize_with_status(context, job) if go else None
+    # Sent once the request is over: a user who answers the summary at once is not "busy".
+    return None if result is None else await send_summary_message(context, job, result)
 
 
 async def quota_refusal(context: Context, job: Job) -> str | None:
@@ -377,7 +379,7 @@ async def quota_refusal(context: Context, job: Job) -> str | None:
     return t("quota_reached", job.language, limit=limit, wait=wait_text(wait, job.language))
 
 
-async def _summarize_with_status(context: Context, job: Job) -> Message | None:
+async def _summarize_with_status(context: Context, job: Job) -> SummaryResult | None:
     assert job.source is not None
     deps = deps_of(context)
     state = deps.skim.state
@@ -418,7 +420,7 @@ async def _summarize_with_status(context: Context, job: Job) -> Message | None:
     if status is not None:
         await status.delete()
     await state.bump("summaries", user_id=job.user_id)
-    return await send_summary_message(context, job, result)
+    return result
 
 
 async def _finish_with(context: Context, job: Job, status: StatusMessage | None, text: str) -> None:

@@ -286,3 +286,25 @@ async def test_a_reply_and_a_button_right_after_the_summary_find_its_thread(
     assert "no longer have" not in str(answered.params.get("text", ""))
     texts = [str(m.get("text", "")) for m in bot_api.messages_in(USER_ID)]
     assert not any("no longer have" in text for text in texts), texts
+
+
+async def test_a_new_link_right_after_the_summary_is_not_refused_as_busy(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    web.page(
+        "/second", title="Harbour wall", paragraphs=[f"The harbour wall {n}." * 8 for n in range(6)]
+    )
+    llm_api.script(SUMMARY, "Harbour wall\nTL;DR: The wall holds.\n\n- Rebuilt in stone")
+    # The summary is on the user's screen while Telegram's answer is still on its way to the bot.
+    bot_api.delay_responses("sendMessage", 0.4)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        await send_for_summary(bot_api, web.url("/story"))
+        second = await send_for_summary(bot_api, web.url("/second"), count=2)
+    assert "The wall holds." in second.params["text"]
+    texts = [str(call.params.get("text", "")) for call in bot_api.calls_to("sendMessage")]
+    assert not any("Still working" in text for text in texts), texts
