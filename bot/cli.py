@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -49,8 +50,26 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="print the answer the bot would give")
     ask.add_argument("source", metavar="SOURCE", help=source_help)
     ask.add_argument("question", metavar="QUESTION", help="the question about the document")
-    extract = commands.add_parser("extract", help="print the extracted document")
-    extract.add_argument("source", metavar="SOURCE", help=source_help)
+    extract = commands.add_parser(
+        "extract",
+        help="print the extracted document",
+        description="Print each SOURCE's document: title line, blank line, body text. "
+        "Several sources are read in one process, each under a '==> SOURCE <==' line; "
+        "one that fails is reported on stderr and the others go on (exit 1 if any failed).",
+    )
+    extract.add_argument("source", metavar="SOURCE", nargs="+", help=source_help)
+    extract.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per source and line: source, title, author, date, site, "
+        "language, text; or source, error, error_code",
+    )
+    extract.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say which extractor candidate or lines won and why "
+        "('# explain: ' lines; an 'explain' list with --json)",
+    )
     commands.add_parser(
         "check", help="check the settings and that Telegram, Redis and the LLM answer"
     )
@@ -68,6 +87,11 @@ def _run_async(settings: Settings, work: Callable[[Settings], Coroutine[Any, Any
     except SkimError as error:
         logging.getLogger("bot.cli").info("failed: %s", error.detail)
         return _fail(error.user_message, EXIT_FAILED)
+    except BrokenPipeError:
+        # The reader went away (`skim extract --json ... | head`): stop quietly, and keep
+        # Python's flush at exit from failing on the closed pipe too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,5 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "ask":
         return _run_async(settings, lambda s: commands.ask(s, args.source, args.question))
     if command == "extract":
-        return _run_async(settings, lambda s: commands.extract(s, args.source))
+        return _run_async(
+            settings,
+            lambda s: commands.extract(s, args.source, as_json=args.json, explain=args.explain),
+        )
     return _run_async(settings, commands.check)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.config import LANGUAGE_CODE, Settings
+from bot.content.document import Document
 from bot.content.sources import source_from_argument
-from bot.deps import build_deps
+from bot.deps import Deps, build_deps
+from bot.errors import SkimError
 from bot.llm.engine import SummaryOptions
 from bot.render import summary_plain
+
+log = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
 
 
 def summary_options(
@@ -50,17 +61,125 @@ async def ask(settings: Settings, argument: str, question: str) -> int:
     return 0
 
 
-async def extract(settings: Settings, argument: str) -> int:
-    source = source_from_argument(argument)
+async def extract(
+    settings: Settings,
+    arguments: Sequence[str],
+    *,
+    as_json: bool = False,
+    explain: bool = False,
+) -> int:
+    """Print each source's document in turn, or one JSON object per source and line.
+
+    A source that fails is reported and the others go on; returns 1 when any failed. All
+    sources share one set of clients. `explain` reads through the reader itself, not the
+    document cache, so the extractor's reasons are always there.
+    """
+    _tolerate_unencodable(sys.stdout)
+    _tolerate_unencodable(sys.stderr)
+    several = len(arguments) > 1
+    failures = shown = 0
     deps = build_deps(settings)
     try:
-        document = await deps.skim.document(source)
+        for argument in arguments:
+            notes: list[str] | None = [] if explain else None
+            outcome = await _read_argument(deps, argument, notes)
+            if isinstance(outcome, SkimError):
+                failures += 1
+                if as_json:
+                    _print_json(_failure_object(argument, outcome, notes))
+                else:
+                    _print_failure(argument, outcome, notes, named=several)
+            elif as_json:
+                _print_json(_document_object(argument, outcome, notes))
+            else:
+                _print_document(argument, outcome, notes, header=several, first=shown == 0)
+                shown += 1
     finally:
         await deps.aclose()
+    return 1 if failures else 0
+
+
+async def _read_argument(
+    deps: Deps, argument: str, explain: list[str] | None
+) -> Document | SkimError:
+    """The source's document, or the error to report for it; never raises for a bad source."""
+    try:
+        source = source_from_argument(argument)
+        if explain is None:
+            return await deps.skim.document(source)
+        return await deps.skim.reader.read(source, explain=explain)
+    except SkimError as error:
+        log.info("extract %s failed: %s", argument, error.detail)
+        return error
+    except Exception as error:  # one odd page must not end the run of the others
+        kind = type(error).__name__
+        log.error("extract %s failed with an unexpected %s", argument, kind)
+        log.debug("the unexpected %s", kind, exc_info=True)
+        return SkimError(key="err_unexpected", kind=kind)
+
+
+def _document_object(argument: str, document: Document, explain: list[str] | None) -> JsonObject:
+    found: JsonObject = {
+        "source": argument,
+        "title": document.title,
+        "author": document.author,
+        "date": document.date,
+        "site": document.site_name,
+        "language": document.language,
+        "text": document.text,
+    }
+    if explain is not None:
+        found["explain"] = explain
+    return found
+
+
+def _failure_object(argument: str, error: SkimError, explain: list[str] | None) -> JsonObject:
+    failed: JsonObject = {"source": argument, "error": error.user_message, "error_code": error.key}
+    if explain is not None:
+        failed["explain"] = explain
+    return failed
+
+
+def _print_json(value: JsonObject) -> None:
+    line = json.dumps(value, ensure_ascii=False)
+    try:
+        line.encode(sys.stdout.encoding or "utf-8")
+    except UnicodeEncodeError:  # a non-UTF-8 terminal, or a lone surrogate: escape instead
+        line = json.dumps(value)
+    print(line, flush=True)
+
+
+def _print_document(
+    argument: str, document: Document, explain: list[str] | None, *, header: bool, first: bool
+) -> None:
+    if header:
+        if not first:
+            print()
+        print(f"==> {argument} <==")
     print(document.title or "Untitled")
     print()
     print(document.text)
-    return 0
+    if explain is not None:
+        print()
+        for line in explain:
+            print(f"# explain: {line}")
+    sys.stdout.flush()
+
+
+def _print_failure(
+    argument: str, error: SkimError, explain: list[str] | None, *, named: bool
+) -> None:
+    prefix = f"skim: {argument}: " if named else "skim: "
+    print(f"{prefix}{error.user_message}", file=sys.stderr)
+    for line in explain or ():
+        print(f"# explain: {line}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _tolerate_unencodable(stream: TextIO) -> None:
+    """Page text a terminal's encoding can't show is replaced rather than ending the run."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="replace")
 
 
 async def _check_telegram(settings: Settings) -> tuple[bool, str]:

@@ -110,6 +110,11 @@ class Skim:
     def summarizer(self) -> Summarizer:
         return self._summarizer
 
+    @property
+    def reader(self) -> ContentReader:
+        """The reader behind `document`, for callers that must bypass the cache (`--explain`)."""
+        return self._reader
+
     async def _cached_document(self, normalized: str) -> Document | None:
         value = decode_value(await self._store.get(self._keys.document_by_url(normalized)))
         if value is not None:

@@ -49,18 +49,30 @@ def _clean(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _require_text(document: Document, key: str) -> Document:
+def _note(explain: list[str] | None, line: str) -> None:
+    if explain is not None:
+        explain.append(line)
+
+
+def _require_text(document: Document, key: str, explain: list[str] | None = None) -> Document:
     if document.word_count < _MIN_WORDS:
+        _note(explain, f"result: no text ({document.word_count} of {_MIN_WORDS} words needed)")
         raise ExtractionError(key=key)
     return document
 
 
-def extract_html(html: str, url: str | None = None) -> Document:
-    """Main text and metadata of an article page, without navigation, ads or comments."""
-    article = extract_article(html, url)
+def extract_html(
+    html: str, url: str | None = None, *, explain: list[str] | None = None
+) -> Document:
+    """Main text and metadata of an article page, without navigation, ads or comments.
+
+    ``explain``, when given, receives lines on which extractor candidate won and why.
+    """
+    article = extract_article(html, url, explain=explain)
     if article is None:
+        _note(explain, "result: no article text left after extraction")
         raise ExtractionError(key="err_no_article")
-    return _require_text(
+    document = _require_text(
         Document(
             text=_clean(article.text),
             source_kind="html",
@@ -73,7 +85,10 @@ def extract_html(html: str, url: str | None = None) -> Document:
             canonical_url=article.canonical_url or url,
         ),
         "err_no_text_page",
+        explain,
     )
+    _note(explain, f"result: {document.word_count} words")
+    return document
 
 
 def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None) -> Document:
@@ -136,17 +151,24 @@ def extract_bytes(
     charset: str | None = None,
     url: str | None = None,
     filename: str | None = None,
+    explain: list[str] | None = None,
 ) -> Document:
-    """Dispatch on media type to the right reader."""
+    """Dispatch on media type to the right reader; ``explain`` as for `extract_html`."""
     if media_type == "application/pdf":
+        _note(explain, "source kind: pdf (no HTML candidates)")
         return extract_pdf(data, url=url, filename=filename)
     if media_type in ("text/html", "application/xhtml+xml"):
-        return extract_html(decode_bytes(data, charset, html=True), url=url)
+        _note(explain, "source kind: html")
+        return extract_html(decode_bytes(data, charset, html=True), url=url, explain=explain)
     if media_type in ("text/markdown", "text/x-markdown"):
+        _note(explain, "source kind: markdown (no HTML candidates)")
         return extract_plain(decode_bytes(data, charset), markdown=True, url=url)
     if media_type.startswith("text/") or media_type in ("application/xml",):
         decoded = decode_bytes(data, charset)
         if sniff_media_type(data[:1024]) == "text/html":
-            return extract_html(decoded, url=url)
+            _note(explain, f"source kind: html (declared {media_type}, the bytes look like HTML)")
+            return extract_html(decoded, url=url, explain=explain)
+        _note(explain, "source kind: text (no HTML candidates)")
         return extract_plain(decoded, url=url)
+    _note(explain, f"source kind: {media_type} (not read)")
     raise UnsupportedContentError(key="err_unsupported_type", type=media_type)

@@ -595,8 +595,13 @@ def headline_candidates(tree: Any) -> list[str]:
 # --- entry point ----------------------------------------------------------------------------
 
 
-def extract_article(html: str, url: str | None = None) -> HtmlArticle | None:
-    """Main text and metadata of a page; None when no text could be found."""
+def extract_article(
+    html: str, url: str | None = None, *, explain: list[str] | None = None
+) -> HtmlArticle | None:
+    """Main text and metadata of a page; None when no text could be found.
+
+    ``explain``, when given, receives human-readable lines on which candidate won and why.
+    """
     tree = parse_html(html)
     if tree is None:
         return None
@@ -606,6 +611,8 @@ def extract_article(html: str, url: str | None = None) -> HtmlArticle | None:
     declared = declared_language(tree)
     strip_scripts(tree)
     text, extractor = _main_text(tree, url)
+    if explain is not None:
+        explain.append(f"winner: {extractor}")
     text = tidy_text(text, [meta.title, *headline_candidates(tree)], meta.author)
     if not text.strip():
         return None

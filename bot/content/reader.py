@@ -18,14 +18,17 @@ class ContentReader:
     def __init__(self, fetcher: Fetcher) -> None:
         self._fetcher = fetcher
 
-    async def read(self, source: Source) -> Document:
+    async def read(self, source: Source, *, explain: list[str] | None = None) -> Document:
+        """Read any source; ``explain``, when given, receives lines on how the text was chosen."""
         if isinstance(source, UrlSource):
-            return await self.read_url(source.url)
+            return await self.read_url(source.url, explain=explain)
         if isinstance(source, FileSource):
-            return await self.read_file(source)
+            return await self.read_file(source, explain=explain)
+        if explain is not None:
+            explain.append("source kind: message (no HTML candidates)")
         return self.read_text(source)
 
-    async def read_url(self, url: str) -> Document:
+    async def read_url(self, url: str, *, explain: list[str] | None = None) -> Document:
         result = await self._fetcher.fetch(url)
         return await asyncio.to_thread(
             extract_bytes,
@@ -34,14 +37,15 @@ class ContentReader:
             charset=result.charset,
             url=result.final_url,
             filename=urlsplit(result.final_url).path.rsplit("/", 1)[-1] or None,
+            explain=explain,
         )
 
-    async def read_file(self, source: FileSource) -> Document:
+    async def read_file(self, source: FileSource, *, explain: list[str] | None = None) -> Document:
         if not source.data.strip():
             raise InvalidSourceError(key="err_empty_file", name=source.filename)
         media_type = media_type_for_file(source.filename, source.mime_type, source.data)
         return await asyncio.to_thread(
-            extract_bytes, source.data, media_type, filename=source.filename
+            extract_bytes, source.data, media_type, filename=source.filename, explain=explain
         )
 
     @staticmethod

@@ -37,13 +37,20 @@ def source_from_argument(argument: str) -> Source:
         data = sys.stdin.buffer.read()
         return FileSource(data=data, filename="stdin.txt", mime_type=None)
     path = Path(argument)
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+        exists = is_file or path.exists()
+    except OSError:  # a name the system refuses (a long link is too long a file name)
+        is_file = exists = False
+    if is_file:
         try:
             return FileSource(data=path.read_bytes(), filename=path.name)
         except OSError as error:
-            raise InvalidSourceError(f"Can't read {argument}: {error.strerror}.") from None
+            raise InvalidSourceError(
+                key="err_source_unreadable", name=argument, reason=error.strerror or "error"
+            ) from None
     if looks_like_url(argument):
         return UrlSource(argument)
-    if path.exists():
-        raise InvalidSourceError(f"{argument} is not a regular file.")
-    raise InvalidSourceError(f"{argument} is neither a file nor an http(s) link.")
+    if exists:
+        raise InvalidSourceError(key="err_source_not_file", name=argument)
+    raise InvalidSourceError(key="err_source_unknown", name=argument)

@@ -144,6 +144,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Файлы такого типа я не читаю ({type}).",
     },
     "err_empty_file": {"en": "{name} is empty.", "ru": "Файл {name} пустой."},
+    "err_source_unknown": {
+        "en": "{name} is neither a file nor an http(s) link.",
+        "ru": "{name} — не файл и не ссылка http(s).",
+    },
+    "err_source_not_file": {
+        "en": "{name} is not a regular file.",
+        "ru": "{name} — не обычный файл.",
+    },
+    "err_source_unreadable": {
+        "en": "Can't read {name}: {reason}.",
+        "ru": "Не удалось прочитать {name}: {reason}.",
+    },
+    "err_unexpected": {
+        "en": "I couldn't read that: an unexpected error ({kind}).",
+        "ru": "Не удалось прочитать: непредвиденная ошибка ({kind}).",
+    },
     "err_no_text_to_read": {"en": "There is no text to read.", "ru": "Здесь нет текста."},
     "err_ask_question": {
         "en": "Ask a question about the document.",
