@@ -8,11 +8,11 @@ The pipeline, each step measured on the article-extraction benchmark (see docs/b
    JSON-LD blocks stay until the metadata is read, then go too.
 2. Metadata (title, author, date, site name) from trafilatura's metadata reader; canonical URL
    and declared language from the page head.
-3. Main text from trafilatura in precision mode without comments.
-4. Fallback: when the page holds over twice the <p> text that trafilatura kept (or it kept under
-   50 words), readability-lxml runs on the same stripped tree, minus short link-only blocks,
-   and its text wins if it is more than twice as long: trafilatura then missed part of the
-   article, typically a body split across containers. Most pages never pay for this step.
+3. Candidates: trafilatura in precision and in recall mode on the stripped tree, resiliparse's
+   main-content text as a voter, and readability-lxml when those disagree
+   (``bot.content.candidates``); each call guarded, so a page that breaks one extractor is
+   decided by the others.
+4. The choice among them by agreement (``bot.content.ensemble``).
 5. Tidying: leading lines that repeat a headline or are a byline/dateline; trailing share,
    subscribe, credit, copyright, tag and comment-count lines; "Related: ..." link lines.
 6. Language: the declared one, else (or when the text clearly says otherwise) detected offline.
@@ -30,7 +30,6 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.etree  # type: ignore[import-untyped]
 import lxml.html  # type: ignore[import-untyped]
-import trafilatura
 from htmldate import find_date
 from trafilatura.metadata import (
     examine_meta,
@@ -41,12 +40,15 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import set_date_params
 
+from bot.content.candidates import first_candidates, readability_candidate
+from bot.content.ensemble import choose
+from bot.content.ensemble import explain as describe_choice
+
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_CELL_GAP = re.compile(r" ?\x00 ?")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 _LANG_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
@@ -60,76 +62,6 @@ _HIDDEN_XPATH = lxml.etree.XPath(
     " | //*[@hidden] | //*[@aria-hidden] | //*[@style]"
 )
 _JSON_LD_XPATH = lxml.etree.XPath("//script")
-
-# Text rendering: block elements of HTML and of trafilatura's output XML.
-_BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "li",
-        "main",
-        "menu",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "tfoot",
-        "thead",
-        "tr",
-        "ul",
-        # trafilatura's XML
-        "code",
-        "doc",
-        "head",
-        "item",
-        "list",
-        "quote",
-        "row",
-    }
-)
-_TIGHT_TAGS = frozenset({"li", "item", "tr", "row", "dt", "dd"})
-_CELL_TAGS = frozenset({"td", "th", "cell"})
-_BREAK_TAGS = frozenset({"br", "hr", "lb"})
-_PRE_TAGS = frozenset({"pre", "code"})
-
-# Fallback to readability: tried only when the page's <p> text is at least this many times
-# trafilatura's text (else readability can hardly double it), taken when readability's text is
-# longer by the second ratio. Swept 1.2-3 / 1.5-2.5 on the benchmark: a plateau from 1.5 to 2.
-_FALLBACK_PAGE_RATIO = 2.0
-_FALLBACK_TAKE_RATIO = 2.0
-_SHORT_TEXT_WORDS = 50
-# readability keeps share bars and link lists that trafilatura drops; these go from its output
-_LINK_BLOCK_TAGS = ("p", "div", "ul", "ol", "li", "section", "nav", "aside", "footer", "header")
-_LINK_BLOCK_DENSITY = 0.8
-_LINK_BLOCK_MAX_WORDS = 50
 
 # Language detection: enough text to trust, and how sure it must be to overrule the page.
 _DETECT_CHARS = 1000
@@ -148,7 +80,7 @@ class HtmlArticle:
     date: str | None = None
     language: str | None = None
     canonical_url: str | None = None
-    extractor: str = "trafilatura"
+    extractor: str = "trafilatura-precision"
 
 
 def parse_html(html: str) -> Any | None:
@@ -216,138 +148,8 @@ def strip_scripts(tree: Any) -> None:
         _drop(element)
 
 
-# --- text rendering -------------------------------------------------------------------------
-
-
-def render_text(root: Any) -> str:
-    """Plain text of an element tree: one line per block, blank lines between paragraphs.
-
-    Lines split by ``<br>``, list items and table rows stay on consecutive lines; table cells
-    are tab-separated; preformatted text keeps its line breaks.
-    """
-    out: list[str] = []
-    parts: list[str] = []
-    pre_depth = 0
-    boundary = False  # a paragraph-level block opened or closed since the last line
-
-    def flush() -> None:
-        nonlocal boundary
-        line = _CELL_GAP.sub("\t", _SPACES.sub(" ", "".join(parts))).strip()
-        parts.clear()
-        if line:
-            if out:
-                out.append("\n\n" if boundary else "\n")
-            out.append(line)
-            boundary = False
-
-    def add(text: str | None) -> None:
-        if not text:
-            return
-        if pre_depth:
-            chunks = text.split("\n")
-            for chunk in chunks[:-1]:
-                parts.append(chunk)
-                flush()
-            parts.append(chunks[-1])
-        else:
-            parts.append(text)
-
-    for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if event == "start":
-            if not tag:
-                continue  # comments: neither text nor children, the tail comes at "end"
-            if tag in _BLOCK_TAGS or tag in _BREAK_TAGS:
-                flush()
-                boundary = boundary or (tag in _BLOCK_TAGS and tag not in _TIGHT_TAGS)
-            if tag in _PRE_TAGS:
-                pre_depth += 1
-            add(element.text)
-        else:
-            if tag in _PRE_TAGS:
-                pre_depth -= 1
-            if tag in _BLOCK_TAGS:
-                flush()
-                boundary = boundary or tag not in _TIGHT_TAGS
-            elif tag in _CELL_TAGS:
-                parts.append("\x00")
-            if element is not root:
-                add(element.tail)
-    flush()
-    return "".join(out)
-
-
 def _words(text: str) -> int:
     return len(_WORD.findall(text))
-
-
-# --- extractors ------------------------------------------------------------------------------
-
-
-def _trafilatura_text(tree: Any, url: str | None) -> str:
-    result = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        favor_precision=True,
-        with_metadata=False,
-    )
-    body = getattr(result, "body", None)
-    if result is None or body is None:
-        return ""
-    return render_text(body)
-
-
-def _readability_text(tree: Any, url: str | None) -> str:
-    from readability import Document as Readability  # type: ignore[import-untyped]
-
-    try:
-        summary = Readability(tree, url=url).summary(html_partial=True)
-    except Exception as error:  # readability raises its own Unparseable and lxml errors
-        log.debug("readability failed: %s", type(error).__name__)
-        return ""
-    if not summary or not summary.strip():
-        return ""
-    try:
-        fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        return ""
-    _drop_link_blocks(fragment)
-    return render_text(fragment)
-
-
-def _drop_link_blocks(root: Any) -> None:
-    """Drop short blocks that are mostly link text: share bars, link lists, tag clouds."""
-    for element in list(root.iter(*_LINK_BLOCK_TAGS)):
-        if element.getparent() is None:
-            continue
-        text = _SPACES.sub(" ", element.text_content()).strip()
-        if not text or _words(text) > _LINK_BLOCK_MAX_WORDS:
-            continue
-        linked = sum(len(_SPACES.sub(" ", a.text_content()).strip()) for a in element.iter("a"))
-        if linked >= _LINK_BLOCK_DENSITY * len(text):
-            element.drop_tree()
-
-
-def _paragraph_chars(tree: Any) -> int:
-    """How much text the page holds in <p> elements: a cheap bound on what an article has."""
-    body = tree.find("body")
-    scope = body if body is not None else tree
-    return sum(len(_SPACES.sub(" ", p.text_content()).strip()) for p in scope.iter("p"))
-
-
-def _main_text(tree: Any, url: str | None) -> tuple[str, str]:
-    """The article text and the name of the extractor that produced it."""
-    text = _trafilatura_text(tree, url)
-    if _words(text) >= _SHORT_TEXT_WORDS and _paragraph_chars(tree) <= _FALLBACK_PAGE_RATIO * len(
-        text
-    ):
-        return text, "trafilatura"
-    fallback = _readability_text(tree, url)
-    if len(fallback) > _FALLBACK_TAKE_RATIO * len(text) and _words(fallback) > _words(text):
-        return fallback, "readability"
-    return text, "trafilatura"
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -610,10 +412,13 @@ def extract_article(
     meta = read_metadata(tree, canonical)
     declared = declared_language(tree)
     strip_scripts(tree)
-    text, extractor = _main_text(tree, url)
+    choice = choose(first_candidates(tree, html, url), lambda: readability_candidate(tree, url))
     if explain is not None:
-        explain.append(f"winner: {extractor}")
-    text = tidy_text(text, [meta.title, *headline_candidates(tree)], meta.author)
+        explain.extend(describe_choice(choice))
+    if choice.winner is None:
+        return None
+    extractor = choice.winner.name
+    text = tidy_text(choice.winner.text, [meta.title, *headline_candidates(tree)], meta.author)
     if not text.strip():
         return None
     return HtmlArticle(

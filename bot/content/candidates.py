@@ -1,0 +1,119 @@
+"""Candidate article texts from several well-kept extractors, each call guarded.
+
+Every extractor here has crashed or hung on some page nobody tested (readability's output
+re-parsed by lxml asserts on an unclosed ``<title>``, trafilatura's XML conversion raises on
+odd nesting); a failure in one candidate is logged and leaves that candidate empty, so the
+others still decide. The ensemble in ``bot.content.ensemble`` picks among them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import lxml.etree  # type: ignore[import-untyped]
+import lxml.html  # type: ignore[import-untyped]
+import trafilatura
+
+from bot.content.render import drop_link_blocks, render_text
+
+log = logging.getLogger(__name__)
+
+# The pool the ensemble chooses from, and the voters that only help it choose.
+TRAFILATURA_PRECISION = "trafilatura-precision"
+TRAFILATURA_RECALL = "trafilatura-recall"
+READABILITY = "readability"
+RESILIPARSE = "resiliparse"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One extractor's idea of the article: its text, or why it has none."""
+
+    name: str
+    text: str
+    milliseconds: float
+    error: str | None = None
+    voter_only: bool = False
+
+
+def _trafilatura(tree: Any, url: str | None, *, precision: bool) -> str:
+    result = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=precision,
+        favor_recall=not precision,
+        with_metadata=False,
+        # trafilatura's own fallbacks (its readability and jusText copies) are off: the
+        # ensemble runs readability itself when the two modes disagree; this halves the time.
+        fast=True,
+    )
+    body = getattr(result, "body", None)
+    if result is None or body is None:
+        return ""
+    return render_text(body)
+
+
+def _readability(tree: Any, url: str | None) -> str:
+    from readability import Document as Readability  # type: ignore[import-untyped]
+
+    summary = Readability(tree, url=url).summary(html_partial=True)
+    if not summary or not summary.strip():
+        return ""
+    # document_fromstring, not fragment_fromstring: the latter asserts on odd output such as a
+    # page swallowed by an unclosed <title>.
+    document = lxml.html.document_fromstring(summary)
+    body = document.find("body")
+    root = body if body is not None else document
+    drop_link_blocks(root)
+    return render_text(root)
+
+
+def _resiliparse(html: str) -> str:
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    text: str = extract_plain_text(
+        HTMLTree.parse(html),
+        main_content=True,
+        preserve_formatting=True,
+        list_bullets=False,
+        alt_texts=False,
+        links=False,
+        form_fields=False,
+        noscript=False,
+    )
+    return text
+
+
+def _guarded(name: str, run: Callable[[], str], *, voter_only: bool = False) -> Candidate:
+    start = time.perf_counter()
+    try:
+        text, error = run(), None
+    except RecursionError:
+        text, error = "", "RecursionError"
+    except Exception as failure:  # any library bug on any page: this candidate is out
+        text, error = "", type(failure).__name__
+    elapsed = (time.perf_counter() - start) * 1000
+    if error:
+        log.info("extractor %s failed on a page: %s", name, error)
+    return Candidate(name, text or "", elapsed, error, voter_only)
+
+
+def first_candidates(tree: Any, html: str, url: str | None) -> list[Candidate]:
+    """The candidates every page gets; ``tree`` is the parsed, stripped page (left unchanged)."""
+    return [
+        _guarded(TRAFILATURA_PRECISION, lambda: _trafilatura(tree, url, precision=True)),
+        _guarded(TRAFILATURA_RECALL, lambda: _trafilatura(tree, url, precision=False)),
+        _guarded(RESILIPARSE, lambda: _resiliparse(html), voter_only=True),
+    ]
+
+
+def readability_candidate(tree: Any, url: str | None) -> Candidate:
+    """The tie-breaker, the slowest of them (about 14 ms a page): run only when needed."""
+    return _guarded(READABILITY, lambda: _readability(tree, url))

@@ -1,0 +1,156 @@
+"""Choosing the article among several extractors' candidates by their agreement.
+
+No single extractor is best on every kind of page (Bevendorff et al., SIGIR 2023): each fails
+in its own way, picking a sidebar, an author box, the comments or nothing at all, while the
+others usually agree on the article. The rules, each driven by shingle overlap only (never by
+site names), measured on both benchmark sets in docs/benchmarks.md:
+
+1. When trafilatura's precision and recall modes agree (shingle F1 >= ``MODES_AGREE``) and
+   resiliparse's main-content text, an independent voter, agrees with them
+   (>= ``VOTER_AGREES``), precision mode is taken: the cheap, common case.
+2. Otherwise readability-lxml is asked too, and the candidate that agrees most with all the
+   others (the medoid: summed shingle F1) wins. A candidate that went astray agrees with
+   nobody.
+3. When readability's text holds most of the winner's (>= ``EXTENDS_SHARE`` of its shingles),
+   is ``EXTENDS_RATIO`` times as long and agrees better with the voter, it wins instead: the
+   other candidates kept only part of an article split across containers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.content.candidates import (
+    READABILITY,
+    RESILIPARSE,
+    TRAFILATURA_PRECISION,
+    TRAFILATURA_RECALL,
+    Candidate,
+)
+
+_WORD = re.compile(r"\w+")
+_SHINGLE = 4
+MODES_AGREE = 0.9
+VOTER_AGREES = 0.7
+EXTENDS_SHARE = 0.8
+EXTENDS_RATIO = 1.5
+
+Shingles = frozenset[tuple[str, ...]]
+
+
+def shingle_set(text: str) -> Shingles:
+    """Overlapping 4-word shingles (lower-cased); a text of fewer words is one shingle."""
+    tokens = [token.lower() for token in _WORD.findall(text)]
+    if not tokens:
+        return frozenset()
+    width = min(_SHINGLE, len(tokens))
+    return frozenset(
+        tuple(tokens[start : start + width]) for start in range(len(tokens) - width + 1)
+    )
+
+
+def agreement(first: Shingles, second: Shingles) -> float:
+    """Shingle F1 between two texts: 1 when they are the same text, 0 when disjoint."""
+    if not first or not second:
+        return 0.0
+    return 2 * len(first & second) / (len(first) + len(second))
+
+
+def _share_inside(part: Shingles, whole: Shingles) -> float:
+    return len(part & whole) / len(part) if part else 0.0
+
+
+@dataclass
+class Choice:
+    """The winning candidate, every candidate considered, and the reasons, for --explain."""
+
+    winner: Candidate | None
+    candidates: list[Candidate]
+    scores: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+
+def _medoid(pool: Sequence[Candidate], shingles: dict[str, Shingles]) -> Choice:
+    scores = {
+        candidate.name: sum(
+            agreement(shingles[candidate.name], shingles[other.name])
+            for other in pool
+            if other is not candidate
+        )
+        for candidate in pool
+    }
+    winner: Candidate | None = None
+    for candidate in pool:
+        if candidate.voter_only or not shingles[candidate.name]:
+            continue
+        if winner is None or scores[candidate.name] > scores[winner.name]:
+            winner = candidate
+    choice = Choice(winner, list(pool), scores)
+    if winner is not None:
+        choice.reasons.append(
+            f"{winner.name} agrees most with the other extractors "
+            f"(summed shingle F1 {scores[winner.name]:.2f})"
+        )
+    return choice
+
+
+def choose(first: Sequence[Candidate], ask_readability: Callable[[], Candidate]) -> Choice:
+    """The article text among ``first`` (trafilatura's two modes and the voter), asking
+    readability only when they disagree."""
+    by_name = {candidate.name: candidate for candidate in first}
+    shingles = {candidate.name: shingle_set(candidate.text) for candidate in first}
+    precise = shingles.get(TRAFILATURA_PRECISION, frozenset())
+    modes = agreement(precise, shingles.get(TRAFILATURA_RECALL, frozenset()))
+    voter = agreement(precise, shingles.get(RESILIPARSE, frozenset()))
+    if modes >= MODES_AGREE and voter >= VOTER_AGREES:
+        choice = Choice(by_name[TRAFILATURA_PRECISION], list(first))
+        choice.reasons.append(
+            f"trafilatura's modes agree (shingle F1 {modes:.2f}) and so does the voter "
+            f"({voter:.2f}): precision mode taken, readability not needed"
+        )
+        return choice
+    readability = ask_readability()
+    shingles[readability.name] = shingle_set(readability.text)
+    choice = _medoid([*first, readability], shingles)
+    choice.reasons.insert(
+        0,
+        f"asked readability: trafilatura's modes agree {modes:.2f} "
+        f"(needs {MODES_AGREE}), the voter {voter:.2f} (needs {VOTER_AGREES})",
+    )
+    winner = choice.winner
+    if winner is None or winner.name == READABILITY or not shingles[READABILITY]:
+        return choice
+    inside = _share_inside(shingles[winner.name], shingles[READABILITY])
+    ratio = len(shingles[READABILITY]) / max(1, len(shingles[winner.name]))
+    voted = shingles.get(RESILIPARSE, frozenset())
+    closer = agreement(shingles[READABILITY], voted) > agreement(shingles[winner.name], voted)
+    if inside >= EXTENDS_SHARE and ratio >= EXTENDS_RATIO and closer:
+        choice.winner = readability
+        choice.reasons.append(
+            f"readability extends it: holds {inside:.0%} of its text, {ratio:.1f}x as long, "
+            "closer to the voter"
+        )
+    return choice
+
+
+def explain(choice: Choice) -> list[str]:
+    """Human-readable lines: each candidate's size, time and agreement, then the winner."""
+    lines = []
+    for candidate in choice.candidates:
+        role = "voter" if candidate.voter_only else "candidate"
+        state = f"failed ({candidate.error})" if candidate.error else "ok"
+        words = len(_WORD.findall(candidate.text))
+        score = choice.scores.get(candidate.name)
+        agreed = f", agreement {score:.2f}" if score is not None else ""
+        lines.append(
+            f"{role} {candidate.name}: {words} words{agreed}, "
+            f"{candidate.milliseconds:.1f} ms, {state}"
+        )
+    lines.extend(f"why: {reason}" for reason in choice.reasons)
+    if choice.winner is None:
+        lines.append("winner: none (no candidate found any text)")
+    else:
+        lines.append(f"winner: {choice.winner.name}")
+    return lines
