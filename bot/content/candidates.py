@@ -28,6 +28,17 @@ TRAFILATURA_RECALL = "trafilatura-recall"
 READABILITY = "readability"
 RESILIPARSE = "resiliparse"
 
+# libxml2 keeps at most 255 levels of nesting and drops what lies deeper, so an element this
+# deep in the parsed tree means a pathologically nested page. resiliparse reads the raw page,
+# and its main-content pass is quadratic in the depth of nested <div>/<article> blocks (20,000
+# of them: 10 s; 100,000: minutes), which no try/except can stop; it sits such pages out.
+_DEPTH_CAP = 249
+_TOO_DEEP = lxml.etree.XPath(f"boolean(//*[ancestor::*[{_DEPTH_CAP}]])")
+
+
+class NestedTooDeep(Exception):
+    """The page nests elements deeper than the parser keeps."""
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -74,7 +85,9 @@ def _readability(tree: Any, url: str | None) -> str:
     return render_text(root)
 
 
-def _resiliparse(html: str) -> str:
+def _resiliparse(tree: Any, html: str) -> str:
+    if _TOO_DEEP(tree):
+        raise NestedTooDeep
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree
 
@@ -110,7 +123,7 @@ def first_candidates(tree: Any, html: str, url: str | None) -> list[Candidate]:
     return [
         _guarded(TRAFILATURA_PRECISION, lambda: _trafilatura(tree, url, precision=True)),
         _guarded(TRAFILATURA_RECALL, lambda: _trafilatura(tree, url, precision=False)),
-        _guarded(RESILIPARSE, lambda: _resiliparse(html), voter_only=True),
+        _guarded(RESILIPARSE, lambda: _resiliparse(tree, html), voter_only=True),
     ]
 
 

@@ -68,7 +68,14 @@ def extract_html(
 
     ``explain``, when given, receives lines on which extractor candidate won and why.
     """
-    article = extract_article(html, url, explain=explain)
+    try:
+        article = extract_article(html, url, explain=explain)
+    except RecursionError:
+        article = None
+        log.warning("HTML extraction failed: RecursionError")
+    except Exception as error:  # each extractor is guarded; this is the parse and metadata
+        article = None
+        log.warning("HTML extraction failed: %s", type(error).__name__)
     if article is None:
         _note(explain, "result: no article text left after extraction")
         raise ExtractionError(key="err_no_article")

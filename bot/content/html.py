@@ -50,6 +50,12 @@ _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# Characters XML forbids: libxml2 parses them into text nodes, but lxml refuses to write such
+# text back (ValueError), which tree edits do (ours keep a dropped element's tail, and the
+# extractors edit too). Browsers drop NUL, and a control character is no text a reader misses.
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 _LANG_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 
@@ -87,7 +93,7 @@ def parse_html(html: str) -> Any | None:
     """An lxml document tree, or None when the input holds no markup at all."""
     if not html or not html.strip():
         return None
-    text = _XML_DECLARATION.sub("", html, count=1)
+    text = _close_title(_XML_INVALID.sub("", _XML_DECLARATION.sub("", html, count=1)))
     try:
         tree = lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError):
@@ -98,6 +104,21 @@ def parse_html(html: str) -> Any | None:
     return tree
 
 
+def _close_title(html: str) -> str:
+    """End an unclosed ``<title>`` at the next tag.
+
+    A title is raw text to an HTML parser, so without its end tag the whole page becomes the
+    title, and the article would reach the reader as literal markup.
+    """
+    opened = _TITLE_OPEN.search(html)
+    if opened is None or _TITLE_CLOSE.search(html, opened.end()):
+        return html
+    end = html.find("<", opened.end())
+    if end < 0:
+        return html
+    return f"{html[:end]}</title>{html[end:]}"
+
+
 def _drop(element: Any) -> None:
     """Remove an element but keep the text that follows it."""
     parent = element.getparent()
@@ -106,10 +127,11 @@ def _drop(element: Any) -> None:
     tail = element.tail
     previous = element.getprevious()
     if tail:
+        # A character reference such as &#1; still puts a forbidden character in the tree.
         if previous is not None:
-            previous.tail = (previous.tail or "") + tail
+            previous.tail = _XML_INVALID.sub("", (previous.tail or "") + tail)
         else:
-            parent.text = (parent.text or "") + tail
+            parent.text = _XML_INVALID.sub("", (parent.text or "") + tail)
     parent.remove(element)
 
 
