@@ -174,6 +174,12 @@ class Skim:
             return None
         if document is None:
             return None
+        return await self.peek_document(document, options)
+
+    async def peek_document(
+        self, document: Document, options: SummaryOptions
+    ) -> SummaryResult | None:
+        """A document's finished summary with these options from the cache, or None."""
         summary = await self._summary_hit(
             self.summary_key(document, options, self._summarizer.model_identity)
         )

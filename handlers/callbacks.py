@@ -12,8 +12,8 @@ from bot.errors import SkimError
 from bot.i18n import t
 from bot.llm.engine import SummaryOptions
 from handlers.context import Context, deps_of
-from handlers.flow import rerender, thread_of
-from handlers.jobs import interface_language
+from handlers.flow import Job, is_group, rerender, thread_of
+from handlers.jobs import interface_language, is_admin
 from handlers.keyboards import (
     ASK,
     BACK,
@@ -80,8 +80,21 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         return
     await query.answer(t("status_summarizing", language))
+    user = query.from_user
+    job = Job(
+        chat_id=message.chat.id,
+        user_id=user.id,
+        language=language,
+        reply_to=message.message_id,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+        group=is_group(message.chat.type),
+        options=options,
+        exempt=is_admin(context, user.id),
+        chat_type=message.chat.type,
+        chat_username=message.chat.username,
+    )
     try:
-        await rerender(context, message, thread, options, language)
+        await rerender(context, message, thread, job)
     except SkimError as error:
         log.info("button re-render failed: %s", error.detail)
         await context.bot.send_message(

@@ -495,19 +495,63 @@ async def thread_document(context: Context, thread: Thread) -> Document | None:
     return document
 
 
-async def rerender(
-    context: Context, message: Message, thread: Thread, options: SummaryOptions, language: str
-) -> Summary | None:
-    """Summarize a thread's document again with other options and edit the message in place."""
+async def rerender(context: Context, message: Message, thread: Thread, job: Job) -> Summary | None:
+    """Summarize a thread's document again with `job.options` and edit the message in place.
+
+    A version already in the cache costs nothing; one the LLM must write passes the same gate
+    as a new link: the rate limits, one request at a time (and /cancel), the daily quota.
+    """
     deps = deps_of(context)
     document = await thread_document(context, thread)
     if document is None:
-        raise SkimError(t("thread_forgotten", language))
-    result = await deps.skim.summarize_document(
-        document, options, requester=Requester(None, message.chat_id)
-    )
-    lines = summary_lines(document, result.summary, language)
-    parts = split_html(lines)
+        raise SkimError(t("thread_forgotten", job.language))
+    result = await deps.skim.peek_document(document, job.options)
+    if result is None:
+        async with admitted(context, job) as go:
+            result = await _resummarize(context, job, document) if go else None
+    if result is None:
+        return None
+    await _edit_summary(context, message, result, job.language)
+    thread.length, thread.style = job.options.length, job.options.style
+    thread.language = job.options.language
+    await deps.skim.state.save_thread(message.chat_id, message.message_id, thread)
+    return result.summary
+
+
+async def _resummarize(context: Context, job: Job, document: Document) -> SummaryResult | None:
+    """A new version by the LLM, charged to the daily quota only if it is really written."""
+    deps = deps_of(context)
+    charged: list[bool] = []
+
+    async def progress(event: Progress) -> None:
+        if event.stage == "summarizing" and not charged:
+            charged.append(True)
+            quota = await quota_refusal(context, job)
+            if quota is not None:
+                raise SkimError(quota)
+
+    try:
+        result = await deps.skim.summarize_document(
+            document, job.options, progress=progress, requester=job.requester
+        )
+    except SkimError as error:
+        log.info("button re-render in chat %s failed: %s", job.chat_id, error.detail)
+        await _finish_with(context, job, None, error.message_for(job.language))
+        return None
+    except asyncio.CancelledError:
+        log.info("button re-render in chat %s cancelled by the user", job.chat_id)
+        await _finish_with(context, job, None, t("cancelled", job.language))
+        return None
+    if not result.cached:
+        await deps.skim.state.bump("summaries", user_id=job.user_id)
+    return result
+
+
+async def _edit_summary(
+    context: Context, message: Message, result: SummaryResult, language: str
+) -> None:
+    document, summary = result.document, result.summary
+    parts = split_html(summary_lines(document, summary, language))
     markup = summary_keyboard(document.canonical_url or document.url, language)
     try:
         await message.edit_text(
@@ -518,14 +562,11 @@ async def rerender(
         )
     except BadRequest as error:
         if "not modified" in str(error).lower():
-            return result.summary
+            return
         if "parse" not in str(error).lower():
             raise
         await message.edit_text(
-            html_parts(summary_plain(document, result.summary, language))[0],
+            html_parts(summary_plain(document, summary, language))[0],
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
-    thread.length, thread.style, thread.language = options.length, options.style, options.language
-    await deps.skim.state.save_thread(message.chat_id, message.message_id, thread)
-    return result.summary
