@@ -33,7 +33,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 BOT_API_CONNECTIONS = 32
-DEPS_KEY = "deps"
 
 # Command menus per scope, as command names; descriptions come from the interface catalogue.
 PRIVATE_COMMANDS = (
@@ -102,6 +101,7 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     from handlers import (
         settings as settings_handlers,
     )
+    from handlers.context import put_deps
 
     shared = deps or build_deps(settings)
 
@@ -138,7 +138,7 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         .post_shutdown(post_shutdown)
         .build()
     )
-    app.bot_data[DEPS_KEY] = shared
+    put_deps(app.bot_data, shared)
     for module in (
         guards,
         commands,

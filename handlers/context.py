@@ -7,11 +7,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import DEPS_KEY
 from bot.deps import Deps
 from bot.store.state import Prefs
 
 Context = ContextTypes.DEFAULT_TYPE
+# Owned here, not by bot.app: the composition root imports handlers, never the other way round.
+DEPS_KEY = "deps"
+
+
+def put_deps(bot_data: dict[str, Any], deps: Deps) -> None:
+    """Store the shared services where every handler finds them (called once, at build time)."""
+    bot_data[DEPS_KEY] = deps
 
 
 def deps_of(context: Context) -> Deps:
