@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -367,6 +367,26 @@ async def _deliver(context: Context, job: Job) -> Message | None:
     return None if result is None else await send_summary_message(context, job, result)
 
 
+def quota_gate(context: Context, job: Job) -> Callable[[Progress], Awaitable[None]]:
+    """A progress callback that charges the daily quota once, when the LLM is about to write.
+
+    A summary served from the cache never reaches that stage, so it costs nothing; over the
+    quota, the work stops with the refusal as a SkimError.
+    """
+    charged = False
+
+    async def charge(event: Progress) -> None:
+        nonlocal charged
+        if event.stage != "summarizing" or charged:
+            return
+        charged = True
+        refusal = await quota_refusal(context, job)
+        if refusal is not None:
+            raise SkimError(refusal, detail="daily quota reached")
+
+    return charge
+
+
 async def quota_refusal(context: Context, job: Job) -> str | None:
     """One LLM summary against the user's daily quota; a refusal text once that is used up."""
     deps = deps_of(context)
@@ -385,16 +405,12 @@ async def _summarize_with_status(context: Context, job: Job) -> SummaryResult | 
     state = deps.skim.state
     status = await _post_status(context, job, first_status(job))
     streamed: list[str] = []
-    quota_checked: list[bool] = []
+    charge_quota = quota_gate(context, job)
 
     async def progress(event: Progress) -> None:
         if job.user_id is not None and await state.cancelled(job.user_id):
             raise CancelledByUser
-        if event.stage == "summarizing" and not quota_checked:
-            quota_checked.append(True)
-            quota = await quota_refusal(context, job)
-            if quota is not None:
-                raise SkimError(quota)
+        await charge_quota(event)
         if status is not None and not streamed:
             status.show(status_text(event, job.language))
 
@@ -521,18 +537,9 @@ async def rerender(context: Context, message: Message, thread: Thread, job: Job)
 async def _resummarize(context: Context, job: Job, document: Document) -> SummaryResult | None:
     """A new version by the LLM, charged to the daily quota only if it is really written."""
     deps = deps_of(context)
-    charged: list[bool] = []
-
-    async def progress(event: Progress) -> None:
-        if event.stage == "summarizing" and not charged:
-            charged.append(True)
-            quota = await quota_refusal(context, job)
-            if quota is not None:
-                raise SkimError(quota)
-
     try:
         result = await deps.skim.summarize_document(
-            document, job.options, progress=progress, requester=job.requester
+            document, job.options, progress=quota_gate(context, job), requester=job.requester
         )
     except SkimError as error:
         log.info("button re-render in chat %s failed: %s", job.chat_id, error.detail)

@@ -37,7 +37,7 @@ from bot.errors import SkimError
 from bot.i18n import pick_language, t
 from bot.llm.engine import SummaryOptions
 from bot.render import TELEGRAM_LIMIT, escape, split_html, summary_lines
-from bot.service import Progress, Requester, SummaryResult
+from bot.service import Requester, SummaryResult
 from handlers.context import Context, deps_of
 from handlers.deeplinks import (
     HELP_PAYLOAD,
@@ -48,7 +48,7 @@ from handlers.deeplinks import (
     remember_link,
     token_for,
 )
-from handlers.flow import NO_PREVIEW, Job, admit, quota_refusal
+from handlers.flow import NO_PREVIEW, Job, admit, quota_gate
 from handlers.jobs import is_admin
 
 log = logging.getLogger(__name__)
@@ -189,19 +189,11 @@ async def _summarize_now(context: Context, key: JobKey, language: str) -> Summar
     refusal = await admit(context, job)
     if refusal is not None:
         raise SkimError(refusal, detail="rate limited")
-    checked: list[bool] = []
-
-    async def quota(event: Progress) -> None:
-        # Counted only when the LLM is about to work, as for summaries in chats.
-        if event.stage != "summarizing" or checked:
-            return
-        checked.append(True)
-        over = await quota_refusal(context, job)
-        if over is not None:
-            raise SkimError(over, detail="daily quota reached")
-
     result = await deps.skim.summarize(
-        UrlSource(url), options, progress=quota, requester=Requester(user_id, None)
+        UrlSource(url),
+        options,
+        progress=quota_gate(context, job),
+        requester=Requester(user_id, None),
     )
     await deps.skim.state.bump("inline_summaries", user_id=user_id)
     return result
