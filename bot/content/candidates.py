@@ -108,9 +108,7 @@ def _guarded(name: str, run: Callable[[], str], *, voter_only: bool = False) -> 
     start = time.perf_counter()
     try:
         text, error = run(), None
-    except RecursionError:
-        text, error = "", "RecursionError"
-    except Exception as failure:  # any library bug on any page: this candidate is out
+    except Exception as failure:  # any library bug on any page (RecursionError too): it's out
         text, error = "", type(failure).__name__
     elapsed = (time.perf_counter() - start) * 1000
     if error:
@@ -119,7 +117,8 @@ def _guarded(name: str, run: Callable[[], str], *, voter_only: bool = False) -> 
 
 
 def first_candidates(tree: Any, html: str, url: str | None) -> list[Candidate]:
-    """The candidates every page gets; ``tree`` is the parsed, stripped page (left unchanged)."""
+    """The candidates every page gets; ``tree`` is the parsed, stripped page (left unchanged),
+    ``html`` the repaired markup it was parsed from (resiliparse parses it itself)."""
     return [
         _guarded(TRAFILATURA_PRECISION, lambda: _trafilatura(tree, url, precision=True)),
         _guarded(TRAFILATURA_RECALL, lambda: _trafilatura(tree, url, precision=False)),

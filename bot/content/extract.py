@@ -70,9 +70,6 @@ def extract_html(
     """
     try:
         article = extract_article(html, url, explain=explain)
-    except RecursionError:
-        article = None
-        log.warning("HTML extraction failed: RecursionError")
     except Exception as error:  # each extractor is guarded; this is the parse and metadata
         article = None
         log.warning("HTML extraction failed: %s", type(error).__name__)

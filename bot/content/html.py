@@ -89,11 +89,16 @@ class HtmlArticle:
     extractor: str = "trafilatura-precision"
 
 
-def parse_html(html: str) -> Any | None:
-    """An lxml document tree, or None when the input holds no markup at all."""
-    if not html or not html.strip():
+def repair_markup(html: str) -> str:
+    """The page as every extractor should read it: no XML declaration, no characters XML
+    forbids, no unclosed ``<title>`` swallowing the page."""
+    return _close_title(_XML_INVALID.sub("", _XML_DECLARATION.sub("", html, count=1)))
+
+
+def parse_html(text: str) -> Any | None:
+    """An lxml tree of already repaired markup, or None when it holds no markup at all."""
+    if not text or not text.strip():
         return None
-    text = _close_title(_XML_INVALID.sub("", _XML_DECLARATION.sub("", html, count=1)))
     try:
         tree = lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError):
@@ -426,6 +431,7 @@ def extract_article(
 
     ``explain``, when given, receives human-readable lines on which candidate won and why.
     """
+    html = repair_markup(html)
     tree = parse_html(html)
     if tree is None:
         return None
