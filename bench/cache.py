@@ -43,9 +43,9 @@ from bot.config import Settings
 from bot.content.sources import UrlSource
 from bot.content.urls import normalize_url
 from bot.deps import Deps, build_deps
-from bot.llm.engine import Summary, SummaryOptions
 from bot.service import Skim
 from bot.store import Keys, decode_value, encode_value
+from bot.values import Summary, SummaryOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = (ROOT / "tests" / "fixtures" / "article_en.html").read_bytes()

@@ -32,8 +32,9 @@ from openai import AsyncOpenAI  # noqa: E402
 
 from bot.content.document import Document  # noqa: E402
 from bot.llm.client import LLMClient  # noqa: E402
-from bot.llm.engine import Summarizer, SummaryOptions  # noqa: E402
+from bot.llm.engine import Summarizer  # noqa: E402
 from bot.llm.prompts import LENGTHS, summary_messages  # noqa: E402
+from bot.values import SummaryOptions  # noqa: E402
 from tests.fakes.openai_api import ChatRequest, FakeOpenAI, count_tokens  # noqa: E402
 
 MODEL = "gpt-4o-mini"

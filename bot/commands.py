@@ -17,8 +17,8 @@ from bot.content.document import Document
 from bot.content.sources import source_from_argument
 from bot.deps import Deps, build_deps
 from bot.errors import SkimError
-from bot.llm.engine import SummaryOptions
 from bot.render import summary_plain
+from bot.values import SummaryOptions
 
 log = logging.getLogger(__name__)
 

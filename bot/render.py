@@ -12,7 +12,7 @@ import re
 
 from bot.content.document import Document
 from bot.i18n import t
-from bot.llm.engine import Summary
+from bot.values import Summary
 
 TELEGRAM_LIMIT = 4096
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")

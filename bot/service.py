@@ -18,31 +18,25 @@ from bot.content.sources import Source, TextSource, UrlSource
 from bot.content.urls import normalize_url
 from bot.errors import ExtractionError, FetchError, InvalidSourceError, LLMError, SkimError
 from bot.llm.client import TextCallback
-from bot.llm.engine import (
-    EXTRACTIVE_MODEL,
-    Answer,
-    Summarizer,
-    Summary,
-    SummaryOptions,
-    SummaryProgress,
-)
+from bot.llm.engine import Summarizer
 from bot.llm.prompts import PROMPT_VERSION
 from bot.store.base import KeyValueStore, decode_value, encode_value
 from bot.store.keys import DOCUMENT_TTL, FAILED_FETCH_TTL, FAILED_SUMMARY_TTL, SUMMARY_TTL, Keys
 from bot.store.singleflight import SingleFlight
 from bot.store.state import State
+from bot.values import (
+    EXTRACTIVE_MODEL,
+    Answer,
+    Progress,
+    Requester,
+    Stage,
+    Summary,
+    SummaryOptions,
+    SummaryProgress,
+    SummaryResult,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A step the user can be told about ("Reading example.com…")."""
-
-    stage: str
-    detail: str = ""
-    part: int = 0
-    parts: int = 0
 
 
 ProgressCallback = Callable[[Progress], Awaitable[None]]
@@ -53,21 +47,6 @@ class CacheTimes:
     document: int = DOCUMENT_TTL
     summary: int = SUMMARY_TTL
     failure: int = FAILED_FETCH_TTL
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who asked, for usage accounting; both optional (the CLI has neither)."""
-
-    user_id: int | None = None
-    chat_id: int | None = None
-
-
-@dataclass(frozen=True)
-class SummaryResult:
-    document: Document
-    summary: Summary
-    cached: bool
 
 
 class CachedFailure(SkimError):
@@ -128,7 +107,7 @@ class Skim:
         """The Document for a source; URLs are fetched once and cached by normalized form."""
         report = progress or _no_progress
         if not isinstance(source, UrlSource):
-            await report(Progress("reading"))
+            await report(Progress(Stage.READING))
             return await self._reader.read(source)
         try:
             normalized = normalize_url(source.url)
@@ -136,7 +115,7 @@ class Skim:
             raise InvalidSourceError(key="err_invalid_link") from None
 
         async def fetch() -> Document:
-            await report(Progress("fetching", urlsplit(normalized).hostname or normalized))
+            await report(Progress(Stage.FETCHING, urlsplit(normalized).hostname or normalized))
             try:
                 document = await self._reader.read_url(source.url)
             except (FetchError, ExtractionError) as error:
@@ -278,11 +257,11 @@ class Skim:
         produced: list[Summary] = []
 
         async def on_progress(step: SummaryProgress) -> None:
-            stage = "summarizing" if step.stage == "part" else "combining"
+            stage = Stage.SUMMARIZING if step.stage == "part" else Stage.COMBINING
             await report(Progress(stage, part=step.part, parts=step.parts))
 
         async def work() -> Summary:
-            await report(Progress("summarizing"))
+            await report(Progress(Stage.SUMMARIZING))
             try:
                 summary = await self._summarizer.summarize(
                     document, options, on_text=on_text, on_progress=on_progress

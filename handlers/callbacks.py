@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.errors import SkimError
 from bot.i18n import t
-from bot.llm.engine import SummaryOptions
+from bot.values import SummaryOptions
 from handlers.context import Context, deps_of
 from handlers.flow import Job, is_group, rerender, thread_of
 from handlers.jobs import interface_language, is_admin

@@ -16,9 +16,9 @@ from telegram import Update
 
 from bot.content.sources import UrlSource
 from bot.i18n import t
-from bot.llm.engine import SummaryOptions
 from bot.store.keys import DEEP_LINK_TTL
 from bot.store.state import Prefs
+from bot.values import SummaryOptions
 from handlers.context import Context, deps_of
 from handlers.flow import deliver_summary, options_from, send_text
 from handlers.jobs import make_job

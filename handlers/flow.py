@@ -22,10 +22,9 @@ from bot.content.document import Document
 from bot.content.sources import Source, UrlSource
 from bot.errors import SkimError
 from bot.i18n import t
-from bot.llm.engine import Summary, SummaryOptions
 from bot.render import html_parts, split_html, summary_lines, summary_plain
-from bot.service import Progress, Requester, SummaryResult
 from bot.store.state import Prefs, Thread
+from bot.values import Progress, Requester, Summary, SummaryOptions, SummaryResult
 from handlers.context import Context, deps_of
 from handlers.keyboards import summary_keyboard
 from handlers.repeats import message_link, remember_summary, repeat_key

@@ -35,9 +35,8 @@ from bot.content.sources import UrlSource
 from bot.content.urls import find_urls, normalize_url
 from bot.errors import SkimError
 from bot.i18n import pick_language, t
-from bot.llm.engine import SummaryOptions
 from bot.render import TELEGRAM_LIMIT, escape, split_html, summary_lines
-from bot.service import Requester, SummaryResult
+from bot.values import Requester, SummaryOptions, SummaryResult
 from handlers.context import Context, deps_of
 from handlers.deeplinks import (
     HELP_PAYLOAD,

@@ -9,8 +9,7 @@ from typing import Any
 from bot.config import Settings
 from bot.content.document import Document
 from bot.content.sources import UrlSource
-from bot.llm.engine import Summary, SummaryOptions
-from bot.service import SummaryResult
+from bot.values import Summary, SummaryOptions, SummaryResult
 from handlers.inline import JOBS_KEY, summary_message
 from tests.conftest import eventually, llm_settings
 from tests.fakes.bot_api import DEFAULT_USER, ApiCall, FakeBotAPI, parse_html, utf16_len

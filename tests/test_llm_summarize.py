@@ -13,14 +13,9 @@ import pytest
 from bot.content.document import Document
 from bot.errors import LLMAuthError
 from bot.llm.client import LLMRefusalError
-from bot.llm.engine import (
-    EXTRACTIVE_MODEL,
-    Summarizer,
-    Summary,
-    SummaryOptions,
-    SummaryProgress,
-)
+from bot.llm.engine import Summarizer
 from bot.llm.prompts import LENGTHS, PROMPT_VERSION
+from bot.values import EXTRACTIVE_MODEL, Summary, SummaryOptions, SummaryProgress
 from tests.conftest import MakeClient
 from tests.fakes.openai_api import ChatRequest, FakeOpenAI, Reply, count_tokens, message_text
 

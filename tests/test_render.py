@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.content.document import Document
-from bot.llm.engine import Summary
 from bot.render import escape, split_text, summary_html, summary_plain, utf16_len
+from bot.values import Summary
 
 
 def test_escape_covers_telegram_specials() -> None:

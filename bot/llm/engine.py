@@ -18,8 +18,8 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from bot.content.document import Document
 from bot.errors import LLMAuthError, LLMError
@@ -31,8 +31,6 @@ from bot.llm.prompts import (
     LENGTHS,
     NOTES_MAX_TOKENS,
     NOTES_MIN_TOKENS,
-    PROMPT_VERSION,
-    STYLES,
     answer_messages,
     combine_notes,
     notes_messages,
@@ -42,12 +40,13 @@ from bot.llm.prompts import (
 from bot.llm.retrieval import rank_passages, weighted_query
 from bot.llm.streaming import TextStream
 from bot.llm.tokens import TokenCounter
+from bot.values import EXTRACTIVE_MODEL, Answer, Summary, SummaryOptions, SummaryProgress
 
 log = logging.getLogger(__name__)
 
 _R = TypeVar("_R")
 
-EXTRACTIVE_MODEL = "extractive"
+
 NO_ANSWER = "The document doesn't seem to say anything about that."
 
 DEFAULT_CONTEXT_TOKENS = 16_000
@@ -66,75 +65,6 @@ _HISTORY_SHARE = 0.25
 # Above this many characters the CPU-bound steps run in a worker thread.
 _THREAD_CHARS = 50_000
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s*$")
-
-
-@dataclass(frozen=True)
-class SummaryOptions:
-    """What the user asked for; every field is part of the cache key."""
-
-    length: str = "medium"
-    style: str = "bullets"
-    language: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.length not in LENGTHS:
-            raise ValueError(f"unknown length {self.length!r}")
-        if self.style not in STYLES:
-            raise ValueError(f"unknown style {self.style!r}")
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A finished summary; `extractive` marks one built without the LLM.
-
-    `prompt_tokens`/`completion_tokens`/`requests` add up every LLM request made for it (also the
-    failed ones before an extractive fallback). `truncated` means only the first part of the
-    document was read; `note` then tells the user which part.
-    """
-
-    text: str
-    extractive: bool
-    model: str
-    prompt_version: str = PROMPT_VERSION
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    truncated: bool = False
-    requests: int = 0
-    note: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Summary:
-        fields = cls.__dataclass_fields__
-        return cls(**{key: value for key, value in data.items() if key in fields})
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An answer about a document; `extractive` marks passages quoted without the LLM."""
-
-    text: str
-    extractive: bool
-    model: str = EXTRACTIVE_MODEL
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    requests: int = 0
-
-
-@dataclass(frozen=True)
-class SummaryProgress:
-    """A step of summarizing a long document: "summarizing part 3 of 8", "combining 8 parts"."""
-
-    stage: Literal["part", "combining"]
-    part: int
-    parts: int
-
-    def __str__(self) -> str:
-        if self.stage == "part":
-            return f"summarizing part {self.part} of {self.parts}"
-        return f"combining {self.parts} parts"
 
 
 ProgressCallback = Callable[[SummaryProgress], Awaitable[None]]
