@@ -30,23 +30,42 @@ def _known(name: str | None) -> str | None:
 
 def decode_bytes(data: bytes, declared: str | None = None, *, html: bool = False) -> str:
     """Decode without raising: a BOM wins, then the declared or meta charset, then detection."""
-    for bom, bom_encoding in _BOMS:
-        if data.startswith(bom):
-            return data.decode(bom_encoding, errors="replace")
-    candidates: list[str | None] = [_known(declared)]
-    if html:
-        match = _META_CHARSET.search(data[:4096])
-        candidates.append(_known(match.group(1).decode("ascii", "ignore")) if match else None)
-    for encoding in candidates:
-        if encoding is None:
-            continue
-        if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
-            continue  # a declared UTF-16 without BOM on an ASCII-compatible page is a lie
+    by_bom = _decode_bom(data)
+    if by_bom is not None:
+        return by_bom
+    for encoding in _declared(data, declared, html=html):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             if encoding in ("utf-8", "ascii"):
                 break
+    return _decode_detected(data)
+
+
+def _decode_bom(data: bytes) -> str | None:
+    """The text after a byte-order mark, or None when the data starts with none."""
+    for bom, bom_encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(bom_encoding, errors="replace")
+    return None
+
+
+def _declared(data: bytes, declared: str | None, *, html: bool) -> list[str]:
+    """The known encodings the sender and (for HTML) the page's meta tag declare, in that order."""
+    candidates = [_known(declared)]
+    if html:
+        match = _META_CHARSET.search(data[:4096])
+        candidates.append(_known(match.group(1).decode("ascii", "ignore")) if match else None)
+    # a declared UTF-16 (or 32) without BOM on an ASCII-compatible page is a lie
+    return [
+        encoding
+        for encoding in candidates
+        if encoding is not None and not encoding.startswith(("utf-16", "utf-32"))
+    ]
+
+
+def _decode_detected(data: bytes) -> str:
+    """UTF-8 when the data is valid UTF-8, else the detected encoding, replacing what is not."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -82,56 +82,68 @@ def render_text(root: Any) -> str:
     Lines split by ``<br>``, list items and table rows stay on consecutive lines; table cells
     are tab-separated; preformatted text keeps its line breaks.
     """
-    out: list[str] = []
-    parts: list[str] = []
-    pre_depth = 0
-    boundary = False  # a paragraph-level block opened or closed since the last line
-
-    def flush() -> None:
-        nonlocal boundary
-        line = _CELL_GAP.sub("\t", _SPACES.sub(" ", "".join(parts))).strip()
-        parts.clear()
-        if line:
-            if out:
-                out.append("\n\n" if boundary else "\n")
-            out.append(line)
-            boundary = False
-
-    def add(text: str | None) -> None:
-        if not text:
-            return
-        if pre_depth:
-            chunks = text.split("\n")
-            for chunk in chunks[:-1]:
-                parts.append(chunk)
-                flush()
-            parts.append(chunks[-1])
-        else:
-            parts.append(text)
-
+    lines = _Lines()
     for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
-            if not tag:
-                continue  # comments: neither text nor children, the tail comes at "end"
-            if tag in _BLOCK_TAGS or tag in _BREAK_TAGS:
-                flush()
-                boundary = boundary or (tag in _BLOCK_TAGS and tag not in _TIGHT_TAGS)
-            if tag in _PRE_TAGS:
-                pre_depth += 1
-            add(element.text)
+            if tag:  # comments: neither text nor children, the tail comes at "end"
+                lines.open(tag, element.text)
         else:
-            if tag in _PRE_TAGS:
-                pre_depth -= 1
-            if tag in _BLOCK_TAGS:
-                flush()
-                boundary = boundary or tag not in _TIGHT_TAGS
-            elif tag in _CELL_TAGS:
-                parts.append("\x00")
-            if element is not root:
-                add(element.tail)
-    flush()
-    return "".join(out)
+            lines.close(tag, None if element is root else element.tail)
+    return lines.text()
+
+
+class _Lines:
+    """The lines of `render_text` as its walk opens and closes elements."""
+
+    def __init__(self) -> None:
+        self._out: list[str] = []
+        self._parts: list[str] = []  # pieces of the line being built
+        self._pre_depth = 0
+        self._boundary = False  # a paragraph-level block opened or closed since the last line
+
+    def open(self, tag: str, text: str | None) -> None:
+        if tag in _BLOCK_TAGS or tag in _BREAK_TAGS:
+            self._flush()
+            self._boundary = self._boundary or (tag in _BLOCK_TAGS and tag not in _TIGHT_TAGS)
+        if tag in _PRE_TAGS:
+            self._pre_depth += 1
+        self._add(text)
+
+    def close(self, tag: str, tail: str | None) -> None:
+        if tag in _PRE_TAGS:
+            self._pre_depth -= 1
+        if tag in _BLOCK_TAGS:
+            self._flush()
+            self._boundary = self._boundary or tag not in _TIGHT_TAGS
+        elif tag in _CELL_TAGS:
+            self._parts.append("\x00")
+        self._add(tail)
+
+    def text(self) -> str:
+        self._flush()
+        return "".join(self._out)
+
+    def _flush(self) -> None:
+        line = _CELL_GAP.sub("\t", _SPACES.sub(" ", "".join(self._parts))).strip()
+        self._parts.clear()
+        if line:
+            if self._out:
+                self._out.append("\n\n" if self._boundary else "\n")
+            self._out.append(line)
+            self._boundary = False
+
+    def _add(self, text: str | None) -> None:
+        if not text:
+            return
+        if self._pre_depth:
+            chunks = text.split("\n")
+            for chunk in chunks[:-1]:
+                self._parts.append(chunk)
+                self._flush()
+            self._parts.append(chunks[-1])
+        else:
+            self._parts.append(text)
 
 
 def drop_link_blocks(root: Any) -> None:
