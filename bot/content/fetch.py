@@ -127,6 +127,21 @@ def sniff_media_type(head: bytes) -> str:
     return "text/plain"
 
 
+def _parse_hop(url: str) -> tuple[httpx.URL, str, int]:
+    """The parsed URL of one hop, its host and port; refuses what is not plain http(s)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        raise InvalidSourceError(key="err_invalid_link") from None
+    if parsed.scheme not in ("http", "https"):
+        raise InvalidSourceError(key="err_scheme")
+    if parsed.userinfo:
+        raise InvalidSourceError(key="err_userinfo")
+    if not parsed.host:
+        raise InvalidSourceError(key="err_no_host")
+    return parsed, parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
 def _refused(media_type: str) -> bool:
     return media_type.startswith(_REFUSED_PREFIXES) or media_type in _REFUSED_TYPES
 
@@ -245,31 +260,8 @@ class Fetcher:
 
     async def _check(self, url: str) -> tuple[httpx.URL, str, list[IPAddress]]:
         """Validate one hop and resolve it; returns the URL to request and the checked addresses."""
-        try:
-            parsed = httpx.URL(url)
-        except (httpx.InvalidURL, ValueError):
-            raise InvalidSourceError(key="err_invalid_link") from None
-        if parsed.scheme not in ("http", "https"):
-            raise InvalidSourceError(key="err_scheme")
-        if parsed.userinfo:
-            raise InvalidSourceError(key="err_userinfo")
-        host = parsed.host
-        if not host:
-            raise InvalidSourceError(key="err_no_host")
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        try:
-            literal: IPAddress | None = ipaddress.ip_address(host)
-        except ValueError:
-            literal = None
-        if literal is not None:
-            addresses = [literal]
-        else:
-            try:
-                addresses = await self._resolver.resolve(host, port)
-            except (OSError, UnicodeError):
-                addresses = []
-            if not addresses:
-                raise FetchError(key="err_dns", host=host, detail=f"DNS failure for {host}")
+        parsed, host, port = _parse_hop(url)
+        addresses = await self._addresses(host, port)
         if not self._policy.allow_private_networks:
             refused = [address for address in addresses if not self._address_allowed(address)]
             if refused:
@@ -280,6 +272,20 @@ class Fetcher:
             if port not in self._policy.allowed_ports:
                 raise InvalidSourceError(key="err_port", port=port)
         return parsed, host, addresses
+
+    async def _addresses(self, host: str, port: int) -> list[IPAddress]:
+        """The host itself when it is an IP literal, else what the resolver answers (not empty)."""
+        try:
+            return [ipaddress.ip_address(host)]
+        except ValueError:
+            pass
+        try:
+            addresses = await self._resolver.resolve(host, port)
+        except (OSError, UnicodeError):
+            addresses = []
+        if not addresses:
+            raise FetchError(key="err_dns", host=host, detail=f"DNS failure for {host}")
+        return addresses
 
     async def _open(
         self, url: str, parsed: httpx.URL, host: str, addresses: list[IPAddress]
