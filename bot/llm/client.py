@@ -128,6 +128,8 @@ class _Attempt:
     opened: bool = False
     emitted: bool = False
     pieces: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
 
@@ -135,6 +137,26 @@ class _Attempt:
     def text(self) -> str:
         """The text received so far (joined once, not grown piece by piece)."""
         return "".join(self.pieces)
+
+    async def take(self, chunk: Any, on_text: TextCallback | None) -> None:
+        """One streamed chunk: its usage, and the first choice's text (relayed), refusal, end."""
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.prompt_tokens = usage.prompt_tokens
+            self.completion_tokens = usage.completion_tokens
+        for choice in chunk.choices or []:
+            if choice.index != 0:
+                continue
+            delta = choice.delta
+            if delta is not None and getattr(delta, "refusal", None):
+                self.refusal.append(delta.refusal)
+            if delta is not None and delta.content:
+                self.pieces.append(delta.content)
+                if on_text is not None:
+                    self.emitted = True
+                    await _relay(on_text, delta.content)
+            if choice.finish_reason:
+                self.finish_reason = choice.finish_reason
 
 
 def _http_errors(name: str) -> tuple[type[Exception], ...]:
@@ -292,55 +314,74 @@ class LLMClient:
             attempt = _Attempt()
             usage.requests += 1
             try:
-                async with asyncio.timeout(self.timeout):
-                    completion = await self._once(
-                        messages, max_tokens, temperature, on_text, attempt
-                    )
+                outcome = await self._try(messages, max_tokens, temperature, on_text, attempt)
             except _CallbackError as error:
                 await self._account(usage, messages, attempt)
                 raise error.error from None
-            except TimeoutError:
-                outcome: LLMError | _Retry = _Retry(
-                    LLMTimeoutError(detail=f"LLM gave no complete answer in {self.timeout:g} s")
-                )
-            except _Retry as retry:
-                outcome = retry
-            except LLMError as error:
-                outcome = error
-            except Exception as error:  # whatever the client library raised
-                outcome = _classify(error, attempt)
-            else:
-                await self._account(usage, messages, attempt)
-                return replace(completion, requests=attempt_number)
             await self._account(usage, messages, attempt)
+            if isinstance(outcome, Completion):
+                return replace(outcome, requests=attempt_number)
             if isinstance(outcome, LLMError):
                 self._log_final(outcome)
                 raise outcome
-            failure = outcome.error
-            if attempt.emitted:
-                # Text already reached the reader; a second answer would be appended to it.
-                if not isinstance(failure, LLMStreamError | LLMTimeoutError):
-                    failure = LLMStreamError(detail=failure.detail)
-                self._log_final(failure)
-                raise failure
-            if attempt_number == tries:
-                self._log_final(failure)
-                raise failure
-            wait = outcome.wait
-            if wait is None:
-                wait = self._jittered(attempt_number)
-            if wait > self._max_wait:
-                log.warning("LLM asks to wait %.1f s, more than we will; giving up", wait)
-                raise failure
+            wait = self._next_wait(outcome, attempt, attempt_number, tries)
             log.warning(
                 "LLM attempt %d/%d failed (%s); retrying in %.2f s",
                 attempt_number,
                 tries,
-                failure.detail,
+                outcome.error.detail,
                 wait,
             )
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _try(
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        temperature: float | None,
+        on_text: TextCallback | None,
+        attempt: _Attempt,
+    ) -> Completion | LLMError | _Retry:
+        """One try under the deadline: its completion, or the failure it ended with.
+
+        A failure of the caller's own callback is raised (as `_CallbackError`), not returned.
+        """
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._once(messages, max_tokens, temperature, on_text, attempt)
+        except _CallbackError:
+            raise
+        except TimeoutError:
+            return _Retry(
+                LLMTimeoutError(detail=f"LLM gave no complete answer in {self.timeout:g} s")
+            )
+        except (_Retry, LLMError) as failure:
+            return failure
+        except Exception as error:  # whatever the client library raised
+            return _classify(error, attempt)
+
+    def _next_wait(
+        self, retry: _Retry, attempt: _Attempt, attempt_number: int, tries: int
+    ) -> float:
+        """Seconds to wait before trying again; raises the failure when there is to be no retry."""
+        failure = retry.error
+        if attempt.emitted:
+            # Text already reached the reader; a second answer would be appended to it.
+            if not isinstance(failure, LLMStreamError | LLMTimeoutError):
+                failure = LLMStreamError(detail=failure.detail)
+            self._log_final(failure)
+            raise failure
+        if attempt_number == tries:
+            self._log_final(failure)
+            raise failure
+        wait = retry.wait
+        if wait is None:
+            wait = self._jittered(attempt_number)
+        if wait > self._max_wait:
+            log.warning("LLM asks to wait %.1f s, more than we will; giving up", wait)
+            raise failure
+        return wait
 
     def _jittered(self, attempt_number: int) -> float:
         """Exponential backoff with ±50 % jitter, so that many clients don't retry in step."""
@@ -389,35 +430,21 @@ class LLMClient:
         }
         stream: Any = await self._client.chat.completions.create(**request)
         attempt.opened = True
-        refusal: list[str] = []
-        finish_reason: str | None = None
         async with stream:
             async for chunk in stream:
-                usage = getattr(chunk, "usage", None)
-                if usage is not None:
-                    attempt.prompt_tokens = usage.prompt_tokens
-                    attempt.completion_tokens = usage.completion_tokens
-                for choice in chunk.choices or []:
-                    if choice.index != 0:
-                        continue
-                    delta = choice.delta
-                    if delta is not None and getattr(delta, "refusal", None):
-                        refusal.append(delta.refusal)
-                    if delta is not None and delta.content:
-                        attempt.pieces.append(delta.content)
-                        if on_text is not None:
-                            attempt.emitted = True
-                            await _relay(on_text, delta.content)
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
+                await attempt.take(chunk, on_text)
+        return await self._finish(messages, attempt)
+
+    async def _finish(self, messages: list[Message], attempt: _Attempt) -> Completion:
+        """The completion a finished stream gave, or the failure it amounts to."""
         text = attempt.text.strip()
-        if refusal and not text:
-            raise LLMRefusalError(detail="LLM refused: " + "".join(refusal)[:300])
-        if finish_reason == "content_filter":
+        if attempt.refusal and not text:
+            raise LLMRefusalError(detail="LLM refused: " + "".join(attempt.refusal)[:300])
+        if attempt.finish_reason == "content_filter":
             raise LLMRefusalError(
                 "The model's content filter blocked this text.", detail="LLM content_filter"
             )
-        if finish_reason is None:
+        if attempt.finish_reason is None:
             raise _Retry(LLMStreamError(detail="LLM stream ended without a finish reason"))
         if not text:
             raise _Retry(LLMEmptyError(detail="LLM returned an empty completion"))
@@ -426,7 +453,11 @@ class LLMClient:
             attempt.prompt_tokens = counter.count_messages(messages)
             attempt.completion_tokens = counter.count(text)
         return Completion(
-            text, attempt.prompt_tokens, attempt.completion_tokens, finish_reason, self.model
+            text,
+            attempt.prompt_tokens,
+            attempt.completion_tokens,
+            attempt.finish_reason,
+            self.model,
         )
 
 
