@@ -462,9 +462,9 @@ STEPS = (
     ("telegram/ext/_extbot.py", "_do_post", "in it: Bot API calls (rate limiter, HTTP)"),
     ("bot/store/batching.py", "_flush", "Redis batches, client side (their own tasks)"),
     ("handlers/guards.py", "skip_duplicates", "in it: duplicate-update check"),
-    ("handlers/jobs.py", "make_job", "in it: job with the chat settings"),
+    ("handlers/addressing.py", "delivery_for", "in it: delivery with the chat settings"),
     ("bot/service.py", "peek", "in it: cache peek (document, summary)"),
-    ("handlers/flow.py", "remember_thread", "in it: remember the thread, after the send"),
+    ("handlers/summaries.py", "remember_thread", "in it: remember the thread, after the send"),
     ("telegram/_bot.py", "get_updates", "getUpdates: request and decoding the batch"),
 )
 

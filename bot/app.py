@@ -15,10 +15,12 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    LinkPreviewOptions,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
@@ -53,6 +55,10 @@ GROUP_COMMANDS = ("summary", "ask", "help")
 GROUP_ADMIN_COMMANDS = (*GROUP_COMMANDS, "settings", "autosummary", "lang", "length", "style")
 # Operators (ADMIN_USER_IDS) see /stats in their private chat with the bot.
 OPERATOR_COMMANDS = (*PRIVATE_COMMANDS, "stats")
+# Every message Skim sends is HTML (plain text is escaped) and shows no link preview.
+MESSAGE_DEFAULTS = Defaults(
+    parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+)
 # "" is the menu for every language without one of its own.
 MENU_LANGUAGES = ("", "ru")
 
@@ -91,17 +97,17 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     from handlers import (
         callbacks,
         channels,
-        commands,
         errors,
         groups,
         guards,
         inline,
         private,
+        reading,
     )
     from handlers import (
         settings as settings_handlers,
     )
-    from handlers.context import put_deps
+    from handlers.context import CONTEXT_TYPES
 
     shared = deps or build_deps(settings)
 
@@ -117,6 +123,8 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     api = settings.telegram_api_url
     app: AnyApplication = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
+        .defaults(MESSAGE_DEFAULTS)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
@@ -138,10 +146,10 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         .post_shutdown(post_shutdown)
         .build()
     )
-    put_deps(app.bot_data, shared)
+    app.bot_data.deps = shared
     for module in (
         guards,
-        commands,
+        reading,
         settings_handlers,
         private,
         groups,

@@ -108,44 +108,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         if secret is not None
     ]
     if command == "run":
-        # A network failure is expected (and retried) in a long-running bot: one line each.
-        setup_logging(
-            settings.log_level, settings.log_format, secrets, brief=(NetworkError, InvalidToken)
-        )
-        if settings.telegram_bot_token is None:
-            return _fail(BOTFATHER_HELP, EXIT_USAGE)
-        from bot.app import run
-
-        try:
-            run(settings)
-        except ConfigError as error:
-            return _fail(error.user_message, EXIT_USAGE)
-        except InvalidToken:
-            return _fail(
-                "Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather", EXIT_USAGE
-            )
-        except NetworkError as error:
-            return _fail(
-                f"cannot reach the Telegram Bot API at {settings.telegram_api_url} "
-                f"({redact(str(error), secrets)}); check the network or TELEGRAM_API_URL",
-                EXIT_FAILED,
-            )
-        return EXIT_OK
+        return _run_bot(settings, secrets)
     level = settings.log_level if args.verbose else "CRITICAL"
     setup_logging(level, settings.log_format, secrets)
-    from bot import commands
+    return _run_command(settings, command, args)
+
+
+def _run_bot(settings: Settings, secrets: list[str]) -> int:
+    # A network failure is expected (and retried) in a long-running bot: one line each.
+    setup_logging(
+        settings.log_level, settings.log_format, secrets, brief=(NetworkError, InvalidToken)
+    )
+    if settings.telegram_bot_token is None:
+        return _fail(BOTFATHER_HELP, EXIT_USAGE)
+    from bot.app import run
+
+    try:
+        run(settings)
+    except ConfigError as error:
+        return _fail(error.user_message, EXIT_USAGE)
+    except InvalidToken:
+        return _fail("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather", EXIT_USAGE)
+    except NetworkError as error:
+        return _fail(
+            f"cannot reach the Telegram Bot API at {settings.telegram_api_url} "
+            f"({redact(str(error), secrets)}); check the network or TELEGRAM_API_URL",
+            EXIT_FAILED,
+        )
+    return EXIT_OK
+
+
+def _run_command(settings: Settings, command: str, args: argparse.Namespace) -> int:
+    """The one-shot subcommands: summarize, ask, extract, check."""
+    from bot import cli_actions
 
     if command == "summarize":
         try:
-            options = commands.summary_options(settings, args.length, args.style, args.lang)
+            options = cli_actions.summary_options(settings, args.length, args.style, args.lang)
         except ValueError as error:
             return _fail(str(error), EXIT_USAGE)
-        return _run_async(settings, lambda s: commands.summarize(s, args.source, options))
+        return _run_async(settings, lambda s: cli_actions.summarize(s, args.source, options))
     if command == "ask":
-        return _run_async(settings, lambda s: commands.ask(s, args.source, args.question))
+        return _run_async(settings, lambda s: cli_actions.ask(s, args.source, args.question))
     if command == "extract":
         return _run_async(
             settings,
-            lambda s: commands.extract(s, args.source, as_json=args.json, explain=args.explain),
+            lambda s: cli_actions.extract(s, args.source, as_json=args.json, explain=args.explain),
         )
-    return _run_async(settings, commands.check)
+    return _run_async(settings, cli_actions.check)

@@ -11,6 +11,7 @@ from bot.content.fetch import Fetcher, FetchPolicy, Resolver
 from bot.content.reader import ContentReader
 from bot.llm.client import LLMClient
 from bot.llm.engine import Summarizer
+from bot.pipeline import Limits, Pipeline
 from bot.service import CacheTimes, Skim
 from bot.store import Keys, KeyValueStore, SingleFlight, open_store
 
@@ -24,6 +25,7 @@ class Deps:
     http: httpx.AsyncClient
     llm: LLMClient | None
     skim: Skim
+    pipeline: Pipeline
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -75,4 +77,5 @@ def build_deps(
         CacheTimes(document=settings.document_cache_ttl, summary=settings.summary_cache_ttl),
         SingleFlight(store, keys, lock_ttl=settings.single_flight_lock_ttl),
     )
-    return Deps(settings=settings, store=store, http=http, llm=llm, skim=skim)
+    pipeline = Pipeline(skim, Limits.from_settings(settings, metered=llm is not None))
+    return Deps(settings=settings, store=store, http=http, llm=llm, skim=skim, pipeline=pipeline)

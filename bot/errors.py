@@ -91,3 +91,18 @@ class LLMBusyError(LLMError):
             super().__init__(detail=detail, key="err_llm_busy", seconds=max(1, round(retry_after)))
         else:
             super().__init__(detail=detail, key="err_llm_busy_minute")
+
+
+class QuotaExceeded(SkimError):
+    """The user's daily summary quota is used up; raised just before the LLM would write."""
+
+    key = "quota_reached"
+
+    def __init__(self, *, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        super().__init__(detail=f"daily quota of {limit} reached")
+
+
+class CancelledByUser(Exception):
+    """`/cancel` was sent, in this process or another, while the request ran."""

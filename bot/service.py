@@ -49,6 +49,17 @@ class CacheTimes:
     failure: int = FAILED_FETCH_TTL
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """A cache peek: the finished summary, else the document when that alone was cached."""
+
+    result: SummaryResult | None = None
+    document: Document | None = None
+
+
+BeforeLLM = Callable[[], Awaitable[None]]
+
+
 class CachedFailure(SkimError):
     """A failure another request hit moments ago, replayed from the cache."""
 
@@ -134,26 +145,30 @@ class Skim:
             f"doc:{normalized}", lambda: self._cached_document(normalized), fetch
         )
 
-    async def peek(self, source: Source, options: SummaryOptions) -> SummaryResult | None:
-        """A finished summary straight from the cache, without fetching or summarizing."""
+    async def peek(self, source: Source, options: SummaryOptions) -> Lookup:
+        """What the cache holds for this request, without fetching or summarizing.
+
+        The finished summary when there is one; otherwise the document when it was read before,
+        so that the work that follows (`summarize(..., known=lookup)`) reads no cache twice.
+        """
         hit = await self._read_shortcut(self._url_shortcut_key(source, options))
         if hit is not None:
-            return hit
+            return Lookup(hit, hit.document)
         if isinstance(source, UrlSource):
             try:
                 document = await self._cached_document(normalize_url(source.url))
             except (ValueError, SkimError):
-                return None
+                return Lookup()
         elif isinstance(source, TextSource):
             try:
                 document = self._reader.read_text(source)
             except SkimError:
-                return None
+                return Lookup()
         else:
-            return None
+            return Lookup()
         if document is None:
-            return None
-        return await self.peek_document(document, options)
+            return Lookup()
+        return Lookup(await self.peek_document(document, options), document)
 
     async def peek_document(
         self, document: Document, options: SummaryOptions
@@ -196,16 +211,34 @@ class Skim:
         progress: ProgressCallback | None = None,
         on_text: TextCallback | None = None,
         requester: Requester | None = None,
+        before_llm: BeforeLLM | None = None,
+        known: Lookup | None = None,
     ) -> SummaryResult:
-        """Summarize a source, answering from the cache when the same work was done before."""
+        """Summarize a source, answering from the cache when the same work was done before.
+
+        `known`: what a `peek` just found (no summary), so those caches are not read again.
+        `before_llm` runs once, only if this request is the one that will ask the LLM: the
+        place for a quota, since a summary someone else makes or made costs nothing.
+        """
         options = options or SummaryOptions()
         shortcut = self._url_shortcut_key(source, options)
-        hit = await self._read_shortcut(shortcut)
-        if hit is not None:
-            return hit
-        document = await self.document(source, progress)
+        if known is None:
+            hit = await self._read_shortcut(shortcut)
+            if hit is not None:
+                return hit
+        elif known.result is not None:
+            return known.result
+        document = known.document if known is not None else None
+        if document is None:
+            document = await self.document(source, progress)
         result = await self.summarize_document(
-            document, options, progress=progress, on_text=on_text, requester=requester
+            document,
+            options,
+            progress=progress,
+            on_text=on_text,
+            requester=requester,
+            before_llm=before_llm,
+            checked=known is not None and known.document is not None,
         )
         if shortcut is not None and not self._is_fallback(result.summary):
             value = {
@@ -249,8 +282,13 @@ class Skim:
         progress: ProgressCallback | None = None,
         on_text: TextCallback | None = None,
         requester: Requester | None = None,
+        before_llm: BeforeLLM | None = None,
+        checked: bool = False,
     ) -> SummaryResult:
-        """Summarize a document already read (a thread's, a re-render with other options)."""
+        """Summarize a document already read (a thread's, a re-render with other options).
+
+        `checked`: the caller has just found no summary in the cache (see `SingleFlight.run`).
+        """
         options = options or SummaryOptions()
         report = progress or _no_progress
         key = self.summary_key(document, options, self._summarizer.model_identity)
@@ -261,6 +299,8 @@ class Skim:
             await report(Progress(stage, part=step.part, parts=step.parts))
 
         async def work() -> Summary:
+            if before_llm is not None:
+                await before_llm()
             await report(Progress(Stage.SUMMARIZING))
             try:
                 summary = await self._summarizer.summarize(
@@ -282,7 +322,9 @@ class Skim:
             produced.append(summary)
             return summary
 
-        summary = await self._flight.run(f"sum:{key}", lambda: self._cached_summary(key), work)
+        summary = await self._flight.run(
+            f"sum:{key}", lambda: self._cached_summary(key), work, checked=checked
+        )
         cached = not produced
         if not cached:
             await self.state.bump("cache_misses")

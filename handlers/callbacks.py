@@ -1,19 +1,23 @@
-"""Summary buttons: Shorter, Longer, Translate (+ language picker) and Ask a question."""
+"""Summary buttons, one handler per kind: Shorter/Longer, Translate (+ language), Back, Ask.
+
+Each is routed by its callback data's `pattern`; the thread under the pressed message says
+which article and options the summary has.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.errors import SkimError
 from bot.i18n import t
+from bot.store.state import Thread
 from bot.values import SummaryOptions
-from handlers.context import Context, deps_of
-from handlers.flow import Job, is_group, rerender, thread_of
-from handlers.jobs import interface_language, is_admin
+from handlers.addressing import Delivery, interface_language, is_admin, is_group
+from handlers.context import Context
 from handlers.keyboards import (
     ASK,
     BACK,
@@ -21,67 +25,82 @@ from handlers.keyboards import (
     SHORTER,
     TRANSLATE,
     TRANSLATE_TO,
+    TRANSLATION_TARGETS,
     language_keyboard,
     summary_keyboard,
 )
+from handlers.summaries import rerender, thread_of
 
 log = logging.getLogger(__name__)
 LENGTH_STEPS = ("short", "medium", "long")
 
 
-async def on_button(update: Update, context: Context) -> None:
-    """Re-render the summary under the pressed button, from the cache where possible."""
+async def _pressed(
+    update: Update, context: Context
+) -> tuple[CallbackQuery, Message, Thread] | None:
+    """The press, the summary message it is under, and that message's thread.
+
+    None once the press is answered: a message too old to see, or a forgotten thread.
+    """
     query = update.callback_query
-    if query is None or query.data is None:
-        return
-    language = interface_language(update)
+    assert query is not None
     message = query.message
     if not isinstance(message, Message):  # None, or too old for the bot to see
         await query.answer()
-        return
-    state = deps_of(context).skim.state
+        return None
     thread = await thread_of(context, message)
     if thread is None:
-        await query.answer(t("thread_forgotten", language), show_alert=True)
+        await query.answer(t("thread_forgotten", interface_language(update)), show_alert=True)
+        return None
+    return query, message, thread
+
+
+async def on_length(update: Update, context: Context) -> None:
+    """Shorter or Longer: the next length step, from the cache where possible."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    data = query.data
-    options = SummaryOptions(thread.length, thread.style, thread.language)
-    if data == ASK:
-        await query.answer()
-        prompt = await context.bot.send_message(
-            message.chat.id,
-            t("ask_prompt", language),
-            reply_to_message_id=message.message_id,
-            reply_markup=ForceReply(selective=True),
-            message_thread_id=message.message_thread_id if message.is_topic_message else None,
-        )
-        # A reply to the prompt is a question about the same article.
-        await state.save_thread(message.chat.id, prompt.message_id, thread)
+    query, message, thread = pressed
+    shorter = query.data == SHORTER
+    step = LENGTH_STEPS.index(thread.length) + (-1 if shorter else 1)
+    if not 0 <= step < len(LENGTH_STEPS):
+        language = interface_language(update)
+        await query.answer(t("already_shortest" if shorter else "already_longest", language))
         return
-    if data in (SHORTER, LONGER):
-        step = LENGTH_STEPS.index(options.length) + (-1 if data == SHORTER else 1)
-        if not 0 <= step < len(LENGTH_STEPS):
-            await query.answer(
-                t("already_shortest" if data == SHORTER else "already_longest", language)
-            )
-            return
-        options = SummaryOptions(LENGTH_STEPS[step], options.style, options.language)
-    elif data == TRANSLATE:
-        await query.answer()
-        await _edit_markup(message, language_keyboard())
-        return
-    elif data == BACK:
-        await query.answer()
-        await _edit_markup(message, summary_keyboard(thread.url, language))
-        return
-    elif data.startswith(TRANSLATE_TO):
-        options = SummaryOptions(options.length, options.style, data.removeprefix(TRANSLATE_TO))
-    else:
+    options = SummaryOptions(LENGTH_STEPS[step], thread.style, thread.language)
+    await _rerender(update, context, query, message, thread, options)
+
+
+async def on_translate_to(update: Update, context: Context) -> None:
+    """A language from the Translate picker (only those offered are accepted)."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    target = query.data.removeprefix(TRANSLATE_TO)
+    if target not in TRANSLATION_TARGETS:
+        log.info("ignored a translate button for a language not offered")
         await query.answer()
         return
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return
+    _, message, thread = pressed
+    options = SummaryOptions(thread.length, thread.style, target)
+    await _rerender(update, context, query, message, thread, options)
+
+
+async def _rerender(
+    update: Update,
+    context: Context,
+    query: CallbackQuery,
+    message: Message,
+    thread: Thread,
+    options: SummaryOptions,
+) -> None:
+    language = interface_language(update)
     await query.answer(t("status_summarizing", language))
     user = query.from_user
-    job = Job(
+    delivery = Delivery(
         chat_id=message.chat.id,
         user_id=user.id,
         language=language,
@@ -93,13 +112,49 @@ async def on_button(update: Update, context: Context) -> None:
         chat_type=message.chat.type,
         chat_username=message.chat.username,
     )
-    try:
-        await rerender(context, message, thread, job)
-    except SkimError as error:
-        log.info("button re-render failed: %s", error.detail)
-        await context.bot.send_message(
-            message.chat.id, error.message_for(language), reply_to_message_id=message.message_id
-        )
+    await rerender(context, message, thread, delivery)
+
+
+async def on_translate_menu(update: Update, context: Context) -> None:
+    """Translate: swap the keyboard for the language picker."""
+    pressed = await _pressed(update, context)
+    if pressed is not None:
+        query, message, _ = pressed
+        await query.answer()
+        await _edit_markup(message, language_keyboard())
+
+
+async def on_back(update: Update, context: Context) -> None:
+    """Back from the language picker to the summary's own keyboard."""
+    pressed = await _pressed(update, context)
+    if pressed is not None:
+        query, message, thread = pressed
+        await query.answer()
+        await _edit_markup(message, summary_keyboard(thread.url, interface_language(update)))
+
+
+async def on_ask(update: Update, context: Context) -> None:
+    """Ask a question: a prompt whose reply is a question about the same article."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return
+    query, message, thread = pressed
+    await query.answer()
+    prompt = await context.bot.send_message(
+        message.chat.id,
+        t("ask_prompt", interface_language(update)),
+        reply_to_message_id=message.message_id,
+        reply_markup=ForceReply(selective=True),
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+    )
+    await context.state.save_thread(message.chat.id, prompt.message_id, thread)
+
+
+async def on_unknown(update: Update, context: Context) -> None:
+    """A button from an older version of Skim, or forged data: acknowledged, nothing done."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
 
 
 async def _edit_markup(message: Message, markup: InlineKeyboardMarkup | None) -> None:
@@ -109,5 +164,16 @@ async def _edit_markup(message: Message, markup: InlineKeyboardMarkup | None) ->
         log.info("could not change the keyboard: %s", error)
 
 
+def _exactly(*data: str) -> str:
+    return "^(" + "|".join(re.escape(item) for item in data) + ")$"
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^sk:"))
+    app.add_handler(CallbackQueryHandler(on_length, pattern=_exactly(SHORTER, LONGER)))
+    app.add_handler(CallbackQueryHandler(on_translate_menu, pattern=_exactly(TRANSLATE)))
+    app.add_handler(
+        CallbackQueryHandler(on_translate_to, pattern=f"^{re.escape(TRANSLATE_TO)}[a-z]{{2}}$")
+    )
+    app.add_handler(CallbackQueryHandler(on_back, pattern=_exactly(BACK)))
+    app.add_handler(CallbackQueryHandler(on_ask, pattern=_exactly(ASK)))
+    app.add_handler(CallbackQueryHandler(on_unknown, pattern=r"^sk:"))

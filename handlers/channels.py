@@ -18,10 +18,10 @@ from bot.content.sources import UrlSource
 from bot.content.urls import normalize_url
 from bot.i18n import pick_language
 from bot.store.keys import POST_LINK_TTL
-from handlers.context import Context, chat_prefs, deps_of
-from handlers.flow import deliver_summary
-from handlers.jobs import make_job
+from handlers.addressing import delivery_for
+from handlers.context import Context
 from handlers.sources import message_urls
+from handlers.summaries import deliver_summary
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ async def on_channel_post(update: Update, context: Context) -> None:
     urls = message_urls(post)
     if not urls:
         return
-    prefs = await chat_prefs(update, context)
+    prefs = await context.chat_prefs(update)
     if not prefs.auto_summary:
         return
     await summarize_post_links(update, context, post, urls, pick_language(prefs.language))
@@ -46,13 +46,13 @@ async def summarize_post_links(
     update: Update, context: Context, post: Message, urls: list[str], language: str
 ) -> None:
     """Up to the per-message limit of links new to this post, each as a reply to the post."""
-    deps = deps_of(context)
+    deps = context.deps
     state = deps.skim.state
-    job = await make_job(update, context, None)
-    job.user_id = None
-    job.language = language  # no user to take it from: the channel's summary language
-    job.group = True  # the chat's rate limit and the slower status edits of shared chats
-    job.quiet = True  # nobody asked: a dead link is logged, not posted to subscribers
+    delivery = await delivery_for(update, context, None)
+    delivery.user_id = None
+    delivery.language = language  # no user to take it from: the channel's summary language
+    delivery.group = True  # the chat's rate limit and the slower status edits of shared chats
+    delivery.quiet = True  # nobody asked: a dead link is logged, not posted to subscribers
     done = 0
     for url in urls:
         if done >= deps.settings.max_links_per_message:
@@ -66,9 +66,9 @@ async def summarize_post_links(
         ):
             continue
         done += 1
-        job.source = UrlSource(url)
+        delivery.source = UrlSource(url)
         try:
-            await deliver_summary(context, job)
+            await deliver_summary(context, delivery)
         except TelegramError as error:
             # Typically an admin without the right to post; nothing more to do.
             log.info("could not answer in channel %s: %s", post.chat_id, error)

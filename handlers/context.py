@@ -1,55 +1,70 @@
-"""Typed access to the shared services stored on the application."""
+"""The typed context every handler gets (python-telegram-bot's `ContextTypes`).
+
+`context.deps`, `context.pipeline` and `context.state` are the shared services, put on the
+application's `bot_data` once at build time. `context.prefs` is the update's chat settings: the
+duplicate check reads them in the same round trip, and python-telegram-bot hands the same
+context object to every handler of one update, so they are read once per update.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.deps import Deps
-from bot.store.state import Prefs
-
-Context = ContextTypes.DEFAULT_TYPE
-# Owned here, not by bot.app: the composition root imports handlers, never the other way round.
-DEPS_KEY = "deps"
-
-
-def put_deps(bot_data: dict[str, Any], deps: Deps) -> None:
-    """Store the shared services where every handler finds them (called once, at build time)."""
-    bot_data[DEPS_KEY] = deps
+from bot.pipeline import Pipeline
+from bot.store.state import Prefs, State
+from handlers.inline_jobs import InlineJobs
+from handlers.sources import Paste
 
 
-def deps_of(context: Context) -> Deps:
-    """The Deps object that bot.app put on bot_data at start-up."""
-    bot_data: dict[str, Any] = context.bot_data
-    deps = bot_data[DEPS_KEY]
-    assert isinstance(deps, Deps)
-    return deps
+@dataclass
+class BotData:
+    """What the application keeps between updates, in this process."""
+
+    deps: Deps | None = None
+    pastes: dict[tuple[int, int], Paste] = field(default_factory=dict)
+    inline_jobs: InlineJobs = field(default_factory=InlineJobs)
+    refused_users: set[int] = field(default_factory=set)
 
 
-PREFS_KEY = "prefs_by_update"
-_PREFS_KEPT = 1024
+class SkimContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """A CallbackContext with the shared services and the update's chat settings."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.prefs: Prefs | None = None
+
+    @property
+    def deps(self) -> Deps:
+        deps = self.bot_data.deps
+        assert deps is not None, "bot.app puts the Deps on bot_data at build time"
+        return deps
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.deps.pipeline
+
+    @property
+    def state(self) -> State:
+        return self.deps.skim.state
+
+    async def chat_prefs(self, update: Update) -> Prefs:
+        """The update's chat settings: those read with the duplicate check, else the store's."""
+        if self.prefs is None:
+            chat = update.effective_chat
+            assert chat is not None
+            self.prefs = await self.state.chat_prefs(chat.id)
+        return self.prefs
 
 
-def remember_prefs(context: Context, update_id: int, prefs: Prefs) -> None:
-    """Chat settings read with the duplicate check, for this update's handlers."""
-    cache: dict[int, Prefs] = context.bot_data.setdefault(PREFS_KEY, {})
-    cache[update_id] = prefs
-    while len(cache) > _PREFS_KEPT:  # the oldest updates are long handled
-        del cache[next(iter(cache))]
-
-
-async def chat_prefs(update: Update, context: Context) -> Prefs:
-    """The update's chat settings: those read with the duplicate check, else from the store.
-
-    Kept for the whole update, not taken once: a handler that checks the settings itself (auto
-    summaries, /settings) or builds a second job must not read them again.
-    """
-    cache: dict[int, Prefs] = context.bot_data.setdefault(PREFS_KEY, {})
-    prefs = cache.get(update.update_id)
-    if prefs is not None:
-        return prefs
-    chat = update.effective_chat
-    assert chat is not None
-    return await deps_of(context).skim.state.chat_prefs(chat.id)
+Context = SkimContext
+CONTEXT_TYPES = ContextTypes(context=SkimContext, bot_data=BotData)

@@ -19,9 +19,10 @@ from bot.i18n import t
 from bot.store.keys import DEEP_LINK_TTL
 from bot.store.state import Prefs
 from bot.values import SummaryOptions
-from handlers.context import Context, deps_of
-from handlers.flow import deliver_summary, options_from, send_text
-from handlers.jobs import make_job
+from handlers.addressing import delivery_for, options_from
+from handlers.context import Context
+from handlers.replies import send_text
+from handlers.summaries import deliver_summary
 
 SUMMARY_PREFIX = "s_"
 HELP_PAYLOAD = "inline_help"
@@ -43,9 +44,7 @@ def deep_link(bot_username: str, payload: str) -> str:
 
 async def remember_link(context: Context, normalized_url: str) -> str:
     """Store where a summary payload points and return the payload."""
-    await deps_of(context).skim.state.save_deep_link(
-        token_for(normalized_url), normalized_url, ttl=DEEP_LINK_TTL
-    )
+    await context.state.save_deep_link(token_for(normalized_url), normalized_url, ttl=DEEP_LINK_TTL)
     return summary_payload(normalized_url)
 
 
@@ -53,12 +52,12 @@ async def link_for(context: Context, token: str) -> str | None:
     """The normalized URL behind a token, or None when the token is malformed or expired."""
     if not _TOKEN.fullmatch(token):
         return None
-    return await deps_of(context).skim.state.deep_link(token)
+    return await context.state.deep_link(token)
 
 
 async def personal_options(context: Context, user_id: int) -> SummaryOptions:
     """A user's summary options: their private chat's settings, then their own, then defaults."""
-    state = deps_of(context).skim.state
+    state = context.state
     # Started together, the two reads share one Redis round trip (automatic pipelining).
     chat, own = await asyncio.gather(state.chat_prefs(user_id), state.user_prefs(user_id))
     merged = Prefs(
@@ -66,7 +65,7 @@ async def personal_options(context: Context, user_id: int) -> SummaryOptions:
         style=chat.style or own.style,
         language=chat.language or own.language,
     )
-    return options_from(context, merged)
+    return options_from(context.deps.settings, merged)
 
 
 async def open_payload(update: Update, context: Context, payload: str) -> bool:
@@ -74,18 +73,19 @@ async def open_payload(update: Update, context: Context, payload: str) -> bool:
     user = update.effective_user
     if update.effective_chat is None:
         return False
-    job = await make_job(update, context, None)
+    delivery = await delivery_for(update, context, None)
     if payload == HELP_PAYLOAD:
-        await send_text(context, job, t("inline_help", job.language, bot=context.bot.username))
+        text = t("inline_help", delivery.language, bot=context.bot.username)
+        await send_text(context, delivery, text)
         return True
     url = None
     if payload.startswith(SUMMARY_PREFIX):
         url = await link_for(context, payload.removeprefix(SUMMARY_PREFIX))
     if url is None:
-        await send_text(context, job, t("deeplink_unknown", job.language))
+        await send_text(context, delivery, t("deeplink_unknown", delivery.language))
         return False
-    job.source = UrlSource(url)
+    delivery.source = UrlSource(url)
     if user is not None:
-        job.options = await personal_options(context, user.id)
-    await deliver_summary(context, job)
+        delivery.options = await personal_options(context, user.id)
+    await deliver_summary(context, delivery)
     return True

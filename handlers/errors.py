@@ -9,8 +9,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.i18n import t
+from handlers.addressing import interface_language
 from handlers.context import Context
-from handlers.jobs import interface_language
+from handlers.replies import plain
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,8 @@ async def on_error(update: object, context: Context) -> None:
     )
     if isinstance(update, Update) and update.effective_message and update.effective_chat:
         try:
-            await update.effective_message.reply_text(
-                t("internal_error", interface_language(update))
-            )
+            text = t("internal_error", interface_language(update))
+            await update.effective_message.reply_text(plain(text))
         except TelegramError:
             log.warning("could not tell the user about the error")
 

@@ -1,9 +1,9 @@
 """Groups and supergroups: mentions, replies to the bot and auto-summaries.
 
-Commands work here as anywhere (handlers.commands); this module adds what only groups have:
-`@bot <link>` or `@bot` in reply to a message, questions in reply to a summary, and an optional
-summary of every link posted (the chat's `auto_summary` setting). A link that comes back within
-a day gets a pointer to the earlier summary: that check is the shared pipeline's (handlers.flow).
+Commands work here as anywhere (handlers.reading, handlers.settings); this module adds what
+only groups have: `@bot <link>` or `@bot` in reply to a message, questions in reply to a
+summary, and an optional summary of every link posted (the chat's `auto_summary` setting). A
+link that comes back within a day gets a pointer to the earlier summary (handlers.summaries).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.i18n import t
-from handlers.context import Context, chat_prefs, deps_of
-from handlers.flow import deliver_links, deliver_summary, send_text
-from handlers.jobs import make_job
+from handlers.addressing import delivery_for
+from handlers.context import Context
 from handlers.private import summarize_document_message
 from handlers.questions import answer_in_thread, replies_to_bot
+from handlers.replies import send_text
 from handlers.sources import message_urls, text_source, typed_text_source
+from handlers.summaries import deliver_links, deliver_summary
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,14 @@ async def summarize_group_links(
     """Summarize the first few links of a group message (repeats get a pointer, see flow)."""
     chat = update.effective_chat
     assert chat is not None
-    job = await make_job(update, context, None)
+    delivery = await delivery_for(update, context, None)
     if auto:
         # Nobody asked: the chat's rate limit applies, not the poster's limits or /cancel,
         # and a dead link is not worth a message in the group.
-        job.user_id = None
-        job.quiet = True
+        delivery.user_id = None
+        delivery.quiet = True
     try:
-        await deliver_links(context, job, urls, note_rest=not auto)
+        await deliver_links(context, delivery, urls, note_rest=not auto)
     except TelegramError as error:
         # Typically no right to post here (muted, restricted); nothing more to do.
         log.info("could not answer in group %s: %s", chat.id, error)
@@ -114,11 +115,11 @@ async def _summarize_on_mention(
     source = text_source(target) if target is not None else None
     if source is None:
         source = typed_text_source(rest)
-    job = await make_job(update, context, source)
+    delivery = await delivery_for(update, context, source)
     if source is None:
-        await send_text(context, job, t("group_mention_usage", job.language))
+        await send_text(context, delivery, t("group_mention_usage", delivery.language))
         return
-    await deliver_summary(context, job)
+    await deliver_summary(context, delivery)
 
 
 async def on_group_message(update: Update, context: Context) -> None:
@@ -147,7 +148,7 @@ async def _answer_reply(update: Update, context: Context, message: Message, ques
     """A reply to the bot: a question about its summary, or links sent to a non-summary."""
     replied = message.reply_to_message
     assert replied is not None
-    state = deps_of(context).skim.state
+    state = context.state
     urls = message_urls(message)
     if urls and await state.thread(replied.chat_id, replied.message_id) is None:
         await summarize_group_links(update, context, urls, auto=False)
@@ -163,7 +164,7 @@ async def _auto_summary(update: Update, context: Context, message: Message) -> N
     urls = message_urls(message)
     if not urls:
         return
-    prefs = await chat_prefs(update, context)
+    prefs = await context.chat_prefs(update)
     if not prefs.auto_summary:
         return
     await summarize_group_links(update, context, urls, auto=True)
@@ -177,7 +178,7 @@ async def ignore_group_update(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Group messages (commands are handlers.commands'), then a quiet catch-all."""
+    """Group messages (commands are handled elsewhere), then a quiet catch-all."""
     groups = filters.ChatType.GROUPS
     text = filters.TEXT | filters.CAPTION
     app.add_handler(

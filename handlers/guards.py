@@ -8,23 +8,23 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import t
-from handlers.context import Context, deps_of, remember_prefs
-from handlers.jobs import interface_language
+from handlers.addressing import interface_language
+from handlers.context import Context
+from handlers.replies import plain
 
 log = logging.getLogger(__name__)
-REFUSED_KEY = "refused_users"
 
 
 async def skip_duplicates(update: Update, context: Context) -> None:
     """An update id already processed (a redelivery, a second worker) is dropped."""
-    state = deps_of(context).skim.state
+    state = context.state
     chat = update.effective_chat
     if chat is None:
         fresh = await state.first_time(context.bot.id, update.update_id)
     else:
         # Every update of a chat needs its settings too: read them in the same round trip.
         fresh, prefs = await state.first_time_with_prefs(context.bot.id, update.update_id, chat.id)
-        remember_prefs(context, update.update_id, prefs)
+        context.prefs = prefs
     if not fresh:
         log.info("skipping duplicate update %s", update.update_id)
         raise ApplicationHandlerStop
@@ -32,7 +32,7 @@ async def skip_duplicates(update: Update, context: Context) -> None:
 
 async def check_access(update: Update, context: Context) -> None:
     """ALLOWED_USER_IDS / ALLOWED_CHAT_IDS: others get one polite refusal, then silence."""
-    settings = deps_of(context).settings
+    settings = context.deps.settings
     if not settings.allowed_user_ids and not settings.allowed_chat_ids:
         return
     user = update.effective_user
@@ -43,22 +43,22 @@ async def check_access(update: Update, context: Context) -> None:
     chat_ok = chat is not None and chat.id in settings.allowed_chat_ids
     if user_ok or chat_ok:
         return
-    refused: set[int] = context.bot_data.setdefault(REFUSED_KEY, set())
+    refused = context.bot_data.refused_users
     who = user.id if user is not None else (chat.id if chat is not None else 0)
     log.info("refused an update from a user or chat not on the allow lists")
     if who not in refused and update.effective_message is not None and chat is not None:
         refused.add(who)
         if chat.type == "private" or update.effective_message.text:
             language = interface_language(update)
-            await update.effective_message.reply_text(t("not_allowed", language))
+            await update.effective_message.reply_text(plain(t("not_allowed", language)))
     raise ApplicationHandlerStop
 
 
-async def admit(update: Update, context: Context) -> None:
+async def screen(update: Update, context: Context) -> None:
     """Both checks as one handler: every update passes through them, so one dispatch, not two."""
     await skip_duplicates(update, context)
     await check_access(update, context)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(TypeHandler(Update, admit), group=-1)
+    app.add_handler(TypeHandler(Update, screen), group=-1)

@@ -14,7 +14,6 @@ import asyncio
 import html
 import logging
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -27,17 +26,17 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
 from bot.content.sources import UrlSource
 from bot.content.urls import find_urls, normalize_url
-from bot.errors import SkimError
 from bot.i18n import pick_language, t
+from bot.pipeline import Caller, Cancelled, Failed, Refused, Summarized, SummarizeRequest, Surface
 from bot.render import TELEGRAM_LIMIT, escape, split_html, summary_lines
-from bot.values import Requester, SummaryOptions, SummaryResult
-from handlers.context import Context, deps_of
+from bot.values import SummaryOptions, SummaryResult
+from handlers.addressing import is_admin
+from handlers.context import Context
 from handlers.deeplinks import (
     HELP_PAYLOAD,
     SUMMARY_PREFIX,
@@ -47,95 +46,22 @@ from handlers.deeplinks import (
     remember_link,
     token_for,
 )
-from handlers.flow import NO_PREVIEW, Job, admit, quota_gate
-from handlers.jobs import is_admin
+from handlers.inline_jobs import InlineJob, JobKey, Outcome
 
 log = logging.getLogger(__name__)
 
-JOBS_KEY = "inline_jobs"
 # Seconds a job waits for the user to stop typing before it fetches anything.
 DEBOUNCE = 0.6
 # How long Telegram may reuse an answer: briefly while the summary is being made.
 PENDING_CACHE_TIME = 2
 READY_CACHE_TIME = 60
 HELP_CACHE_TIME = 300
-# Seconds a failure that is not in the shared negative cache (limits, LLM down) is shown.
-NOTE_TTL = 30.0
 # Room kept under Telegram's limit for the "continues in the bot" note.
 NOTE_ROOM = 160
 DESCRIPTION_CHARS = 120
 READY_PREFIX = "sum_"
 PENDING_PREFIX = "wait_"
 FAILED_PREFIX = "fail_"
-
-JobKey = tuple[int, str, SummaryOptions]
-
-
-@dataclass
-class Outcome:
-    """What a job and the handlers share: the newest query asking for it, and how it ended.
-
-    `failure` says why it gave up (None when it worked or stood down for a newer query).
-    """
-
-    query: int = 0
-    failure: str | None = None
-    finished_at: float | None = None
-
-
-@dataclass
-class InlineJob:
-    """Background work for one user's link and options."""
-
-    task: asyncio.Task[SummaryResult | None]
-    outcome: Outcome
-
-
-class InlineJobs:
-    """The jobs this process started from inline queries, and each user's newest query."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[JobKey, InlineJob] = {}
-        self.latest: dict[int, tuple[int, float]] = {}
-
-    def saw(self, user_id: int, update_id: int) -> None:
-        """Note a query; updates are handled concurrently, so the highest id wins."""
-        newest = max(self.latest.get(user_id, (0, 0.0))[0], update_id)
-        self.latest[user_id] = (newest, time.monotonic())
-
-    def superseded(self, user_id: int, outcome: Outcome) -> bool:
-        return self.latest.get(user_id, (0, 0.0))[0] > outcome.query
-
-    def failure(self, key: JobKey) -> str | None:
-        """A recent failure of this work for this user, shown instead of starting again."""
-        job = self.jobs.get(key)
-        if job is None:
-            return None
-        failure, finished_at = job.outcome.failure, job.outcome.finished_at
-        if failure is None or finished_at is None:
-            return None
-        return failure if time.monotonic() - finished_at < NOTE_TTL else None
-
-    def running(self, key: JobKey) -> InlineJob | None:
-        job = self.jobs.get(key)
-        return job if job is not None and not job.task.done() else None
-
-    def prune(self) -> None:
-        """Forget jobs that ended, and queries that came, a while ago (past any debounce)."""
-        now = time.monotonic()
-        for key, job in list(self.jobs.items()):
-            finished_at = job.outcome.finished_at
-            if finished_at is not None and now - finished_at >= NOTE_TTL:
-                del self.jobs[key]
-        for user_id, (_, seen_at) in list(self.latest.items()):
-            if now - seen_at >= NOTE_TTL:
-                del self.latest[user_id]
-
-
-def jobs_of(context: Context) -> InlineJobs:
-    jobs = context.bot_data.setdefault(JOBS_KEY, InlineJobs())
-    assert isinstance(jobs, InlineJobs)
-    return jobs
 
 
 def _job_key(user_id: int, normalized_url: str, options: SummaryOptions) -> JobKey:
@@ -146,7 +72,7 @@ def start_job(
     context: Context, key: JobKey, language: str, update: Update, *, debounce: bool
 ) -> InlineJob:
     """The running job for `key` (now answering this update too), or a new one."""
-    jobs = jobs_of(context)
+    jobs = context.bot_data.inline_jobs
     running = jobs.running(key)
     if running is not None:
         running.outcome.query = max(running.outcome.query, update.update_id)
@@ -163,39 +89,27 @@ def start_job(
 async def _summarize(
     context: Context, outcome: Outcome, key: JobKey, language: str, *, debounce: bool
 ) -> SummaryResult | None:
-    """Fetch and summarize within the user's limits; failures are logged and kept on the job."""
-    user_id = key[0]
+    """Fetch and summarize within the user's limits; a failure is kept on the job."""
+    user_id, url, options = key
     try:
         if debounce:
             await asyncio.sleep(DEBOUNCE)
-            if jobs_of(context).superseded(user_id, outcome):
+            if context.bot_data.inline_jobs.superseded(user_id, outcome):
                 return None  # the user kept typing: a newer query took over
-        return await _summarize_now(context, key, language)
-    except SkimError as error:
-        log.info("inline summary for user %s failed: %s", user_id, error.detail)
-        outcome.failure = error.message_for(language)
+        caller = Caller(user_id, language=language, exempt=is_admin(context, user_id))
+        # Not exclusive: inline jobs are debounced per user instead, and run in the background.
+        request = SummarizeRequest(
+            UrlSource(url), options, caller, surface=Surface.INLINE, exclusive=False
+        )
+        done = await context.pipeline.outcome(request)
+        if isinstance(done, Summarized):
+            return done.result
+        if isinstance(done, Refused | Failed | Cancelled):
+            log.info("inline summary for user %s did not finish: %s", user_id, done.message)
+            outcome.failure = done.message
         return None
     finally:
         outcome.finished_at = time.monotonic()
-
-
-async def _summarize_now(context: Context, key: JobKey, language: str) -> SummaryResult:
-    user_id, url, options = key
-    deps = deps_of(context)
-    job = Job(
-        chat_id=user_id, user_id=user_id, language=language, exempt=is_admin(context, user_id)
-    )
-    refusal = await admit(context, job)
-    if refusal is not None:
-        raise SkimError(refusal, detail="rate limited")
-    result = await deps.skim.summarize(
-        UrlSource(url),
-        options,
-        progress=quota_gate(context, job),
-        requester=Requester(user_id, None),
-    )
-    await deps.skim.state.bump("inline_summaries", user_id=user_id)
-    return result
 
 
 # Results
@@ -243,8 +157,6 @@ def ready_result(
         description=_first_line(lines[3:]) or None,
         input_message_content=InputTextMessageContent(
             summary_message(result, language),
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
         ),
         reply_markup=summary_markup(result, link, language),
     )
@@ -256,7 +168,7 @@ def pending_result(url: str, payload: str, link: str, language: str) -> InlineQu
         id=PENDING_PREFIX + payload.removeprefix(SUMMARY_PREFIX),
         title=t("inline_summarizing", language),
         description=t("inline_summarizing_description", language),
-        input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(text),
         reply_markup=InlineKeyboardMarkup(
             [[InlineKeyboardButton(t("inline_read_button", language), url=link)]]
         ),
@@ -269,7 +181,7 @@ def failed_result(url: str, reason: str, language: str) -> InlineQueryResultArti
         id=FAILED_PREFIX + token_for(url),
         title=t("inline_failed_title", language),
         description=reason,
-        input_message_content=InputTextMessageContent(escape(url), parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(escape(url)),
     )
 
 
@@ -296,7 +208,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
         return
     user = query.from_user
     language = pick_language(user.language_code)
-    jobs = jobs_of(context)
+    jobs = context.bot_data.inline_jobs
     jobs.saw(user.id, update.update_id)
     urls = find_urls(query.query)
     if not urls:
@@ -310,12 +222,12 @@ async def on_inline_query(update: Update, context: Context) -> None:
         reason = t("inline_invalid_link", language)
         await _answer(query, [failed_result(urls[0], reason, language)], cache_time=HELP_CACHE_TIME)
         return
-    skim = deps_of(context).skim
+    skim = context.deps.skim
     options = await personal_options(context, user.id)
     key = _job_key(user.id, url, options)
     payload = await remember_link(context, url)
     link = deep_link(context.bot.username, payload)
-    cached = await skim.peek(UrlSource(url), options)
+    cached = (await skim.peek(UrlSource(url), options)).result
     if cached is not None:
         result = ready_result(cached, url, payload, link, language)
         await _answer(query, [result], cache_time=READY_CACHE_TIME)
@@ -353,8 +265,8 @@ async def on_chosen_result(update: Update, context: Context) -> None:
     language = pick_language(user.language_code)
     options = await personal_options(context, user.id)
     key = _job_key(user.id, url, options)
-    skim = deps_of(context).skim
-    result = await skim.peek(UrlSource(url), options)
+    skim = context.deps.skim
+    result = (await skim.peek(UrlSource(url), options)).result
     failure: str | None = None
     if result is None:
         job = start_job(context, key, language, update, debounce=False)
@@ -374,8 +286,6 @@ async def on_chosen_result(update: Update, context: Context) -> None:
         await context.bot.edit_message_text(
             text,
             inline_message_id=chosen.inline_message_id,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
             reply_markup=markup,
         )
     except TelegramError as error:

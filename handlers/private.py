@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from telegram import Message, Update
@@ -13,11 +12,12 @@ from telegram.ext import Application, MessageHandler, filters
 
 from bot.content.sources import FileSource, TextSource
 from bot.i18n import t
+from handlers.addressing import delivery_for
 from handlers.context import Context
-from handlers.flow import deliver_links, deliver_summary, send_text
-from handlers.jobs import make_job
 from handlers.questions import answer_in_thread, replies_to_bot
-from handlers.sources import message_urls, text_source
+from handlers.replies import send_text
+from handlers.sources import Paste, message_urls, text_source
+from handlers.summaries import deliver_links, deliver_summary
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +30,6 @@ READABLE_MIME_TYPES = frozenset(
 # Telegram splits a paste over 4,096 characters into several messages sent back to back.
 SPLIT_PART_CHARS = 3000
 PASTE_WINDOW = 1.5
-PASTES_KEY = "pastes"
-
-
-@dataclass
-class Paste:
-    """Parts of one long paste, collected until the user stops sending."""
-
-    update: Update
-    parts: list[str] = field(default_factory=list)
-    timer: asyncio.TimerHandle | None = None
 
 
 async def summarize_links_or_text(
@@ -48,14 +38,14 @@ async def summarize_links_or_text(
     """Summarize the first few links of a message, or its text when there are none."""
     urls = message_urls(message) if urls is None else urls
     if urls:
-        await deliver_links(context, await make_job(update, context, None), urls)
+        await deliver_links(context, await delivery_for(update, context, None), urls)
         return
     source = text_source(message)
-    job = await make_job(update, context, source)
+    delivery = await delivery_for(update, context, source)
     if source is None:
-        await send_text(context, job, t("nothing_to_read", job.language))
+        await send_text(context, delivery, t("nothing_to_read", delivery.language))
         return
-    await deliver_summary(context, job)
+    await deliver_summary(context, delivery)
 
 
 def _paste_key(message: Message) -> tuple[int, int]:
@@ -70,7 +60,7 @@ async def on_private_text(update: Update, context: Context) -> None:
     text = message.text or message.caption or ""
     if replies_to_bot(message, context.bot.id) and await answer_in_thread(update, context, text):
         return
-    pastes: dict[tuple[int, int], Paste] = context.bot_data.setdefault(PASTES_KEY, {})
+    pastes = context.bot_data.pastes
     key = _paste_key(message)
     paste = pastes.get(key)
     if paste is None:
@@ -90,13 +80,13 @@ async def on_private_text(update: Update, context: Context) -> None:
 
 
 async def _flush_paste(context: Context, key: tuple[int, int]) -> None:
-    pastes: dict[tuple[int, int], Paste] = context.bot_data.setdefault(PASTES_KEY, {})
+    pastes = context.bot_data.pastes
     paste = pastes.pop(key, None)
     if paste is None:
         return
     merged = "\n".join(paste.parts)
-    job = await make_job(paste.update, context, TextSource(merged))
-    await deliver_summary(context, job)
+    delivery = await delivery_for(paste.update, context, TextSource(merged))
+    await deliver_summary(context, delivery)
 
 
 def _readable(file_name: str, mime_type: str | None) -> bool:
@@ -118,13 +108,13 @@ async def summarize_document_message(update: Update, context: Context, message: 
     """Download a message's document through the Bot API and summarize it."""
     assert message.document is not None
     document = message.document
-    job = await make_job(update, context, None)
+    delivery = await delivery_for(update, context, None)
     file_name = document.file_name or "document"
     if not _readable(file_name, document.mime_type):
-        await send_text(context, job, t("document_unsupported", job.language))
+        await send_text(context, delivery, t("document_unsupported", delivery.language))
         return
     if document.file_size and document.file_size > MAX_DOCUMENT_BYTES:
-        await send_text(context, job, t("document_too_big", job.language))
+        await send_text(context, delivery, t("document_too_big", delivery.language))
         return
     try:
         telegram_file = await context.bot.get_file(document.file_id)
@@ -132,10 +122,10 @@ async def summarize_document_message(update: Update, context: Context, message: 
     except TelegramError as error:
         log.info("document download failed in chat %s: %s", message.chat_id, error)
         key = "document_too_big" if "too big" in str(error).lower() else "document_download_failed"
-        await send_text(context, job, t(key, job.language))
+        await send_text(context, delivery, t(key, delivery.language))
         return
-    job.source = FileSource(data=data, filename=file_name, mime_type=document.mime_type)
-    await deliver_summary(context, job)
+    delivery.source = FileSource(data=data, filename=file_name, mime_type=document.mime_type)
+    await deliver_summary(context, delivery)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

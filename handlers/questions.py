@@ -5,9 +5,10 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.i18n import t
+from handlers.addressing import delivery_for
 from handlers.context import Context
-from handlers.flow import deliver_answer, send_text, thread_of
-from handlers.jobs import make_job
+from handlers.replies import send_text
+from handlers.summaries import deliver_answer, thread_of
 
 
 def replies_to_bot(message: Message, bot_id: int) -> bool:
@@ -21,11 +22,11 @@ async def answer_in_thread(update: Update, context: Context, question: str) -> b
     if message is None or message.reply_to_message is None:
         return False
     thread = await thread_of(context, message.reply_to_message)
-    job = await make_job(update, context, None)
+    delivery = await delivery_for(update, context, None)
     if thread is None:
         if replies_to_bot(message, context.bot.id):
-            await send_text(context, job, t("thread_forgotten", job.language))
+            await send_text(context, delivery, t("thread_forgotten", delivery.language))
             return True
         return False
-    await deliver_answer(context, job, thread, question)
+    await deliver_answer(context, delivery, thread, question)
     return True

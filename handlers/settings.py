@@ -19,9 +19,9 @@ from bot.config import Settings
 from bot.i18n import t
 from bot.llm.prompts import LANGUAGE_NAMES, LENGTHS, STYLES
 from bot.store.state import Prefs, today
-from handlers.context import Context, chat_prefs, deps_of
-from handlers.flow import Job, is_group, send_text
-from handlers.jobs import interface_language, is_admin, make_job
+from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
+from handlers.context import Context
+from handlers.replies import plain, send_text
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +184,9 @@ async def _delete_later(context: Context, chat_id: int, message_ids: list[int]) 
         log.info("could not clean up in channel %s: %s", chat_id, error)
 
 
-async def answer(update: Update, context: Context, job: Job, text: str) -> None:
+async def answer(update: Update, context: Context, delivery: Delivery, text: str) -> None:
     """Reply; in a channel, delete the command and the reply a few seconds later."""
-    sent = await send_text(context, job, text)
+    sent = await send_text(context, delivery, text)
     post = update.channel_post
     if post is not None:
         ids = [post.message_id] + ([sent.message_id] if sent is not None else [])
@@ -201,14 +201,14 @@ async def settings_command(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    deps = deps_of(context)
-    job = await make_job(update, context, None)
-    values = current_values(await chat_prefs(update, context), deps.settings)
+    deps = context.deps
+    delivery = await delivery_for(update, context, None)
+    values = current_values(await context.chat_prefs(update), deps.settings)
     editable = await may_change_settings(update, context)
     private = chat.type == ChatType.PRIVATE
-    text = settings_text(values, job.language, private=private, editable=editable)
-    markup = settings_keyboard(values, job.language) if editable else None
-    await send_text(context, job, text, markup)
+    text = settings_text(values, delivery.language, private=private, editable=editable)
+    markup = settings_keyboard(values, delivery.language) if editable else None
+    await send_text(context, delivery, text, markup)
 
 
 async def change_setting(update: Update, context: Context, command: str) -> None:
@@ -217,33 +217,36 @@ async def change_setting(update: Update, context: Context, command: str) -> None
     if chat is None or update.effective_message is None:
         return
     field = COMMANDS[command]
-    deps = deps_of(context)
+    deps = context.deps
     state = deps.skim.state
-    job = await make_job(update, context, None)
-    prefs = await chat_prefs(update, context)
+    delivery = await delivery_for(update, context, None)
+    prefs = await context.chat_prefs(update)
     args = context.args or []
     value = args[0].lower() if len(args) == 1 else None
     if value is None or value not in CHOICES[field]:
         current = current_values(prefs, deps.settings)[field]
-        name = t(f"setting_{field}", job.language)
+        name = t(f"setting_{field}", delivery.language)
         now = t(
-            "setting_current", job.language, name=name, value=shown(field, current, job.language)
+            "setting_current",
+            delivery.language,
+            name=name,
+            value=shown(field, current, delivery.language),
         )
-        await answer(update, context, job, f"{now}\n{usage_text(command, job.language)}")
+        await answer(update, context, delivery, f"{now}\n{usage_text(command, delivery.language)}")
         return
     if not await may_change_settings(update, context):
-        await answer(update, context, job, t("settings_admins_only", job.language))
+        await answer(update, context, delivery, t("settings_admins_only", delivery.language))
         return
     if not await state.save_chat_prefs(chat.id, with_value(prefs, field, value)):
-        await answer(update, context, job, t("setting_not_saved", job.language))
+        await answer(update, context, delivery, t("setting_not_saved", delivery.language))
         return
-    lines = [saved_text(field, value, job.language)]
+    lines = [saved_text(field, value, delivery.language)]
     if field == AUTO and value == "on":
         if chat.type == ChatType.PRIVATE:
-            lines.append(t("autosummary_private_note", job.language))
+            lines.append(t("autosummary_private_note", delivery.language))
         elif is_group(chat.type) and await privacy_hides_messages(context, chat.id):
-            lines.append(t("autosummary_privacy", job.language))
-    await answer(update, context, job, "\n\n".join(lines))
+            lines.append(t("autosummary_privacy", delivery.language))
+    await answer(update, context, delivery, "\n\n".join(lines))
 
 
 async def lang_command(update: Update, context: Context) -> None:
@@ -269,18 +272,18 @@ async def autosummary_command(update: Update, context: Context) -> None:
 async def stats_command(update: Update, context: Context) -> None:
     """/stats for operators (ADMIN_USER_IDS): today's cache, token and usage figures."""
     user = update.effective_user
-    job = await make_job(update, context, None)
+    delivery = await delivery_for(update, context, None)
     if not is_admin(context, user.id if user is not None else None):
-        await send_text(context, job, t("stats_refused", job.language))
+        await send_text(context, delivery, t("stats_refused", delivery.language))
         return
     day = today()
-    stats = await deps_of(context).skim.state.stats(day)
+    stats = await context.state.stats(day)
     hits = stats.get("cache_hits", 0)
     lookups = hits + stats.get("cache_misses", 0)
-    rate = f"{hits / lookups:.0%}" if lookups else t("stats_no_rate", job.language)
+    rate = f"{hits / lookups:.0%}" if lookups else t("stats_no_rate", delivery.language)
     text = t(
         "stats",
-        job.language,
+        delivery.language,
         day=day,
         rate=rate,
         hits=hits,
@@ -291,7 +294,7 @@ async def stats_command(update: Update, context: Context) -> None:
         users=stats.get("users", 0),
         errors=stats.get("errors", 0),
     )
-    await send_text(context, job, text)
+    await send_text(context, delivery, text)
 
 
 # ------------------------------------------------------------------ buttons
@@ -319,7 +322,7 @@ async def on_settings_button(update: Update, context: Context) -> None:
         await query.answer()
         await _close(message)
         return
-    deps = deps_of(context)
+    deps = context.deps
     state = deps.skim.state
     prefs = await state.chat_prefs(chat.id)
     if current_values(prefs, deps.settings)[field] == value:
@@ -334,7 +337,7 @@ async def on_settings_button(update: Update, context: Context) -> None:
     private = chat.type == ChatType.PRIVATE
     try:
         await message.edit_text(
-            settings_text(values, language, private=private, editable=True),
+            plain(settings_text(values, language, private=private, editable=True)),
             reply_markup=settings_keyboard(values, language),
         )
     except BadRequest as error:

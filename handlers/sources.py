@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from dataclasses import dataclass, field
 
-from telegram import Message, MessageEntity
+from telegram import Message, MessageEntity, Update
 
 from bot.content.sources import TextSource
 from bot.content.urls import find_urls, looks_like_url
@@ -43,3 +45,12 @@ def text_source(message: Message) -> TextSource | None:
 def typed_text_source(text: str) -> TextSource | None:
     """Text typed after a command or a mention: it was asked for, so half the length will do."""
     return TextSource(text) if len(text.split()) >= MIN_TEXT_WORDS // 2 else None
+
+
+@dataclass
+class Paste:
+    """Parts of one long paste, collected until the user stops sending."""
+
+    update: Update
+    parts: list[str] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
@@ -16,7 +16,6 @@ from bot.render import preview
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PRIVATE_EDIT_INTERVAL = 1.0
 GROUP_EDIT_INTERVAL = 3.0
 
@@ -49,6 +48,7 @@ class StatusMessage:
             message = await bot.send_message(
                 chat_id,
                 text,
+                parse_mode=None,  # plain: half-written text must never fail to parse
                 message_thread_id=thread_id,
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
                 if reply_to
@@ -79,7 +79,7 @@ class StatusMessage:
     async def _edit(self, text: str) -> None:
         self._last_edit = time.monotonic()
         try:
-            await self.message.edit_text(text, link_preview_options=NO_PREVIEW)
+            await self.message.edit_text(text, parse_mode=None)
         except BadRequest as error:
             if "not modified" not in str(error).lower():
                 log.info("status edit refused: %s", error)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot import commands
+from bot import cli_actions
 from bot.content.reader import ContentReader
 from bot.content.sources import FileSource
 from bot.errors import SkimError
@@ -207,8 +207,8 @@ async def test_an_unexpected_error_is_one_source_s_failure(
 
     monkeypatch.setattr(ContentReader, "read_file", read_file)
     settings = make_settings()
-    with caplog.at_level(logging.ERROR, logger="bot.commands"):
-        code = await commands.extract(settings, ["broken.html", "page.html"], as_json=True)
+    with caplog.at_level(logging.ERROR, logger="bot.cli_actions"):
+        code = await cli_actions.extract(settings, ["broken.html", "page.html"], as_json=True)
     assert code == 1
     out, err = capsys.readouterr()
     broken, good = json_lines(out)
@@ -218,7 +218,7 @@ async def test_an_unexpected_error_is_one_source_s_failure(
     assert "Traceback" not in err
     assert any("RuntimeError" in record.getMessage() for record in caplog.records)
 
-    code = await commands.extract(settings, ["broken.html"])
+    code = await cli_actions.extract(settings, ["broken.html"])
     assert code == 1
     out, err = capsys.readouterr()
     assert out == ""

@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.content.document import Document
 from bot.content.sources import UrlSource
 from bot.values import Summary, SummaryOptions, SummaryResult
-from handlers.inline import JOBS_KEY, summary_message
+from handlers.inline import summary_message
 from tests.conftest import eventually, llm_settings
 from tests.fakes.bot_api import DEFAULT_USER, ApiCall, FakeBotAPI, parse_html, utf16_len
 from tests.fakes.openai_api import FakeOpenAI
@@ -33,7 +33,7 @@ def only_result(answer: ApiCall) -> dict[str, Any]:
 
 async def wait_cached(bot: Any, url: str) -> None:
     async def cached() -> bool:
-        return await bot.deps.skim.peek(UrlSource(url), SummaryOptions()) is not None
+        return (await bot.deps.skim.peek(UrlSource(url), SummaryOptions())).result is not None
 
     await eventually(cached, timeout=10)
 
@@ -42,7 +42,7 @@ async def wait_jobs_done(bot: Any, count: int) -> None:
     """Wait until `count` background jobs were started and all of them ended."""
 
     async def done() -> bool:
-        jobs = bot.app.bot_data[JOBS_KEY].jobs.values()
+        jobs = bot.app.bot_data.inline_jobs.jobs.values()
         return len(jobs) >= count and all(job.task.done() for job in jobs)
 
     await eventually(done, timeout=10)
@@ -128,7 +128,7 @@ async def test_answer_does_not_wait_for_a_slow_llm(
         update = bot_api.send_inline_query(url)
         answer = await bot_api.wait_for("answerInlineQuery")
         await llm_api.wait_for_requests(1)
-        still_working = await bot.deps.skim.peek(UrlSource(url), SummaryOptions()) is None
+        still_working = (await bot.deps.skim.peek(UrlSource(url), SummaryOptions())).result is None
     taken = next(
         call
         for call in bot_api.calls_to("getUpdates")

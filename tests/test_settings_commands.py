@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.i18n import commands as command_strings
+from bot.i18n import command_texts as command_strings
 from bot.llm.prompts import LENGTHS
 from bot.store.state import Prefs
 from handlers import settings as settings_handlers

@@ -51,14 +51,21 @@ class SingleFlight:
         work_key: str,
         check: Callable[[], Awaitable[T | None]],
         work: Callable[[], Awaitable[T]],
+        *,
+        checked: bool = False,
     ) -> T:
-        """Return `check()`'s result when there is one, else do `work()` in exactly one caller."""
+        """Return `check()`'s result when there is one, else do `work()` in exactly one caller.
+
+        `checked`: the caller has just looked and found nothing, so the first look is skipped
+        (the look under the lock still happens: the work may have finished in between).
+        """
         lock_key = self._keys.lock(work_key)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_timeout
         delay = self._poll
         while True:
-            found = await check()
+            found = None if checked else await check()
+            checked = False
             if found is not None:
                 return found
             owner = secrets.token_bytes(16)

@@ -1,4 +1,4 @@
-"""What the command-line subcommands do, on top of the same service the bot uses."""
+"""What the command-line subcommands do, through the same pipeline the bot uses."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ from bot.content.document import Document
 from bot.content.sources import source_from_argument
 from bot.deps import Deps, build_deps
 from bot.errors import SkimError
+from bot.pipeline import (
+    Answered,
+    AskRequest,
+    Caller,
+    Failed,
+    Request,
+    Summarized,
+    SummarizeRequest,
+    Surface,
+)
 from bot.render import summary_plain
 from bot.values import SummaryOptions
 
@@ -39,25 +49,38 @@ def summary_options(
     )
 
 
-async def summarize(settings: Settings, argument: str, options: SummaryOptions) -> int:
-    source = source_from_argument(argument)
+# The operator at the command line: no limits, no quota, no thread to keep.
+OPERATOR = Caller(exempt=True)
+
+
+async def _outcome(settings: Settings, request: Request) -> Summarized | Answered:
+    """Run a request through the same pipeline as the bot; a failure is raised as itself."""
     deps = build_deps(settings)
     try:
-        result = await deps.skim.summarize(source, options)
+        outcome = await deps.pipeline.outcome(request)
     finally:
         await deps.aclose()
-    print(summary_plain(result.document, result.summary))
+    if isinstance(outcome, Failed):
+        raise outcome.error
+    if not isinstance(outcome, Summarized | Answered):
+        raise SkimError(outcome.message)
+    return outcome
+
+
+async def summarize(settings: Settings, argument: str, options: SummaryOptions) -> int:
+    source = source_from_argument(argument)
+    request = SummarizeRequest(source, options, OPERATOR, surface=Surface.CLI, exclusive=False)
+    done = await _outcome(settings, request)
+    assert isinstance(done, Summarized)
+    print(summary_plain(done.result.document, done.result.summary))
     return 0
 
 
 async def ask(settings: Settings, argument: str, question: str) -> int:
     source = source_from_argument(argument)
-    deps = build_deps(settings)
-    try:
-        _, answer = await deps.skim.ask(source, question)
-    finally:
-        await deps.aclose()
-    print(answer.text)
+    done = await _outcome(settings, AskRequest(source, question, OPERATOR))
+    assert isinstance(done, Answered)
+    print(done.answer.text)
     return 0
 
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.content.sources import UrlSource
 from bot.content.urls import find_urls
 from bot.i18n import t
-from handlers.context import Context, deps_of
+from bot.pipeline import CancelResult
+from handlers.addressing import delivery_for
+from handlers.context import Context
 from handlers.deeplinks import open_payload
-from handlers.flow import RUNNING_KEY, deliver_summary, send_text
-from handlers.jobs import make_job
 from handlers.private import summarize_document_message, summarize_links_or_text
 from handlers.questions import answer_in_thread
+from handlers.replies import send_text
 from handlers.sources import typed_text_source
+from handlers.summaries import deliver_summary
 
 SUMMARY_COMMANDS = ("summary", "tldr", "s")
 ASK_COMMANDS = ("ask", "q")
@@ -36,14 +36,14 @@ async def start(update: Update, context: Context) -> None:
         return
     if context.args and await open_payload(update, context, context.args[0]):
         return
-    job = await make_job(update, context, None)
-    await send_text(context, job, t("welcome", job.language))
+    delivery = await delivery_for(update, context, None)
+    await send_text(context, delivery, t("welcome", delivery.language))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """Explain what Skim does and which commands exist."""
-    job = await make_job(update, context, None)
-    await send_text(context, job, t("help", job.language))
+    delivery = await delivery_for(update, context, None)
+    await send_text(context, delivery, t("help", delivery.language))
 
 
 async def summary_command(update: Update, context: Context) -> None:
@@ -55,16 +55,16 @@ async def summary_command(update: Update, context: Context) -> None:
     if argument:
         urls = find_urls(argument)
         source = UrlSource(urls[0]) if urls else typed_text_source(argument)
-        job = await make_job(update, context, source)
+        delivery = await delivery_for(update, context, source)
         if source is None:
-            await send_text(context, job, t("summary_usage", job.language))
+            await send_text(context, delivery, t("summary_usage", delivery.language))
             return
-        await deliver_summary(context, job)
+        await deliver_summary(context, delivery)
         return
     target = message.reply_to_message
     if target is None:
-        job = await make_job(update, context, None)
-        await send_text(context, job, t("summary_usage", job.language))
+        delivery = await delivery_for(update, context, None)
+        await send_text(context, delivery, t("summary_usage", delivery.language))
         return
     if target.document is not None:
         await summarize_document_message(update, context, target)
@@ -80,8 +80,8 @@ async def ask_command(update: Update, context: Context) -> None:
     question = _argument(message)
     if question and await answer_in_thread(update, context, question):
         return
-    job = await make_job(update, context, None)
-    await send_text(context, job, t("ask_usage", job.language))
+    delivery = await delivery_for(update, context, None)
+    await send_text(context, delivery, t("ask_usage", delivery.language))
 
 
 async def cancel_command(update: Update, context: Context) -> None:
@@ -89,17 +89,12 @@ async def cancel_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    job = await make_job(update, context, None)
-    state = deps_of(context).skim.state
-    running: dict[int, asyncio.Task[object]] = context.bot_data.setdefault(RUNNING_KEY, {})
-    task = running.get(user.id)
-    requested = await state.request_cancel(user.id)
-    if task is not None and not task.done():
-        task.cancel()
+    found = await context.pipeline.cancel(user.id)
+    if found is CancelResult.STOPPING:
         return  # the cancelled request says "Stopped." itself
-    await send_text(
-        context, job, t("cancelled" if requested else "nothing_to_cancel", job.language)
-    )
+    delivery = await delivery_for(update, context, None)
+    key = "cancelled" if found is CancelResult.REQUESTED else "nothing_to_cancel"
+    await send_text(context, delivery, t(key, delivery.language))
 
 
 async def forget_command(update: Update, context: Context) -> None:
@@ -107,9 +102,9 @@ async def forget_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await deps_of(context).skim.state.forget_user(user.id)
-    job = await make_job(update, context, None)
-    await send_text(context, job, t("forgotten", job.language))
+    await context.state.forget_user(user.id)
+    delivery = await delivery_for(update, context, None)
+    await send_text(context, delivery, t("forgotten", delivery.language))
 
 
 async def usage_command(update: Update, context: Context) -> None:
@@ -117,15 +112,15 @@ async def usage_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    deps = deps_of(context)
+    deps = context.deps
     usage = await deps.skim.state.user_usage(user.id)
-    job = await make_job(update, context, None)
+    delivery = await delivery_for(update, context, None)
     await send_text(
         context,
-        job,
+        delivery,
         t(
             "usage",
-            job.language,
+            delivery.language,
             requests=usage.get("requests", 0),
             prompt=usage.get("prompt_tokens", 0),
             completion=usage.get("completion_tokens", 0),

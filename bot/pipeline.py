@@ -1,0 +1,485 @@
+"""Every request's lifecycle in one place: admission, the work, and what happens, as events.
+
+A surface (a chat, a button, inline mode, a channel, the command line) turns what it received
+into a request and renders the events `Pipeline.run` yields; it decides nothing else. Here live
+the policies, in the order a request meets them:
+
+1. the cache: a finished summary is served at once and costs nothing;
+2. the rate limits: the user's, then the chat's in groups and channels;
+3. one request in flight per user (with `/cancel`);
+4. the daily quota, charged only when this request is the one that makes the LLM write;
+5. the work itself (single flight shares it with identical requests anywhere).
+
+The allow lists are checked before a request is built (they decide whether an update is seen at
+all); operators (`Caller.exempt`) pass 2-4 freely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+from bot.content.document import Document
+from bot.content.sources import Source, UrlSource
+from bot.errors import CancelledByUser, QuotaExceeded, SkimError
+from bot.i18n import t
+from bot.service import Skim
+from bot.store.state import Thread
+from bot.values import Answer, Progress, Requester, Stage, SummaryOptions, SummaryResult
+
+log = logging.getLogger(__name__)
+
+
+class Surface(StrEnum):
+    """Where a request came from; it names the counter a finished summary adds to."""
+
+    CHAT = "chat"
+    BUTTON = "button"
+    INLINE = "inline"
+    CLI = "cli"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asked and where: what the limits are keyed on, and the language to answer in.
+
+    `user_id` is None when nobody asked (auto-summaries, channel posts, the CLI): no per-user
+    limits, quota or `/cancel`. `shared` marks a group or channel, whose own rate limit applies.
+    """
+
+    user_id: int | None = None
+    chat_id: int | None = None
+    language: str = "en"
+    shared: bool = False
+    exempt: bool = False
+
+    @property
+    def requester(self) -> Requester:
+        return Requester(self.user_id, self.chat_id)
+
+
+@dataclass(frozen=True)
+class SummarizeRequest:
+    """Summarize a source. `exclusive`: counts as the user's one request in flight."""
+
+    source: Source
+    options: SummaryOptions
+    caller: Caller
+    surface: Surface = Surface.CHAT
+    exclusive: bool = True
+
+
+@dataclass(frozen=True)
+class ResummarizeRequest:
+    """A thread's article again with other options (the Shorter, Longer, Translate buttons)."""
+
+    thread: Thread
+    options: SummaryOptions
+    caller: Caller
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """A question about a thread's article, or (the CLI) about any source."""
+
+    about: Thread | Source
+    question: str
+    caller: Caller
+
+
+Request = SummarizeRequest | ResummarizeRequest | AskRequest
+
+
+class Refusal(StrEnum):
+    """Why a request was not started; the value is its message's catalogue key."""
+
+    USER_RATE = "rate_limited"
+    CHAT_RATE = "chat_rate_limited"
+    BUSY = "busy"
+    QUOTA = "quota_reached"
+
+
+@dataclass(frozen=True)
+class StageChanged:
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class TextStreamed:
+    """The text the model has written so far (all of it, not the newest piece)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Refusal
+    message: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: SkimError
+    message: str
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    message: str
+
+
+@dataclass(frozen=True)
+class Summarized:
+    result: SummaryResult
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An answer, with the thread to keep under it (the question and answer appended)."""
+
+    document: Document
+    answer: Answer
+    thread: Thread | None
+
+
+Event = StageChanged | TextStreamed | Refused | Failed | Cancelled | Summarized | Answered
+Outcome = Refused | Failed | Cancelled | Summarized | Answered
+Emit = Callable[[StageChanged | TextStreamed], None]
+
+
+class CancelResult(StrEnum):
+    """What `/cancel` found: a request here (it says "Stopped." itself), elsewhere, or none."""
+
+    STOPPING = "stopping"
+    REQUESTED = "requested"
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The operator's limits, read once from the settings."""
+
+    user_burst: int = 0
+    user_per_minute: float = 0
+    chat_burst: int = 0
+    chat_per_minute: float = 0
+    daily_quota: int = 0
+    history_turns: int = 6
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, metered: bool) -> Limits:
+        """`metered`: an LLM is configured; the extractive summarizer has no quota."""
+        return cls(
+            user_burst=settings.rate_limit_user_burst,
+            user_per_minute=settings.rate_limit_user_per_minute,
+            chat_burst=settings.rate_limit_chat_burst,
+            chat_per_minute=settings.rate_limit_chat_per_minute,
+            daily_quota=settings.daily_summary_quota if metered else 0,
+            history_turns=settings.qa_history_turns,
+        )
+
+
+def wait_text(seconds: float, language: str) -> str:
+    """ "12 seconds", "5 minutes", "3 hours", in the user's language."""
+    seconds = max(1, round(seconds))
+    if seconds < 90:
+        return t("seconds", language, n=seconds)
+    if seconds < 5400:
+        return t("minutes", language, n=round(seconds / 60))
+    return t("hours", language, n=round(seconds / 3600))
+
+
+def first_stage(source: Source) -> Progress:
+    """What the status says before the work reports anything: the site being read."""
+    if isinstance(source, UrlSource):
+        host = urlsplit(source.url).hostname or source.url
+        return Progress(Stage.FETCHING, host.removeprefix("www."))
+    return Progress(Stage.READING)
+
+
+class Pipeline:
+    """Runs requests through the cache, the limits and the work; see the module docstring."""
+
+    def __init__(self, skim: Skim, limits: Limits) -> None:
+        self._skim = skim
+        self._state = skim.state
+        self._limits = limits
+        # This process's running work per user, for /cancel; other processes see the flag.
+        self._running: dict[int, asyncio.Task[None]] = {}
+
+    @property
+    def skim(self) -> Skim:
+        return self._skim
+
+    async def run(self, request: Request) -> AsyncIterator[Event]:
+        """The request's events, ending with exactly one `Outcome`."""
+        if isinstance(request, SummarizeRequest):
+            stream: AsyncGenerator[Event] = self._summarize(request)
+        elif isinstance(request, ResummarizeRequest):
+            stream = self._resummarize(request)
+        else:
+            stream = self._ask(request)
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                yield event
+
+    async def outcome(self, request: Request) -> Outcome:
+        """Run a request to its end, for callers with nothing to show along the way."""
+        outcome: Outcome | None = None
+        async for event in self.run(request):  # to the end: the admission is released there
+            if not isinstance(event, StageChanged | TextStreamed):
+                outcome = event
+        if outcome is None:
+            raise AssertionError("a request ended without an outcome")
+        return outcome
+
+    async def cancel(self, user_id: int) -> CancelResult:
+        """Stop the user's request: at once in this process, by a flag in any other."""
+        requested = await self._state.request_cancel(user_id)
+        task = self._running.get(user_id)
+        if task is not None and not task.done():
+            task.cancel()
+            return CancelResult.STOPPING
+        return CancelResult.REQUESTED if requested else CancelResult.NOTHING
+
+    # The three kinds of request
+
+    async def _summarize(self, request: SummarizeRequest) -> AsyncGenerator[Event]:
+        caller = request.caller
+        lookup = await self._skim.peek(request.source, request.options)
+        if lookup.result is not None:
+            yield Summarized(lookup.result)
+            return
+
+        async def work(emit: Emit) -> Outcome:
+            emit(StageChanged(first_stage(request.source)))
+            result = await self._skim.summarize(
+                request.source,
+                request.options,
+                progress=self._progress(caller, emit),
+                on_text=self._streamer(emit),
+                requester=caller.requester,
+                before_llm=self._quota_charge(caller),
+                known=lookup,
+            )
+            counter = _COUNTERS[request.surface]
+            if counter is not None:
+                await self._state.bump(counter, user_id=caller.user_id)
+            return Summarized(result)
+
+        async for event in self._admitted(caller, work, exclusive=request.exclusive):
+            if isinstance(event, Failed):
+                await self._state.bump("errors")
+            yield event
+
+    async def _resummarize(self, request: ResummarizeRequest) -> AsyncGenerator[Event]:
+        caller = request.caller
+        try:
+            document = await self._thread_document(request.thread)
+        except SkimError as error:
+            yield Failed(error, error.message_for(caller.language))
+            return
+        cached = await self._skim.peek_document(document, request.options)
+        if cached is not None:
+            yield Summarized(cached)
+            return
+
+        async def work(emit: Emit) -> Outcome:
+            result = await self._skim.summarize_document(
+                document,
+                request.options,
+                progress=self._progress(caller, emit),
+                requester=caller.requester,
+                before_llm=self._quota_charge(caller),
+                checked=True,
+            )
+            if not result.cached:
+                await self._state.bump("summaries", user_id=caller.user_id)
+            return Summarized(result)
+
+        async for event in self._admitted(caller, work):
+            yield event
+
+    async def _ask(self, request: AskRequest) -> AsyncGenerator[Event]:
+        caller, about = request.caller, request.about
+        try:
+            if isinstance(about, Thread):
+                document: Document | None = await self._thread_document(about)
+                history = about.history(self._limits.history_turns)
+            else:
+                document, history = None, []
+        except SkimError as error:
+            yield Failed(error, error.message_for(caller.language))
+            return
+
+        async def work(emit: Emit) -> Outcome:
+            emit(StageChanged(Progress(Stage.ANSWERING)))
+            source = document if document is not None else about
+            assert not isinstance(source, Thread)
+            read, answer = await self._skim.ask(
+                source,
+                request.question,
+                history,
+                progress=self._progress(caller, emit),
+                on_text=self._streamer(emit),
+                requester=caller.requester,
+            )
+            thread = None
+            if isinstance(about, Thread):
+                thread = replace(about, turns=[*about.turns, [request.question, answer.text]])
+            return Answered(read, answer, thread)
+
+        async for event in self._admitted(caller, work):
+            yield event
+
+    # Admission
+
+    async def _admitted(
+        self,
+        caller: Caller,
+        work: Callable[[Emit], Awaitable[Outcome]],
+        *,
+        exclusive: bool = True,
+    ) -> AsyncIterator[Event]:
+        """Rate limits, then one request at a time, then the work's events."""
+        refusal = await self._rate_limited(caller)
+        if refusal is not None:
+            yield refusal
+            return
+        user_id = caller.user_id if exclusive else None
+        if user_id is None:
+            async for event in self._working(caller, None, work):
+                yield event
+            return
+        owner = await self._state.begin_request(user_id)
+        if owner is None:
+            yield Refused(Refusal.BUSY, t(Refusal.BUSY, caller.language))
+            return
+        try:
+            async for event in self._working(caller, user_id, work):
+                yield event
+        finally:
+            await self._state.end_request(user_id, owner)
+
+    async def _rate_limited(self, caller: Caller) -> Refused | None:
+        if caller.exempt:
+            return None
+        limits = self._limits
+        buckets: list[tuple[Refusal, str, int | None, int, float]] = [
+            (Refusal.USER_RATE, "user", caller.user_id, limits.user_burst, limits.user_per_minute),
+        ]
+        if caller.shared:
+            buckets.append(
+                (
+                    Refusal.CHAT_RATE,
+                    "chat",
+                    caller.chat_id,
+                    limits.chat_burst,
+                    limits.chat_per_minute,
+                )
+            )
+        for reason, scope, key, burst, per_minute in buckets:
+            if key is None:
+                continue
+            wait = await self._state.take_token(scope, key, burst, per_minute)
+            if wait > 0:
+                language = caller.language
+                return Refused(reason, t(reason, language, wait=wait_text(wait, language)))
+        return None
+
+    def _quota_charge(self, caller: Caller) -> Callable[[], Awaitable[None]]:
+        """Charged just before the LLM writes for this request; over the quota, it stops."""
+
+        async def charge() -> None:
+            limit = self._limits.daily_quota
+            if caller.exempt or caller.user_id is None or limit <= 0:
+                return
+            wait = await self._state.use_daily_quota(caller.user_id, limit)
+            if wait is not None:
+                raise QuotaExceeded(limit=limit, seconds=wait)
+
+        return charge
+
+    # The work, in its own task so that /cancel can stop it
+
+    async def _working(
+        self, caller: Caller, user_id: int | None, work: Callable[[Emit], Awaitable[Outcome]]
+    ) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        language = caller.language
+
+        async def body() -> None:
+            try:
+                queue.put_nowait(await work(queue.put_nowait))
+            except QuotaExceeded as refusal:
+                wait = wait_text(refusal.seconds, language)
+                text = t(Refusal.QUOTA, language, limit=refusal.limit, wait=wait)
+                queue.put_nowait(Refused(Refusal.QUOTA, text))
+            except SkimError as error:
+                log.info("request of chat %s failed: %s", caller.chat_id, error.detail)
+                queue.put_nowait(Failed(error, error.message_for(language)))
+            except (CancelledByUser, asyncio.CancelledError):
+                log.info("request of chat %s cancelled by the user", caller.chat_id)
+                queue.put_nowait(Cancelled(t("cancelled", language)))
+            finally:
+                queue.put_nowait(None)
+
+        task = asyncio.create_task(body())
+        if user_id is not None:
+            self._running[user_id] = task
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            if user_id is not None and self._running.get(user_id) is task:
+                del self._running[user_id]
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def _progress(self, caller: Caller, emit: Emit) -> Callable[[Progress], Awaitable[None]]:
+        """Progress becomes events; a /cancel sent to another process is noticed here."""
+
+        async def report(progress: Progress) -> None:
+            if caller.user_id is not None and await self._state.cancelled(caller.user_id):
+                raise CancelledByUser
+            emit(StageChanged(progress))
+
+        return report
+
+    @staticmethod
+    def _streamer(emit: Emit) -> Callable[[str], Awaitable[None]]:
+        pieces: list[str] = []
+
+        async def on_text(piece: str) -> None:
+            pieces.append(piece)
+            emit(TextStreamed("".join(pieces)))
+
+        return on_text
+
+    async def _thread_document(self, thread: Thread) -> Document:
+        """The article a thread is about: kept by its hash, else read again from its link."""
+        document = await self._state.document(thread.content_hash)
+        if document is None and thread.url:
+            try:
+                document = await self._skim.document(UrlSource(thread.url))
+            except SkimError as error:
+                log.info("could not read a thread's article again: %s", error.detail)
+        if document is None:
+            raise SkimError(key="thread_forgotten")
+        return document
+
+
+_COUNTERS: dict[Surface, str | None] = {
+    Surface.CHAT: "summaries",
+    Surface.BUTTON: "summaries",
+    Surface.INLINE: "inline_summaries",
+    Surface.CLI: None,
+}

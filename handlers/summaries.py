@@ -1,0 +1,317 @@
+"""Rendering a request's events into Telegram messages: status, summary, answer, re-render.
+
+Every decision about whether and how a request runs is the core pipeline's (`bot.pipeline`);
+this module only shows what happens: a status message that follows the stages and the streamed
+text, then the result in its place, or the refusal or failure as the request's last word.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+
+from telegram import Message
+from telegram.error import BadRequest
+
+from bot.content.document import Document
+from bot.content.sources import UrlSource
+from bot.i18n import t
+from bot.pipeline import (
+    Answered,
+    AskRequest,
+    Cancelled,
+    Failed,
+    Outcome,
+    Refused,
+    Request,
+    ResummarizeRequest,
+    StageChanged,
+    Summarized,
+    SummarizeRequest,
+    TextStreamed,
+)
+from bot.render import html_parts, split_html, summary_lines, summary_plain
+from bot.store.state import Thread
+from bot.values import Progress, Stage, SummaryResult
+from handlers.addressing import Delivery
+from handlers.context import Context
+from handlers.keyboards import summary_keyboard
+from handlers.repeats import message_link, remember_summary, repeat_key
+from handlers.replies import send_html, send_parts, send_text
+from handlers.status import StatusMessage, typing
+
+log = logging.getLogger(__name__)
+
+
+def status_text(progress: Progress, language: str) -> str:
+    if progress.stage is Stage.FETCHING:
+        return t("status_fetching", language, site=progress.detail)
+    if progress.stage is Stage.SUMMARIZING and progress.parts > 1:
+        return t("status_summarizing_part", language, part=progress.part, parts=progress.parts)
+    if progress.stage is Stage.COMBINING:
+        return t("status_combining", language, parts=progress.parts)
+    if progress.stage is Stage.SUMMARIZING:
+        return t("status_summarizing", language)
+    if progress.stage is Stage.ANSWERING:
+        return t("status_answering", language)
+    return t("status_reading", language)
+
+
+class _Progress:
+    """The status message of one request: posted at the first stage, then kept current."""
+
+    def __init__(self, context: Context, delivery: Delivery, stack: contextlib.AsyncExitStack):
+        self._context = context
+        self._delivery = delivery
+        self._stack = stack
+        self.status: StatusMessage | None = None
+        self._posted = self._streamed = False
+
+    async def show(self, event: StageChanged | TextStreamed) -> None:
+        delivery = self._delivery
+        if isinstance(event, TextStreamed):
+            self._streamed = True
+            text = event.text
+        else:
+            text = status_text(event.progress, delivery.language)
+        if not self._posted:
+            self._posted = True
+            self.status = await StatusMessage.send(
+                self._context.bot,
+                delivery.chat_id,
+                text,
+                reply_to=delivery.reply_to,
+                thread_id=delivery.thread_id,
+                group=delivery.group,
+            )
+            await self._stack.enter_async_context(
+                typing(self._context.bot, delivery.chat_id, delivery.thread_id)
+            )
+        elif self.status is not None and (isinstance(event, TextStreamed) or not self._streamed):
+            self.status.show(text)
+
+
+async def run_request(
+    context: Context, delivery: Delivery, request: Request, *, show_status: bool = True
+) -> Summarized | Answered | None:
+    """Run a request, showing its progress; its result, or None once the user was told why not.
+
+    The status message appears with the first stage (never for a cached summary) and is
+    deleted before the result is sent, or replaced by a refusal, failure or "Stopped.".
+    """
+    outcome: Outcome | None = None
+    async with contextlib.AsyncExitStack() as stack:
+        progress = _Progress(context, delivery, stack)
+        async for event in context.pipeline.run(request):
+            if not isinstance(event, StageChanged | TextStreamed):
+                outcome = event
+            elif show_status:
+                await progress.show(event)
+    status = progress.status
+    if isinstance(outcome, Summarized | Answered):
+        if status is not None:
+            await status.delete()
+        return outcome
+    if outcome is not None:
+        await _finish_with(context, delivery, status, outcome)
+    return None
+
+
+async def _finish_with(
+    context: Context,
+    delivery: Delivery,
+    status: StatusMessage | None,
+    outcome: Refused | Failed | Cancelled,
+) -> None:
+    """The request's last word, in place of its status message.
+
+    Nobody asked for a quiet delivery (auto-summaries): its failures are logged, not posted.
+    """
+    if delivery.quiet:
+        log.info("not posting to chat %s, nobody asked: %s", delivery.chat_id, outcome.message)
+        if status is not None:
+            await status.delete()
+        return
+    if status is not None:
+        await status.replace(outcome.message)
+    else:
+        await send_text(context, delivery, outcome.message)
+
+
+# Summaries
+
+
+async def deliver_summary(context: Context, delivery: Delivery) -> Message | None:
+    """Summarize `delivery.source` and send it; returns the summary message.
+
+    In a group, a link summarized there within the day gets a pointer to that summary instead.
+    """
+    assert delivery.source is not None
+    repeated = repeat_key(delivery.source, group=delivery.group, channel=delivery.channel)
+    if repeated is not None:
+        earlier = await context.state.earlier_summary(delivery.chat_id, repeated)
+        if earlier is not None:
+            await point_to_earlier(context, delivery, earlier)
+            return None
+    request = SummarizeRequest(delivery.source, delivery.options, delivery.caller)
+    done = await run_request(context, delivery, request)
+    # Sent once the request is over: a user who answers the summary at once is not "busy".
+    if not isinstance(done, Summarized):
+        return None
+    return await send_summary_message(context, delivery, done.result)
+
+
+async def deliver_links(
+    context: Context, delivery: Delivery, urls: Sequence[str], *, note_rest: bool = True
+) -> None:
+    """Summarize the first few links of a message in turn; `note_rest`: say how many were left."""
+    limit = context.deps.settings.max_links_per_message
+    for url in urls[:limit]:
+        delivery.source = UrlSource(url)
+        await deliver_summary(context, delivery)
+    if note_rest and len(urls) > limit:
+        text = t("more_links", delivery.language, total=len(urls), limit=limit)
+        await send_text(context, delivery, text)
+
+
+async def point_to_earlier(context: Context, delivery: Delivery, earlier: int) -> None:
+    """Reply with a link to the earlier summary (basic groups: reply to the summary itself)."""
+    link = message_link(delivery.chat_id, delivery.chat_type, delivery.chat_username, earlier)
+    if link is not None:
+        sent = await send_text(
+            context, delivery, t("group_link_seen", delivery.language, link=link)
+        )
+    else:
+        pointer = replace(delivery, reply_to=earlier)
+        sent = await send_text(context, pointer, t("group_link_seen_above", delivery.language))
+    if sent is None:
+        return
+    # Questions in reply to the pointer are about the same article.
+    thread = await context.state.thread(delivery.chat_id, earlier)
+    if thread is not None:
+        await context.state.save_thread(delivery.chat_id, sent.message_id, thread)
+
+
+async def send_summary_message(
+    context: Context, delivery: Delivery, result: SummaryResult
+) -> Message | None:
+    """The final summary with its keyboard; records the thread so replies can ask questions.
+
+    In a group it also records the link (and the page's canonical link) for the repeat check:
+    the canonical link is known here, so it need not be read back from the saved thread.
+    """
+    document, summary = result.document, result.summary
+    link = document.canonical_url or document.url
+    markup = summary_keyboard(link, delivery.language, interactive=not delivery.channel)
+    # In a one-to-one chat the summary follows the link it answers; quoting it only adds weight.
+    target = delivery if delivery.group or delivery.channel else replace(delivery, reply_to=None)
+    sent = await send_html(
+        context,
+        target,
+        summary_lines(document, summary, delivery.language),
+        partial(summary_plain, document, summary, delivery.language),
+        markup,
+    )
+    if sent is not None:
+        await remember_thread(context, delivery, document, sent.message_id)
+        repeated = repeat_key(delivery.source, group=delivery.group, channel=delivery.channel)
+        if repeated is not None:
+            await remember_summary(context.state, delivery.chat_id, repeated, sent.message_id, link)
+    return sent
+
+
+async def remember_thread(
+    context: Context, delivery: Delivery, document: Document, message_id: int
+) -> None:
+    """Keep the article under the summary message, so replies and buttons can find it."""
+    state = context.state
+    await state.keep_document(document)
+    await state.save_thread(
+        delivery.chat_id,
+        message_id,
+        Thread(
+            content_hash=document.content_hash,
+            title=document.title,
+            url=document.canonical_url or document.url,
+            user_id=delivery.user_id,
+            length=delivery.options.length,
+            style=delivery.options.style,
+            language=delivery.options.language,
+        ),
+    )
+
+
+# Threads: questions and buttons under a summary
+
+# A summary's thread is written just after Telegram confirms the message: a reply or a button
+# press can arrive in between. A just-sent bot message with no thread yet is waited for briefly.
+THREAD_SETTLE_SECONDS = 2.0
+THREAD_POLL_SECONDS = 0.05
+
+
+async def thread_of(context: Context, message: Message) -> Thread | None:
+    """The thread under one of the bot's messages (a summary, an answer, an Ask prompt)."""
+    state = context.state
+    thread = await state.thread(message.chat.id, message.message_id)
+    from_bot = message.from_user is not None and message.from_user.id == context.bot.id
+    if thread is not None or not from_bot:
+        return thread
+    age = (datetime.now(UTC) - message.date).total_seconds()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(0.0, THREAD_SETTLE_SECONDS - age)
+    while thread is None and loop.time() < deadline:
+        await asyncio.sleep(THREAD_POLL_SECONDS)
+        thread = await state.thread(message.chat.id, message.message_id)
+    return thread
+
+
+async def deliver_answer(
+    context: Context, delivery: Delivery, thread: Thread, question: str
+) -> Message | None:
+    """Answer a question about a thread's article; the answer is itself replyable."""
+    done = await run_request(context, delivery, AskRequest(thread, question, delivery.caller))
+    if not isinstance(done, Answered):
+        return None
+    # Escaped plain text: no markup for Telegram to refuse, so no plain-text fallback to try.
+    sent = await send_parts(context, delivery, html_parts(done.answer.text))
+    if sent is not None and done.thread is not None:
+        await context.state.save_thread(delivery.chat_id, sent.message_id, done.thread)
+    return sent
+
+
+async def rerender(
+    context: Context, message: Message, thread: Thread, delivery: Delivery
+) -> SummaryResult | None:
+    """The thread's article again with `delivery.options`, edited into `message` in place."""
+    request = ResummarizeRequest(thread, delivery.options, delivery.caller)
+    done = await run_request(context, delivery, request, show_status=False)
+    if not isinstance(done, Summarized):
+        return None
+    await _edit_summary(context, message, done.result, delivery.language)
+    options = delivery.options
+    changed = replace(thread, length=options.length, style=options.style, language=options.language)
+    await context.state.save_thread(message.chat_id, message.message_id, changed)
+    return done.result
+
+
+async def _edit_summary(
+    context: Context, message: Message, result: SummaryResult, language: str
+) -> None:
+    document, summary = result.document, result.summary
+    parts = split_html(summary_lines(document, summary, language))
+    markup = summary_keyboard(document.canonical_url or document.url, language)
+    try:
+        await message.edit_text(parts[0], reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" in str(error).lower():
+            return
+        if "parse" not in str(error).lower():
+            raise
+        await message.edit_text(
+            html_parts(summary_plain(document, summary, language))[0], reply_markup=markup
+        )
