@@ -29,6 +29,7 @@ from bot.content.document import Document
 from bot.content.sources import Source, UrlSource
 from bot.errors import CancelledByUser, QuotaExceeded, SkimError
 from bot.i18n import t
+from bot.render import preview
 from bot.service import Skim
 from bot.store.state import Thread
 from bot.values import Answer, Progress, Requester, Stage, SummaryOptions, SummaryResult
@@ -107,12 +108,15 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True)
 class StageChanged:
+    """A new stage, with its status line in the caller's language."""
+
     progress: Progress
+    text: str
 
 
 @dataclass(frozen=True)
 class TextStreamed:
-    """The text the model has written so far (all of it, not the newest piece)."""
+    """The text the model has written so far, its tail cut to fit one Telegram message."""
 
     text: str
 
@@ -195,6 +199,21 @@ def wait_text(seconds: float, language: str) -> str:
     return t("hours", language, n=round(seconds / 3600))
 
 
+def status_text(progress: Progress, language: str) -> str:
+    """The status line for a stage ("Reading example.com…", "Summarizing part 2 of 5…")."""
+    if progress.stage is Stage.FETCHING:
+        return t("status_fetching", language, site=progress.detail)
+    if progress.stage is Stage.SUMMARIZING and progress.parts > 1:
+        return t("status_summarizing_part", language, part=progress.part, parts=progress.parts)
+    if progress.stage is Stage.COMBINING:
+        return t("status_combining", language, parts=progress.parts)
+    if progress.stage is Stage.SUMMARIZING:
+        return t("status_summarizing", language)
+    if progress.stage is Stage.ANSWERING:
+        return t("status_answering", language)
+    return t("status_reading", language)
+
+
 def first_stage(source: Source) -> Progress:
     """What the status says before the work reports anything: the site being read."""
     if isinstance(source, UrlSource):
@@ -248,6 +267,28 @@ class Pipeline:
             return CancelResult.STOPPING
         return CancelResult.REQUESTED if requested else CancelResult.NOTHING
 
+    async def keep_thread(
+        self,
+        chat_id: int,
+        message_id: int,
+        result: SummaryResult,
+        options: SummaryOptions,
+        user_id: int | None,
+    ) -> None:
+        """Keep the article under a sent summary, so replies and buttons can find it."""
+        document = result.document
+        await self._state.keep_document(document)
+        thread = Thread(
+            content_hash=document.content_hash,
+            title=document.title,
+            url=document.canonical_url or document.url,
+            user_id=user_id,
+            length=options.length,
+            style=options.style,
+            language=options.language,
+        )
+        await self._state.save_thread(chat_id, message_id, thread)
+
     # The three kinds of request
 
     async def _summarize(self, request: SummarizeRequest) -> AsyncGenerator[Event]:
@@ -258,7 +299,7 @@ class Pipeline:
             return
 
         async def work(emit: Emit) -> Outcome:
-            emit(StageChanged(first_stage(request.source)))
+            emit(self._stage(first_stage(request.source), caller))
             result = await self._skim.summarize(
                 request.source,
                 request.options,
@@ -319,7 +360,7 @@ class Pipeline:
             return
 
         async def work(emit: Emit) -> Outcome:
-            emit(StageChanged(Progress(Stage.ANSWERING)))
+            emit(self._stage(Progress(Stage.ANSWERING), caller))
             source = document if document is not None else about
             assert not isinstance(source, Thread)
             read, answer = await self._skim.ask(
@@ -450,9 +491,13 @@ class Pipeline:
         async def report(progress: Progress) -> None:
             if caller.user_id is not None and await self._state.cancelled(caller.user_id):
                 raise CancelledByUser
-            emit(StageChanged(progress))
+            emit(self._stage(progress, caller))
 
         return report
+
+    @staticmethod
+    def _stage(progress: Progress, caller: Caller) -> StageChanged:
+        return StageChanged(progress, status_text(progress, caller.language))
 
     @staticmethod
     def _streamer(emit: Emit) -> Callable[[str], Awaitable[None]]:
@@ -460,7 +505,7 @@ class Pipeline:
 
         async def on_text(piece: str) -> None:
             pieces.append(piece)
-            emit(TextStreamed("".join(pieces)))
+            emit(TextStreamed(preview("".join(pieces))))
 
         return on_text
 

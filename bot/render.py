@@ -173,3 +173,8 @@ def preview(text: str, limit: int = TELEGRAM_LIMIT - 96) -> str:
     if len(text) <= limit // 2 or utf16_len(text) <= limit:
         return text
     return _hard_split(text[:limit], limit - 1)[0] + "…"
+
+
+def summary_parts(document: Document, summary: Summary, language: str | None = None) -> list[str]:
+    """The summary as Telegram HTML messages, split at line boundaries under the limit."""
+    return split_html(summary_lines(document, summary, language))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
-from bot.render import html_parts, split_html
+from bot.render import html_parts
 from handlers.addressing import Delivery
 from handlers.context import Context
 
@@ -70,16 +70,16 @@ async def send_parts(
 async def send_html(
     context: Context,
     delivery: Delivery,
-    lines: list[str],
+    parts: list[str],
     fallback: Callable[[], str],
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send HTML split to the limit (keyboard on the last part); plain text on a parse error.
+    """Send HTML parts (keyboard on the last one); the plain `fallback` on a parse error.
 
     `fallback` is rendered only for that case, so a cache hit renders its summary once.
     """
     try:
-        return await send_parts(context, delivery, split_html(lines), markup)
+        return await send_parts(context, delivery, parts, markup)
     except BadRequest as error:
         if "parse" not in str(error).lower():
             raise

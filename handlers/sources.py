@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from telegram import Message, MessageEntity, Update
 
 from bot.content.sources import TextSource
-from bot.content.urls import find_urls, looks_like_url
+from bot.content.urls import message_links
 
 MIN_TEXT_WORDS = 40
 _WORD = re.compile(r"\w+")
@@ -17,21 +17,13 @@ _WORD = re.compile(r"\w+")
 
 def message_urls(message: Message) -> list[str]:
     """Links in a message: url and text_link entities of text and caption, then bare text."""
-    urls: list[str] = []
-    for entities in (
-        message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
-        message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
-    ):
-        for entity, text in entities.items():
-            candidate = entity.url if entity.type == MessageEntity.TEXT_LINK else text
-            if candidate and not candidate.lower().startswith(("http://", "https://")):
-                candidate = "https://" + candidate
-            if candidate and looks_like_url(candidate) and candidate not in urls:
-                urls.append(candidate)
-    for url in find_urls(message.text or message.caption or ""):
-        if url not in urls:
-            urls.append(url)
-    return urls
+    kinds: list[str | None] = [MessageEntity.URL, MessageEntity.TEXT_LINK]
+    marked = [
+        entity.url if entity.type == MessageEntity.TEXT_LINK else text
+        for entities in (message.parse_entities(kinds), message.parse_caption_entities(kinds))
+        for entity, text in entities.items()
+    ]
+    return message_links(message.text or message.caption or "", [url or "" for url in marked])
 
 
 def text_source(message: Message) -> TextSource | None:

@@ -12,8 +12,6 @@ from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
-from bot.render import preview
-
 log = logging.getLogger(__name__)
 
 PRIVATE_EDIT_INTERVAL = 1.0
@@ -67,11 +65,11 @@ class StatusMessage:
             self._flusher = asyncio.create_task(self._flush())
 
     async def _flush(self) -> None:
-        while preview(self._wanted) != self._shown:
+        while self._wanted != self._shown:
             wait = self._interval - (time.monotonic() - self._last_edit)
             if wait > 0:
                 await asyncio.sleep(wait)
-            text = preview(self._wanted)
+            text = self._wanted
             if text == self._shown or not text.strip():
                 return
             await self._edit(text)

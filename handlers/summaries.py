@@ -18,7 +18,6 @@ from functools import partial
 from telegram import Message
 from telegram.error import BadRequest
 
-from bot.content.document import Document
 from bot.content.sources import UrlSource
 from bot.i18n import t
 from bot.pipeline import (
@@ -35,9 +34,9 @@ from bot.pipeline import (
     SummarizeRequest,
     TextStreamed,
 )
-from bot.render import html_parts, split_html, summary_lines, summary_plain
+from bot.render import html_parts, summary_parts, summary_plain
 from bot.store.state import Thread
-from bot.values import Progress, Stage, SummaryResult
+from bot.values import SummaryResult
 from handlers.addressing import Delivery
 from handlers.context import Context
 from handlers.keyboards import summary_keyboard
@@ -46,20 +45,6 @@ from handlers.replies import send_html, send_parts, send_text
 from handlers.status import StatusMessage, typing
 
 log = logging.getLogger(__name__)
-
-
-def status_text(progress: Progress, language: str) -> str:
-    if progress.stage is Stage.FETCHING:
-        return t("status_fetching", language, site=progress.detail)
-    if progress.stage is Stage.SUMMARIZING and progress.parts > 1:
-        return t("status_summarizing_part", language, part=progress.part, parts=progress.parts)
-    if progress.stage is Stage.COMBINING:
-        return t("status_combining", language, parts=progress.parts)
-    if progress.stage is Stage.SUMMARIZING:
-        return t("status_summarizing", language)
-    if progress.stage is Stage.ANSWERING:
-        return t("status_answering", language)
-    return t("status_reading", language)
 
 
 class _Progress:
@@ -76,9 +61,7 @@ class _Progress:
         delivery = self._delivery
         if isinstance(event, TextStreamed):
             self._streamed = True
-            text = event.text
-        else:
-            text = status_text(event.progress, delivery.language)
+        text = event.text
         if not self._posted:
             self._posted = True
             self.status = await StatusMessage.send(
@@ -213,37 +196,18 @@ async def send_summary_message(
     sent = await send_html(
         context,
         target,
-        summary_lines(document, summary, delivery.language),
+        summary_parts(document, summary, delivery.language),
         partial(summary_plain, document, summary, delivery.language),
         markup,
     )
     if sent is not None:
-        await remember_thread(context, delivery, document, sent.message_id)
+        await context.pipeline.keep_thread(
+            delivery.chat_id, sent.message_id, result, delivery.options, delivery.user_id
+        )
         repeated = repeat_key(delivery.source, group=delivery.group, channel=delivery.channel)
         if repeated is not None:
             await remember_summary(context.state, delivery.chat_id, repeated, sent.message_id, link)
     return sent
-
-
-async def remember_thread(
-    context: Context, delivery: Delivery, document: Document, message_id: int
-) -> None:
-    """Keep the article under the summary message, so replies and buttons can find it."""
-    state = context.state
-    await state.keep_document(document)
-    await state.save_thread(
-        delivery.chat_id,
-        message_id,
-        Thread(
-            content_hash=document.content_hash,
-            title=document.title,
-            url=document.canonical_url or document.url,
-            user_id=delivery.user_id,
-            length=delivery.options.length,
-            style=delivery.options.style,
-            language=delivery.options.language,
-        ),
-    )
 
 
 # Threads: questions and buttons under a summary
@@ -303,7 +267,7 @@ async def _edit_summary(
     context: Context, message: Message, result: SummaryResult, language: str
 ) -> None:
     document, summary = result.document, result.summary
-    parts = split_html(summary_lines(document, summary, language))
+    parts = summary_parts(document, summary, language)
     markup = summary_keyboard(document.canonical_url or document.url, language)
     try:
         await message.edit_text(parts[0], reply_markup=markup)

@@ -116,3 +116,20 @@ def normalize_url(url: str) -> str:
     query.sort()
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+def message_links(text: str, marked: list[str]) -> list[str]:
+    """A message's links: those its entities mark (scheme added when missing), then bare text.
+
+    `marked` holds what the message's url and text_link entities point at, in order.
+    """
+    links: list[str] = []
+    for candidate in marked:
+        if candidate and not candidate.lower().startswith(("http://", "https://")):
+            candidate = "https://" + candidate
+        if candidate and looks_like_url(candidate) and candidate not in links:
+            links.append(candidate)
+    for url in find_urls(text):
+        if url not in links:
+            links.append(url)
+    return links
