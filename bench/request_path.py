@@ -91,7 +91,7 @@ class PathTracer:
                 threading.setprofile(None)  # type: ignore[arg-type]
 
         patched: Callable[..., Awaitable[None]] = traced
-        Application.process_update = patched  # type: ignore[method-assign]
+        Application.process_update = patched  # type: ignore[method-assign,assignment]
 
 
 def main() -> int:
