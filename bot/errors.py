@@ -106,3 +106,51 @@ class QuotaExceeded(SkimError):
 
 class CancelledByUser(Exception):
     """`/cancel` was sent, in this process or another, while the request ran."""
+
+
+class LLMTimeoutError(LLMError):
+    """No complete answer within the deadline."""
+
+    key = "err_llm_timeout"
+
+
+class LLMStreamError(LLMError):
+    """The answer broke off mid-way (connection cut, malformed event stream)."""
+
+    key = "err_llm_cut"
+
+
+class LLMEmptyError(LLMError):
+    """The model finished without writing anything."""
+
+    key = "err_llm_empty"
+
+
+class LLMRefusalError(LLMError):
+    """The model (or its content filter) declined to answer."""
+
+    key = "err_llm_refusal"
+
+
+class LLMConfigError(LLMError):
+    """The endpoint rejected the request itself (unknown model, bad parameter)."""
+
+    key = "err_llm_config"
+
+
+class CachedFailure(SkimError):
+    """A failure another request hit moments ago, replayed from the cache."""
+
+    @classmethod
+    def replay(cls, value: dict[str, object], detail: str) -> CachedFailure:
+        key = value.get("key")
+        values = value.get("values")
+        if isinstance(key, str) and isinstance(values, dict):
+            return cls(key=key, detail=detail, **values)
+        return cls(str(value.get("message", "")), detail=detail)
+
+
+class StillWorkingError(SkimError):
+    """Another request for the same work took longer than we are willing to wait."""
+
+    key = "err_still_working"

@@ -16,7 +16,14 @@ from bot.content.document import Document
 from bot.content.reader import ContentReader
 from bot.content.sources import Source, TextSource, UrlSource
 from bot.content.urls import normalize_url
-from bot.errors import ExtractionError, FetchError, InvalidSourceError, LLMError, SkimError
+from bot.errors import (
+    CachedFailure,
+    ExtractionError,
+    FetchError,
+    InvalidSourceError,
+    LLMError,
+    SkimError,
+)
 from bot.llm.client import TextCallback
 from bot.llm.engine import Summarizer
 from bot.llm.prompts import PROMPT_VERSION
@@ -58,18 +65,6 @@ class Lookup:
 
 
 BeforeLLM = Callable[[], Awaitable[None]]
-
-
-class CachedFailure(SkimError):
-    """A failure another request hit moments ago, replayed from the cache."""
-
-    @classmethod
-    def replay(cls, value: dict[str, object], detail: str) -> CachedFailure:
-        key = value.get("key")
-        values = value.get("values")
-        if isinstance(key, str) and isinstance(values, dict):
-            return cls(key=key, detail=detail, **values)
-        return cls(str(value.get("message", "")), detail=detail)
 
 
 async def _no_progress(_: Progress) -> None:

@@ -7,15 +7,17 @@ import time
 
 import pytest
 
-from bot.errors import LLMAuthError, LLMBusyError, LLMError
-from bot.llm.client import (
+from bot.errors import (
+    LLMAuthError,
+    LLMBusyError,
     LLMConfigError,
     LLMEmptyError,
+    LLMError,
     LLMRefusalError,
     LLMStreamError,
     LLMTimeoutError,
-    Usage,
 )
+from bot.llm.client import Usage
 from bot.llm.tokens import load_counter
 from tests.conftest import MakeClient
 from tests.fakes.openai_api import FakeOpenAI, Reply, count_tokens

@@ -11,8 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.content.document import Document
-from bot.errors import LLMAuthError
-from bot.llm.client import LLMRefusalError
+from bot.errors import LLMAuthError, LLMRefusalError
 from bot.llm.engine import Summarizer
 from bot.llm.prompts import LENGTHS, PROMPT_VERSION
 from bot.values import EXTRACTIVE_MODEL, Summary, SummaryOptions, SummaryProgress

@@ -21,58 +21,23 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
-from bot.errors import LLMAuthError, LLMBusyError, LLMError
+from bot.errors import (
+    LLMAuthError,
+    LLMBusyError,
+    LLMConfigError,
+    LLMEmptyError,
+    LLMError,
+    LLMRefusalError,
+    LLMStreamError,
+    LLMTimeoutError,
+)
 from bot.llm.prompts import Message
 from bot.llm.streaming import TextCallback, TextStream
 from bot.llm.tokens import TokenCounter, counter_for_model
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "Completion",
-    "LLMAuthError",
-    "LLMBusyError",
-    "LLMClient",
-    "LLMConfigError",
-    "LLMEmptyError",
-    "LLMError",
-    "LLMRefusalError",
-    "LLMStreamError",
-    "LLMTimeoutError",
-    "Message",
-    "TextCallback",
-    "Usage",
-]
-
-
-class LLMTimeoutError(LLMError):
-    """No complete answer within the deadline."""
-
-    key = "err_llm_timeout"
-
-
-class LLMStreamError(LLMError):
-    """The answer broke off mid-way (connection cut, malformed event stream)."""
-
-    key = "err_llm_cut"
-
-
-class LLMEmptyError(LLMError):
-    """The model finished without writing anything."""
-
-    key = "err_llm_empty"
-
-
-class LLMRefusalError(LLMError):
-    """The model (or its content filter) declined to answer."""
-
-    key = "err_llm_refusal"
-
-
-class LLMConfigError(LLMError):
-    """The endpoint rejected the request itself (unknown model, bad parameter)."""
-
-    key = "err_llm_config"
+__all__ = ["Completion", "LLMClient", "Message", "TextCallback", "Usage"]
 
 
 @dataclass(frozen=True)

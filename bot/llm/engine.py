@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from bot.content.document import Document
-from bot.errors import LLMAuthError, LLMError
+from bot.errors import LLMAuthError, LLMError, LLMRefusalError
 from bot.llm.chunking import Chunk, split_tokens
-from bot.llm.client import Completion, LLMClient, LLMRefusalError, Message, TextCallback, Usage
+from bot.llm.client import Completion, LLMClient, Message, TextCallback, Usage
 from bot.llm.extractive import split_sentences, summarize_extractive
 from bot.llm.prompts import (
     ANSWER_MAX_TOKENS,

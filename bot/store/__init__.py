@@ -1,10 +1,11 @@
 """Remembering: caches and state in Redis, or in-process when REDIS_URL is unset."""
 
+from bot.errors import StillWorkingError
 from bot.store.base import KeyValueStore, decode_value, encode_value
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore
 from bot.store.redis_store import RedisStore
-from bot.store.singleflight import SingleFlight, StillWorkingError
+from bot.store.singleflight import SingleFlight
 from bot.store.state import Prefs, State, Thread
 
 

@@ -14,18 +14,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.errors import SkimError
+from bot.errors import StillWorkingError
 from bot.store.base import KeyValueStore
 from bot.store.keys import Keys
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class StillWorkingError(SkimError):
-    """Another request for the same work took longer than we are willing to wait."""
-
-    key = "err_still_working"
 
 
 class SingleFlight:
