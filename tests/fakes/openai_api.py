@@ -318,30 +318,32 @@ def _check_range(
 def _validate_content(path: str, role: str, message: dict[str, Any]) -> None:
     content = message.get("content")
     if content is None:
-        if role == "assistant" and any(message.get(k) for k in ("tool_calls", "function_call")):
-            return
-        if role == "assistant" and isinstance(message.get("refusal"), str):
+        # An assistant message may carry tool calls or a refusal instead of content.
+        calls = any(message.get(k) for k in ("tool_calls", "function_call"))
+        if role == "assistant" and (calls or isinstance(message.get("refusal"), str)):
             return
         raise _missing(f"{path}.content")
     if isinstance(content, str):
         return
     if not isinstance(content, list):
         raise _invalid_type(f"{path}.content", "one of a string or array of objects", content)
-    allowed = _PART_TYPES[role]
     for j, part in enumerate(content):
-        part_path = f"{path}.content[{j}]"
-        if not isinstance(part, dict):
-            raise _invalid_type(part_path, "an object", part)
-        if "type" not in part:
-            raise _missing(f"{part_path}.type")
-        if part["type"] not in allowed:
-            raise _invalid_value(f"{part_path}.type", part["type"], allowed)
-        if part["type"] in ("text", "refusal"):
-            key = part["type"]
-            if key not in part:
-                raise _missing(f"{part_path}.{key}")
-            if not isinstance(part[key], str):
-                raise _invalid_type(f"{part_path}.{key}", "a string", part[key])
+        _validate_part(f"{path}.content[{j}]", part, _PART_TYPES[role])
+
+
+def _validate_part(path: str, part: Any, allowed: tuple[str, ...]) -> None:
+    """One content part: a known type for the role; text and refusal parts carry a string."""
+    if not isinstance(part, dict):
+        raise _invalid_type(path, "an object", part)
+    if "type" not in part:
+        raise _missing(f"{path}.type")
+    key = part["type"]
+    if key not in allowed:
+        raise _invalid_value(f"{path}.type", key, allowed)
+    if key in ("text", "refusal") and key not in part:
+        raise _missing(f"{path}.{key}")
+    if key in ("text", "refusal") and not isinstance(part[key], str):
+        raise _invalid_type(f"{path}.{key}", "a string", part[key])
 
 
 def _validate_messages(messages: Any) -> None:
@@ -359,28 +361,34 @@ def _validate_messages(messages: Any) -> None:
     tool_calls_seen = False
     for i, message in enumerate(messages):
         path = f"messages[{i}]"
-        if not isinstance(message, dict):
-            raise _invalid_type(path, "an object", message)
-        role = message.get("role")
-        if role is None:
-            raise _missing(f"{path}.role")
-        if role not in _ROLES:
-            raise _invalid_value(f"{path}.role", role, _ROLES)
-        _validate_content(path, role, message)
-        name = message.get("name")
-        if name is not None and not isinstance(name, str):
-            raise _invalid_type(f"{path}.name", "a string", name)
-        if role == "assistant" and message.get("tool_calls"):
-            tool_calls_seen = True
-        if role == "tool":
-            if not isinstance(message.get("tool_call_id"), str):
-                raise _missing(f"{path}.tool_call_id")
-            if not tool_calls_seen:
-                raise _Invalid(
-                    "Invalid parameter: messages with role 'tool' must be a response to a "
-                    "preceding message with 'tool_calls'.",
-                    f"{path}.role",
-                )
+        role = _validate_message(path, message)
+        if role == "tool" and not tool_calls_seen:
+            raise _Invalid(
+                "Invalid parameter: messages with role 'tool' must be a response to a "
+                "preceding message with 'tool_calls'.",
+                f"{path}.role",
+            )
+        tool_calls_seen = tool_calls_seen or (
+            role == "assistant" and bool(message.get("tool_calls"))
+        )
+
+
+def _validate_message(path: str, message: Any) -> str:
+    """One message on its own; returns its role."""
+    if not isinstance(message, dict):
+        raise _invalid_type(path, "an object", message)
+    role = message.get("role")
+    if role is None:
+        raise _missing(f"{path}.role")
+    if role not in _ROLES:
+        raise _invalid_value(f"{path}.role", role, _ROLES)
+    _validate_content(path, role, message)
+    name = message.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _invalid_type(f"{path}.name", "a string", name)
+    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+        raise _missing(f"{path}.tool_call_id")
+    return str(role)
 
 
 def _validate(body: dict[str, Any]) -> None:
@@ -391,16 +399,7 @@ def _validate(body: dict[str, Any]) -> None:
     if not isinstance(model, str):
         raise _invalid_type("model", "a string", model)
     _validate_messages(body.get("messages"))
-    for param, (low, high) in _INT_PARAMS.items():
-        if (value := body.get(param)) is not None:
-            if not _is_int(value):
-                raise _invalid_type(param, "an integer", value)
-            _check_range(param, value, low, high, "integer")
-    for param, (flow, fhigh) in _NUMBER_PARAMS.items():
-        if (value := body.get(param)) is not None:
-            if not _is_number(value):
-                raise _invalid_type(param, "a decimal", value)
-            _check_range(param, value, flow, fhigh, "decimal")
+    _validate_numbers(body)
     typed: tuple[tuple[tuple[str, ...], type, str], ...] = (
         (_BOOL_PARAMS, bool, "a boolean"),
         (_STRING_PARAMS, str, "a string"),
@@ -414,6 +413,20 @@ def _validate(body: dict[str, Any]) -> None:
     _validate_stream_options(body)
     _validate_response_format(body)
     _validate_tools(body.get("tools"))
+
+
+def _validate_numbers(body: dict[str, Any]) -> None:
+    """Integer and decimal parameters: their type, then their range."""
+    for param, (low, high) in _INT_PARAMS.items():
+        if (value := body.get(param)) is not None:
+            if not _is_int(value):
+                raise _invalid_type(param, "an integer", value)
+            _check_range(param, value, low, high, "integer")
+    for param, (flow, fhigh) in _NUMBER_PARAMS.items():
+        if (value := body.get(param)) is not None:
+            if not _is_number(value):
+                raise _invalid_type(param, "a decimal", value)
+            _check_range(param, value, flow, fhigh, "decimal")
 
 
 def _validate_stop(stop: Any) -> None:
@@ -926,20 +939,8 @@ class FakeOpenAI:
         pieces += [
             ("refusal", p) for p in _split_chunks(completion.refusal or "", self.chunk_words)
         ]
-        loop = asyncio.get_running_loop()
-        start = loop.time() + self.first_token_delay
-        elapsed_tokens = 0
-        for k, (key, text) in enumerate(pieces):
-            if reply.cut_after_chunks is not None and k >= reply.cut_after_chunks:
-                return await self._cut(request, response, reply)
-            if k > 0 and self.tokens_per_second:
-                elapsed_tokens += count_tokens(text)
-            due = start + (elapsed_tokens / self.tokens_per_second if self.tokens_per_second else 0)
-            if (wait := due - loop.time()) > 0:
-                await asyncio.sleep(wait)
-            await response.write(chunk({key: text}))
-            if reply.malformed and k == 0:
-                await response.write(b"data: {this is not json\n\n")
+        if not await self._write_pieces(response, reply, pieces, chunk):
+            return await self._cut(request, response, reply)
         if reply.malformed and not pieces:
             await response.write(b"data: {this is not json\n\n")
         if reply.cut_after_chunks is not None:
@@ -951,6 +952,30 @@ class FakeOpenAI:
         await response.write(_sse("[DONE]"))
         await response.write_eof()
         return response
+
+    async def _write_pieces(
+        self,
+        response: web.StreamResponse,
+        reply: Reply,
+        pieces: list[tuple[str, str]],
+        chunk: Callable[[dict[str, Any]], bytes],
+    ) -> bool:
+        """Write the pieces at the configured pace; ``False`` where ``cut_after_chunks`` cuts."""
+        loop = asyncio.get_running_loop()
+        start = loop.time() + self.first_token_delay
+        elapsed_tokens = 0
+        for k, (key, text) in enumerate(pieces):
+            if reply.cut_after_chunks is not None and k >= reply.cut_after_chunks:
+                return False
+            if k > 0 and self.tokens_per_second:
+                elapsed_tokens += count_tokens(text)
+            due = start + (elapsed_tokens / self.tokens_per_second if self.tokens_per_second else 0)
+            if (wait := due - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            await response.write(chunk({key: text}))
+            if reply.malformed and k == 0:
+                await response.write(b"data: {this is not json\n\n")
+        return True
 
     @staticmethod
     async def _cut(

@@ -142,7 +142,7 @@ def _send_raw(request: web.BaseRequest, data: bytes) -> web.StreamResponse:
     return web.Response()
 
 
-def _reset(transport: asyncio.BaseTransport) -> None:
+def _reset(transport: asyncio.Transport) -> None:
     """Drop a connection with a TCP RST so clients don't keep reading buffered output."""
     sock = transport.get_extra_info("socket")
     if sock is not None:
