@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.config import LANGUAGE_CODE, Settings
+from bot.config import Settings
 from bot.content.document import Document
 from bot.content.sources import source_from_argument
 from bot.deps import Deps, build_deps
@@ -28,7 +28,7 @@ from bot.pipeline import (
     Surface,
 )
 from bot.render import summary_plain
-from bot.values import SummaryOptions
+from bot.values import LANGUAGE_CODE, SummaryOptions
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -10,13 +9,12 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.values import LANGUAGE_CODE
 
 Length = Literal["short", "medium", "long"]
 Style = Literal["bullets", "paragraph"]
 
 IdList = Annotated[list[int], NoDecode]
-# "auto" (the document's own language) or a language code such as en, ru, pt-BR.
-LANGUAGE_CODE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$")
 
 
 def _split_ids(value: object) -> object:

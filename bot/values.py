@@ -5,6 +5,7 @@ Rendering, handlers and the CLI import these without importing the LLM engine or
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -13,6 +14,8 @@ from bot.content.document import Document
 from bot.llm.prompts import LENGTHS, PROMPT_VERSION, STYLES
 
 EXTRACTIVE_MODEL = "extractive"
+# "auto" (the document's own language) or a language code such as en, ru, pt-BR.
+LANGUAGE_CODE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$")
 
 
 class Stage(StrEnum):
@@ -38,6 +41,9 @@ class SummaryOptions:
             raise ValueError(f"unknown length {self.length!r}")
         if self.style not in STYLES:
             raise ValueError(f"unknown style {self.style!r}")
+        # The language reaches the prompt: only a code's shape, never free text, gets there.
+        if not LANGUAGE_CODE.match(self.language):
+            raise ValueError(f"not a language code: {self.language!r}")
 
 
 @dataclass(frozen=True)
