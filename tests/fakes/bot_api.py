@@ -492,8 +492,7 @@ class FakeBotAPI:
             for name in _names(
                 "getMe getUpdates setWebhook deleteWebhook setMyCommands sendMessage "
                 "editMessageText editMessageReplyMarkup deleteMessage deleteMessages "
-                "sendChatAction "
-                "answerCallbackQuery answerInlineQuery getFile getChatMember"
+                "sendChatAction answerCallbackQuery answerInlineQuery getFile getChatMember"
             )
         }
 

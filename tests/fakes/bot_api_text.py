@@ -620,7 +620,7 @@ def detect_entities(text: str, existing: Iterable[JSONDict] = ()) -> list[JSONDi
     """Find url, email, mention, hashtag and bot_command entities as Telegram does.
 
     ``existing`` are the entities the text already has: no automatic entity overlaps a code,
-    pre, link, mention or custom emoji among them.
+    pre, link, url, email, mention or custom emoji among them.
     """
     offsets = utf16_offsets(text)
     taken = [
