@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from bot.content.binary import looks_binary
 from bot.content.decode import decode_bytes
 from bot.content.document import Document
 from bot.content.fetch import sniff_media_type
@@ -161,6 +162,10 @@ def extract_bytes(
     if media_type == "application/pdf":
         _note(explain, "source kind: pdf (no HTML candidates)")
         return extract_pdf(data, url=url, filename=filename)
+    if looks_binary(data):
+        _note(explain, f"source kind: binary (declared {media_type}; not read)")
+        log.info("refused binary content declared as %s", media_type)
+        raise UnsupportedContentError(key="err_binary")
     if media_type in ("text/html", "application/xhtml+xml"):
         _note(explain, "source kind: html")
         return extract_html(decode_bytes(data, charset, html=True), url=url, explain=explain)

@@ -100,8 +100,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "По ссылке файл, который я не читаю ({type}).",
     },
     "err_binary": {
-        "en": "That link is a binary file I can't read.",
-        "ru": "По ссылке двоичный файл, его я не читаю.",
+        "en": "That's a binary file (a program, an archive or media), not text I can read.",
+        "ru": "Это двоичный файл (программа, архив или медиа), а не текст, его я не читаю.",
     },
     "err_too_large": {
         "en": "That page is too large to read (over {mb} MB).",

@@ -1,0 +1,55 @@
+"""Telling binary content from text before any parser or model sees it.
+
+Servers and file names lie: an executable served as `text/html`, an archive sent as
+`notes.txt`. Known magic numbers, NUL bytes (outside UTF-16) and a high share of control
+characters mark content that no reader would call text.
+"""
+
+from __future__ import annotations
+
+# Magic numbers of formats that are never text: executables, archives, images, media.
+MAGIC = (
+    b"MZ",  # Windows executables (PE)
+    b"\x7fELF",
+    b"\xca\xfe\xba\xbe",  # Java classes, Mach-O universal binaries
+    b"\xcf\xfa\xed\xfe",  # Mach-O 64-bit
+    b"\xfe\xed\xfa\xcf",
+    b"\x00asm",  # WebAssembly
+    b"PK\x03\x04",
+    b"\x1f\x8b",  # gzip
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"(\xb5/\xfd",  # zstd
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"RIFF",
+    b"ID3",
+    b"OggS",
+    b"\x1aE\xdf\xa3",  # Matroska, WebM
+    b"%!PS",
+    b"\xd0\xcf\x11\xe0",  # old Office documents
+    b"SQLite format 3\x00",
+)
+SAMPLE_BYTES = 4096
+# Text may hold a few stray control characters (a vertical tab, a form feed); binary is full.
+MAX_CONTROL_SHARE = 0.05
+_WHITESPACE = frozenset(b"\t\n\r\x0b\x0c")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def looks_binary(data: bytes) -> bool:
+    """True for content that is not text, whatever its declared type or file name says."""
+    head = data[:SAMPLE_BYTES]
+    if not head:
+        return False
+    if head.startswith(MAGIC):
+        return True
+    if head.startswith(_UTF16_BOMS):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 0x20 and byte not in _WHITESPACE)
+    return controls / len(head) > MAX_CONTROL_SHARE
