@@ -12,11 +12,11 @@ import re
 
 from bot.content.document import Document
 from bot.i18n import t
+from bot.markdown import inline_html, inline_plain
 from bot.values import Summary
 
 TELEGRAM_LIMIT = 4096
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
 _TAG = re.compile(r"<[^>]+>")
 
@@ -101,9 +101,10 @@ def split_html(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 
 def _body_lines(text: str) -> list[str]:
+    """The model's lines, still Markdown inside, with headings unmarked and bullets as "• "."""
     lines = []
     for line in text.strip().split("\n"):
-        plain = _MD_EMPHASIS.sub(r"\2", line.rstrip()).lstrip("#").strip() if line.strip() else ""
+        plain = line.strip().lstrip("#").strip() if line.strip() else ""
         lines.append(_BULLET.sub("• ", plain) if _BULLET.match(plain) else plain)
     return lines
 
@@ -111,7 +112,7 @@ def _body_lines(text: str) -> list[str]:
 def _split_title(summary: Summary, document: Document) -> tuple[str, list[str]]:
     lines = _body_lines(summary.text)
     if not summary.extractive and len(lines) > 1 and not lines[0].startswith("• "):
-        return lines[0], lines[1:]
+        return inline_plain(lines[0]), lines[1:]
     return document.title or document.site_name or "Summary", lines
 
 
@@ -136,7 +137,7 @@ def summary_lines(document: Document, summary: Summary, language: str | None = N
     if link:
         title_html = f'<b><a href="{html.escape(link, quote=True)}">{escape(title)}</a></b>'
     lines = [title_html, f"<i>{escape(meta_line(document, language))}</i>", ""]
-    lines.extend(escape(line) for line in body)
+    lines.extend(inline_html(line) for line in body)
     if summary.extractive:
         lines.extend(["", f"<i>{escape(t('extractive_note', language))}</i>"])
     if summary.truncated:
@@ -155,12 +156,22 @@ def summary_plain(document: Document, summary: Summary, language: str | None = N
     if document.canonical_url or document.url:
         lines.append(str(document.canonical_url or document.url))
     lines.append("")
-    lines.extend(body)
+    lines.extend(inline_plain(line) for line in body)
     if summary.extractive:
         lines.extend(["", f"[{t('extractive_note', language)}]"])
     if summary.truncated:
         lines.extend(["", f"[{_truncation(summary, language)}]"])
     return "\n".join(lines).strip()
+
+
+def answer_parts(text: str) -> list[str]:
+    """A model's answer as Telegram HTML messages (its Markdown rendered, never shown raw)."""
+    return split_html([inline_html(line) for line in _body_lines(text)])
+
+
+def answer_plain(text: str) -> str:
+    """The same answer as plain text, for the parse-error fallback."""
+    return "\n".join(inline_plain(line) for line in _body_lines(text))
 
 
 def html_parts(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:

@@ -34,14 +34,14 @@ from bot.pipeline import (
     SummarizeRequest,
     TextStreamed,
 )
-from bot.render import html_parts, summary_parts, summary_plain
+from bot.render import answer_parts, answer_plain, html_parts, summary_parts, summary_plain
 from bot.store.state import Thread
 from bot.values import SummaryResult
 from handlers.addressing import Delivery
 from handlers.context import Context
 from handlers.keyboards import summary_keyboard
 from handlers.repeats import message_link, remember_summary, repeat_key
-from handlers.replies import send_html, send_parts, send_text
+from handlers.replies import send_html, send_text
 from handlers.status import StatusMessage, typing
 
 log = logging.getLogger(__name__)
@@ -241,8 +241,8 @@ async def deliver_answer(
     done = await run_request(context, delivery, AskRequest(thread, question, delivery.caller))
     if not isinstance(done, Answered):
         return None
-    # Escaped plain text: no markup for Telegram to refuse, so no plain-text fallback to try.
-    sent = await send_parts(context, delivery, html_parts(done.answer.text))
+    text = done.answer.text
+    sent = await send_html(context, delivery, answer_parts(text), partial(answer_plain, text))
     if sent is not None and done.thread is not None:
         await context.state.save_thread(delivery.chat_id, sent.message_id, done.thread)
     return sent

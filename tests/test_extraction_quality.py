@@ -54,17 +54,16 @@ METADATA = {
     ),
 }
 METADATA["article_cp1251.html"] = METADATA["article_ru.html"]
-CANONICAL = {
-    "article_en.html": "https://coastal-ledger.example/local/2024/05/brackwater-tide-mill",
-    "article_ru.html": "https://vesti-prirechya.example/society/2024/06/knigokhod",
-    "article_cp1251.html": "https://vesti-prirechya.example/society/2024/06/knigokhod",
-}
+# The fixtures declare canonical links on their own sites; fetched from another site, the
+# page's word is not taken: the canonical link is the one fetched.
+FETCHED = "https://news.example/some/article?utm_source=x"
+CANONICAL = dict.fromkeys(("article_en.html", "article_ru.html", "article_cp1251.html"), FETCHED)
 FIXTURES = sorted(FIXTURE_MARKERS)
 
 
 def _extract_fixture(name: str) -> Document:
     html = decode_bytes(read_fixture(name), None, html=True)
-    return extract_html(html, url="https://news.example/some/article?utm_source=x")
+    return extract_html(html, url=FETCHED)
 
 
 def _all_fields(document: Document) -> str:
@@ -259,6 +258,7 @@ def test_og_url_is_the_canonical_fallback_and_url_the_last_resort() -> None:
         "https://example.org/a"
     )
     bare = f"<html><body><article><p>{_BODY}</p></article></body></html>"
+    assert extract_html(bare, url=None).canonical_url is None
     assert extract_html(bare, url="https://example.org/b").canonical_url == (
         "https://example.org/b"
     )
@@ -359,3 +359,26 @@ def test_f1_on_the_shipped_benchmark_sample() -> None:
     ):
         theirs = _f1(baseline, pages).f1
         assert skim.f1 >= theirs, f"{name} scores {theirs:.4f}, above Skim's {summary}"
+
+
+@pytest.mark.parametrize(
+    ("fetched", "declared", "used"),
+    [
+        ("https://www.example.co.uk/a", "https://news.example.co.uk/a", "declared"),
+        ("https://example.org/a", "https://evil.example/a", "fetched"),
+        ("https://you.github.io/a", "https://evil.github.io/a", "fetched"),  # a public suffix
+        ("https://Example.ORG./a", "https://example.org/b", "declared"),
+        ("http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b", "declared"),
+        ("http://127.0.0.1/a", "http://10.0.0.1/a", "fetched"),
+    ],
+)
+def test_a_declared_canonical_counts_only_on_the_fetched_site(
+    fetched: str, declared: str, used: str
+) -> None:
+    for head in (
+        f'<link rel="canonical" href="{declared}">',
+        f'<meta property="og:url" content="{declared}">',
+    ):
+        html = f"<html><head>{head}</head><body><article><p>{_BODY}</p></article></body></html>"
+        expected = declared if used == "declared" else fetched
+        assert extract_html(html, url=fetched).canonical_url == expected

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.content.document import Document
-from bot.render import escape, split_text, summary_html, summary_plain, utf16_len
+from bot.markdown import inline_html, inline_plain
+from bot.render import (
+    answer_parts,
+    answer_plain,
+    escape,
+    split_text,
+    summary_html,
+    summary_plain,
+    utf16_len,
+)
 from bot.values import Summary
 
 
@@ -54,7 +65,7 @@ def test_summary_html_escapes_model_text_and_links_title() -> None:
         rendered
     )
     assert "TL;DR: 1 &lt; 2 &amp; more" in rendered
-    assert "• point *one*" in rendered
+    assert "• point <i>one</i>" in rendered, "the model's Markdown is rendered, not shown"
     assert "example.com · 2 min read" in rendered
 
 
@@ -64,3 +75,38 @@ def test_extractive_summary_is_marked() -> None:
     plain = summary_plain(_doc(), summary)
     assert plain.startswith("Bees & <Wasps>")
     assert "[extractive summary (no LLM)]" in plain
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html_out", "plain_out"),
+    [
+        ("*italic* and _also_", "<i>italic</i> and <i>also</i>", "italic and also"),
+        ("**bold** and __bold__", "<b>bold</b> and <b>bold</b>", "bold and bold"),
+        ("`x < y` in code", "<code>x &lt; y</code> in code", "x < y in code"),
+        ("~~gone~~ here", "<s>gone</s> here", "gone here"),
+        ("[the paper](https://a.example/p)", "the paper", "the paper"),
+        ("[click](javascript:alert(1))", "click", "click"),
+        ("[open](tg://resolve?domain=x)", "open", "open"),
+        ("<https://a.example>", "https://a.example", "https://a.example"),
+        ("![a chart](https://a.example/c.png)", "a chart", "a chart"),
+        ("<b>not a tag</b> & more", "&lt;b&gt;not a tag&lt;/b&gt; &amp; more", None),
+        ("snake_case_name stays", "snake_case_name stays", "snake_case_name stays"),
+        ("an *unclosed emphasis", "an *unclosed emphasis", "an *unclosed emphasis"),
+    ],
+)
+def test_model_markdown_becomes_telegram_html_or_plain_text(
+    markdown: str, html_out: str, plain_out: str | None
+) -> None:
+    assert inline_html(markdown) == html_out
+    if plain_out is not None:
+        assert inline_plain(markdown) == plain_out
+
+
+def test_an_answer_with_markdown_reaches_the_user_without_raw_markup() -> None:
+    parts = answer_parts("## Findings\n\n- It is *fast*\n- It is `small`\n\n**Yes.**")
+    text = "\n".join(parts)
+    assert "• It is <i>fast</i>" in text
+    assert "<code>small</code>" in text
+    assert "<b>Yes.</b>" in text
+    assert not any(mark in text for mark in ("*", "`", "##"))
+    assert "*" not in answer_plain("It is *fast*")

@@ -43,6 +43,7 @@ from trafilatura.settings import set_date_params
 from bot.content.candidates import first_candidates, readability_candidate
 from bot.content.ensemble import choose
 from bot.content.ensemble import explain as describe_choice
+from bot.content.sites import same_site
 
 log = logging.getLogger(__name__)
 
@@ -239,17 +240,23 @@ def _http_url(candidate: str | None, base: str | None) -> str | None:
 
 
 def canonical_url(tree: Any, url: str | None) -> str | None:
-    """`<link rel=canonical>`, else og:url, resolved against the page URL; else the URL."""
-    for link in tree.iterfind(".//head//link[@rel]"):
-        if "canonical" in (link.get("rel") or "").lower().split():
-            found = _http_url(link.get("href"), url)
-            if found:
-                return found
-    for meta in tree.iterfind(".//meta[@property]"):
-        if (meta.get("property") or "").strip().lower() == "og:url":
-            found = _http_url(meta.get("content"), url)
-            if found:
-                return found
+    """`<link rel=canonical>`, else og:url, resolved against the page URL; else the URL.
+
+    Only a link on the same site as the page fetched counts: a page must not make Skim show,
+    link or remember another site than the one the user sent.
+    """
+    declared = [
+        _http_url(link.get("href"), url)
+        for link in tree.iterfind(".//head//link[@rel]")
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ] + [
+        _http_url(meta.get("content"), url)
+        for meta in tree.iterfind(".//meta[@property]")
+        if (meta.get("property") or "").strip().lower() == "og:url"
+    ]
+    for found in declared:
+        if found and url and same_site(found, url):
+            return found
     return url
 
 

@@ -1,0 +1,65 @@
+"""The model's Markdown as Telegram HTML, or as plain text: never raw markup in a message.
+
+Models write Markdown whatever the prompt says. One line at a time (Skim's messages are built
+from self-contained lines), markdown-it-py parses the inline syntax; bold, italic, strikethrough
+and code become Telegram's tags, and a link or an image becomes its text: a model's link is not
+one Skim vouches for (`javascript:`, `tg://`, or just wrong).
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_TAGS = {
+    "strong_open": "<b>",
+    "strong_close": "</b>",
+    "em_open": "<i>",
+    "em_close": "</i>",
+    "s_open": "<s>",
+    "s_close": "</s>",
+}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
+    # Every link is parsed (so `[text](javascript:...)` shows "text", not its markup) and
+    # rendered as its text alone.
+    parser.validateLink = lambda url: True  # type: ignore[method-assign]
+    return parser
+
+
+def _tokens(line: str) -> list[Token]:
+    return [child for block in _parser().parseInline(line) for child in block.children or []]
+
+
+def _text_of(token: Token) -> str:
+    if token.type == "image":
+        return "".join(child.content for child in token.children or []) or token.content
+    if token.type in ("softbreak", "hardbreak"):
+        return " "
+    if token.type in ("text", "text_special", "code_inline", "html_inline"):
+        return token.content
+    return ""
+
+
+def inline_html(line: str) -> str:
+    """One line of Markdown as Telegram HTML, every piece of text escaped, tags balanced."""
+    out: list[str] = []
+    for token in _tokens(line):
+        if token.type in _TAGS:
+            out.append(_TAGS[token.type])
+        elif token.type == "code_inline":
+            out.append(f"<code>{html.escape(token.content, quote=False)}</code>")
+        else:
+            out.append(html.escape(_text_of(token), quote=False))
+    return "".join(out)
+
+
+def inline_plain(line: str) -> str:
+    """One line of Markdown as plain text: the words, without the markup."""
+    return "".join(_text_of(token) for token in _tokens(line))
