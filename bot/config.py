@@ -33,6 +33,25 @@ def _split_ids(value: object) -> object:
     return value
 
 
+def _split_ports(value: object) -> object:
+    """`80,443,8000-8999`: single ports and inclusive ranges, each within 1-65535."""
+    if not isinstance(value, str):
+        return [value] if isinstance(value, int) else value
+    ports: list[int] = []
+    for part in (part.strip() for part in value.split(",")):
+        if not part:
+            continue
+        low, _, high = part.partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError:
+            raise ValueError(f"{part!r} is not a port or a range of ports") from None
+        if not 1 <= first <= last <= 65535:
+            raise ValueError(f"{part!r} is not within 1-65535")
+        ports.extend(range(first, last + 1))
+    return ports
+
+
 def _http_url(value: str, what: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -101,12 +120,16 @@ class Settings(BaseSettings):
         "admin_user_ids",
         "allowed_user_ids",
         "allowed_chat_ids",
-        "fetch_allowed_ports",
         mode="before",
     )
     @classmethod
     def _ids(cls, value: object) -> object:
         return _split_ids(value)
+
+    @field_validator("fetch_allowed_ports", mode="before")
+    @classmethod
+    def _ports(cls, value: object) -> object:
+        return _split_ports(value)
 
     @field_validator("log_level", mode="before")
     @classmethod

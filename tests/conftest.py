@@ -41,6 +41,7 @@ _CONTROLLED = (
     "REDIS_URL",
     "REDIS_PREFIX",
     "FETCH_ALLOW_PRIVATE_NETWORKS",
+    "FETCH_ALLOWED_PORTS",
     "ADMIN_USER_IDS",
     "ALLOWED_USER_IDS",
     "ALLOWED_CHAT_IDS",
@@ -117,8 +118,12 @@ def make_settings(**values: Any) -> Settings:
 
 
 @pytest.fixture
-def settings_for(bot_api: FakeBotAPI, redis_prefix: str) -> Callable[..., Settings]:
-    """Settings pointing at the Bot API fake and real Redis; keyword arguments override."""
+def settings_for(bot_api: FakeBotAPI, web: FakeWeb, redis_prefix: str) -> Callable[..., Settings]:
+    """Settings pointing at the Bot API fake and real Redis; keyword arguments override.
+
+    Private networks are allowed (every fake is on loopback), and the web fake's port is one of
+    the allowed ports, which hold in every mode.
+    """
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -127,6 +132,7 @@ def settings_for(bot_api: FakeBotAPI, redis_prefix: str) -> Callable[..., Settin
             "redis_url": REDIS_URL,
             "redis_prefix": redis_prefix,
             "fetch_allow_private_networks": True,
+            "fetch_allowed_ports": [80, 443, 8080, 8443, web.port],
         }
         values.update(overrides)
         return make_settings(**values)

@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
+from tests.helpers.processes import LOOPBACK_FAKES
 
 ARTICLE_WORDS = ("Brackwater", "Halloran", "quernstone")
 BOILERPLATE = ("menuwombat", "cookiegiraffe", "footerlynx", "commentpelican", "relatedotter")
@@ -19,7 +20,7 @@ def llm_env(llm_api: FakeOpenAI, **extra: str) -> dict[str, str]:
         "OPENAI_API_KEY": llm_api.api_key,
         "OPENAI_BASE_URL": llm_api.url,
         "LLM_MODEL": "fake-model",
-        "FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+        **LOOPBACK_FAKES,
         **extra,
     }
 
@@ -95,9 +96,7 @@ async def test_ask_sends_document_and_question(web: FakeWeb, llm_api: FakeOpenAI
 
 async def test_unreachable_page_exits_1_with_one_line(web: FakeWeb) -> None:
     web.route("/gone", "missing", status=404)
-    code, out, err = await run_cli(
-        "summarize", web.url("/gone"), env={"FETCH_ALLOW_PRIVATE_NETWORKS": "true"}
-    )
+    code, out, err = await run_cli("summarize", web.url("/gone"), env=LOOPBACK_FAKES)
     assert code == 1
     assert out == ""
     assert err.strip().count("\n") == 0

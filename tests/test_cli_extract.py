@@ -15,10 +15,11 @@ from bot.content.sources import FileSource
 from bot.errors import SkimError
 from tests.conftest import make_settings, run_cli
 from tests.fakes.web import FakeWeb, make_pdf, read_fixture
+from tests.helpers.processes import LOOPBACK_FAKES
 
 ARTICLE_WORDS = ("Brackwater", "Halloran", "quernstone")
 DOCUMENT_KEYS = {"source", "title", "author", "date", "site", "language", "text"}
-PRIVATE_OK = {"FETCH_ALLOW_PRIVATE_NETWORKS": "true"}
+PRIVATE_OK = LOOPBACK_FAKES
 NOTHING_TO_READ = b"<html><head><title>Empty</title></head><body><nav>Home</nav></body></html>"
 
 

@@ -44,7 +44,11 @@ async def _close_clients() -> AsyncIterator[None]:
         await _clients.pop().aclose()
 
 
-OPEN = FetchPolicy(allow_private_networks=True, deadline=5.0)
+def opened(web: FakeWeb) -> FetchPolicy:
+    """Private networks allowed (the fakes are on loopback), the fake's port among the ports."""
+    return FetchPolicy(
+        allow_private_networks=True, allowed_ports=frozenset({web.port}), deadline=5.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,7 +118,7 @@ async def test_invalid_urls_are_refused(url: str) -> None:
 async def test_fetches_page_through_the_checked_address(web: FakeWeb) -> None:
     web.route("/a", "<html><body><p>hello</p></body></html>")
     resolver = StaticResolver("127.0.0.1")
-    policy = FetchPolicy(allow_private_networks=True)
+    policy = FetchPolicy(allow_private_networks=True, allowed_ports=frozenset({web.port}))
     result = await fetcher(policy, resolver).fetch(f"http://news.example:{web.port}/a")
     assert result.body.endswith(b"</html>")
     assert result.media_type == "text/html"
@@ -127,7 +131,7 @@ async def test_redirects_are_followed_and_rechecked(web: FakeWeb) -> None:
     web.route("/final", "<p>done</p>")
     web.redirect("/one", "/two")
     web.redirect("/two", web.url("/final"), status=301)
-    result = await fetcher(OPEN).fetch(web.url("/one"))
+    result = await fetcher(opened(web)).fetch(web.url("/one"))
     assert result.final_url == web.url("/final")
 
 
@@ -157,7 +161,7 @@ async def test_too_many_redirects(web: FakeWeb) -> None:
     for i in range(8):
         web.redirect(f"/r{i}", f"/r{i + 1}")
     with pytest.raises(FetchError) as caught:
-        await fetcher(OPEN).fetch(web.url("/r0"))
+        await fetcher(opened(web)).fetch(web.url("/r0"))
     assert "redirects too many times" in caught.value.user_message
 
 
@@ -175,19 +179,24 @@ async def test_too_many_redirects(web: FakeWeb) -> None:
 async def test_http_errors_have_specific_messages(web: FakeWeb, status: int, phrase: str) -> None:
     web.route("/e", "nope", status=status)
     with pytest.raises(FetchError) as caught:
-        await fetcher(OPEN).fetch(web.url("/e"))
+        await fetcher(opened(web)).fetch(web.url("/e"))
     assert phrase in caught.value.user_message
 
 
 async def test_images_are_refused_before_reading(web: FakeWeb) -> None:
     web.route("/cat.png", b"\x89PNG" + b"\0" * 100, content_type="image/png")
     with pytest.raises(UnsupportedContentError):
-        await fetcher(OPEN).fetch(web.url("/cat.png"))
+        await fetcher(opened(web)).fetch(web.url("/cat.png"))
 
 
 async def test_byte_cap_on_endless_body(web: FakeWeb) -> None:
     web.endless("/forever")
-    policy = FetchPolicy(allow_private_networks=True, max_bytes=200_000, deadline=10)
+    policy = FetchPolicy(
+        allow_private_networks=True,
+        allowed_ports=frozenset({web.port}),
+        max_bytes=200_000,
+        deadline=10,
+    )
     with pytest.raises(FetchError) as caught:
         await fetcher(policy).fetch(web.url("/forever"))
     assert "too large" in caught.value.user_message
@@ -195,7 +204,12 @@ async def test_byte_cap_on_endless_body(web: FakeWeb) -> None:
 
 async def test_gzip_bomb_stops_near_the_cap(web: FakeWeb) -> None:
     web.gzip_bomb("/bomb", decoded_size=1 << 30)
-    policy = FetchPolicy(allow_private_networks=True, max_bytes=1_000_000, deadline=10)
+    policy = FetchPolicy(
+        allow_private_networks=True,
+        allowed_ports=frozenset({web.port}),
+        max_bytes=1_000_000,
+        deadline=10,
+    )
     started = time.monotonic()
     with pytest.raises(FetchError) as caught:
         await fetcher(policy).fetch(web.url("/bomb"))
@@ -205,7 +219,9 @@ async def test_gzip_bomb_stops_near_the_cap(web: FakeWeb) -> None:
 
 async def test_slow_drip_hits_the_overall_deadline(web: FakeWeb) -> None:
     web.slow_drip("/drip", interval=0.2, total_chunks=1000)
-    policy = FetchPolicy(allow_private_networks=True, deadline=1.0)
+    policy = FetchPolicy(
+        allow_private_networks=True, allowed_ports=frozenset({web.port}), deadline=1.0
+    )
     started = time.monotonic()
     with pytest.raises(FetchError) as caught:
         await fetcher(policy).fetch(web.url("/drip"))
@@ -215,7 +231,9 @@ async def test_slow_drip_hits_the_overall_deadline(web: FakeWeb) -> None:
 
 async def test_connection_refused_is_reported() -> None:
     with pytest.raises(FetchError) as caught:
-        await fetcher(OPEN).fetch("http://127.0.0.1:1/nothing")
+        await fetcher(FetchPolicy(allow_private_networks=True, allowed_ports=frozenset({1}))).fetch(
+            "http://127.0.0.1:1/nothing"
+        )
     assert "refused the connection" in caught.value.user_message
 
 
@@ -231,7 +249,9 @@ async def test_unresolvable_name() -> None:
 
 async def test_deadline_covers_a_hanging_server(web: FakeWeb) -> None:
     web.hang("/hang")
-    policy = FetchPolicy(allow_private_networks=True, deadline=0.8)
+    policy = FetchPolicy(
+        allow_private_networks=True, allowed_ports=frozenset({web.port}), deadline=0.8
+    )
     with pytest.raises(FetchError):
         await asyncio.wait_for(fetcher(policy).fetch(web.url("/hang")), 5)
 
@@ -239,7 +259,7 @@ async def test_deadline_covers_a_hanging_server(web: FakeWeb) -> None:
 async def test_cookies_are_not_kept_between_requests(web: FakeWeb) -> None:
     web.route("/set", "<p>hello</p>", headers={"Set-Cookie": "session=abc123; Path=/"})
     web.route("/next", "<p>again</p>")
-    client = fetcher(OPEN)
+    client = fetcher(opened(web))
     await client.fetch(web.url("/set"))
     await client.fetch(web.url("/next"))
     assert "cookie" not in web.requests[-1].headers
@@ -249,12 +269,21 @@ async def test_cookies_are_not_kept_between_requests(web: FakeWeb) -> None:
 async def test_unknown_content_encodings_are_refused(web: FakeWeb, encoding: str) -> None:
     web.route("/packed", b"\x00\x01binary", headers={"Content-Encoding": encoding})
     with pytest.raises(UnsupportedContentError) as caught:
-        await fetcher(OPEN).fetch(web.url("/packed"))
+        await fetcher(opened(web)).fetch(web.url("/packed"))
     assert "encoding" in caught.value.user_message
 
 
 async def test_scheme_change_in_a_redirect_is_refused(web: FakeWeb) -> None:
     web.redirect("/to-ftp", "ftp://files.example/secret.txt")
     with pytest.raises(InvalidSourceError) as caught:
-        await fetcher(OPEN).fetch(web.url("/to-ftp"))
+        await fetcher(opened(web)).fetch(web.url("/to-ftp"))
     assert "http and https" in caught.value.user_message
+
+
+async def test_the_port_list_holds_with_private_networks_allowed(web: FakeWeb) -> None:
+    web.route("/page", "<html><body><p>hello</p></body></html>")
+    policy = FetchPolicy(allow_private_networks=True, allowed_ports=frozenset({80, 443}))
+    with pytest.raises(InvalidSourceError) as raised:
+        await fetcher(policy).fetch(web.url("/page"))
+    assert raised.value.key == "err_port"
+    assert web.hits("/page") == 0, "refused before connecting"

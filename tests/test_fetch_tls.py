@@ -57,7 +57,9 @@ async def _fetch(ca: trustme.CA, url: str) -> bytes:
     context = ssl.create_default_context()
     ca.configure_trust(context)
     async with httpx.AsyncClient(verify=context, trust_env=False) as client:
-        fetcher = Fetcher(client, FetchPolicy(allow_private_networks=True), Loopback())
+        port = httpx.URL(url).port or 443
+        policy = FetchPolicy(allow_private_networks=True, allowed_ports=frozenset({port}))
+        fetcher = Fetcher(client, policy, Loopback())
         return (await fetcher.fetch(url)).body
 
 

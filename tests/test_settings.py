@@ -73,3 +73,15 @@ async def test_bad_setting_exits_2_with_one_line(name: str, value: str) -> None:
     assert len(lines) == 1, err
     assert name in lines[0]
     assert "Traceback" not in err
+
+
+def test_allowed_ports_take_single_ports_and_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FETCH_ALLOWED_PORTS", "80, 443,8000-8002")
+    assert load_settings().fetch_allowed_ports == [80, 443, 8000, 8001, 8002]
+
+
+@pytest.mark.parametrize("value", ["http", "0", "443-80", "70000", "1-65536"])
+def test_bad_allowed_ports_are_refused(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FETCH_ALLOWED_PORTS", value)
+    with pytest.raises(ConfigError):
+        load_settings()

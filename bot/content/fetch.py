@@ -269,8 +269,9 @@ class Fetcher:
                 raise FetchError(
                     key="err_private", detail=f"non-public address {refused[0]} for {host}"
                 )
-            if port not in self._policy.allowed_ports:
-                raise InvalidSourceError(key="err_port", port=port)
+        # The port list holds in every mode, private networks allowed or not.
+        if port not in self._policy.allowed_ports:
+            raise InvalidSourceError(key="err_port", port=port)
         return parsed, host, addresses
 
     async def _addresses(self, host: str, port: int) -> list[IPAddress]:

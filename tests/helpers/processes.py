@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from tests.fakes.openai_api import FakeOpenAI
 
 WORKER = Path(__file__).with_name("skim_worker.py")
+# The fakes listen on loopback at ports the OS picks: a Skim process under test may reach them.
+# (The port list itself is tested in tests/test_fetch.py and tests/test_settings.py.)
+LOOPBACK_FAKES = {"FETCH_ALLOW_PRIVATE_NETWORKS": "true", "FETCH_ALLOWED_PORTS": "1-65535"}
 
 
 def skim_env(redis_url: str, redis_prefix: str, **extra: str) -> dict[str, str]:
@@ -24,7 +27,7 @@ def skim_env(redis_url: str, redis_prefix: str, **extra: str) -> dict[str, str]:
     return {
         "REDIS_URL": redis_url,
         "REDIS_PREFIX": redis_prefix,
-        "FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+        **LOOPBACK_FAKES,
         "LLM_MODEL": "fake-model",
         **extra,
     }
@@ -53,7 +56,7 @@ def skim_run_env(
         "TELEGRAM_API_URL": bot_api.url,
         "REDIS_URL": redis_url,
         "REDIS_PREFIX": redis_prefix,
-        "FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+        **LOOPBACK_FAKES,
         **extra,
     }
 
