@@ -108,16 +108,23 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         settings as settings_handlers,
     )
     from handlers.context import CONTEXT_TYPES
+    from handlers.status import keep_finishing_orphans
 
     shared = deps or build_deps(settings)
+
+    background: list[asyncio.Task[None]] = []
 
     async def post_init(app: AnyApplication) -> None:
         if not await shared.store.ping():
             log.warning("Redis does not answer; running without cache until it does")
         await _set_commands(app, shared.settings.admin_user_ids)
+        background.append(asyncio.create_task(keep_finishing_orphans(app.bot, shared.pipeline)))
         log.info("Skim is up as @%s", app.bot.username)
 
     async def post_shutdown(app: AnyApplication) -> None:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await shared.aclose()
 
     api = settings.telegram_api_url

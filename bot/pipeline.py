@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -31,10 +32,12 @@ from bot.errors import CancelledByUser, QuotaExceeded, SkimError
 from bot.i18n import t
 from bot.render import preview
 from bot.service import Skim
-from bot.store.state import Thread
+from bot.store.state import REQUEST_LEASE, OrphanedStatus, Thread
 from bot.values import Answer, Progress, Requester, Stage, SummaryOptions, SummaryResult
 
 log = logging.getLogger(__name__)
+# Seconds between a process's signs of life; three missed and its status messages are orphans.
+HEARTBEAT = 3.0
 
 
 class Surface(StrEnum):
@@ -225,10 +228,12 @@ def first_stage(source: Source) -> Progress:
 class Pipeline:
     """Runs requests through the cache, the limits and the work; see the module docstring."""
 
-    def __init__(self, skim: Skim, limits: Limits) -> None:
+    def __init__(self, skim: Skim, limits: Limits, instance_id: str | None = None) -> None:
         self._skim = skim
         self._state = skim.state
         self._limits = limits
+        # This process, for the status messages it owns (see `keep_alive`).
+        self.instance_id = instance_id or secrets.token_hex(8)
         # This process's running work per user, for /cancel; other processes see the flag.
         self._running: dict[int, asyncio.Task[None]] = {}
 
@@ -274,8 +279,15 @@ class Pipeline:
         result: SummaryResult,
         options: SummaryOptions,
         user_id: int | None,
+        *,
+        status: int | None = None,
     ) -> None:
-        """Keep the article under a sent summary, so replies and buttons can find it."""
+        """Keep the article under a sent summary, so replies and buttons can find it.
+
+        `status`: the request's status message, gone now that the summary is there.
+        """
+        if status is not None:
+            await self._state.untrack_status(chat_id, status)
         document = result.document
         await self._state.keep_document(document)
         thread = Thread(
@@ -288,6 +300,24 @@ class Pipeline:
             language=options.language,
         )
         await self._state.save_thread(chat_id, message_id, thread)
+
+    # Status messages that outlive a crash
+
+    async def track_status(self, chat_id: int, message_id: int, language: str) -> None:
+        """A request's status message, owned by this process until the request ends."""
+        await self._state.track_status(chat_id, message_id, language, self.instance_id)
+
+    async def untrack_status(self, chat_id: int, message_id: int) -> None:
+        await self._state.untrack_status(chat_id, message_id)
+
+    async def keep_alive(self) -> list[OrphanedStatus]:
+        """Say this process is alive; the status messages of processes that stopped saying so.
+
+        Called every `HEARTBEAT` seconds: a process killed mid-request leaves its status
+        messages to whichever process beats next, which finishes them with a clear failure.
+        """
+        await self._state.beat(self.instance_id, HEARTBEAT * 3)
+        return await self._state.orphaned_statuses()
 
     # The three kinds of request
 
@@ -402,11 +432,20 @@ class Pipeline:
         if owner is None:
             yield Refused(Refusal.BUSY, t(Refusal.BUSY, caller.language))
             return
+        lease = asyncio.create_task(self._renew(user_id, owner))
         try:
             async for event in self._working(caller, user_id, work):
                 yield event
         finally:
+            lease.cancel()
             await self._state.end_request(user_id, owner)
+
+    async def _renew(self, user_id: int, owner: bytes) -> None:
+        """Keep the user's lease while the work runs; a crash lets it lapse in seconds."""
+        while True:
+            await asyncio.sleep(REQUEST_LEASE / 3)
+            if not await self._state.renew_request(user_id, owner):
+                return  # released by /cancel, or lost: the work goes on, unguarded
 
     async def _rate_limited(self, caller: Caller) -> Refused | None:
         if caller.exempt:

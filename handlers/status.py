@@ -12,6 +12,9 @@ from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
+from bot.i18n import t
+from bot.pipeline import HEARTBEAT, Pipeline
+
 log = logging.getLogger(__name__)
 
 PRIVATE_EDIT_INTERVAL = 1.0
@@ -125,3 +128,32 @@ async def typing(bot: Bot, chat_id: int, thread_id: int | None = None) -> AsyncI
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def finish_orphans(bot: Bot, pipeline: Pipeline) -> None:
+    """Say this process is alive; finish the status messages that dead processes left behind.
+
+    A request whose process was killed will never end: its status message would say
+    "Summarizing…" forever. It is replaced with a clear failure, so the user knows to resend.
+    """
+    for orphan in await pipeline.keep_alive():
+        try:
+            await bot.edit_message_text(
+                t("err_restarted", orphan.language),
+                chat_id=orphan.chat_id,
+                message_id=orphan.message_id,
+                parse_mode=None,
+            )
+        except TelegramError as error:  # deleted meanwhile, or the chat is gone
+            log.info("could not finish an orphaned status message: %s", error)
+        await pipeline.untrack_status(orphan.chat_id, orphan.message_id)
+
+
+async def keep_finishing_orphans(bot: Bot, pipeline: Pipeline) -> None:
+    """`finish_orphans` every `HEARTBEAT` seconds, for the life of the process."""
+    while True:
+        try:
+            await finish_orphans(bot, pipeline)
+        except Exception:  # a store hiccup must not end the loop
+            log.warning("could not check for orphaned status messages", exc_info=True)
+        await asyncio.sleep(HEARTBEAT)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -72,6 +72,12 @@ class _Progress:
                 thread_id=delivery.thread_id,
                 group=delivery.group,
             )
+            if self.status is not None:
+                # Should this process die now, another one finishes the message (app.py).
+                message_id = self.status.message.message_id
+                await self._context.pipeline.track_status(
+                    delivery.chat_id, message_id, delivery.language
+                )
             await self._stack.enter_async_context(
                 typing(self._context.bot, delivery.chat_id, delivery.thread_id)
             )
@@ -79,9 +85,18 @@ class _Progress:
             self.status.show(text)
 
 
+@dataclass(frozen=True)
+class Done:
+    """A request's result, and its status message (deleted by now, still tracked by the core
+    until the result is delivered)."""
+
+    outcome: Summarized | Answered
+    status_id: int | None = None
+
+
 async def run_request(
     context: Context, delivery: Delivery, request: Request, *, show_status: bool = True
-) -> Summarized | Answered | None:
+) -> Done | None:
     """Run a request, showing its progress; its result, or None once the user was told why not.
 
     The status message appears with the first stage (never for a cached summary) and is
@@ -97,11 +112,14 @@ async def run_request(
                 await progress.show(event)
     status = progress.status
     if isinstance(outcome, Summarized | Answered):
-        if status is not None:
-            await status.delete()
-        return outcome
+        if status is None:
+            return Done(outcome)
+        await status.delete()
+        return Done(outcome, status.message.message_id)
     if outcome is not None:
         await _finish_with(context, delivery, status, outcome)
+    if status is not None:
+        await context.pipeline.untrack_status(delivery.chat_id, status.message.message_id)
     return None
 
 
@@ -144,9 +162,9 @@ async def deliver_summary(context: Context, delivery: Delivery) -> Message | Non
     request = SummarizeRequest(delivery.source, delivery.options, delivery.caller)
     done = await run_request(context, delivery, request)
     # Sent once the request is over: a user who answers the summary at once is not "busy".
-    if not isinstance(done, Summarized):
+    if done is None or not isinstance(done.outcome, Summarized):
         return None
-    return await send_summary_message(context, delivery, done.result)
+    return await send_summary_message(context, delivery, done.outcome.result, done.status_id)
 
 
 async def deliver_links(
@@ -181,7 +199,7 @@ async def point_to_earlier(context: Context, delivery: Delivery, earlier: int) -
 
 
 async def send_summary_message(
-    context: Context, delivery: Delivery, result: SummaryResult
+    context: Context, delivery: Delivery, result: SummaryResult, status_id: int | None = None
 ) -> Message | None:
     """The final summary with its keyboard; records the thread so replies can ask questions.
 
@@ -202,7 +220,12 @@ async def send_summary_message(
     )
     if sent is not None:
         await context.pipeline.keep_thread(
-            delivery.chat_id, sent.message_id, result, delivery.options, delivery.user_id
+            delivery.chat_id,
+            sent.message_id,
+            result,
+            delivery.options,
+            delivery.user_id,
+            status=status_id,
         )
         repeated = repeat_key(delivery.source, group=delivery.group, channel=delivery.channel)
         if repeated is not None:
@@ -239,12 +262,15 @@ async def deliver_answer(
 ) -> Message | None:
     """Answer a question about a thread's article; the answer is itself replyable."""
     done = await run_request(context, delivery, AskRequest(thread, question, delivery.caller))
-    if not isinstance(done, Answered):
+    if done is None or not isinstance(done.outcome, Answered):
         return None
-    text = done.answer.text
+    if done.status_id is not None:
+        await context.pipeline.untrack_status(delivery.chat_id, done.status_id)
+    answered = done.outcome
+    text = answered.answer.text
     sent = await send_html(context, delivery, answer_parts(text), partial(answer_plain, text))
-    if sent is not None and done.thread is not None:
-        await context.state.save_thread(delivery.chat_id, sent.message_id, done.thread)
+    if sent is not None and answered.thread is not None:
+        await context.state.save_thread(delivery.chat_id, sent.message_id, answered.thread)
     return sent
 
 
@@ -254,13 +280,14 @@ async def rerender(
     """The thread's article again with `delivery.options`, edited into `message` in place."""
     request = ResummarizeRequest(thread, delivery.options, delivery.caller)
     done = await run_request(context, delivery, request, show_status=False)
-    if not isinstance(done, Summarized):
+    if done is None or not isinstance(done.outcome, Summarized):
         return None
-    await _edit_summary(context, message, done.result, delivery.language)
+    result = done.outcome.result
+    await _edit_summary(context, message, result, delivery.language)
     options = delivery.options
     changed = replace(thread, length=options.length, style=options.style, language=options.language)
     await context.state.save_thread(message.chat_id, message.message_id, changed)
-    return done.result
+    return result
 
 
 async def _edit_summary(

@@ -127,6 +127,18 @@ class Keys:
     def cancel(self, user_id: int) -> str:
         return f"{self.root}cancel:{int(user_id)}"
 
+    # Status messages of requests still running, and the processes running them
+    def statuses(self) -> str:
+        return f"{self.root}statuses"
+
+    def status(self, chat_id: int, message_id: int) -> str:
+        return f"{self.root}status:{int(chat_id)}:{int(message_id)}"
+
+    def instance(self, instance_id: str) -> str:
+        if not (instance_id.isascii() and instance_id.isalnum()):
+            raise ValueError("an instance id must be ASCII letters and digits")
+        return f"{self.root}instance:{instance_id}"
+
     def update(self, bot_id: int, update_id: int) -> str:
         return f"{self.root}update:{int(bot_id)}:{int(update_id)}"
 

@@ -125,6 +125,12 @@ class MemoryStore:
         current = self._live(key)
         return current if isinstance(current, frozenset) else frozenset()
 
+    async def remove_from_set(self, key: str, *members: str) -> bool:
+        current = self._live(key)
+        if isinstance(current, frozenset):
+            self._keep_expiry(key, current - set(members), 0)
+        return True
+
     async def count(self, key: str, *, ttl: int) -> int | None:
         current = self._live(key)
         value = (current if isinstance(current, int) else 0) + 1

@@ -243,6 +243,9 @@ class RedisStore:
         raw = await self._one(lambda pipe: pipe.smembers(key))
         return frozenset(_text(member) for member in raw) if raw else frozenset()
 
+    async def remove_from_set(self, key: str, *members: str) -> bool:
+        return await self._one(lambda pipe: pipe.srem(key, *members)) is not None
+
     async def count(self, key: str, *, ttl: int) -> int | None:
         value = await self._one(self._script("count", [key], [ttl]))
         return None if value is None else int(value)

@@ -23,6 +23,19 @@ from bot.store.keys import (
 )
 from bot.store.memory import MemoryStore
 
+# Seconds a request's lease lasts without renewal, and how long a status is remembered.
+REQUEST_LEASE = 10.0
+STATUS_TTL = 24 * 3600
+
+
+@dataclass(frozen=True)
+class OrphanedStatus:
+    """A status message left behind by a process that died mid-request."""
+
+    chat_id: int
+    message_id: int
+    language: str
+
 
 def today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
@@ -243,14 +256,21 @@ class State:
             fresh = await self._fallback.set_if_absent(key, b"1", ttl=UPDATE_TTL)
         return bool(fresh), _prefs_of(raw)
 
-    # One request in flight per user, with /cancel
-    async def begin_request(self, user_id: int, ttl: float = 600) -> bytes | None:
+    # One request in flight per user, with /cancel: a lease its owner keeps renewing, so that it
+    # dies with the owner's process within REQUEST_LEASE seconds.
+    async def begin_request(self, user_id: int, ttl: float = REQUEST_LEASE) -> bytes | None:
         """An owner token when the user had nothing in flight, else None."""
         owner = secrets.token_bytes(12)
         if not await self._set_if_absent(self._keys.in_flight(user_id), owner, ttl):
             return None
+        # A /cancel meant for an earlier request must not stop this one (in either store).
         await self._store.delete(self._keys.cancel(user_id))
+        await self._fallback.delete(self._keys.cancel(user_id))
         return owner
+
+    async def renew_request(self, user_id: int, owner: bytes, ttl: float = REQUEST_LEASE) -> bool:
+        """Keep the lease; False when it was lost (expired, or released by /cancel)."""
+        return await self._store.extend_if_owner(self._keys.in_flight(user_id), owner, ttl=ttl)
 
     async def end_request(self, user_id: int, owner: bytes) -> None:
         key = self._keys.in_flight(user_id)
@@ -264,7 +284,43 @@ class State:
             return False
         await self._store.set(self._keys.cancel(user_id), b"1", ttl=600)
         await self._fallback.set(self._keys.cancel(user_id), b"1", ttl=600)
+        # Released at once: a request whose process died must not hold the user back.
+        await self._store.delete(self._keys.in_flight(user_id))
+        await self._fallback.delete(self._keys.in_flight(user_id))
         return True
+
+    # Status messages of running requests, and the processes running them
+    async def track_status(
+        self, chat_id: int, message_id: int, language: str, instance: str
+    ) -> None:
+        """Note a status message until its request ends, with the process that owns it."""
+        value = encode_value({"language": language, "instance": instance})
+        await self._store.set(self._keys.status(chat_id, message_id), value, ttl=STATUS_TTL)
+        await self._store.add_to_set(
+            self._keys.statuses(), f"{chat_id}:{message_id}", ttl=STATUS_TTL
+        )
+
+    async def untrack_status(self, chat_id: int, message_id: int) -> None:
+        await self._store.delete(self._keys.status(chat_id, message_id))
+        await self._store.remove_from_set(self._keys.statuses(), f"{chat_id}:{message_id}")
+
+    async def beat(self, instance: str, ttl: float) -> None:
+        """This process is alive for `ttl` more seconds."""
+        await self._store.set(self._keys.instance(instance), b"1", ttl=max(1, round(ttl)))
+
+    async def orphaned_statuses(self) -> list[OrphanedStatus]:
+        """Status messages whose process stopped beating: their requests will never finish."""
+        orphans: list[OrphanedStatus] = []
+        for member in await self._store.set_members(self._keys.statuses()):
+            chat, _, message = member.partition(":")
+            chat_id, message_id = int(chat), int(message)
+            value = await self._read(self._keys.status(chat_id, message_id))
+            if value is None:
+                await self._store.remove_from_set(self._keys.statuses(), member)
+                continue
+            if await self._store.get(self._keys.instance(str(value["instance"]))) is None:
+                orphans.append(OrphanedStatus(chat_id, message_id, str(value["language"])))
+        return orphans
 
     async def cancelled(self, user_id: int) -> bool:
         key = self._keys.cancel(user_id)

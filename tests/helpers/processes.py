@@ -80,7 +80,8 @@ async def skim_run(env: dict[str, str]) -> AsyncIterator[SkimRun]:
     try:
         yield run
     finally:
-        process.terminate()
+        if process.returncode is None:  # a test may have killed it already
+            process.terminate()
         _, err = await asyncio.wait_for(process.communicate(), 20)
         run.stderr = err.decode()
 

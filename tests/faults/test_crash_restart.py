@@ -1,0 +1,77 @@
+"""A bot killed (SIGKILL) mid-summary and started again: nothing stays stuck.
+
+The user's status message is finished with a clear failure by the next process, the user's
+one-request lock lapses within seconds (or at once with /cancel), and the next link works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.openai_api import FakeOpenAI, Reply
+from tests.fakes.web import FakeWeb, read_fixture
+from tests.helpers.processes import skim_run, skim_run_env
+from tests.tg import USER_ID, send_for_summary, wait_text
+
+SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
+RESTARTED = "I was restarted while working on this"
+
+
+async def _killed_mid_summary(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, env: dict[str, str]
+) -> None:
+    """Start a bot, send a link, and kill the bot while the model is still writing."""
+    llm_api.script(Reply(content=SUMMARY, delay=60), SUMMARY)
+    async with skim_run(env) as first:
+        bot_api.send_private_message(web.url("/story"))
+        await llm_api.wait_for_requests(1, timeout=30)
+        await wait_text(bot_api, "Summarizing", timeout=10)
+        first.process.send_signal(signal.SIGKILL)
+        await first.process.wait()
+
+
+async def test_a_killed_bots_status_message_is_finished_and_the_user_is_free(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    web.route("/other", read_fixture("article_ru.html"))
+    env = skim_run_env(
+        bot_api,
+        redis_url,
+        redis_prefix,
+        OPENAI_API_KEY=llm_api.api_key,
+        OPENAI_BASE_URL=llm_api.url,
+    )
+    await _killed_mid_summary(bot_api, llm_api, web, env)
+    async with skim_run(env):
+        finished = await wait_text(bot_api, RESTARTED, timeout=30)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await send_for_summary(bot_api, web.url("/other"), timeout=30)
+        assert loop.time() - started < 20, "the dead request's lock lapsed within seconds"
+    texts = [m.get("text", "") for m in bot_api.messages_in(USER_ID)]
+    assert not any("Still working on your last link" in text for text in texts)
+    assert "Summarizing" not in str(finished["text"])
+
+
+async def test_cancel_frees_a_user_whose_request_died_with_its_process(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    web.route("/other", read_fixture("article_ru.html"))
+    env = skim_run_env(
+        bot_api,
+        redis_url,
+        redis_prefix,
+        OPENAI_API_KEY=llm_api.api_key,
+        OPENAI_BASE_URL=llm_api.url,
+    )
+    await _killed_mid_summary(bot_api, llm_api, web, env)
+    async with skim_run(env):
+        bot_api.send_private_message("/cancel")
+        await wait_text(bot_api, "Stopped.", timeout=30)
+        await send_for_summary(bot_api, web.url("/other"), timeout=30)
+    texts = [m.get("text", "") for m in bot_api.messages_in(USER_ID)]
+    assert not any("Still working on your last link" in text for text in texts)
