@@ -20,11 +20,12 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
+from bot.flood import PerChatRateLimiter
 from bot.i18n import t
 
 log = logging.getLogger(__name__)
@@ -136,12 +137,9 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(
-            AIORateLimiter(
-                # Telegram's broadcast guidance: about 30 messages a second across all chats.
-                # 0 turns the proactive cap off; 429 answers are still waited out and retried.
-                overall_max_rate=settings.telegram_max_rate,
-                max_retries=3,
-            )
+            # Telegram's broadcast guidance: about 30 messages a second across all chats
+            # (0 turns that cap off); a flood wait holds back only the chat it was for.
+            PerChatRateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
         )
         .concurrent_updates(True)
         # httpcore scans its whole pool for every request: a pool the size of the real

@@ -406,6 +406,7 @@ class _Query:
 class _FailRule:
     error: BotApiError
     remaining: int
+    chat_id: int | None = None  # only calls for this chat (Telegram's floods are per chat)
 
 
 Handler = Callable[[JSONDict], Awaitable[Any]]
@@ -647,12 +648,14 @@ class FakeBotAPI:
         description: str | None = None,
         retry_after: int | None = None,
         count: int = 1,
+        chat_id: int | None = None,
     ) -> None:
         """Answer the next ``count`` calls to ``method`` with an error instead of handling them.
 
         ``description`` defaults to Telegram's wording for ``status``; for 429 it is
         ``"Too Many Requests: retry after N"`` with ``parameters.retry_after`` N (default 1),
-        which is how Telegram's flood control answers.
+        which is how Telegram's flood control answers. With ``chat_id``, only calls for that
+        chat fail, as a flood wait for one busy group does.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
@@ -660,7 +663,7 @@ class FakeBotAPI:
             description = f"Too Many Requests: retry after {retry_after}"
         description = description or DEFAULT_FAILURES.get(status, f"Error {status}")
         parameters = {"retry_after": retry_after} if retry_after is not None else None
-        rule = _FailRule(BotApiError(status, description, parameters), count)
+        rule = _FailRule(BotApiError(status, description, parameters), count, chat_id)
         self._failures.setdefault(method.lower(), []).append(rule)
 
     def delay_responses(self, method: str, seconds: float) -> None:
@@ -889,7 +892,7 @@ class FakeBotAPI:
             handler = self._handlers.get(call.method.lower())
             if handler is None:
                 raise BotApiError(404, "Not Found")
-            self._maybe_fail(call.method)
+            self._maybe_fail(call.method, call.params)
             if decode_error is not None:
                 raise decode_error
             result = await handler(call.params)
@@ -957,14 +960,16 @@ class FakeBotAPI:
             raise _bad_request("JSON object expected in the request body")
         return data
 
-    def _maybe_fail(self, method: str) -> None:
-        rules = self._failures.get(method.lower())
-        if not rules:
+    def _maybe_fail(self, method: str, params: JSONDict) -> None:
+        rules = self._failures.get(method.lower(), [])
+        rule = next(
+            (r for r in rules if r.chat_id is None or r.chat_id == params.get("chat_id")), None
+        )
+        if rule is None:
             return
-        rule = rules[0]
         rule.remaining -= 1
         if rule.remaining <= 0:
-            rules.pop(0)
+            rules.remove(rule)
         error = rule.error
         raise BotApiError(error.code, error.description, copy.deepcopy(error.parameters))
 

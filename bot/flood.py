@@ -1,0 +1,153 @@
+"""Bot API flood control per chat: one chat's flood wait holds back that chat only.
+
+Telegram limits messages per chat (about one a second in a private chat, 20 a minute in a group)
+and overall (about 30 a second). Its 429 answer for a call to one chat means "wait before
+writing to this chat again": python-telegram-bot's `AIORateLimiter` pauses every request for
+it, so one busy group could stall every user's summary. This limiter, built on the library's
+`BaseRateLimiter`, keeps the same proactive caps (overall, and per group) but waits out a flood
+only for the chat it was answered for; a 429 on a call that names no chat pauses everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+JSONDict = dict[str, Any]
+Result = bool | JSONDict | list[JSONDict]
+# Chats whose limiter is full again are forgotten past this many.
+_KEPT_GROUP_LIMITERS = 512
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """`retry_after` in seconds, whichever type python-telegram-bot hands it out as."""
+    value: timedelta | float = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class PerChatRateLimiter(BaseRateLimiter[int]):
+    """Proactive caps as Telegram documents them; flood waits per chat.
+
+    `overall_max_rate` messages a second across chats (0: no cap), `group_max_rate` a minute in
+    each group or channel; a call answered 429 is retried after its wait, up to `max_retries`
+    times, while calls to other chats go on.
+    """
+
+    def __init__(
+        self,
+        overall_max_rate: float = 30,
+        group_max_rate: float = 20,
+        group_time_period: float = 60,
+        max_retries: int = 3,
+    ) -> None:
+        self._overall = AsyncLimiter(overall_max_rate, 1) if overall_max_rate > 0 else None
+        self._group_rate = group_max_rate
+        self._group_period = group_time_period
+        self._groups: dict[int | str, AsyncLimiter] = {}
+        self._max_retries = max_retries
+        self._chat_free_at: dict[int | str, float] = {}
+        self._everyone_free = asyncio.Event()
+        self._everyone_free.set()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Result:
+        chat = _chat_of(data)
+        tries = (self._max_retries if rate_limit_args is None else rate_limit_args) + 1
+        for attempt in range(tries):
+            await self._wait_until_free(chat)
+            try:
+                return await self._limited(chat, callback, args, kwargs)
+            except RetryAfter as error:
+                if attempt == tries - 1:
+                    log.warning("flood control on %s: gave up after %d tries", endpoint, tries)
+                    raise
+                await self._flood_wait(chat, retry_seconds(error) + 0.1, endpoint)
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    async def _limited(
+        self,
+        chat: int | str | None,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Result:
+        """The call within the overall cap (calls to a chat) and its group's cap."""
+        if chat is None:
+            return await callback(*args, **kwargs)
+        group = self._group_limiter(chat)
+        if self._overall is not None:
+            await self._overall.acquire()
+        if group is not None:
+            await group.acquire()
+        return await callback(*args, **kwargs)
+
+    def _group_limiter(self, chat: int | str) -> AsyncLimiter | None:
+        """Groups and channels (negative ids, @usernames) have a per-minute cap of their own."""
+        if self._group_rate <= 0 or (isinstance(chat, int) and chat > 0):
+            return None
+        limiter = self._groups.get(chat)
+        if limiter is None:
+            if len(self._groups) > _KEPT_GROUP_LIMITERS:
+                idle = [k for k, v in self._groups.items() if v.has_capacity(v.max_rate)]
+                for key in idle:
+                    del self._groups[key]
+            limiter = self._groups[chat] = AsyncLimiter(self._group_rate, self._group_period)
+        return limiter
+
+    async def _wait_until_free(self, chat: int | str | None) -> None:
+        await self._everyone_free.wait()
+        if chat is None:
+            return
+        wait = self._chat_free_at.get(chat, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)  # a later 429 for the chat is answered by another wait
+        if self._chat_free_at.get(chat, 0.0) <= time.monotonic():
+            self._chat_free_at.pop(chat, None)
+
+    async def _flood_wait(self, chat: int | str | None, seconds: float, endpoint: str) -> None:
+        """Hold back the chat the 429 was for; a 429 on a call to no chat holds back all."""
+        if chat is not None:
+            log.info("flood control for one chat on %s: waiting %.1f s", endpoint, seconds)
+            until = time.monotonic() + seconds
+            self._chat_free_at[chat] = max(self._chat_free_at.get(chat, 0.0), until)
+            return
+        log.info("flood control on %s: every request waits %.1f s", endpoint, seconds)
+        self._everyone_free.clear()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._everyone_free.set()
+
+
+def _chat_of(data: dict[str, Any]) -> int | str | None:
+    """The chat a call writes to: an id, or a channel's @username."""
+    chat = data.get("chat_id")
+    if chat is None or isinstance(chat, int):
+        return chat
+    try:
+        return int(chat)
+    except (TypeError, ValueError):
+        return str(chat)
