@@ -99,6 +99,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "That link is a file I can't read ({type}).",
         "ru": "По ссылке файл, который я не читаю ({type}).",
     },
+    "err_page_too_complex": {
+        "en": "That page is too big and complex for me to read (far more markup than any article).",
+        "ru": "Эта страница слишком большая и сложная для меня "
+        "(разметки намного больше, чем в любой статье).",
+    },
     "err_binary": {
         "en": "That's a binary file (a program, an archive or media), not text I can read.",
         "ru": "Это двоичный файл (программа, архив или медиа), а не текст, его я не читаю.",

@@ -1,0 +1,75 @@
+"""Pages made of megabytes of markup: refused quickly, memory bounded, the bot goes on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.content.budget import MarkupBudget
+from bot.errors import ExtractionError
+from tests.conftest import llm_settings
+from tests.fakes.bot_api import FakeBotAPI, make_user
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.web import FakeWeb, read_fixture
+from tests.tg import send_for_summary, wait_text
+
+UNIT = '<div class="a"><span class="b"><a href="/x">.</a></span><i></i></div>'
+MARKUP_BOMB = ("<html><body>" + UNIT * (4_900_000 // len(UNIT)) + "</body></html>").encode()
+TOO_COMPLEX = "too big and complex for me to read"
+USERS = [make_user(5000 + n, f"User{n}") for n in range(3)]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+async def test_three_markup_bombs_at_once_are_refused_within_a_memory_bound(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    for n in range(3):
+        web.route(f"/bomb{n}", MARKUP_BOMB)
+    web.route("/story", read_fixture("article_en.html"))
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        before = _rss_mb()
+        for n, user in enumerate(USERS):
+            bot_api.send_private_message(web.url(f"/bomb{n}"), user=user)
+        for user in USERS:
+            await wait_text(bot_api, TOO_COMPLEX, chat_id=user["id"], timeout=30)
+        grown = _rss_mb() - before
+        assert not llm_api.requests
+        await send_for_summary(bot_api, web.url("/story"))
+    assert grown < 300, f"memory grew {grown:.0f} MB for three markup bombs"
+
+
+async def test_pages_share_the_parse_budget_and_wait_their_turn() -> None:
+    budget = MarkupBudget(max_tags=100, total_tags=150)
+    page = b"<p>" * 90
+    order: list[str] = []
+
+    async def parse(name: str, hold: float) -> None:
+        async with budget.parsing(page, "text/html"):
+            order.append(f"{name} in")
+            await asyncio.sleep(hold)
+            order.append(f"{name} out")
+
+    await asyncio.gather(parse("first", 0.2), parse("second", 0))
+    assert order == ["first in", "first out", "second in", "second out"]
+
+
+def test_only_markup_is_weighed() -> None:
+    budget = MarkupBudget(max_tags=10)
+    assert budget.weigh(b"%PDF-1.7 <<" * 50, "application/pdf") == 0
+    with pytest.raises(ExtractionError):
+        budget.weigh(b"<p>" * 11, "text/html")
+    with pytest.raises(ExtractionError):
+        budget.weigh(b"<html>" + b"<p>" * 11, "text/plain")  # sniffed as HTML
