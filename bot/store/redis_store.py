@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from hashlib import sha1
 from typing import Any
 
@@ -12,10 +13,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.store.batching import AutoPipeline, Commands
 
 log = logging.getLogger(__name__)
+# Seconds the circuit stays open after Redis timed out, before one operation probes it again.
+OPEN_SECONDS = 3.0
 
 # Token bucket kept in a hash {tokens, ts}; the server's clock is the only clock.
 _BUCKET_SCRIPT = """
@@ -123,9 +127,13 @@ class RedisStore:
     round trips; an operation of several commands is one pipeline entry, never split.
     """
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, *, open_seconds: float = OPEN_SECONDS) -> None:
         self._client = client
         self._down = False
+        # The circuit breaker: while open, operations answer "no Redis" without asking it.
+        self._open_seconds = open_seconds
+        self._closed_at = 0.0
+        self._probing = False
         self._sha = {name: _sha(source) for name, source in _SCRIPTS.items()}
         self._batch = AutoPipeline(
             client, scripts={self._sha[name]: source for name, source in _SCRIPTS.items()}
@@ -154,7 +162,18 @@ class RedisStore:
         return not self._down
 
     async def _run(self, commands: Commands) -> list[Any] | None:
-        """The replies to one operation's commands; None means Redis did not answer."""
+        """The replies to one operation's commands; None means Redis did not answer.
+
+        A Redis that refuses connections fails fast, and every operation tries it again. One
+        that accepts them but never answers (paused, overloaded) costs a timeout per call: after
+        one, the circuit opens, and for `open_seconds` operations answer None at once; then one
+        operation at a time probes it until it answers again.
+        """
+        if self._open():
+            return None
+        probe = self._closed_at > 0
+        if probe:
+            self._probing = True
         try:
             result = await self._batch.run(commands)
         except (ResponseError, DataError) as error:
@@ -163,14 +182,33 @@ class RedisStore:
             log.error("Redis command failed: %s", error)
             return None
         except (RedisError, OSError) as error:
-            if not self._down:
-                log.warning("Redis unavailable, continuing without it: %s", type(error).__name__)
-                self._down = True
+            self._went_down(error)
             return None
+        finally:
+            if probe:
+                self._probing = False
         if self._down:
             log.info("Redis is back; caching resumed")
             self._down = False
+        self._closed_at = 0.0
         return result
+
+    def _open(self) -> bool:
+        """Whether the circuit is open: skip Redis (a probe is already out, or not yet due)."""
+        if self._closed_at == 0:
+            return False
+        return self._probing or time.monotonic() < self._closed_at
+
+    def _went_down(self, error: Exception) -> None:
+        if not self._down:
+            log.warning("Redis unavailable, continuing without it: %s", type(error).__name__)
+            self._down = True
+        if isinstance(error, RedisTimeoutError | TimeoutError):
+            if self._closed_at == 0:
+                log.warning(
+                    "Redis does not answer in time; asking it again every %gs", self._open_seconds
+                )
+            self._closed_at = time.monotonic() + self._open_seconds
 
     async def _one(self, commands: Commands) -> Any:
         """The reply to a one-command operation; None when Redis did not answer."""

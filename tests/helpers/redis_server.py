@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -52,6 +53,15 @@ class PrivateRedis:
             if self._process.poll() is not None or loop.time() > deadline:
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
             await asyncio.sleep(0.02)
+
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its port and connections but answers nothing."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
 
     async def stop(self) -> None:
         """Kill the server (no shutdown courtesy: clients see connections reset)."""
