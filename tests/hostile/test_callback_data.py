@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot.config import Settings
+from handlers.keyboards import TRANSLATION_TARGETS
 from tests.conftest import llm_settings
 from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import message_of, send_for_summary
+from tests.tg import USER_ID, message_of, send_for_summary
 
 SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
 
@@ -65,3 +67,29 @@ async def test_a_button_under_a_message_without_a_thread_says_so(
     assert answer.params.get("show_alert") is True
     assert "no longer have that article" in answer.params["text"]
     assert not llm_api.requests
+
+
+async def test_a_storm_of_genuine_buttons_is_gated_like_links(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """All ten Translate targets, Shorter and Longer within a second: one runs, the rest are
+    told to wait (busy, or the rate limit), as new links would be."""
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY, *[Reply(content=SUMMARY, delay=2) for _ in range(12)])
+    presses = [f"sk:tr:{code}" for code in TRANSLATION_TARGETS] + ["sk:short", "sk:long"]
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = message_of(bot_api, await send_for_summary(bot_api, web.url("/story")))
+        for data in presses:
+            bot_api.send_callback_query(data, message=summary)
+        await bot_api.wait_for("answerCallbackQuery", count=len(presses))
+        await llm_api.wait_for_requests(2)
+        await asyncio.sleep(2.5)  # the one admitted press finishes
+    assert len(llm_api.requests) == 2, "the summary and the one press that got in"
+    told = [m.get("text", "") for m in bot_api.messages_in(USER_ID)]
+    refusals = ("Still working on your last link", "You're sending requests too fast")
+    refused = [text for text in told if any(reason in text for reason in refusals)]
+    assert len(refused) == len(presses) - 1
