@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -16,7 +15,6 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     LinkPreviewOptions,
-    Update,
 )
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -91,7 +89,9 @@ async def _set_commands(app: AnyApplication, operator_ids: list[int]) -> None:
     )
 
 
-def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplication:
+def build_application(
+    settings: Settings, deps: Deps | None = None, *, updater: bool = True
+) -> AnyApplication:
     """The bot, wired to the Bot API at TELEGRAM_API_URL, with all shared clients."""
     if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
@@ -129,9 +129,11 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         await shared.aclose()
 
     api = settings.telegram_api_url
+    builder = ApplicationBuilder()
+    if not updater:
+        builder = builder.updater(None)  # webhook mode: bot.web puts updates on the queue
     app: AnyApplication = (
-        ApplicationBuilder()
-        .context_types(CONTEXT_TYPES)
+        builder.context_types(CONTEXT_TYPES)
         .defaults(MESSAGE_DEFAULTS)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
@@ -139,7 +141,11 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
         .rate_limiter(
             # Telegram's broadcast guidance: about 30 messages a second across all chats
             # (0 turns that cap off); a flood wait holds back only the chat it was for.
-            PerChatRateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
+            PerChatRateLimiter(
+                overall_max_rate=settings.telegram_max_rate,
+                max_retries=3,
+                metrics=shared.metrics,
+            )
         )
         .concurrent_updates(True)
         # httpcore scans its whole pool for every request: a pool the size of the real
@@ -165,21 +171,3 @@ def build_application(settings: Settings, deps: Deps | None = None) -> AnyApplic
     ):
         module.register(app)
     return app
-
-
-def run(settings: Settings) -> None:
-    """Poll for updates, or serve a webhook when WEBHOOK_URL is set; blocks until stopped."""
-    app = build_application(settings)
-    if settings.webhook_url:
-        host, port = settings.webhook_host_port
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        app.run_webhook(
-            listen=host,
-            port=port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -121,7 +121,7 @@ def _run_bot(settings: Settings, secrets: list[str]) -> int:
     )
     if settings.telegram_bot_token is None:
         return _fail(BOTFATHER_HELP, EXIT_USAGE)
-    from bot.app import run
+    from bot.serve import run
 
     try:
         run(settings)

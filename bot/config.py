@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0:8080"
+    # Polling mode: /healthz, /readyz and /metrics on this host:port (off when unset); in
+    # webhook mode they are served with the webhook.
+    metrics_listen: str | None = None
+    shutdown_grace: float = Field(25.0, ge=0, le=600)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -175,9 +179,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a language code such as en, ru or auto")
         return code
 
-    @field_validator("webhook_listen")
+    @field_validator("webhook_listen", "metrics_listen")
     @classmethod
-    def _listen(cls, value: str) -> str:
+    def _listen(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port")
@@ -192,8 +198,17 @@ class Settings(BaseSettings):
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:
-        host, _, port = self.webhook_listen.rpartition(":")
-        return host.strip("[]"), int(port)
+        return _host_port(self.webhook_listen)
+
+    @property
+    def metrics_host_port(self) -> tuple[str, int]:
+        assert self.metrics_listen is not None
+        return _host_port(self.metrics_listen)
+
+
+def _host_port(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -11,6 +11,7 @@ from bot.content.fetch import Fetcher, FetchPolicy, Resolver
 from bot.content.reader import ContentReader
 from bot.llm.client import LLMClient
 from bot.llm.engine import Summarizer
+from bot.metrics import Metrics
 from bot.pipeline import Limits, Pipeline
 from bot.service import CacheTimes, Skim
 from bot.store import Keys, KeyValueStore, SingleFlight, open_store
@@ -26,6 +27,7 @@ class Deps:
     llm: LLMClient | None
     skim: Skim
     pipeline: Pipeline
+    metrics: Metrics
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -61,7 +63,8 @@ def build_deps(
             timeout=settings.llm_timeout,
             max_tries=settings.llm_max_retries,
         )
-    store = store or open_store(settings.redis_url)
+    metrics = Metrics()
+    store = store or open_store(settings.redis_url, metrics)
     keys = Keys(settings.redis_prefix)
     skim = Skim(
         ContentReader(Fetcher(http, policy, resolver)),
@@ -77,5 +80,14 @@ def build_deps(
         CacheTimes(document=settings.document_cache_ttl, summary=settings.summary_cache_ttl),
         SingleFlight(store, keys, lock_ttl=settings.single_flight_lock_ttl),
     )
-    pipeline = Pipeline(skim, Limits.from_settings(settings, metered=llm is not None))
-    return Deps(settings=settings, store=store, http=http, llm=llm, skim=skim, pipeline=pipeline)
+    limits = Limits.from_settings(settings, metered=llm is not None)
+    pipeline = Pipeline(skim, limits, metrics=metrics)
+    return Deps(
+        settings=settings,
+        store=store,
+        http=http,
+        llm=llm,
+        skim=skim,
+        pipeline=pipeline,
+        metrics=metrics,
+    )

@@ -21,6 +21,8 @@ from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
@@ -49,7 +51,9 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         group_max_rate: float = 20,
         group_time_period: float = 60,
         max_retries: int = 3,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._overall = AsyncLimiter(overall_max_rate, 1) if overall_max_rate > 0 else None
         self._group_rate = group_max_rate
         self._group_period = group_time_period
@@ -79,13 +83,26 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         for attempt in range(tries):
             await self._wait_until_free(chat)
             try:
-                return await self._limited(chat, callback, args, kwargs)
+                result = await self._limited(chat, callback, args, kwargs)
             except RetryAfter as error:
+                self._count("flood")
                 if attempt == tries - 1:
                     log.warning("flood control on %s: gave up after %d tries", endpoint, tries)
                     raise
+                if self._metrics is not None:
+                    self._metrics.bot_api_retries.inc()
                 await self._flood_wait(chat, retry_seconds(error) + 0.1, endpoint)
+            except Exception:
+                self._count("error")
+                raise
+            else:
+                self._count("ok")
+                return result
         raise AssertionError("unreachable: the last try returns or raises")
+
+    def _count(self, result: str) -> None:
+        if self._metrics is not None:
+            self._metrics.bot_api_calls.labels(result).inc()
 
     async def _limited(
         self,

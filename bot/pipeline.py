@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -30,6 +31,7 @@ from bot.content.document import Document
 from bot.content.sources import Source, UrlSource
 from bot.errors import CancelledByUser, QuotaExceeded, SkimError
 from bot.i18n import t
+from bot.metrics import Metrics
 from bot.render import preview
 from bot.service import Skim
 from bot.store.state import REQUEST_LEASE, OrphanedStatus, Thread
@@ -228,8 +230,16 @@ def first_stage(source: Source) -> Progress:
 class Pipeline:
     """Runs requests through the cache, the limits and the work; see the module docstring."""
 
-    def __init__(self, skim: Skim, limits: Limits, instance_id: str | None = None) -> None:
+    def __init__(
+        self,
+        skim: Skim,
+        limits: Limits,
+        instance_id: str | None = None,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._skim = skim
+        self._metrics = metrics or Metrics()
         self._state = skim.state
         self._limits = limits
         # This process, for the status messages it owns (see `keep_alive`).
@@ -251,7 +261,28 @@ class Pipeline:
             stream = self._ask(request)
         async with contextlib.aclosing(stream):
             async for event in stream:
+                if not isinstance(event, StageChanged | TextStreamed):
+                    self._count(event)
                 yield event
+
+    def _count(self, outcome: Outcome) -> None:
+        """The outcome in the metrics: error classes and refusal reasons are bounded sets."""
+        metrics = self._metrics
+        if isinstance(outcome, Summarized):
+            result = outcome.result
+            kind = (
+                "cached" if result.cached else "extractive" if result.summary.extractive else "llm"
+            )
+            metrics.summaries.labels(kind, "").inc()
+        elif isinstance(outcome, Answered):
+            metrics.summaries.labels("answered", "").inc()
+        elif isinstance(outcome, Refused):
+            metrics.summaries.labels("refused", outcome.reason.value).inc()
+            metrics.refusals.labels(outcome.reason.value).inc()
+        elif isinstance(outcome, Failed):
+            metrics.summaries.labels("failed", type(outcome.error).__name__).inc()
+        else:
+            metrics.summaries.labels("cancelled", "").inc()
 
     async def outcome(self, request: Request) -> Outcome:
         """Run a request to its end, for callers with nothing to show along the way."""
@@ -324,6 +355,7 @@ class Pipeline:
     async def _summarize(self, request: SummarizeRequest) -> AsyncGenerator[Event]:
         caller = request.caller
         lookup = await self._skim.peek(request.source, request.options)
+        self._metrics.cache.labels("summary", "hit" if lookup.result else "miss").inc()
         if lookup.result is not None:
             yield Summarized(lookup.result)
             return
@@ -357,6 +389,7 @@ class Pipeline:
             yield Failed(error, error.message_for(caller.language))
             return
         cached = await self._skim.peek_document(document, request.options)
+        self._metrics.cache.labels("summary", "hit" if cached else "miss").inc()
         if cached is not None:
             yield Summarized(cached)
             return
@@ -513,10 +546,14 @@ class Pipeline:
         task = asyncio.create_task(body())
         if user_id is not None:
             self._running[user_id] = task
+        self._metrics.in_flight.inc()
+        started = time.monotonic()
         try:
             while (event := await queue.get()) is not None:
                 yield event
         finally:
+            self._metrics.in_flight.dec()
+            self._metrics.request_seconds.observe(time.monotonic() - started)
             if user_id is not None and self._running.get(user_id) is task:
                 del self._running[user_id]
             if not task.done():

@@ -54,8 +54,27 @@ async def check_access(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+UPDATE_KINDS = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "callback_query",
+    "inline_query",
+    "chosen_inline_result",
+    "my_chat_member",
+    "chat_member",
+)
+
+
+def update_kind(update: Update) -> str:
+    """The update's kind, from a fixed list (a bounded metrics label)."""
+    return next((kind for kind in UPDATE_KINDS if getattr(update, kind, None)), "other")
+
+
 async def screen(update: Update, context: Context) -> None:
     """Both checks as one handler: every update passes through them, so one dispatch, not two."""
+    context.deps.metrics.updates.labels(update_kind(update)).inc()
     await skip_duplicates(update, context)
     await check_access(update, context)
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
 import httpx
+import pytest
 
 from tests.conftest import run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.processes import skim_run, skim_run_env
 from tests.helpers.redis_server import free_port
-from tests.tg import send_for_summary
+from tests.tg import USER_ID, send_for_summary
 
 
 async def test_webhook_url_without_secret_is_refused() -> None:
@@ -67,3 +72,88 @@ async def test_unreachable_bot_api_is_one_line_without_a_traceback() -> None:
     assert f"cannot reach the Telegram Bot API at {api}" in err
     assert "Traceback" not in err
     assert "SECRETabc" not in err
+
+
+SECRET = "s3cret-token"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+@pytest.fixture
+async def webhook_bot(
+    bot_api: FakeBotAPI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> AsyncIterator[str]:
+    """`skim run` in webhook mode on a loopback port; yields the hook's URL."""
+    port = free_port()
+    hook = f"http://127.0.0.1:{port}/telegram-hook"
+    env = skim_run_env(
+        bot_api,
+        redis_url,
+        redis_prefix,
+        WEBHOOK_URL=hook,
+        WEBHOOK_SECRET=SECRET,
+        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+    )
+    async with skim_run(env):
+        await bot_api.wait_for("setWebhook", timeout=30)
+        yield hook
+
+
+def _update(text: str) -> dict[str, Any]:
+    return {
+        "update_id": 424242,
+        "message": {
+            "message_id": 7,
+            "date": 1_700_000_000,
+            "chat": {"id": USER_ID, "type": "private", "first_name": "Ada"},
+            "from": {"id": USER_ID, "is_bot": False, "first_name": "Ada"},
+            "text": text,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("headers", "content", "status"),
+    [
+        ({}, json.dumps(_update("/help")), 403),
+        ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, json.dumps(_update("/help")), 403),
+        ({**HEADERS, "Content-Type": "application/json"}, "x" * (1024 * 1024 + 1), 413),
+        ({**HEADERS, "Content-Type": "text/plain"}, json.dumps(_update("/help")), 415),
+        ({**HEADERS, "Content-Type": "application/json"}, "{not json", 400),
+        ({**HEADERS, "Content-Type": "application/json"}, '["a list"]', 400),
+    ],
+    ids=["no-secret", "wrong-secret", "too-big", "not-json-type", "bad-json", "not-an-update"],
+)
+async def test_webhook_refuses_bad_posts_before_parsing_them(
+    headers: dict[str, str],
+    content: str,
+    status: int,
+    webhook_bot: str,
+    bot_api: FakeBotAPI,
+) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(webhook_bot, content=content, headers=headers)
+        assert answer.status_code == status
+        good = await client.post(
+            webhook_bot,
+            content=json.dumps(_update("/help")),
+            headers={**HEADERS, "Content-Type": "application/json"},
+        )
+    assert good.status_code == 200
+    await bot_api.wait_for("sendMessage", timeout=15)
+    assert len(bot_api.calls_to("sendMessage")) == 1, "only the good post was processed"
+
+
+async def test_health_readiness_and_metrics_are_served_with_the_webhook(
+    webhook_bot: str, bot_api: FakeBotAPI
+) -> None:
+    base = webhook_bot.rsplit("/", 1)[0]
+    async with httpx.AsyncClient() as client:
+        health = await client.get(f"{base}/healthz")
+        ready = await client.get(f"{base}/readyz")
+        metrics = await client.get(f"{base}/metrics")
+    assert health.status_code == 200
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"ready": True}
+    assert metrics.status_code == 200
+    assert "skim_updates_total" in metrics.text
+    assert bot_api.token not in metrics.text

@@ -1,6 +1,7 @@
 """Remembering: caches and state in Redis, or in-process when REDIS_URL is unset."""
 
 from bot.errors import StillWorkingError
+from bot.metrics import Metrics
 from bot.store.base import KeyValueStore, decode_value, encode_value
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore
@@ -9,9 +10,9 @@ from bot.store.singleflight import SingleFlight
 from bot.store.state import Prefs, State, Thread
 
 
-def open_store(redis_url: str | None) -> KeyValueStore:
+def open_store(redis_url: str | None, metrics: Metrics | None = None) -> KeyValueStore:
     """Redis when configured, else the in-process backend."""
-    return RedisStore.from_url(redis_url) if redis_url else MemoryStore()
+    return RedisStore.from_url(redis_url, metrics) if redis_url else MemoryStore()
 
 
 __all__ = [

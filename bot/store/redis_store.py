@@ -15,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.metrics import Metrics
 from bot.store.batching import AutoPipeline, Commands
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,11 @@ class RedisStore:
     round trips; an operation of several commands is one pipeline entry, never split.
     """
 
-    def __init__(self, client: Redis, *, open_seconds: float = OPEN_SECONDS) -> None:
+    def __init__(
+        self, client: Redis, *, open_seconds: float = OPEN_SECONDS, metrics: Metrics | None = None
+    ) -> None:
         self._client = client
+        self._metrics = metrics
         self._down = False
         # The circuit breaker: while open, operations answer "no Redis" without asking it.
         self._open_seconds = open_seconds
@@ -140,7 +144,7 @@ class RedisStore:
         )
 
     @classmethod
-    def from_url(cls, url: str) -> RedisStore:
+    def from_url(cls, url: str, metrics: Metrics | None = None) -> RedisStore:
         # A blocking pool: a burst of concurrent calls waits for a free connection, where the
         # default pool raises MaxConnectionsError past 100, which would read as an outage.
         pool = BlockingConnectionPool.from_url(
@@ -155,7 +159,7 @@ class RedisStore:
             # before can fail its first command, which would read as a second outage.
             retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         )
-        return cls(Redis.from_pool(pool))
+        return cls(Redis.from_pool(pool), metrics=metrics)
 
     @property
     def available(self) -> bool:
@@ -203,8 +207,12 @@ class RedisStore:
         if not self._down:
             log.warning("Redis unavailable, continuing without it: %s", type(error).__name__)
             self._down = True
+            if self._metrics is not None:
+                self._metrics.redis_outages.inc()
         if isinstance(error, RedisTimeoutError | TimeoutError):
             if self._closed_at == 0:
+                if self._metrics is not None:
+                    self._metrics.redis_timeouts.inc()
                 log.warning(
                     "Redis does not answer in time; asking it again every %gs", self._open_seconds
                 )

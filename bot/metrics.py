@@ -1,0 +1,68 @@
+"""What an operator watches, in Prometheus's terms (prometheus-client).
+
+One `Metrics` is built at start-up with its own registry and passed to whatever records. Label
+values are bounded sets (update kinds, outcomes, error classes, cache layers), never user ids,
+chat ids or URLs.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80)
+
+
+class Metrics:
+    """Every counter, gauge and histogram Skim exports."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.updates = Counter(
+            "skim_updates", "Telegram updates received, by kind", ["kind"], registry=r
+        )
+        self.summaries = Counter(
+            "skim_summaries",
+            "Requests finished, by outcome (llm, extractive, cached, refused, cancelled, "
+            "failed) and, for failures and refusals, the reason",
+            ["outcome", "reason"],
+            registry=r,
+        )
+        self.cache = Counter(
+            "skim_cache", "Cache lookups by layer and result", ["layer", "result"], registry=r
+        )
+        self.refusals = Counter(
+            "skim_refusals",
+            "Requests refused by a limit (rate, busy, quota)",
+            ["reason"],
+            registry=r,
+        )
+        self.in_flight = Gauge("skim_requests_in_flight", "Requests being worked on", registry=r)
+        self.request_seconds = Histogram(
+            "skim_request_seconds",
+            "Time from admission to the result of requests that did work",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.bot_api_calls = Counter(
+            "skim_bot_api_calls",
+            "Bot API calls, by result (ok, flood, error)",
+            ["result"],
+            registry=r,
+        )
+        self.bot_api_retries = Counter(
+            "skim_bot_api_retries", "Bot API calls retried after a flood wait", registry=r
+        )
+        self.redis_outages = Counter(
+            "skim_redis_outages", "Times Redis stopped answering (each outage once)", registry=r
+        )
+        self.redis_timeouts = Counter(
+            "skim_redis_circuit_opened", "Times the Redis circuit breaker opened", registry=r
+        )
+
+    def render(self) -> bytes:
+        """The text exposition format, for `/metrics`."""
+        return generate_latest(self.registry)

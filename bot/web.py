@@ -1,0 +1,132 @@
+"""Skim's HTTP side: the webhook, `/healthz`, `/readyz` and `/metrics`, in one ASGI app.
+
+python-telegram-bot's custom-webhook pattern: a Starlette app puts each update on
+`application.update_queue`. Every check on a webhook request comes before its update is parsed
+or queued: the secret (compared in constant time, else 403), the size (over 1 MB, 413), the
+content type (not JSON, 415), the JSON itself (400).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Update
+
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+AUTH_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # Telegram sends the webhook secret here
+READY_TIMEOUT = 3.0
+
+Check = Callable[[], Awaitable[bool]]
+
+
+class Readiness:
+    """What `/readyz` asks: named checks (Redis, the Bot API) and whether start-up is done."""
+
+    def __init__(self, checks: dict[str, Check]) -> None:
+        self.checks = checks
+        self.started = False
+
+    async def failed(self) -> list[str]:
+        """The names of the checks that fail now (each within READY_TIMEOUT)."""
+        names = list(self.checks)
+        results = await asyncio.gather(
+            *(_within(self.checks[name]()) for name in names), return_exceptions=True
+        )
+        failed = [name for name, ok in zip(names, results, strict=True) if ok is not True]
+        return failed if self.started else ["starting", *failed]
+
+
+async def _within(check: Awaitable[bool]) -> bool:
+    return await asyncio.wait_for(check, READY_TIMEOUT)
+
+
+def build_web_app(
+    metrics: Metrics,
+    readiness: Readiness,
+    *,
+    webhook: tuple[str, str, Callable[[dict[str, Any]], Update], asyncio.Queue[object]]
+    | None = None,
+) -> Starlette:
+    """The ASGI app; `webhook` is (path, secret, update parser, the application's queue)."""
+
+    async def healthz(_: Request) -> Response:
+        # Answered by the event loop itself: if this runs, the loop answers.
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        failed = await readiness.failed()
+        if failed:
+            return JSONResponse({"ready": False, "failed": failed}, status_code=503)
+        return JSONResponse({"ready": True})
+
+    async def metrics_page(_: Request) -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ]
+    if webhook is not None:
+        path, secret, parse, queue = webhook
+        routes.append(Route(path, _webhook_endpoint(secret, parse, queue), methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+def _webhook_endpoint(
+    secret: str, parse: Callable[[dict[str, Any]], Update], queue: asyncio.Queue[object]
+) -> Callable[[Request], Awaitable[Response]]:
+    expected = secret.encode()
+
+    async def endpoint(request: Request) -> Response:
+        given = request.headers.get(AUTH_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            log.warning("refused a webhook request without the right secret")
+            return Response(status_code=403)
+        body = await _body_within(request, MAX_BODY)
+        if body is None:
+            return Response(status_code=413)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return Response(status_code=415)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return Response(status_code=400)
+        try:
+            update = parse(data)
+        except Exception:  # the library could not read it: not an update
+            log.warning("refused a webhook body that is not a Telegram update")
+            return Response(status_code=400)
+        await queue.put(update)
+        return Response(status_code=200)
+
+    return endpoint
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is over `limit` bytes (declared or actually sent)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
