@@ -1,0 +1,38 @@
+"""SIGTERM: no new updates, the summary in progress still reaches its user, exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.openai_api import FakeOpenAI, Reply
+from tests.fakes.web import FakeWeb, read_fixture
+from tests.helpers.processes import skim_run, skim_run_env
+from tests.tg import wait_summary, wait_text
+
+SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
+
+
+async def test_sigterm_during_a_summary_delivers_it_and_exits_0(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(Reply(content=SUMMARY, delay=3))
+    env = skim_run_env(
+        bot_api,
+        redis_url,
+        redis_prefix,
+        OPENAI_API_KEY=llm_api.api_key,
+        OPENAI_BASE_URL=llm_api.url,
+        SHUTDOWN_GRACE="20",
+    )
+    async with skim_run(env) as run:
+        bot_api.send_private_message(web.url("/story"))
+        await llm_api.wait_for_requests(1, timeout=30)
+        await wait_text(bot_api, "Summarizing", timeout=10)
+        run.process.send_signal(signal.SIGTERM)
+        await wait_summary(bot_api, timeout=20)
+        code = await asyncio.wait_for(run.process.wait(), 20)
+    assert code == 0, run.stderr
+    assert "Traceback" not in run.stderr
