@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
@@ -31,21 +32,58 @@ def reply_to(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id, allow_sending_without_reply=True)
 
 
+def _topic_gone(error: BadRequest, delivery: Delivery) -> bool:
+    """Telegram says the forum topic is no more (deleted while the request ran)."""
+    return delivery.thread_id is not None and "thread not found" in str(error).lower()
+
+
+async def _send(
+    context: Context,
+    delivery: Delivery,
+    text: str,
+    reply: int | None,
+    markup: InlineKeyboardMarkup | None,
+) -> tuple[Message, Delivery]:
+    """One message to the delivery's topic; to the chat itself when that topic was deleted.
+
+    Whoever asked is still in the group and waits for the answer: it goes to the chat (its
+    General topic) rather than nowhere. Returns the delivery the rest should follow.
+    """
+    try:
+        sent = await context.bot.send_message(
+            delivery.chat_id,
+            text,
+            message_thread_id=delivery.thread_id,
+            reply_parameters=reply_to(reply),
+            reply_markup=markup,
+        )
+        return sent, delivery
+    except BadRequest as error:
+        if not _topic_gone(error, delivery):
+            raise
+    log.info(
+        "topic %s of chat %s is gone; answering in the chat", delivery.thread_id, delivery.chat_id
+    )
+    delivery = replace(delivery, thread_id=None)
+    sent = await context.bot.send_message(
+        delivery.chat_id,
+        text,
+        reply_parameters=reply_to(reply),
+        reply_markup=markup,
+    )
+    return sent, delivery
+
+
 async def send_text(
     context: Context, delivery: Delivery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
     """A short plain reply (with an optional keyboard); None when Telegram refuses it."""
     try:
-        return await context.bot.send_message(
-            delivery.chat_id,
-            plain(text),
-            message_thread_id=delivery.thread_id,
-            reply_parameters=reply_to(delivery.reply_to),
-            reply_markup=markup,
-        )
+        sent, _ = await _send(context, delivery, plain(text), delivery.reply_to, markup)
     except TelegramError as error:
         log.info("could not reply in chat %s: %s", delivery.chat_id, error)
         return None
+    return sent
 
 
 async def send_parts(
@@ -57,12 +95,12 @@ async def send_parts(
     """Send HTML parts in order: the first replies to the request, the last carries `markup`."""
     sent: Message | None = None
     for index, part in enumerate(parts):
-        sent = await context.bot.send_message(
-            delivery.chat_id,
+        sent, delivery = await _send(
+            context,
+            delivery,
             part,
-            message_thread_id=delivery.thread_id,
-            reply_parameters=reply_to(delivery.reply_to) if index == 0 else None,
-            reply_markup=markup if index == len(parts) - 1 else None,
+            delivery.reply_to if index == 0 else None,
+            markup if index == len(parts) - 1 else None,
         )
     return sent
 

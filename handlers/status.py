@@ -77,16 +77,21 @@ class StatusMessage:
                 return
             await self._edit(text)
 
-    async def _edit(self, text: str) -> None:
+    async def _edit(self, text: str) -> bool:
+        """Edit `text` in; False when Telegram refused (the message was deleted, say)."""
         self._last_edit = time.monotonic()
+        shown = False
         try:
             await self.message.edit_text(text, parse_mode=None)
+            shown = True
         except BadRequest as error:
-            if "not modified" not in str(error).lower():
+            shown = "not modified" in str(error).lower()
+            if not shown:
                 log.info("status edit refused: %s", error)
         except TelegramError as error:
             log.info("status edit failed: %s", error)
         self._shown = text
+        return shown
 
     async def stop(self) -> None:
         """Stop pending edits (before the final message replaces this one)."""
@@ -95,11 +100,16 @@ class StatusMessage:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
 
-    async def replace(self, text: str) -> None:
-        """Turn the status into a final short message (an error, "Stopped.")."""
+    async def replace(self, text: str) -> bool:
+        """Turn the status into a final short message (an error, "Stopped.").
+
+        False when it could not be edited in (the user deleted the status message): the caller
+        sends the text as a message of its own.
+        """
         await self.stop()
         if text != self._shown:
-            await self._edit(text)
+            return await self._edit(text)
+        return True
 
     async def delete(self) -> None:
         await self.stop()

@@ -138,9 +138,7 @@ async def _finish_with(
         if status is not None:
             await status.delete()
         return
-    if status is not None:
-        await status.replace(outcome.message)
-    else:
+    if status is None or not await status.replace(outcome.message):
         await send_text(context, delivery, outcome.message)
 
 
