@@ -247,7 +247,10 @@ class Fetcher:
                     location = response.headers.get("location")
                     if not location:
                         raise FetchError(key="err_redirect_no_location", host=host)
-                    current = urljoin(current, location.strip())
+                    try:
+                        current = urljoin(current, location.strip())
+                    except ValueError:  # `http://[bad`: not a place to go
+                        raise FetchError(key="err_redirect_no_location", host=host) from None
                     continue
                 if response.status_code >= 400 or response.status_code < 200:
                     raise _status_error(response.status_code, host)
@@ -261,7 +264,9 @@ class Fetcher:
     async def _check(self, url: str) -> tuple[httpx.URL, str, list[IPAddress]]:
         """Validate one hop and resolve it; returns the URL to request and the checked addresses."""
         parsed, host, port = _parse_hop(url)
-        addresses = await self._addresses(host, port)
+        # The name as the Host header carries it (IDNA 2008): the system resolver would turn
+        # `faß.example` into `fass.example` (IDNA 2003), another site.
+        addresses = await self._addresses(parsed.raw_host.decode("ascii"), port)
         if not self._policy.allow_private_networks:
             refused = [address for address in addresses if not self._address_allowed(address)]
             if refused:
@@ -297,12 +302,17 @@ class Fetcher:
             ip_host = str(address)
             target = parsed.copy_with(host=ip_host)
             headers = {"Host": parsed.netloc.decode("ascii").rpartition("@")[2]}
-            extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+            sni = parsed.raw_host.decode("ascii")
+            extensions = {"sni_hostname": sni} if parsed.scheme == "https" else {}
             request = self._client.build_request(
                 "GET", target, headers=headers, extensions=extensions
             )
             try:
                 return await self._client.send(request, stream=True)
+            except httpx.InvalidURL:
+                # httpx parses a redirect's Location even when not following it, and fails on
+                # one with a scheme but no host (`javascript:alert(1)`, `data:...`).
+                raise FetchError(key="err_redirect_no_location", host=host) from None
             except httpx.ConnectError as error:
                 if "CERTIFICATE" in str(error).upper() or "SSL" in str(error).upper():
                     raise FetchError(
@@ -315,8 +325,10 @@ class Fetcher:
                     key="err_timeout", host=host, detail=f"timeout for {host}"
                 ) from None
             except httpx.HTTPError as error:
+                # A Location httpx cannot parse at all is a RemoteProtocolError.
+                bad_location = "location header" in str(error).lower()
                 raise FetchError(
-                    key="err_connection_failed",
+                    key="err_redirect_no_location" if bad_location else "err_connection_failed",
                     host=host,
                     detail=f"{type(error).__name__} for {host}",
                 ) from None

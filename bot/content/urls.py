@@ -10,6 +10,8 @@ import idna
 _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»“”]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"…»"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A scheme ("ftp:", "mailto:", "tg:"), not a host followed by its port ("example.com:8080").
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
 _TRACKING_NAMES = frozenset(
     {
@@ -121,11 +123,14 @@ def normalize_url(url: str) -> str:
 def message_links(text: str, marked: list[str]) -> list[str]:
     """A message's links: those its entities mark (scheme added when missing), then bare text.
 
-    `marked` holds what the message's url and text_link entities point at, in order.
+    `marked` holds what the message's url and text_link entities point at, in order. Those
+    with a scheme other than http(s) are left out, never read as `https://ftp://...`.
     """
     links: list[str] = []
     for candidate in marked:
         if candidate and not candidate.lower().startswith(("http://", "https://")):
+            if _SCHEME.match(candidate):
+                continue  # another scheme (ftp:, file:, mailto:, tg:...): not a web page
             candidate = "https://" + candidate
         if candidate and looks_like_url(candidate) and candidate not in links:
             links.append(candidate)
