@@ -540,6 +540,10 @@ class Pipeline:
             except (CancelledByUser, asyncio.CancelledError):
                 log.info("request of chat %s cancelled by the user", caller.chat_id)
                 queue.put_nowait(Cancelled(t("cancelled", language)))
+            except Exception as error:  # a bug of ours: the user still gets a last word
+                log.exception("request of chat %s failed unexpectedly", caller.chat_id)
+                internal = SkimError(key="internal_error", detail=type(error).__name__)
+                queue.put_nowait(Failed(internal, internal.message_for(language)))
             finally:
                 queue.put_nowait(None)
 

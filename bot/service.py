@@ -28,7 +28,14 @@ from bot.llm.client import TextCallback
 from bot.llm.engine import Summarizer
 from bot.llm.prompts import PROMPT_VERSION
 from bot.store.base import KeyValueStore, decode_value, encode_value
-from bot.store.keys import DOCUMENT_TTL, FAILED_FETCH_TTL, FAILED_SUMMARY_TTL, SUMMARY_TTL, Keys
+from bot.store.keys import (
+    DOCUMENT_TTL,
+    FAILED_FETCH_TTL,
+    FAILED_SUMMARY_TTL,
+    PASSING_FAILURE_TTL,
+    SUMMARY_TTL,
+    Keys,
+)
 from bot.store.singleflight import SingleFlight
 from bot.store.state import State
 from bot.values import (
@@ -44,6 +51,21 @@ from bot.values import (
 )
 
 log = logging.getLogger(__name__)
+# Fetch failures that may pass in a moment: not remembered for FAILED_FETCH_TTL, so the same
+# link works as soon as the site does again.
+PASSING_FETCH_FAILURES = frozenset(
+    {
+        "err_dns",
+        "err_timeout",
+        "err_refused",
+        "err_connection_failed",
+        "err_deadline",
+        "err_stopped_sending",
+        "err_broken",
+        "err_http_server",
+        "err_http_rate",
+    }
+)
 
 
 ProgressCallback = Callable[[Progress], Awaitable[None]]
@@ -126,9 +148,13 @@ class Skim:
                 document = await self._reader.read_url(source.url)
             except (FetchError, ExtractionError) as error:
                 value = encode_value(error.to_dict())
-                await self._store.set(
-                    self._keys.failed_fetch(normalized), value, ttl=self._times.failure
+                passing = error.key in PASSING_FETCH_FAILURES
+                ttl = (
+                    min(PASSING_FAILURE_TTL, self._times.failure)
+                    if passing
+                    else self._times.failure
                 )
+                await self._store.set(self._keys.failed_fetch(normalized), value, ttl=ttl)
                 raise
             stored = encode_value({"document": document.to_dict()})
             await self._store.set(

@@ -15,7 +15,10 @@ DOCUMENT_TTL = 24 * 3600
 DOCUMENT_BY_HASH_TTL = 7 * 24 * 3600
 SUMMARY_TTL = 30 * 24 * 3600
 FAILED_FETCH_TTL = 600
-FAILED_SUMMARY_TTL = 15
+# A failure that may pass in a moment (a timeout, a reset, a 5xx) is remembered only long
+# enough for the requests waiting on the same fetch to share it.
+PASSING_FAILURE_TTL = 2
+FAILED_SUMMARY_TTL = 8
 THREAD_TTL = 7 * 24 * 3600
 USAGE_TTL = 40 * 24 * 3600
 QUOTA_TTL = 2 * 24 * 3600

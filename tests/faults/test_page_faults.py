@@ -2,9 +2,9 @@
 closed without an answer, or left hanging. The user gets a clear fetch-failure message, the bot
 keeps running, and the next page works at once.
 
-The failure is remembered for the link (the negative cache, `FAILED_FETCH_TTL`, 10 minutes), so
-the same link sent again once the site is back replays the failure until then: see the xfail
-test below, which is the one case here that does not yet recover.
+A failure that may pass (a reset, a timeout, a 5xx) is remembered for the link only for
+`PASSING_FAILURE_TTL` seconds, long enough for requests already waiting on the same fetch to
+share it; the same link works again as soon as the site does.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.store.keys import PASSING_FAILURE_TTL
 from tests.conftest import llm_settings
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
@@ -156,11 +157,6 @@ async def test_a_hanging_page_is_a_clear_failure_within_the_fetch_timeout(
         await _next_page_works(bot_api, llm_api, web)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/service.py caches every FetchError for FAILED_FETCH_TTL (600 s), transient "
-    "connection failures included: the same link replays the failure after the site is back",
-)
 async def test_the_same_link_works_once_the_site_stops_resetting(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
@@ -173,6 +169,8 @@ async def test_the_same_link_works_once_the_site_stops_resetting(
         bot_api.send_private_message(resetting.url("/story"))
         await wait_text(bot_api, CONNECTION_FAILED, timeout=10)
         resetting.resetting = False
+        # A passing failure is shared only with requests already waiting on the same fetch.
+        await asyncio.sleep(PASSING_FAILURE_TTL)
         llm_api.script(SUMMARY)
         summary = await send_for_summary(bot_api, resetting.url("/story"), timeout=10)
         assert "Halloran restored it" in str(message_of(bot_api, summary).get("text"))
