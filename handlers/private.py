@@ -30,6 +30,7 @@ READABLE_MIME_TYPES = frozenset(
 # Telegram splits a paste over 4,096 characters into several messages sent back to back.
 SPLIT_PART_CHARS = 3000
 PASTE_WINDOW = 1.5
+PDF_MAGIC = b"%PDF-"
 
 
 async def summarize_links_or_text(
@@ -124,12 +125,21 @@ async def summarize_document_message(update: Update, context: Context, message: 
         key = "document_too_big" if "too big" in str(error).lower() else "document_download_failed"
         await send_text(context, delivery, t(key, delivery.language))
         return
-    delivery.source = FileSource(data=data, filename=file_name, mime_type=document.mime_type)
+    mime_type = document.mime_type
+    if data.startswith(PDF_MAGIC) and PurePath(file_name).suffix.lower() != ".pdf":
+        # The sender's app named it: a PDF called notes.txt is read as the PDF it is,
+        # never as its raw syntax.
+        file_name, mime_type = f"{PurePath(file_name).stem or 'document'}.pdf", "application/pdf"
+    delivery.source = FileSource(data=data, filename=file_name, mime_type=mime_type)
     await deliver_summary(context, delivery)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Private text, captions and documents that are not commands."""
-    private = filters.ChatType.PRIVATE & ~filters.COMMAND
+    """Private text, captions and documents that are not commands.
+
+    Edits are not read again (as in groups): an edited link or question would repeat its
+    summary or answer, an edited paste part would start a second paste.
+    """
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(private & filters.Document.ALL, on_private_document))
     app.add_handler(MessageHandler(private & (filters.TEXT | filters.CAPTION), on_private_text))
