@@ -7,14 +7,25 @@ STAMP := $(VENV)/.installed
 # Empty it to run a few tests without the floor: make pytest PYTEST_ARGS=tests/test_x.py PYTEST_COVERAGE=
 PYTEST_COVERAGE ?= --cov --cov-report=term-missing:skip-covered
 
-.PHONY: run test lint typecheck pytest bench clean
+# Every install (make run, make test, CI, the image) takes its versions and hashes from a lock:
+# requirements.lock (what the bot needs) and requirements-dev.lock (plus tests and linters).
+LOCK := requirements-dev.lock
+COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint typecheck pytest bench lock clean
+
+$(STAMP): $(LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Skim needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+## lock: re-resolve the dependencies of pyproject.toml into the two lock files
+lock: $(STAMP)
+	$(COMPILE) --output-file requirements.lock pyproject.toml
+	$(COMPILE) --extra dev --output-file requirements-dev.lock pyproject.toml
 
 ## run: set up .venv and run the bot (needs TELEGRAM_BOT_TOKEN in the environment or .env)
 run: $(STAMP)
@@ -26,6 +37,7 @@ test: lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -36,7 +36,12 @@ _EXTENSIONS = {
 
 
 def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str:
-    """Decide how to read an uploaded or local file: extension, then declared type, then bytes."""
+    """Decide how to read an uploaded or local file: extension, then declared type, then bytes.
+
+    A PDF is known by its first bytes whatever its name says (`notes.txt` that is a PDF).
+    """
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
     by_extension = _EXTENSIONS.get(PurePath(filename).suffix.lower())
     if by_extension:
         return by_extension

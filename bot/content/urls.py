@@ -51,7 +51,10 @@ def looks_like_url(text: str) -> bool:
     candidate = text.strip()
     if not candidate or any(ch.isspace() for ch in candidate):
         return False
-    parts = urlsplit(candidate)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: not a link anyone can open
+        return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 

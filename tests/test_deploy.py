@@ -1,0 +1,121 @@
+"""The image and compose file, tested without a Docker engine (none runs on our machines).
+
+hadolint checks the Dockerfile in `make lint`. Here: compose.yaml sets only real settings,
+points its health checks at real endpoints and keeps Redis's eviction safe for settings; the
+image's exact entry command and health check, run in the venv, serve and pass `/healthz`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import Settings
+from tests.fakes.bot_api import FakeBotAPI
+from tests.helpers.processes import LOOPBACK_FAKES
+from tests.helpers.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = {name.upper() for name in Settings.model_fields}
+
+
+def _compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    """(instruction, arguments) of the final stage, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("#")]
+    final = max(i for i, line in enumerate(lines) if line.upper().startswith("FROM "))
+    return [tuple(line.split(None, 1)) for line in lines[final:]]  # type: ignore[misc]
+
+
+def _exec_form(arguments: str) -> list[str]:
+    parsed = json.loads(arguments)
+    assert isinstance(parsed, list)
+    return [str(part) for part in parsed]
+
+
+def test_compose_sets_only_real_settings_and_checks_real_endpoints() -> None:
+    services = _compose()["services"]
+    skim = services["skim"]
+    assert set(skim["environment"]) <= SETTINGS
+    assert skim["healthcheck"]["test"][1:] == ["python", "-m", "bot.healthcheck"]
+    assert skim["restart"] == "unless-stopped"
+    assert skim["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert skim["environment"]["REDIS_URL"].startswith("redis://redis:")
+
+
+def test_compose_redis_persists_and_never_evicts_settings() -> None:
+    redis = _compose()["services"]["redis"]
+    command = " ".join(redis["command"])
+    assert "--appendonly yes" in command
+    assert "--maxmemory-policy volatile-lru" in command, "only keys with a TTL may be evicted"
+    assert redis["healthcheck"]["test"][1:] == ["redis-cli", "ping"]
+    assert redis["restart"] == "unless-stopped"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+
+
+def test_compose_offers_a_local_model_as_a_profile() -> None:
+    ollama = _compose()["services"]["ollama"]
+    assert ollama["profiles"] == ["local-llm"]
+
+
+def test_the_image_runs_as_a_user_with_a_health_check_and_settings_from_the_environment() -> None:
+    final = _dockerfile()
+    instructions = dict(final)
+    assert instructions["USER"].split(":")[0] not in ("0", "root")
+    assert "HEALTHCHECK" in instructions
+    env = dict(shlex.split(pair)[0].split("=", 1) for pair in shlex.split(instructions["ENV"]))
+    assert {name for name in env if name.isupper() and not name.startswith(("PYTHON", "PATH"))} <= (
+        SETTINGS
+    )
+    assert _exec_form(instructions["CMD"]) == ["skim", "run"]
+
+
+async def test_the_images_entry_command_serves_healthz_and_passes_its_health_check(
+    bot_api: FakeBotAPI,
+) -> None:
+    final = dict(_dockerfile())
+    command = _exec_form(final["CMD"])
+    check = _exec_form(final["HEALTHCHECK"].split("CMD", 1)[1].strip())
+    port = free_port()
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "TELEGRAM_BOT_TOKEN": bot_api.token,
+        "TELEGRAM_API_URL": bot_api.url,
+        "METRICS_LISTEN": f"127.0.0.1:{port}",  # the image's 0.0.0.0:9100, on a free port
+        **LOOPBACK_FAKES,
+    }
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await bot_api.wait_for("getUpdates", timeout=30)
+        for _ in range(50):
+            probe = await asyncio.create_subprocess_exec(*check, env=env)
+            if await probe.wait() == 0:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError("the image's HEALTHCHECK never passed")
+    finally:
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
