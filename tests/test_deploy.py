@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -119,3 +120,26 @@ async def test_the_images_entry_command_serves_healthz_and_passes_its_health_che
         process.terminate()
         _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
+
+
+def _exposed_names() -> set[str]:
+    from bot.metrics import Metrics
+
+    names: set[str] = set()
+    for family in Metrics().registry.collect():
+        names.add(family.name)
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+        names.update(family.name + suffix for suffix in suffixes.get(family.type, []))
+    return names
+
+
+def test_alerts_and_dashboard_use_only_metrics_skim_exports() -> None:
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus-alerts.yml").read_text("utf-8"))
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text("utf-8"))
+    exprs += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"\bskim_[a-z_]+", expr)}
+    assert used, "the rules and panels query Skim's metrics"
+    assert used <= _exposed_names(), used - _exposed_names()
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    assert {"SkimLLMFailing", "SkimBotAPIFloods", "SkimRedisOutage", "SkimNoUpdates"} <= alerts
