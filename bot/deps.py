@@ -54,6 +54,7 @@ def build_deps(
     """Build every shared client from the settings; tests swap in fakes by URL."""
     policy = fetch_policy(settings)
     http = Fetcher.build_client(policy)
+    metrics = Metrics()
     llm = None
     if settings.openai_api_key is not None:
         llm = LLMClient.from_settings(
@@ -62,12 +63,12 @@ def build_deps(
             settings.llm_model,
             timeout=settings.llm_timeout,
             max_tries=settings.llm_max_retries,
+            metrics=metrics,
         )
-    metrics = Metrics()
     store = store or open_store(settings.redis_url, metrics)
     keys = Keys(settings.redis_prefix)
     skim = Skim(
-        ContentReader(Fetcher(http, policy, resolver)),
+        ContentReader(Fetcher(http, policy, resolver, metrics=metrics)),
         Summarizer(
             llm,
             context_tokens=settings.llm_context_tokens,

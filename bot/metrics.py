@@ -56,6 +56,36 @@ class Metrics:
         self.bot_api_retries = Counter(
             "skim_bot_api_retries", "Bot API calls retried after a flood wait", registry=r
         )
+        self.llm_requests = Counter(
+            "skim_llm_requests",
+            "LLM HTTP requests, by result (ok, or the error class)",
+            ["result"],
+            registry=r,
+        )
+        self.llm_tokens = Counter(
+            "skim_llm_tokens", "LLM tokens, by direction (in, out)", ["direction"], registry=r
+        )
+        self.llm_first_token_seconds = Histogram(
+            "skim_llm_first_token_seconds",
+            "Time from an LLM request to its first streamed text",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.llm_seconds = Histogram(
+            "skim_llm_seconds",
+            "Time of a successful LLM request, to its last token",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.fetches = Counter(
+            "skim_fetches",
+            "Page fetches, by result (ok, or the failure's key)",
+            ["result"],
+            registry=r,
+        )
+        self.fetch_seconds = Histogram(
+            "skim_fetch_seconds", "Time to fetch a page", buckets=LATENCY_BUCKETS, registry=r
+        )
         self.redis_outages = Counter(
             "skim_redis_outages", "Times Redis stopped answering (each outage once)", registry=r
         )

@@ -64,6 +64,10 @@ async def test_readiness_follows_redis_and_metrics_move_on_a_cache_hit(
         assert cached == _sample(before, "skim_summaries_total", outcome="cached", reason="") + 1
         assert _sample(after, "skim_summaries_total", outcome="llm", reason="") == 1
         assert _sample(after, "skim_updates_total", kind="message") >= 2
+        assert _sample(after, "skim_llm_requests_total", result="ok") == 1
+        assert _sample(after, "skim_llm_tokens_total", direction="out") > 0
+        assert _sample(after, "skim_fetches_total", result="ok") == 1
+        assert _sample(after, "skim_llm_first_token_seconds_count") == 1
 
         await private_redis.stop()
         await _until(client, f"{base}/readyz", 503)

@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ import httpx
 
 from bot import __version__
 from bot.content.addresses import IPAddress, is_public_address
-from bot.errors import FetchError, InvalidSourceError, UnsupportedContentError
+from bot.errors import FetchError, InvalidSourceError, SkimError, UnsupportedContentError
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -201,11 +203,13 @@ class Fetcher:
         policy: FetchPolicy,
         resolver: Resolver | None = None,
         address_allowed: Callable[[IPAddress], bool] = is_public_address,
+        metrics: Metrics | None = None,
     ) -> None:
         self._client = client
         self._policy = policy
         self._resolver = resolver or SystemResolver()
         self._address_allowed = address_allowed
+        self._metrics = metrics or Metrics()
 
     @staticmethod
     def build_client(policy: FetchPolicy) -> httpx.AsyncClient:
@@ -225,6 +229,17 @@ class Fetcher:
 
     async def fetch(self, url: str) -> FetchResult:
         """Fetch `url`, following up to five redirects, each re-checked."""
+        started = time.monotonic()
+        try:
+            result = await self._fetch_in_time(url)
+        except SkimError as error:
+            self._metrics.fetches.labels(error.key).inc()
+            raise
+        self._metrics.fetches.labels("ok").inc()
+        self._metrics.fetch_seconds.observe(time.monotonic() - started)
+        return result
+
+    async def _fetch_in_time(self, url: str) -> FetchResult:
         try:
             async with asyncio.timeout(self._policy.deadline):
                 return await self._fetch(url)

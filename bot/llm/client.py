@@ -14,6 +14,7 @@ import asyncio
 import importlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +35,7 @@ from bot.errors import (
 from bot.llm.prompts import Message
 from bot.llm.streaming import TextCallback, TextStream
 from bot.llm.tokens import TokenCounter, counter_for_model
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ class _Attempt:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    first_text: float | None = None  # when the first piece of text arrived (time to first token)
 
     @property
     def text(self) -> str:
@@ -116,6 +120,8 @@ class _Attempt:
             if delta is not None and getattr(delta, "refusal", None):
                 self.refusal.append(delta.refusal)
             if delta is not None and delta.content:
+                if self.first_text is None:
+                    self.first_text = time.monotonic()
                 self.pieces.append(delta.content)
                 if on_text is not None:
                     self.emitted = True
@@ -207,6 +213,7 @@ class LLMClient:
         max_wait: float = 30.0,
         temperature: float = 0.2,
         counter: TokenCounter | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         if max_tries < 1:
             raise ValueError("max_tries must be at least 1")
@@ -219,6 +226,7 @@ class LLMClient:
         self._max_wait = max_wait
         self._temperature = temperature
         self._counter = counter
+        self._metrics = metrics or Metrics()
 
     @classmethod
     def from_settings(
@@ -233,6 +241,7 @@ class LLMClient:
     ) -> LLMClient:
         """The one AsyncOpenAI of the process: our retries only, our deadline."""
         client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+        # `options` may carry `metrics`, built once at start-up (bot.deps).
         return cls(client, model, timeout=timeout, max_tries=max_tries, **options)
 
     async def aclose(self) -> None:
@@ -284,6 +293,7 @@ class LLMClient:
                 await self._account(usage, messages, attempt)
                 raise error.error from None
             await self._account(usage, messages, attempt)
+            self._measure(attempt, outcome)
             if isinstance(outcome, Completion):
                 return replace(outcome, requests=attempt_number)
             if isinstance(outcome, LLMError):
@@ -325,6 +335,19 @@ class LLMClient:
             return failure
         except Exception as error:  # whatever the client library raised
             return _classify(error, attempt)
+
+    def _measure(self, attempt: _Attempt, outcome: Completion | LLMError | _Retry) -> None:
+        """One HTTP request in the metrics: its result, tokens and timings."""
+        metrics = self._metrics
+        failure = outcome.error if isinstance(outcome, _Retry) else outcome
+        result = "ok" if isinstance(outcome, Completion) else type(failure).__name__
+        metrics.llm_requests.labels(result).inc()
+        if attempt.first_text is not None:
+            metrics.llm_first_token_seconds.observe(attempt.first_text - attempt.started)
+        if isinstance(outcome, Completion):
+            metrics.llm_seconds.observe(time.monotonic() - attempt.started)
+            metrics.llm_tokens.labels("in").inc(outcome.prompt_tokens)
+            metrics.llm_tokens.labels("out").inc(outcome.completion_tokens)
 
     def _next_wait(
         self, retry: _Retry, attempt: _Attempt, attempt_number: int, tries: int
