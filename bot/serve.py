@@ -23,6 +23,7 @@ from telegram import Update
 from bot.app import AnyApplication, build_application
 from bot.config import Settings
 from bot.deps import Deps, build_deps
+from bot.warmup import warm_up
 from bot.web import Readiness, build_web_app
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ async def serve(settings: Settings, deps: Deps | None = None) -> None:
     if settings.redis_url:
         readiness.checks["redis"] = shared.store.ping
     stop = _stop_on_signals()
+    await warm_up(shared)
     await app.initialize()
     try:
         if app.post_init is not None:
