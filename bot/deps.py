@@ -79,7 +79,7 @@ def build_deps(
         store,
         keys,
         CacheTimes(document=settings.document_cache_ttl, summary=settings.summary_cache_ttl),
-        SingleFlight(store, keys, lock_ttl=settings.single_flight_lock_ttl),
+        SingleFlight(store, keys, lock_ttl=settings.single_flight_lock_ttl, metrics=metrics),
     )
     limits = Limits.from_settings(settings, metered=llm is not None)
     pipeline = Pipeline(skim, limits, metrics=metrics)

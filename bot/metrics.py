@@ -34,6 +34,11 @@ class Metrics:
         self.cache = Counter(
             "skim_cache", "Cache lookups by layer and result", ["layer", "result"], registry=r
         )
+        self.single_flight_waits = Counter(
+            "skim_single_flight_waits",
+            "Requests that waited for identical work another request was doing",
+            registry=r,
+        )
         self.refusals = Counter(
             "skim_refusals",
             "Requests refused by a limit (rate, busy, quota)",

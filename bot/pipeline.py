@@ -356,6 +356,8 @@ class Pipeline:
         caller = request.caller
         lookup = await self._skim.peek(request.source, request.options)
         self._metrics.cache.labels("summary", "hit" if lookup.result else "miss").inc()
+        if lookup.result is None:
+            self._metrics.cache.labels("document", "hit" if lookup.document else "miss").inc()
         if lookup.result is not None:
             yield Summarized(lookup.result)
             return

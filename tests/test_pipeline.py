@@ -185,3 +185,19 @@ async def test_a_question_about_any_source_streams_its_answer(
     assert isinstance(last, Answered)
     assert "flour" in last.answer.text
     assert last.thread is None, "no thread for a question about a plain source"
+
+
+async def test_identical_work_is_done_once_and_the_wait_is_counted(
+    make_deps: Callable[..., Deps], llm_api: FakeOpenAI, web: FakeWeb
+) -> None:
+    deps = make_deps()
+    llm_api.script(Reply(content=SUMMARY, delay=1))
+    alice = story(web)
+    bob = SummarizeRequest(alice.source, alice.options, Caller(8, 8))
+    first, second = await asyncio.gather(events_of(deps, alice), events_of(deps, bob))
+    assert isinstance(first[-1], Summarized)
+    assert isinstance(second[-1], Summarized)
+    assert len(llm_api.requests) == 1
+    waits = deps.metrics.single_flight_waits._value.get()
+    assert waits >= 1
+    assert deps.metrics.cache.labels("summary", "miss")._value.get() == 2

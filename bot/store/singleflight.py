@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.errors import StillWorkingError
+from bot.metrics import Metrics
 from bot.store.base import KeyValueStore
 from bot.store.keys import Keys
 
@@ -33,12 +34,14 @@ class SingleFlight:
         lock_ttl: float = 15.0,
         wait_timeout: float = 300.0,
         poll_interval: float = 0.05,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
         self._keys = keys
         self._lock_ttl = lock_ttl
         self._wait_timeout = wait_timeout
         self._poll = poll_interval
+        self._metrics = metrics or Metrics()
 
     async def run(
         self,
@@ -57,6 +60,7 @@ class SingleFlight:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_timeout
         delay = self._poll
+        waited = False
         while True:
             found = None if checked else await check()
             checked = False
@@ -69,6 +73,9 @@ class SingleFlight:
                 return await work()
             if acquired:
                 return await self._lead(lock_key, owner, check, work)
+            if not waited:
+                waited = True  # another caller does this work: wait for its result
+                self._metrics.single_flight_waits.inc()
             if loop.time() > deadline:
                 raise StillWorkingError(detail=f"gave up waiting for {lock_key}")
             await asyncio.sleep(delay)
