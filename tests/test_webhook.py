@@ -111,28 +111,29 @@ def _update(text: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(
-    ("headers", "content", "status"),
-    [
-        ({}, json.dumps(_update("/help")), 403),
-        ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, json.dumps(_update("/help")), 403),
-        ({**HEADERS, "Content-Type": "application/json"}, "x" * (1024 * 1024 + 1), 413),
-        ({**HEADERS, "Content-Type": "text/plain"}, json.dumps(_update("/help")), 415),
-        ({**HEADERS, "Content-Type": "application/json"}, "{not json", 400),
-        ({**HEADERS, "Content-Type": "application/json"}, '["a list"]', 400),
-    ],
-    ids=["no-secret", "wrong-secret", "too-big", "not-json-type", "bad-json", "not-an-update"],
-)
+BAD_POSTS = [
+    ("no secret", {}, json.dumps(_update("/help")), 403),
+    (
+        "wrong secret",
+        {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+        json.dumps(_update("/help")),
+        403,
+    ),
+    ("too big", {**HEADERS, "Content-Type": "application/json"}, "x" * (1024 * 1024 + 1), 413),
+    ("not JSON", {**HEADERS, "Content-Type": "text/plain"}, json.dumps(_update("/help")), 415),
+    ("bad JSON", {**HEADERS, "Content-Type": "application/json"}, "{not json", 400),
+    ("not an update", {**HEADERS, "Content-Type": "application/json"}, '["a list"]', 400),
+]
+
+
 async def test_webhook_refuses_bad_posts_before_parsing_them(
-    headers: dict[str, str],
-    content: str,
-    status: int,
-    webhook_bot: str,
-    bot_api: FakeBotAPI,
+    webhook_bot: str, bot_api: FakeBotAPI
 ) -> None:
+    """Each bad post is refused with its status, and none of them is processed."""
     async with httpx.AsyncClient() as client:
-        answer = await client.post(webhook_bot, content=content, headers=headers)
-        assert answer.status_code == status
+        for case, headers, content, status in BAD_POSTS:
+            answer = await client.post(webhook_bot, content=content, headers=headers)
+            assert answer.status_code == status, case
         good = await client.post(
             webhook_bot,
             content=json.dumps(_update("/help")),

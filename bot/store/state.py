@@ -24,7 +24,7 @@ from bot.store.keys import (
 from bot.store.memory import MemoryStore
 
 # Seconds a request's lease lasts without renewal, and how long a status is remembered.
-REQUEST_LEASE = 10.0
+REQUEST_LEASE = 6.0
 STATUS_TTL = 24 * 3600
 
 
