@@ -246,10 +246,16 @@ class Pipeline:
         self.instance_id = instance_id or secrets.token_hex(8)
         # This process's running work per user, for /cancel; other processes see the flag.
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._working_now = 0
 
     @property
     def skim(self) -> Skim:
         return self._skim
+
+    @property
+    def in_flight(self) -> int:
+        """Requests of this process whose work is running now (for the shutdown's log line)."""
+        return self._working_now
 
     async def run(self, request: Request) -> AsyncIterator[Event]:
         """The request's events, ending with exactly one `Outcome`."""
@@ -553,11 +559,13 @@ class Pipeline:
         if user_id is not None:
             self._running[user_id] = task
         self._metrics.in_flight.inc()
+        self._working_now += 1
         started = time.monotonic()
         try:
             while (event := await queue.get()) is not None:
                 yield event
         finally:
+            self._working_now -= 1
             self._metrics.in_flight.dec()
             self._metrics.request_seconds.observe(time.monotonic() - started)
             if user_id is not None and self._running.get(user_id) is task:

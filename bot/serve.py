@@ -61,7 +61,7 @@ async def serve(settings: Settings, deps: Deps | None = None) -> None:
         await stop.wait()
         log.info("stopping: no new updates; finishing the work in flight")
         readiness.started = False
-        await _stop(app, server, settings.shutdown_grace)
+        await _stop(app, server, settings.shutdown_grace, shared)
     finally:
         await app.shutdown()
         if app.post_shutdown is not None:
@@ -146,6 +146,7 @@ async def _stop(
     app: AnyApplication,
     server: tuple[_EmbeddedServer, asyncio.Task[None]] | None,
     grace: float,
+    deps: Deps,
 ) -> None:
     """Stop taking updates, let the handlers finish within `grace` seconds, then stop serving.
 
@@ -157,11 +158,19 @@ async def _stop(
     elif server is not None:
         await _stop_http(server)
         server = None
+    running = deps.pipeline.in_flight
     try:
         await asyncio.wait_for(app.stop(), grace)
-        log.info("stopped: the work in flight finished")
     except TimeoutError:
-        log.warning("stopped: work still running after %gs was abandoned", grace)
+        left = deps.pipeline.in_flight
+        log.warning(
+            "stopped; requests in flight: %d finished, %d abandoned after %gs",
+            max(0, running - left),
+            left,
+            grace,
+        )
+    else:
+        log.info("stopped; requests in flight: %d finished, 0 abandoned", running)
     if server is not None:
         await _stop_http(server)
 

@@ -36,3 +36,4 @@ async def test_sigterm_during_a_summary_delivers_it_and_exits_0(
         code = await asyncio.wait_for(run.process.wait(), 20)
     assert code == 0, run.stderr
     assert "Traceback" not in run.stderr
+    assert "requests in flight: 1 finished, 0 abandoned" in run.stderr
