@@ -30,7 +30,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
 from bot.content.sources import UrlSource
-from bot.content.urls import normalize_url
+from bot.content.urls import find_urls, normalize_url
 from bot.i18n import pick_language, t
 from bot.pipeline import Caller, Cancelled, Failed, Refused, Summarized, SummarizeRequest, Surface
 from bot.render import TELEGRAM_LIMIT, escape, split_html, summary_lines
@@ -47,7 +47,6 @@ from handlers.deeplinks import (
     token_for,
 )
 from handlers.inline_jobs import InlineJob, JobKey, Outcome
-from handlers.sources import links_in
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +210,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
     language = pick_language(user.language_code)
     jobs = context.bot_data.inline_jobs
     jobs.saw(user.id, update.update_id)
-    urls = links_in(query.query)
+    urls = find_urls(query.query)
     if not urls:
         hint = "inline_no_link" if query.query.strip() else "inline_how_to"
         button = InlineQueryResultsButton(text=t(hint, language), start_parameter=HELP_PAYLOAD)

@@ -30,7 +30,6 @@ READABLE_MIME_TYPES = frozenset(
 # Telegram splits a paste over 4,096 characters into several messages sent back to back.
 SPLIT_PART_CHARS = 3000
 PASTE_WINDOW = 1.5
-PDF_MAGIC = b"%PDF-"
 
 
 async def summarize_links_or_text(
@@ -125,12 +124,8 @@ async def summarize_document_message(update: Update, context: Context, message: 
         key = "document_too_big" if "too big" in str(error).lower() else "document_download_failed"
         await send_text(context, delivery, t(key, delivery.language))
         return
-    mime_type = document.mime_type
-    if data.startswith(PDF_MAGIC) and PurePath(file_name).suffix.lower() != ".pdf":
-        # The sender's app named it: a PDF called notes.txt is read as the PDF it is,
-        # never as its raw syntax.
-        file_name, mime_type = f"{PurePath(file_name).stem or 'document'}.pdf", "application/pdf"
-    delivery.source = FileSource(data=data, filename=file_name, mime_type=mime_type)
+    # A PDF named notes.txt is read as the PDF it is: see `media_type_for_file`.
+    delivery.source = FileSource(data=data, filename=file_name, mime_type=document.mime_type)
     await deliver_summary(context, delivery)
 
 

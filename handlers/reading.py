@@ -6,6 +6,7 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.content.sources import UrlSource
+from bot.content.urls import find_urls
 from bot.i18n import t
 from bot.pipeline import CancelResult
 from handlers.addressing import delivery_for
@@ -14,7 +15,7 @@ from handlers.deeplinks import open_payload
 from handlers.private import summarize_document_message, summarize_links_or_text
 from handlers.questions import answer_in_thread
 from handlers.replies import send_text
-from handlers.sources import links_in, typed_text_source
+from handlers.sources import typed_text_source
 from handlers.summaries import deliver_summary
 
 SUMMARY_COMMANDS = ("summary", "tldr", "s")
@@ -52,7 +53,7 @@ async def summary_command(update: Update, context: Context) -> None:
         return
     argument = _argument(message)
     if argument:
-        urls = links_in(argument)
+        urls = find_urls(argument)
         source = UrlSource(urls[0]) if urls else typed_text_source(argument)
         delivery = await delivery_for(update, context, source)
         if source is None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from telegram import Message, MessageEntity, Update
@@ -25,22 +23,7 @@ def message_urls(message: Message) -> list[str]:
         for entities in (message.parse_entities(kinds), message.parse_caption_entities(kinds))
         for entity, text in entities.items()
     ]
-    return links_in(message.text or message.caption or "", [url or "" for url in marked])
-
-
-def links_in(text: str, marked: Sequence[str] = ()) -> list[str]:
-    """`message_links`, where a malformed link ("http://[::1", an unclosed IPv6 bracket, which
-    `urlsplit` refuses with ValueError) is skipped instead of failing the whole message."""
-    try:
-        return message_links(text, list(marked))
-    except ValueError:
-        pass
-    links: list[str] = []
-    pieces = [("", [candidate]) for candidate in marked] + [(word, []) for word in text.split()]
-    for piece, candidates in pieces:
-        with contextlib.suppress(ValueError):
-            links += [url for url in message_links(piece, candidates) if url not in links]
-    return links
+    return message_links(message.text or message.caption or "", [url or "" for url in marked])
 
 
 def text_source(message: Message) -> TextSource | None:
