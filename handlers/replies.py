@@ -49,15 +49,18 @@ async def _send(
     Whoever asked is still in the group and waits for the answer: it goes to the chat (its
     General topic) rather than nowhere. Returns the delivery the rest should follow.
     """
-    try:
-        sent = await context.bot.send_message(
-            delivery.chat_id,
+
+    async def post(to: Delivery) -> Message:
+        return await context.bot.send_message(
+            to.chat_id,
             text,
-            message_thread_id=delivery.thread_id,
+            message_thread_id=to.thread_id,
             reply_parameters=reply_to(reply),
             reply_markup=markup,
         )
-        return sent, delivery
+
+    try:
+        return await post(delivery), delivery
     except BadRequest as error:
         if not _topic_gone(error, delivery):
             raise
@@ -65,13 +68,7 @@ async def _send(
         "topic %s of chat %s is gone; answering in the chat", delivery.thread_id, delivery.chat_id
     )
     delivery = replace(delivery, thread_id=None)
-    sent = await context.bot.send_message(
-        delivery.chat_id,
-        text,
-        reply_parameters=reply_to(reply),
-        reply_markup=markup,
-    )
-    return sent, delivery
+    return await post(delivery), delivery
 
 
 async def send_text(

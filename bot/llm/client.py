@@ -15,6 +15,7 @@ import importlib
 import logging
 import random
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -128,6 +129,15 @@ class _Attempt:
                     await _relay(on_text, delta.content)
             if choice.finish_reason:
                 self.finish_reason = choice.finish_reason
+
+
+# Whitespace, format characters (zero-width spaces and joiners, direction marks), controls.
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+
+
+def _visible(text: str) -> bool:
+    """Whether a reader would see anything: a reply of only zero-width characters is empty."""
+    return any(unicodedata.category(char) not in _INVISIBLE for char in text)
 
 
 def _http_errors(name: str) -> tuple[type[Exception], ...]:
@@ -434,7 +444,7 @@ class LLMClient:
             )
         if attempt.finish_reason is None:
             raise _Retry(LLMStreamError(detail="LLM stream ended without a finish reason"))
-        if not text:
+        if not _visible(text):
             raise _Retry(LLMEmptyError(detail="LLM returned an empty completion"))
         if attempt.prompt_tokens is None or attempt.completion_tokens is None:
             counter = await self.counter()

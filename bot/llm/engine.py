@@ -17,13 +17,12 @@ import asyncio
 import logging
 import math
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from bot.content.document import Document
-from bot.errors import LLMAuthError, LLMEmptyError, LLMError, LLMRefusalError
+from bot.errors import LLMAuthError, LLMError, LLMRefusalError
 from bot.llm.chunking import Chunk, split_tokens
 from bot.llm.client import Completion, LLMClient, Message, TextCallback, Usage
 from bot.llm.extractive import split_sentences, summarize_extractive
@@ -168,16 +167,6 @@ def _cut_at_boundary(text: str, limit_text: str) -> str:
         if cut >= floor:
             return limit_text[: cut + len(pattern)].rstrip()
     return limit_text.rstrip()
-
-
-# Whitespace, format characters (zero-width spaces and joiners, direction marks), controls.
-_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
-
-
-def _require_visible(text: str) -> None:
-    """A reply of nothing a reader can see (only zero-width characters) counts as empty."""
-    if all(unicodedata.category(char) in _INVISIBLE for char in text):
-        raise LLMEmptyError(detail="LLM returned only invisible characters")
 
 
 async def _in_thread(size: int, function: Callable[..., _R], *args: Any) -> _R:
@@ -349,7 +338,6 @@ class Summarizer:
         if completion.finish_reason == "length":
             log.info("LLM summary hit max_tokens; dropping its unfinished last line")
             text = _whole_lines(text)
-        _require_visible(text)
         return Summary(
             text=text,
             extractive=False,
@@ -504,7 +492,6 @@ class Summarizer:
         text = completion.text
         if completion.finish_reason == "length":
             text = _whole_lines(text)
-        _require_visible(text)
         return Answer(
             text,
             False,
