@@ -80,10 +80,12 @@ class CacheTimes:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A cache peek: the finished summary, else the document when that alone was cached."""
+    """A cache peek: the finished summary, else the document when that alone was cached, or
+    the link's recent fetch failure (the negative cache) when that is what the cache holds."""
 
     result: SummaryResult | None = None
     document: Document | None = None
+    failure: SkimError | None = None
 
 
 BeforeLLM = Callable[[], Awaitable[None]]
@@ -178,6 +180,8 @@ class Skim:
         if isinstance(source, UrlSource):
             try:
                 document = await self._cached_document(normalize_url(source.url))
+            except CachedFailure as failure:
+                return Lookup(failure=failure)
             except (ValueError, SkimError):
                 return Lookup()
         elif isinstance(source, TextSource):

@@ -227,13 +227,12 @@ async def on_inline_query(update: Update, context: Context) -> None:
     key = _job_key(user.id, url, options)
     payload = await remember_link(context, url)
     link = deep_link(context.bot.username, payload)
-    cached = (await skim.peek(UrlSource(url), options)).result
-    if cached is not None:
-        result = ready_result(cached, url, payload, link, language)
+    lookup = await skim.peek(UrlSource(url), options)
+    recent = lookup.failure.message_for(language) if lookup.failure is not None else None
+    if lookup.result is not None:
+        result = ready_result(lookup.result, url, payload, link, language)
         await _answer(query, [result], cache_time=READY_CACHE_TIME)
-    elif (
-        failure := await skim.recent_failure(UrlSource(url), language) or jobs.failure(key)
-    ) is not None:
+    elif (failure := recent or jobs.failure(key)) is not None:
         await _answer(query, [failed_result(url, failure, language)], cache_time=PENDING_CACHE_TIME)
     else:
         button = InlineQueryResultsButton(
