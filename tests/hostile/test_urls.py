@@ -407,40 +407,17 @@ async def test_idn_hosts_are_resolved_and_requested_by_one_name(
 
 
 @pytest.mark.parametrize(
-    "url",
-    [
-        "http://a@b@public.test:{port}/story",
-        "http://user:pass@public.test:{port}/story",
-        "http://evil\\@127.0.0.1:{port}/story",
-        "http://evil.example\\@public.test:{port}/story",
-        "http://127.0.0.1\\@public.test:{port}/story",
-        "http://public.test:{port}@127.0.0.1:{port}/story",
-        "http://public.test;@127.0.0.1:{port}/story",
-        "http://public.test%2f@127.0.0.1:{port}/story",
-        "http://[::1]@public.test:{port}/story",
-    ],
-)
-async def test_userinfo_tricks_are_refused(
-    url: str,
-    bot_api: FakeBotAPI,
-    llm_api: FakeOpenAI,
-    web: FakeWeb,
-    settings_for: Callable[..., Settings],
-) -> None:
-    web.route("/story", read_fixture("article_en.html"))
-    llm_api.script(SUMMARY)
-    resolver = ScriptedResolver(public_host(web))
-    async with hostile_bot(settings_for, llm_api, resolver, loopback_is_public=True):
-        link_message(bot_api, url.format(port=web.port))
-        await wait_text(bot_api, USERINFO)
-        assert not web.requests
-        await story_still_works(bot_api, web)
-    assert len(llm_api.requests) == 1
-
-
-@pytest.mark.parametrize(
     ("url", "needle"),
     [
+        ("http://a@b@public.test:{port}/story", USERINFO),
+        ("http://user:pass@public.test:{port}/story", USERINFO),
+        ("http://evil\\@127.0.0.1:{port}/story", USERINFO),
+        ("http://evil.example\\@public.test:{port}/story", USERINFO),
+        ("http://127.0.0.1\\@public.test:{port}/story", USERINFO),
+        ("http://public.test:{port}@127.0.0.1:{port}/story", USERINFO),
+        ("http://public.test;@127.0.0.1:{port}/story", USERINFO),
+        ("http://public.test%2f@127.0.0.1:{port}/story", USERINFO),
+        ("http://[::1]@public.test:{port}/story", USERINFO),
         ("http://pub\x00lic.test:{port}/story", INVALID),
         ("http://public.test:{port}/st\x00ory", INVALID),
         ("http://public.test\x00.evil.example:{port}/story", INVALID),
@@ -449,9 +426,8 @@ async def test_userinfo_tricks_are_refused(
         ("http://public.test:{port}/story\r\nX-Injected: 1", NOTHING),
         ("http://pub\tlic.test:{port}/story", NOTHING),
     ],
-    ids=["nul-host", "nul-path", "nul-suffix", "zero-width", "crlf", "tab"],
 )
-async def test_control_characters_in_links_are_refused(
+async def test_userinfo_tricks_and_control_characters_in_links_are_refused(
     url: str,
     needle: str,
     bot_api: FakeBotAPI,
