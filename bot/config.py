@@ -59,6 +59,9 @@ def _http_url(value: str, what: str) -> str:
     return value.rstrip("/")
 
 
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+
+
 class Settings(BaseSettings):
     """Every knob of Skim; names are the environment variables in upper case."""
 
@@ -86,6 +89,12 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_prefix: str = Field("skim:", min_length=1, max_length=64)
+    # A Redis Cluster: also chosen by a `redis+cluster://` (or `rediss+cluster://`) REDIS_URL.
+    redis_cluster: bool = False
+    # Scale-out: idle seconds before another worker claims a dead worker's updates, and the
+    # stream's cap (updates waiting beyond it are trimmed, oldest first).
+    stream_claim_idle: float = Field(30.0, ge=1, le=3600)
+    stream_max_len: int = Field(100_000, ge=1_000)
     single_flight_lock_ttl: float = Field(15.0, gt=0.5)
     rate_limit_user_per_minute: float = Field(10.0, gt=0)
     rate_limit_user_burst: int = Field(5, ge=1)
@@ -161,7 +170,7 @@ class Settings(BaseSettings):
         if value is None:
             return None
         parts = urlsplit(value)
-        if parts.scheme not in ("redis", "rediss", "unix"):
+        if parts.scheme not in ("redis", "rediss", "unix", *CLUSTER_SCHEMES):
             raise ValueError(f"{value!r} is not a Redis URL (expected redis://host:port/db)")
         if parts.scheme != "unix" and not parts.hostname:
             raise ValueError(f"{value!r} has no host (expected redis://host:port/db)")
@@ -195,6 +204,21 @@ class Settings(BaseSettings):
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
         return self
+
+    @property
+    def uses_cluster(self) -> bool:
+        """Whether REDIS_URL names a Redis Cluster (its scheme or REDIS_CLUSTER=true)."""
+        if self.redis_url is None:
+            return False
+        return self.redis_cluster or urlsplit(self.redis_url).scheme in CLUSTER_SCHEMES
+
+    @property
+    def plain_redis_url(self) -> str | None:
+        """REDIS_URL as redis-py reads it: the `+cluster` in the scheme taken out."""
+        if self.redis_url is None:
+            return None
+        scheme, sep, rest = self.redis_url.partition("://")
+        return f"{scheme.removesuffix('+cluster')}{sep}{rest}"
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:
