@@ -18,6 +18,7 @@ from bot.errors import ConfigError, SkimError
 from bot.logging_setup import redact, setup_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ROLES = ("all", "intake", "worker")
 
 BOTFATHER_HELP = (
     "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (send /newbot), "
@@ -36,8 +37,15 @@ def _parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log progress and warnings to stderr"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run", help="run the Telegram bot (polling, or a webhook server when WEBHOOK_URL is set)"
+    )
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: receive and process updates in this process (the default); intake: only "
+        "receive them into the Redis Stream; worker: only process them (needs REDIS_URL)",
     )
     source_help = "a URL, a path to an HTML, PDF or text file, or - for standard input"
     summarize = commands.add_parser("summarize", help="print the summary the bot would send")
@@ -108,23 +116,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if secret is not None
     ]
     if command == "run":
-        return _run_bot(settings, secrets)
+        return _run_bot(settings, secrets, getattr(args, "role", "all"))
     level = settings.log_level if args.verbose else "CRITICAL"
     setup_logging(level, settings.log_format, secrets)
     return _run_command(settings, command, args)
 
 
-def _run_bot(settings: Settings, secrets: list[str]) -> int:
+def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
     # A network failure is expected (and retried) in a long-running bot: one line each.
     setup_logging(
         settings.log_level, settings.log_format, secrets, brief=(NetworkError, InvalidToken)
     )
     if settings.telegram_bot_token is None:
         return _fail(BOTFATHER_HELP, EXIT_USAGE)
+    if role != "all" and settings.redis_url is None:
+        return _fail(
+            f"--role {role} needs REDIS_URL: intake and workers meet in a Redis Stream",
+            EXIT_USAGE,
+        )
     from bot.serve import run
 
     try:
-        run(settings)
+        run(settings, role)
     except ConfigError as error:
         return _fail(error.user_message, EXIT_USAGE)
     except InvalidToken:

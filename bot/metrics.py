@@ -97,6 +97,22 @@ class Metrics:
         self.redis_timeouts = Counter(
             "skim_redis_circuit_opened", "Times the Redis circuit breaker opened", registry=r
         )
+        self.intake_appended = Counter(
+            "skim_intake_appended",
+            "Updates appended to the Redis Stream by the intake (repeats included)",
+            registry=r,
+        )
+        self.intake_failures = Counter(
+            "skim_intake_failures",
+            "Appends to the Redis Stream that failed (Telegram keeps or resends the updates)",
+            registry=r,
+        )
+        self.stream_entries = Counter(
+            "skim_stream_entries",
+            "Stream entries a worker finished, by how it got them (read, claimed, dropped)",
+            ["source"],
+            registry=r,
+        )
 
     def render(self) -> bytes:
         """The text exposition format, for `/metrics`."""

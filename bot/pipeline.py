@@ -32,6 +32,7 @@ from bot.content.sources import Source, UrlSource
 from bot.errors import CancelledByUser, QuotaExceeded, SkimError
 from bot.i18n import t
 from bot.metrics import Metrics
+from bot.origin import REDELIVERED
 from bot.render import preview
 from bot.service import Skim
 from bot.store.state import REQUEST_LEASE, OrphanedStatus, Thread
@@ -460,7 +461,8 @@ class Pipeline:
         exclusive: bool = True,
     ) -> AsyncIterator[Event]:
         """Rate limits, then one request at a time, then the work's events."""
-        refusal = await self._rate_limited(caller)
+        again = REDELIVERED.get()
+        refusal = None if again else await self._rate_limited(caller)
         if refusal is not None:
             yield refusal
             return
@@ -469,7 +471,7 @@ class Pipeline:
             async for event in self._working(caller, None, work):
                 yield event
             return
-        owner = await self._state.begin_request(user_id)
+        owner = await self._begin(user_id, wait=REQUEST_LEASE + 1 if again else 0)
         if owner is None:
             yield Refused(Refusal.BUSY, t(Refusal.BUSY, caller.language))
             return
@@ -480,6 +482,15 @@ class Pipeline:
         finally:
             lease.cancel()
             await self._state.end_request(user_id, owner)
+
+    async def _begin(self, user_id: int, *, wait: float) -> bytes | None:
+        """The user's lease; a redelivered update waits out the lease of the dead worker."""
+        deadline = time.monotonic() + wait
+        while (owner := await self._state.begin_request(user_id)) is None:
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(0.25)
+        return owner
 
     async def _renew(self, user_id: int, owner: bytes) -> None:
         """Keep the user's lease while the work runs; a crash lets it lapse in seconds."""

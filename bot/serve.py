@@ -13,18 +13,23 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
+from redis.exceptions import RedisError
 from telegram import Update
 
 from bot.app import AnyApplication, build_application
 from bot.config import Settings
 from bot.deps import Deps, build_deps
+from bot.errors import ConfigError
+from bot.intake import Poller
+from bot.stream import UpdateStream, open_stream
 from bot.warmup import warm_up
-from bot.web import Readiness, build_web_app
+from bot.web import Accept, NotAnUpdate, Readiness, build_web_app
+from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -37,35 +42,84 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, role: str = "all") -> None:
     """Serve until SIGTERM or SIGINT; exceptions from start-up (a bad token) propagate."""
-    asyncio.run(serve(settings))
+    asyncio.run(serve(settings, role=role))
 
 
-async def serve(settings: Settings, deps: Deps | None = None) -> None:
+async def serve(settings: Settings, deps: Deps | None = None, *, role: str = "all") -> None:
+    """Run one process of the bot: `all` receives and processes updates, `intake` only
+    receives them into the Redis Stream, `worker` only processes what is in it.
+
+    Without REDIS_URL (`all` only) updates go from the poller or the webhook straight to the
+    handlers in this process, as python-telegram-bot does it.
+    """
+    if role != "all" and settings.redis_url is None:
+        raise ConfigError(f"--role {role} needs REDIS_URL")
     shared = deps or build_deps(settings)
-    webhook = bool(settings.webhook_url)
-    app = build_application(settings, shared, updater=not webhook)
+    durable = settings.redis_url is not None
+    receives, processes = role in ("all", "intake"), role in ("all", "worker")
+    webhook = bool(settings.webhook_url) and receives
+    app = build_application(settings, shared, updater=not webhook and not durable)
     readiness = Readiness({"telegram": lambda: _bot_answers(app)})
     if settings.redis_url:
         readiness.checks["redis"] = shared.store.ping
     stop = _stop_on_signals()
     await warm_up(shared)
     await app.initialize()
+    stream = open_stream(settings, app.bot.id) if durable else None
     try:
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
-        server = await _start_http(settings, app, shared, readiness, webhook=webhook)
+        poller = worker = None
+        if stream is not None and processes:
+            worker = _start_worker(settings, app, stream, shared)
+        if stream is not None and receives and not webhook:
+            fallback = _to_queue(app) if processes else None
+            poller = _Running(Poller(app.bot, stream, shared.metrics, fallback=fallback))
+        server = await _start_http(
+            settings, app, shared, readiness, webhook=webhook, stream=stream, role=role
+        )
         readiness.started = True
+        log.info("serving as %s (%s)", role, "Redis Stream" if durable else "in process")
         await stop.wait()
         log.info("stopping: no new updates; finishing the work in flight")
         readiness.started = False
-        await _stop(app, server, settings.shutdown_grace, shared)
+        if poller is not None:
+            await poller.stop()
+        await _stop(app, server, settings.shutdown_grace, shared, worker, webhook=webhook)
     finally:
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+        if stream is not None:
+            await stream.aclose()
+
+
+class _Running:
+    """A poller or worker running as a task until stopped."""
+
+    def __init__(self, part: Poller | Worker) -> None:
+        self.part = part
+        self.task = asyncio.create_task(part.run())
+
+    async def stop(self) -> None:
+        self.part.stop()
+        await self.task
+
+
+def _start_worker(
+    settings: Settings, app: AnyApplication, stream: UpdateStream, deps: Deps
+) -> _Running:
+    async def process(data: dict[str, Any]) -> None:
+        update = Update.de_json(data, app.bot)
+        if update is not None:
+            await app.process_update(update)
+
+    return _Running(
+        Worker(stream, process, claim_idle=settings.stream_claim_idle, metrics=deps.metrics)
+    )
 
 
 async def _bot_answers(app: AnyApplication) -> bool:
@@ -97,11 +151,13 @@ async def _start_http(
     readiness: Readiness,
     *,
     webhook: bool,
+    stream: UpdateStream | None,
+    role: str,
 ) -> tuple[_EmbeddedServer, asyncio.Task[None]] | None:
     """Start taking updates, and the HTTP server when there is one to run."""
     if not webhook:
-        assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        if app.updater is not None:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         if not settings.metrics_listen:
             return None
         host, port = settings.metrics_host_port
@@ -113,14 +169,8 @@ async def _start_http(
         path = urlsplit(settings.webhook_url).path or "/"
         secret = settings.webhook_secret.get_secret_value()
 
-        def parse(data: dict[str, Any]) -> Update:
-            update = Update.de_json(data, app.bot)
-            assert update is not None
-            return update
-
-        asgi = build_web_app(
-            deps.metrics, readiness, webhook=(path, secret, parse, app.update_queue)
-        )
+        accept = _acceptor(app, stream, deps, alone=role == "all")
+        asgi = build_web_app(deps.metrics, readiness, webhook=(path, secret, accept))
     server = _EmbeddedServer(
         uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
     )
@@ -142,11 +192,58 @@ async def _start_http(
     return server, task
 
 
+def _to_queue(app: AnyApplication) -> Callable[[Sequence[Update]], Awaitable[None]]:
+    async def put(updates: Sequence[Update]) -> None:
+        for update in updates:
+            await app.update_queue.put(update)
+
+    return put
+
+
+def _acceptor(
+    app: AnyApplication, stream: UpdateStream | None, deps: Deps, *, alone: bool
+) -> Accept:
+    """What the webhook does with a checked update: the stream, or this process's queue."""
+
+    def parse(data: dict[str, Any]) -> Update:
+        try:
+            update = Update.de_json(data, app.bot)
+        except Exception as error:  # the library could not read it: not an update
+            raise NotAnUpdate(str(error)) from None
+        if update is None:
+            raise NotAnUpdate("empty")
+        return update
+
+    async def to_queue(data: dict[str, Any]) -> bool:
+        await app.update_queue.put(parse(data))
+        return True
+
+    async def to_stream(data: dict[str, Any]) -> bool:
+        assert stream is not None
+        update = parse(data)
+        try:
+            await stream.append([data])
+        except (RedisError, OSError) as error:
+            log.warning("could not append a webhook update to Redis: %s", type(error).__name__)
+            deps.metrics.intake_failures.inc()
+            if not alone:
+                return False
+            await app.update_queue.put(update)  # this process works too: handle it here
+        else:
+            deps.metrics.intake_appended.inc()
+        return True
+
+    return to_queue if stream is None else to_stream
+
+
 async def _stop(
     app: AnyApplication,
     server: tuple[_EmbeddedServer, asyncio.Task[None]] | None,
     grace: float,
     deps: Deps,
+    worker: _Running | None = None,
+    *,
+    webhook: bool = False,
 ) -> None:
     """Stop taking updates, let the handlers finish within `grace` seconds, then stop serving.
 
@@ -155,19 +252,29 @@ async def _stop(
     """
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
-    elif server is not None:
+    elif server is not None and webhook:
         await _stop_http(server)
         server = None
     running = deps.pipeline.in_flight
+    left = 0
+    machinery = grace
+    if worker is not None:
+        # Entries not finished within the grace stay in the stream, marked for other workers.
+        await worker.stop()
+        assert isinstance(worker.part, Worker)
+        _, left = await worker.part.drain(grace)
+        machinery = 1.0  # what is left to stop is python-telegram-bot's own
     try:
-        await asyncio.wait_for(app.stop(), grace)
+        await asyncio.wait_for(app.stop(), machinery)
     except TimeoutError:
-        left = deps.pipeline.in_flight
+        left = max(left, deps.pipeline.in_flight)
+    if left:
         log.warning(
-            "stopped; requests in flight: %d finished, %d abandoned after %gs",
+            "stopped; requests in flight: %d finished, %d abandoned after %gs%s",
             max(0, running - left),
             left,
             grace,
+            " (their updates stay in the stream for other workers)" if worker else "",
         )
     else:
         log.info("stopped; requests in flight: %d finished, 0 abandoned", running)

@@ -1,7 +1,8 @@
 """Skim's HTTP side: the webhook, `/healthz`, `/readyz` and `/metrics`, in one ASGI app.
 
 python-telegram-bot's custom-webhook pattern: a Starlette app puts each update on
-`application.update_queue`. Every check on a webhook request comes before its update is parsed
+`application.update_queue`, or, with REDIS_URL, appends it to the Redis Stream of updates before
+answering 200. Every check on a webhook request comes before its update is parsed
 or queued: the secret (compared in constant time, else 403), the size (over 1 MB, 413), the
 content type (not JSON, 415), the JSON itself (400).
 """
@@ -19,7 +20,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
 
 from bot.metrics import Metrics
 
@@ -30,6 +30,14 @@ AUTH_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # Telegram sends the webhook se
 READY_TIMEOUT = 3.0
 
 Check = Callable[[], Awaitable[bool]]
+Accept = Callable[[dict[str, Any]], Awaitable[bool]]
+"""Takes a checked webhook body: True once the update is safely received (queued in this
+process, or appended to the Redis Stream), False when it could not be kept; raises
+`NotAnUpdate` when the library cannot read it."""
+
+
+class NotAnUpdate(ValueError):
+    """A JSON body that python-telegram-bot cannot read as an update."""
 
 
 class Readiness:
@@ -57,10 +65,9 @@ def build_web_app(
     metrics: Metrics,
     readiness: Readiness,
     *,
-    webhook: tuple[str, str, Callable[[dict[str, Any]], Update], asyncio.Queue[object]]
-    | None = None,
+    webhook: tuple[str, str, Accept] | None = None,
 ) -> Starlette:
-    """The ASGI app; `webhook` is (path, secret, update parser, the application's queue)."""
+    """The ASGI app; `webhook` is (path, secret, what takes each checked update)."""
 
     async def healthz(_: Request) -> Response:
         # Answered by the event loop itself: if this runs, the loop answers.
@@ -81,14 +88,12 @@ def build_web_app(
         Route("/metrics", metrics_page, methods=["GET"]),
     ]
     if webhook is not None:
-        path, secret, parse, queue = webhook
-        routes.append(Route(path, _webhook_endpoint(secret, parse, queue), methods=["POST"]))
+        path, secret, accept = webhook
+        routes.append(Route(path, _webhook_endpoint(secret, accept), methods=["POST"]))
     return Starlette(routes=routes)
 
 
-def _webhook_endpoint(
-    secret: str, parse: Callable[[dict[str, Any]], Update], queue: asyncio.Queue[object]
-) -> Callable[[Request], Awaitable[Response]]:
+def _webhook_endpoint(secret: str, accept: Accept) -> Callable[[Request], Awaitable[Response]]:
     expected = secret.encode()
 
     async def endpoint(request: Request) -> Response:
@@ -109,12 +114,12 @@ def _webhook_endpoint(
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return Response(status_code=400)
         try:
-            update = parse(data)
-        except Exception:  # the library could not read it: not an update
+            received = await accept(data)
+        except NotAnUpdate:
             log.warning("refused a webhook body that is not a Telegram update")
             return Response(status_code=400)
-        await queue.put(update)
-        return Response(status_code=200)
+        # 503 when the update could not be kept: Telegram sends it again later.
+        return Response(status_code=200 if received else 503)
 
     return endpoint
 

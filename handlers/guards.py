@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import t
+from bot.origin import FROM_STREAM
 from handlers.addressing import interface_language
 from handlers.context import Context
 from handlers.replies import plain
@@ -19,6 +20,12 @@ async def skip_duplicates(update: Update, context: Context) -> None:
     """An update id already processed (a redelivery, a second worker) is dropped."""
     state = context.state
     chat = update.effective_chat
+    if FROM_STREAM.get():
+        # The intake dropped repeated ids already, and an entry claimed from a worker that
+        # died must run again: only the chat's settings are needed here.
+        if chat is not None:
+            context.prefs = await state.chat_prefs(chat.id)
+        return
     if chat is None:
         fresh = await state.first_time(context.bot.id, update.update_id)
     else:

@@ -145,6 +145,14 @@ class Keys:
     def update(self, bot_id: int, update_id: int) -> str:
         return f"{self.root}update:{int(bot_id)}:{int(update_id)}"
 
+    # The durable intake (several workers): one stream per bot and the ids appended to it,
+    # under one hash tag so that the append script touches one slot of a cluster.
+    def update_stream(self, bot_id: int) -> str:
+        return f"{self.root}{{updates}}:{int(bot_id)}"
+
+    def update_seen(self, bot_id: int, update_id: int) -> str:
+        return f"{self.root}{{updates}}:seen:{int(bot_id)}:{int(update_id)}"
+
     # Inline mode: deep-link payloads that open a summary in the private chat
     def deep_link(self, token: str) -> str:
         if not (token.isascii() and token.isalnum()):

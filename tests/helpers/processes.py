@@ -70,10 +70,10 @@ class SkimRun:
 
 
 @asynccontextmanager
-async def skim_run(env: dict[str, str]) -> AsyncIterator[SkimRun]:
-    """`python -m bot run` with exactly `env` for the block, then terminated."""
+async def skim_run(env: dict[str, str], *args: str) -> AsyncIterator[SkimRun]:
+    """`python -m bot run ARGS` with exactly `env` for the block, then terminated."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env,
+        sys.executable, "-m", "bot", "run", *args, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     run = SkimRun(process)

@@ -1,0 +1,173 @@
+"""A worker: reads updates from the stream, runs the bot's handlers on each, acknowledges it.
+
+Entries run concurrently (up to `concurrency` at once), like updates in a single process. Every
+`claim_idle / 3` seconds the worker resets the idle time of the entries it still works on and
+claims those that dead workers left idle for `claim_idle` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from bot.metrics import Metrics
+from bot.origin import FROM_STREAM, REDELIVERED
+from bot.stream import Entry, UpdateStream
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK_MS = 1000
+RETRY_PAUSE = 1.0
+
+Process = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def consumer_name() -> str:
+    """Unique per process, readable in XINFO: host, pid and a random tail."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class Worker:
+    """Consumes the stream until stopped; what it could not finish stays pending for others."""
+
+    def __init__(
+        self,
+        stream: UpdateStream,
+        process: Process,
+        *,
+        claim_idle: float,
+        metrics: Metrics | None = None,
+        concurrency: int = 64,
+        name: str | None = None,
+    ) -> None:
+        self._metrics = metrics
+        self._stream = stream
+        self._process = process
+        self._claim_idle = claim_idle
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self.name = name or consumer_name()
+        self._working: dict[str, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+        self.done = 0
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._working)
+
+    async def run(self) -> None:
+        """Read and claim until `stop()`; Redis trouble pauses, never ends, the loop."""
+        await self._until_ready(self._stream.create_group)
+        upkeep = asyncio.create_task(self._keep_and_claim())
+        try:
+            while not self._stopping.is_set():
+                await self._slots.acquire()
+                self._slots.release()
+                free = self._concurrency - len(self._working)
+                try:
+                    entries = await self._stream.read(self.name, max(1, free), READ_BLOCK_MS)
+                except (RedisError, OSError) as error:
+                    log.warning("could not read updates from Redis: %s", type(error).__name__)
+                    await self._pause()
+                    continue
+                for entry in entries:
+                    self._start(entry, "read")
+        finally:
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep
+
+    def stop(self) -> None:
+        """Take no more entries (those in progress go on until `drain`)."""
+        self._stopping.set()
+
+    async def drain(self, grace: float) -> tuple[int, int]:
+        """Wait up to `grace` seconds for entries in progress; (finished, abandoned).
+
+        Abandoned entries stay pending in the stream: another worker claims them.
+        """
+        running = dict(self._working)
+        if not running:
+            return 0, 0
+        _, late = await asyncio.wait(running.values(), timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        abandoned = [entry_id for entry_id, task in running.items() if task in late]
+        if abandoned:
+            with contextlib.suppress(RedisError, OSError):
+                await self._stream.release(self.name, abandoned, self._claim_idle)
+        return len(running) - len(late), len(late)
+
+    def _start(self, entry: Entry, source: str) -> None:
+        if entry.entry_id in self._working:
+            return  # claimed back while still running here
+        task = asyncio.create_task(self._handle(entry, source), context=contextvars.copy_context())
+        self._working[entry.entry_id] = task
+
+    async def _handle(self, entry: Entry, source: str) -> None:
+        async with self._slots:
+            FROM_STREAM.set(True)
+            REDELIVERED.set(source == "claimed")
+            try:
+                await self._process(entry.update)
+            except Exception:  # the handlers report their own errors; this is a bug of ours
+                log.exception(
+                    "update %s failed outside its handlers", entry.update.get("update_id")
+                )
+            finally:
+                del self._working[entry.entry_id]
+            await self._acknowledge(entry.entry_id)
+            self.done += 1
+            if self._metrics is not None:
+                self._metrics.stream_entries.labels(source).inc()
+
+    async def _acknowledge(self, entry_id: str) -> None:
+        for _ in range(3):
+            try:
+                await self._stream.acknowledge(entry_id)
+                return
+            except (RedisError, OSError) as error:
+                log.warning("could not acknowledge an update: %s", type(error).__name__)
+                await self._pause()
+        log.error("update entry %s stays pending: another worker may answer it again", entry_id)
+
+    async def _keep_and_claim(self) -> None:
+        """Heartbeat for entries in progress, and claims of dead workers' entries."""
+        while True:
+            await asyncio.sleep(self._claim_idle / 3)
+            try:
+                await self._stream.keep(self.name, list(self._working))
+                free = self._concurrency - len(self._working)
+                if free > 0 and not self._stopping.is_set():
+                    claimed = await self._stream.claim(self.name, self._claim_idle, free)
+                    for entry in claimed:
+                        log.info(
+                            "claimed update %s from a worker that stopped",
+                            entry.update.get("update_id"),
+                        )
+                        self._start(entry, "claimed")
+            except (RedisError, OSError) as error:
+                log.warning("could not keep or claim updates: %s", type(error).__name__)
+
+    async def _until_ready(self, step: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await step()
+                return
+            except (RedisError, OSError) as error:
+                log.warning("Redis does not answer yet (%s); trying again", type(error).__name__)
+                await self._pause()
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), RETRY_PAUSE)
