@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 
 from telegram import Bot, Message, ReplyParameters
-from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from bot.i18n import t
@@ -117,27 +115,6 @@ class StatusMessage:
             await self.message.delete()
         except TelegramError as error:
             log.info("could not delete the status message: %s", error)
-
-
-@contextlib.asynccontextmanager
-async def typing(bot: Bot, chat_id: int, thread_id: int | None = None) -> AsyncIterator[None]:
-    """Keep the "typing…" indicator alive (Telegram drops it after five seconds)."""
-
-    async def keep_typing() -> None:
-        while True:
-            try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
-            except TelegramError as error:
-                log.debug("chat action failed: %s", error)
-            await asyncio.sleep(4.5)
-
-    task = asyncio.create_task(keep_typing())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def finish_orphans(bot: Bot, pipeline: Pipeline) -> None:

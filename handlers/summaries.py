@@ -8,7 +8,6 @@ text, then the result in its place, or the refusal or failure as the request's l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -42,18 +41,21 @@ from handlers.context import Context
 from handlers.keyboards import summary_keyboard
 from handlers.repeats import message_link, remember_summary, repeat_key
 from handlers.replies import send_html, send_text
-from handlers.status import StatusMessage, typing
+from handlers.status import StatusMessage
 
 log = logging.getLogger(__name__)
 
 
 class _Progress:
-    """The status message of one request: posted at the first stage, then kept current."""
+    """The status message of one request: posted at the first stage, then kept current.
 
-    def __init__(self, context: Context, delivery: Delivery, stack: contextlib.AsyncExitStack):
+    It is the request's only sign of work: no "typing…" chat action on top, which would cost a
+    Bot API call every few seconds and show nothing the status message does not.
+    """
+
+    def __init__(self, context: Context, delivery: Delivery):
         self._context = context
         self._delivery = delivery
-        self._stack = stack
         self.status: StatusMessage | None = None
         self._posted = self._streamed = False
 
@@ -78,9 +80,6 @@ class _Progress:
                 await self._context.pipeline.track_status(
                     delivery.chat_id, message_id, delivery.language
                 )
-            await self._stack.enter_async_context(
-                typing(self._context.bot, delivery.chat_id, delivery.thread_id)
-            )
         elif self.status is not None and (isinstance(event, TextStreamed) or not self._streamed):
             self.status.show(text)
 
@@ -103,13 +102,12 @@ async def run_request(
     deleted before the result is sent, or replaced by a refusal, failure or "Stopped.".
     """
     outcome: Outcome | None = None
-    async with contextlib.AsyncExitStack() as stack:
-        progress = _Progress(context, delivery, stack)
-        async for event in context.pipeline.run(request):
-            if not isinstance(event, StageChanged | TextStreamed):
-                outcome = event
-            elif show_status:
-                await progress.show(event)
+    progress = _Progress(context, delivery)
+    async for event in context.pipeline.run(request):
+        if not isinstance(event, StageChanged | TextStreamed):
+            outcome = event
+        elif show_status:
+            await progress.show(event)
     status = progress.status
     if isinstance(outcome, Summarized | Answered):
         if status is None:

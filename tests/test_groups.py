@@ -119,8 +119,9 @@ async def test_summary_command_in_reply_to_link_in_forum_topic(
     assert replied_to(summary) == request["message_id"]
     assert "The tide mill grinds again." in summary.result["text"]
     assert "Brackwater" in llm_api.requests[0].user_text
-    # The status message and the typing indicator stayed in the topic too.
-    for call in bot_api.calls_to("sendMessage") + bot_api.calls_to("sendChatAction"):
+    # The status message stayed in the topic too.
+    assert len(bot_api.calls_to("sendMessage")) >= 2
+    for call in bot_api.calls_to("sendMessage"):
         assert call.params.get("message_thread_id") == TOPIC
 
 

@@ -23,14 +23,15 @@ async def test_link_gets_chat_action_then_summary(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     llm_api.script("Mill turns again\nTL;DR: A <tide> mill & more.\n\n- Halloran restored it")
+    # (The name is older than the status message being the only sign of work:
+    # bench/request_path.py runs this test by that name.)
     async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(f"look {web.url('/story')}")
         status = await bot_api.wait_for("sendMessage", to_user)
-        action = await bot_api.wait_for("sendChatAction", to_user)
         reply = await wait_summary(bot_api)
     assert "Reading 127.0.0.1" in status.params["text"]
-    assert action.params["action"] == "typing"
-    assert action.at <= reply.at
+    assert status.at <= reply.at
+    assert not bot_api.calls_to("sendChatAction"), "the status message is the sign of work"
     assert reply.params["parse_mode"] == "HTML"
     assert "TL;DR: A &lt;tide&gt; mill &amp; more." in reply.params["text"]
     shown = bot_api.messages_in(USER_ID)[-1]["text"]
