@@ -10,7 +10,6 @@ import time
 from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
-from bot.i18n import t
 from bot.pipeline import HEARTBEAT, Pipeline
 
 log = logging.getLogger(__name__)
@@ -118,21 +117,18 @@ class StatusMessage:
 
 
 async def finish_orphans(bot: Bot, pipeline: Pipeline) -> None:
-    """Say this process is alive; finish the status messages that dead processes left behind.
+    """Say this process is alive; delete the status messages that dead processes left behind.
 
     A request whose process was killed will never end: its status message would say
-    "Summarizing…" forever. It is replaced with a clear failure, so the user knows to resend.
+    "Summarizing…" forever. Its update is still pending in the Redis Stream (only a shared
+    store lets another process see the orphan), so another worker claims and answers it with a
+    status message of its own: the old one only goes away.
     """
     for orphan in await pipeline.keep_alive():
         try:
-            await bot.edit_message_text(
-                t("err_restarted", orphan.language),
-                chat_id=orphan.chat_id,
-                message_id=orphan.message_id,
-                parse_mode=None,
-            )
+            await bot.delete_message(orphan.chat_id, orphan.message_id)
         except TelegramError as error:  # deleted meanwhile, or the chat is gone
-            log.info("could not finish an orphaned status message: %s", error)
+            log.info("could not delete an orphaned status message: %s", error)
         await pipeline.untrack_status(orphan.chat_id, orphan.message_id)
 
 

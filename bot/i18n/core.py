@@ -22,11 +22,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "ru": "Извините, у меня что-то сломалось. Попробуйте ещё раз чуть позже.",
     },
-    "err_restarted": {
-        "en": "Sorry, I was restarted while working on this and lost it. Please send it again.",
-        "ru": "Извините, меня перезапустили во время работы, и результат потерян. "
-        "Пришлите ещё раз.",
-    },
     "status_fetching": {"en": "Reading {site}…", "ru": "Читаю {site}…"},
     "status_reading": {"en": "Reading…", "ru": "Читаю…"},
     "status_summarizing": {"en": "Summarizing…", "ru": "Пересказываю…"},

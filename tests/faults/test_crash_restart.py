@@ -1,7 +1,8 @@
-"""A bot killed (SIGKILL) mid-summary and started again: nothing stays stuck.
+"""A bot killed (SIGKILL) mid-summary and started again: nothing stays stuck, nothing is lost.
 
-The user's status message is finished with a clear failure by the next process, the user's
-one-request lock lapses within seconds (or at once with /cancel), and the next link works.
+The update is still pending in the Redis Stream: the next process deletes the dead one's status
+message, claims the update and delivers the summary; the user's one-request lock lapses within
+seconds (or at once with /cancel), and the next link works.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.processes import skim_run, skim_run_env
-from tests.tg import USER_ID, send_for_summary, wait_text
+from tests.tg import USER_ID, send_for_summary, summaries_in, wait_summary, wait_text
 
 SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
-RESTARTED = "I was restarted while working on this"
 
 
 async def _killed_mid_summary(
@@ -32,7 +32,7 @@ async def _killed_mid_summary(
         await first.process.wait()
 
 
-async def test_a_killed_bots_status_message_is_finished_and_the_user_is_free(
+async def test_a_killed_bots_update_is_answered_by_the_next_process_and_the_user_is_free(
     bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
@@ -43,17 +43,21 @@ async def test_a_killed_bots_status_message_is_finished_and_the_user_is_free(
         redis_prefix,
         OPENAI_API_KEY=llm_api.api_key,
         OPENAI_BASE_URL=llm_api.url,
+        STREAM_CLAIM_IDLE="3",
     )
     await _killed_mid_summary(bot_api, llm_api, web, env)
+    (orphan,) = bot_api.messages_in(USER_ID)
     async with skim_run(env):
-        finished = await wait_text(bot_api, RESTARTED, timeout=45)
+        await wait_summary(bot_api, timeout=45)  # the killed process's link, from the stream
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await send_for_summary(bot_api, web.url("/other"), timeout=40)
+        await send_for_summary(bot_api, web.url("/other"), count=2, timeout=40)
         assert loop.time() - started < 30, "the dead request's lock lapsed within seconds"
+    assert bot_api.message(USER_ID, orphan["message_id"]) is None, "the orphan was deleted"
     texts = [m.get("text", "") for m in bot_api.messages_in(USER_ID)]
     assert not any("Still working on your last link" in text for text in texts)
-    assert "Summarizing" not in str(finished["text"])
+    assert not any("Summarizing" in text for text in texts)
+    assert len(summaries_in(bot_api, USER_ID)) == 2
 
 
 async def test_cancel_frees_a_user_whose_request_died_with_its_process(

@@ -1,0 +1,252 @@
+"""The Redis Stream of updates, its workers and its poller, on real Redis and the Bot API fake."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from telegram import Bot
+
+from bot.intake import Poller
+from bot.metrics import Metrics
+from bot.origin import FROM_STREAM, REDELIVERED
+from bot.store.keys import Keys
+from bot.stream import GROUP, MAX_DELIVERIES, UpdateStream
+from bot.worker import Worker
+from tests.conftest import eventually, run_cli
+from tests.fakes.bot_api import FakeBotAPI
+from tests.helpers.processes import skim_run, skim_run_env
+from tests.helpers.redis_server import PrivateRedis, free_port
+
+BOT_ID = 4321
+
+
+def update(update_id: int, text: str = "hello") -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": 7, "type": "private", "first_name": "Ann"},
+            "text": text,
+        },
+    }
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[Redis]:
+    redis = Redis.from_url(redis_url)
+    yield redis
+    await redis.aclose()
+
+
+@pytest.fixture
+async def stream(client: Redis, redis_prefix: str) -> UpdateStream:
+    updates = UpdateStream(client, Keys(redis_prefix), BOT_ID, max_len=1000)
+    await updates.create_group()
+    return updates
+
+
+async def test_an_update_id_is_appended_once(stream: UpdateStream) -> None:
+    assert await stream.append([update(1), update(2)]) == 2
+    assert await stream.append([update(2), update(3)]) == 1  # 2 again: a webhook retry
+    entries = await stream.read("a", 10, 100)
+    assert [entry.update["update_id"] for entry in entries] == [1, 2, 3]
+
+
+async def test_an_acknowledged_entry_leaves_the_stream(stream: UpdateStream) -> None:
+    await stream.append([update(1), update(2)])
+    first, second = await stream.read("a", 10, 100)
+    await stream.acknowledge(first.entry_id)
+    assert await stream.backlog() == 1
+    await stream.acknowledge(second.entry_id)
+    assert await stream.backlog() == 0
+
+
+async def test_an_idle_entry_is_claimed_by_another_consumer_and_a_kept_one_is_not(
+    stream: UpdateStream,
+) -> None:
+    await stream.append([update(1), update(2)])
+    abandoned, kept = await stream.read("dead", 10, 100)
+    await asyncio.sleep(0.3)
+    await stream.keep("dead", [kept.entry_id])  # still being worked on
+    claimed = await stream.claim("alive", 0.2, 10)
+    assert [entry.entry_id for entry in claimed] == [abandoned.entry_id]
+    assert await stream.claim("other", 0.2, 10) == []  # idle again only after 0.2 s
+
+
+async def test_a_released_entry_is_claimed_at_once(stream: UpdateStream) -> None:
+    await stream.append([update(1)])
+    (entry,) = await stream.read("stopping", 10, 100)
+    assert await stream.claim("other", 30, 10) == []
+    await stream.release("stopping", [entry.entry_id], 30)
+    assert [e.entry_id for e in await stream.claim("other", 30, 10)] == [entry.entry_id]
+
+
+async def test_an_entry_that_keeps_failing_is_dropped_with_a_log_line(
+    stream: UpdateStream, client: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    await stream.append([update(9)])
+    await stream.read("w0", 10, 100)
+    for n in range(MAX_DELIVERIES - 1):
+        assert len(await stream.claim(f"w{n + 1}", 0, 10)) == 1
+    with caplog.at_level(logging.ERROR, "bot.stream"):
+        assert await stream.claim("last", 0, 10) == []
+    assert "dropping update 9" in caplog.text
+    assert await stream.backlog() == 0
+    assert (await client.xpending(stream.key, GROUP))["pending"] == 0
+
+
+async def test_the_stream_is_trimmed(stream: UpdateStream, client: Redis) -> None:
+    for start in range(0, 3000, 500):
+        await stream.append([update(i) for i in range(start, start + 500)])
+    # MAXLEN ~ trims whole nodes of the stream: about the cap, never the 3,000 appended.
+    assert await client.xlen(stream.key) < 1200
+
+
+async def test_a_worker_handles_each_entry_once_and_marks_where_it_came_from(
+    stream: UpdateStream,
+) -> None:
+    seen: list[tuple[int, bool, bool]] = []
+
+    async def process(data: dict[str, Any]) -> None:
+        seen.append((data["update_id"], FROM_STREAM.get(), REDELIVERED.get()))
+
+    worker = Worker(stream, process, claim_idle=30, name="w")
+    running = asyncio.create_task(worker.run())
+    await stream.append([update(i) for i in range(1, 6)])
+    await eventually(lambda: _true(worker.done == 5), timeout=5)
+    worker.stop()
+    await running
+    assert sorted(seen) == [(i, True, False) for i in range(1, 6)]
+    assert await stream.backlog() == 0
+
+
+async def test_a_worker_claims_a_dead_workers_entry_as_redelivered(stream: UpdateStream) -> None:
+    await stream.append([update(1)])
+    await stream.read("dead", 10, 100)  # read and never acknowledged: its worker died
+    seen: list[tuple[int, bool]] = []
+
+    async def process(data: dict[str, Any]) -> None:
+        seen.append((data["update_id"], REDELIVERED.get()))
+
+    worker = Worker(stream, process, claim_idle=1.0, name="alive")
+    running = asyncio.create_task(worker.run())
+    await eventually(lambda: _true(worker.done == 1), timeout=5)
+    worker.stop()
+    await running
+    assert seen == [(1, True)]
+
+
+async def test_a_stopping_worker_gives_its_unfinished_entries_back(stream: UpdateStream) -> None:
+    started = asyncio.Event()
+
+    async def slow(data: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    worker = Worker(stream, slow, claim_idle=30, name="stopping")
+    running = asyncio.create_task(worker.run())
+    await stream.append([update(1)])
+    await asyncio.wait_for(started.wait(), 5)
+    worker.stop()
+    await running
+    assert await worker.drain(0.1) == (0, 1)
+    claimed = await stream.claim("next", 30, 10)
+    assert [entry.update["update_id"] for entry in claimed] == [1]
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_the_poller_confirms_updates_only_once_they_are_in_redis(
+    bot_api: FakeBotAPI, private_redis: PrivateRedis, redis_prefix: str
+) -> None:
+    redis = Redis.from_url(private_redis.url, socket_timeout=1, socket_connect_timeout=0.5)
+    stream = UpdateStream(redis, Keys(redis_prefix), BOT_ID, max_len=1000)
+    bot = Bot(bot_api.token, base_url=f"{bot_api.url}/bot")
+    poller = Poller(bot, stream, Metrics(), timeout=1)
+    await private_redis.stop()
+    bot_api.send_private_message("one")
+    bot_api.send_private_message("two")
+    async with bot:
+        running = asyncio.create_task(poller.run())
+        await asyncio.sleep(2.5)  # appends fail meanwhile: Telegram must keep both updates
+        assert len(bot_api.pending_updates) == 2
+        await private_redis.start()
+        await eventually(lambda: _true(poller.appended == 2), timeout=15)
+        await eventually(lambda: _true(not bot_api.pending_updates), timeout=5)
+        poller.stop()
+        await running
+    assert await stream.backlog() == 2
+    await redis.aclose()
+
+
+async def test_a_poller_that_also_works_handles_updates_itself_while_redis_is_down(
+    bot_api: FakeBotAPI, private_redis: PrivateRedis, redis_prefix: str
+) -> None:
+    redis = Redis.from_url(private_redis.url, socket_timeout=1, socket_connect_timeout=0.5)
+    stream = UpdateStream(redis, Keys(redis_prefix), BOT_ID, max_len=1000)
+    handled: list[int] = []
+
+    async def here(updates: Any) -> None:
+        handled.extend(u.update_id for u in updates)
+
+    bot = Bot(bot_api.token, base_url=f"{bot_api.url}/bot")
+    poller = Poller(bot, stream, Metrics(), timeout=1, fallback=here)
+    await private_redis.stop()
+    ids = [bot_api.send_private_message(text)["update_id"] for text in ("one", "two")]
+    async with bot:
+        running = asyncio.create_task(poller.run())
+        await eventually(lambda: _true(handled == ids), timeout=10)
+        await eventually(lambda: _true(not bot_api.pending_updates), timeout=5)
+        poller.stop()
+        await running
+    await redis.aclose()
+
+
+async def test_a_role_other_than_all_needs_redis(bot_api: FakeBotAPI) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": bot_api.token, "TELEGRAM_API_URL": bot_api.url}
+    code, _, err = await run_cli("run", "--role", "worker", env=env)
+    assert code == 2
+    assert "--role worker needs REDIS_URL" in err
+    assert "Traceback" not in err
+
+
+async def test_the_intake_webhook_answers_503_until_redis_takes_the_update(
+    bot_api: FakeBotAPI, private_redis: PrivateRedis, redis_prefix: str
+) -> None:
+    port = free_port()
+    env = skim_run_env(
+        bot_api,
+        private_redis.url,
+        redis_prefix,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+        WEBHOOK_SECRET="s3cret-token",
+        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+    )
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+    body = update(555001)
+    async with skim_run(env, "--role", "intake") as run:
+        await bot_api.wait_for("setWebhook", timeout=20)
+        await private_redis.stop()
+        async with httpx.AsyncClient(timeout=15) as http:
+            url = f"http://127.0.0.1:{port}/hook"
+            refused = await http.post(url, json=body, headers=headers)
+            assert refused.status_code == 503  # Telegram sends it again later
+            await private_redis.start()
+            taken = await http.post(url, json=body, headers=headers)
+            assert taken.status_code == 200
+    assert "Traceback" not in run.stderr
+    redis = Redis.from_url(private_redis.url)
+    keys = [key async for key in redis.scan_iter(match=f"{redis_prefix}*{{updates}}:*")]
+    streams = [key for key in keys if b":seen:" not in key]
+    assert len(streams) == 1
+    assert await redis.xlen(streams[0]) == 1
+    await redis.aclose()
