@@ -69,8 +69,15 @@ class Poller:
                 if self._stopping.is_set():
                     break
                 raise
-            except (InvalidToken, Conflict):
-                raise  # another poller on this token, or a revoked token: an operator's problem
+            except InvalidToken:
+                raise  # a revoked token: the operator's to fix
+            except Conflict as error:
+                # Another process polls this token (a second `--role all`, or a webhook set):
+                # Telegram serves one at a time, so keep asking, slowly; nothing is lost.
+                log.warning("getUpdates refused: %s; another intake polls this token?", error)
+                await self._sleep(pause)
+                pause = min(MAX_PAUSE, pause * 2)
+                continue
             except RetryAfter as error:
                 wait = error.retry_after
                 await self._sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)

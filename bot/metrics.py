@@ -113,6 +113,11 @@ class Metrics:
             ["source"],
             registry=r,
         )
+        self.stream_backlog = Gauge(
+            "skim_stream_backlog",
+            "Updates in the Redis Stream not yet finished (read by a worker or waiting)",
+            registry=r,
+        )
 
     def render(self) -> bytes:
         """The text exposition format, for `/metrics`."""

@@ -147,6 +147,8 @@ class Worker:
             await asyncio.sleep(self._claim_idle / 3)
             try:
                 await self._stream.keep(self.name, list(self._working))
+                if self._metrics is not None:
+                    self._metrics.stream_backlog.set(await self._stream.backlog())
                 free = self._concurrency - len(self._working)
                 if free > 0 and not self._stopping.is_set():
                     claimed = await self._stream.claim(self.name, self._claim_idle, free)

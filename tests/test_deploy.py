@@ -68,6 +68,19 @@ def test_compose_redis_persists_and_never_evicts_settings() -> None:
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
 
 
+def test_compose_scales_out_as_one_intake_and_many_workers_on_one_redis() -> None:
+    services = _compose()["services"]
+    intake, worker = services["intake"], services["worker"]
+    assert intake["command"] == ["skim", "run", "--role", "intake"]
+    assert worker["command"] == ["skim", "run", "--role", "worker"]
+    for service in (intake, worker):
+        assert service["profiles"] == ["scale"], "not started next to the all-in-one `skim`"
+        assert set(service["environment"]) <= SETTINGS
+        assert service["environment"]["REDIS_URL"] == services["skim"]["environment"]["REDIS_URL"]
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "ports" not in worker, "workers are scaled: a fixed host port would clash"
+
+
 def test_compose_offers_a_local_model_as_a_profile() -> None:
     ollama = _compose()["services"]["ollama"]
     assert ollama["profiles"] == ["local-llm"]
