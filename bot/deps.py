@@ -65,7 +65,7 @@ def build_deps(
             max_tries=settings.llm_max_retries,
             metrics=metrics,
         )
-    store = store or open_store(settings.redis_url, metrics)
+    store = store or open_store(settings.plain_redis_url, metrics, cluster=settings.uses_cluster)
     keys = Keys(settings.redis_prefix)
     skim = Skim(
         ContentReader(Fetcher(http, policy, resolver, metrics=metrics)),

@@ -10,9 +10,18 @@ from bot.store.singleflight import SingleFlight
 from bot.store.state import Prefs, State, Thread
 
 
-def open_store(redis_url: str | None, metrics: Metrics | None = None) -> KeyValueStore:
-    """Redis when configured, else the in-process backend."""
-    return RedisStore.from_url(redis_url, metrics) if redis_url else MemoryStore()
+def open_store(
+    redis_url: str | None, metrics: Metrics | None = None, *, cluster: bool = False
+) -> KeyValueStore:
+    """Redis (a Redis Cluster when `cluster`) when configured, else the in-process backend.
+
+    `redis_url` is one redis-py reads: redis://, rediss:// or unix://, without `+cluster`.
+    """
+    if not redis_url:
+        return MemoryStore()
+    if cluster:
+        return RedisStore.from_cluster_url(redis_url, metrics)
+    return RedisStore.from_url(redis_url, metrics)
 
 
 __all__ = [

@@ -39,7 +39,10 @@ class KeyValueStore(Protocol):
         ...
 
     async def get_counted(self, key: str, counter: str, field: str, *, ttl: int) -> bytes | None:
-        """GET; when the value exists, also add 1 to `field` of the hash `counter` (one trip)."""
+        """GET; when the value exists, also add 1 to `field` of the hash `counter`.
+
+        One trip on one Redis; on a cluster the counter is in another slot, so a hit costs two.
+        """
         ...
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool: ...

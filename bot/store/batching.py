@@ -5,6 +5,10 @@ sent one by one, each command costs a pool checkout, a socket write and a wake-u
 Queued for the current loop turn and flushed as one non-transactional pipeline, they cost one
 of each per batch, and a lone command is not delayed: the flush runs on the loop's next turn.
 Each caller still gets only its own replies, and its own error.
+
+On a Redis Cluster the batch is a `ClusterPipeline`: redis-py sends each node its share of the
+batch as one pipeline on one connection, all nodes at once, and hands the replies back in the
+order the commands were queued, so automatic pipelining works per node.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.exceptions import DataError, NoScriptError
 
-Commands = Callable[[Pipeline], object]
+AnyPipeline = Pipeline | ClusterPipeline
+Commands = Callable[[AnyPipeline], object]
 """Adds one operation's commands to the pipeline it is given (their replies come back)."""
 
 
@@ -34,7 +40,7 @@ class _Operation:
 class AutoPipeline:
     """Queues operations and sends each loop turn's queue as one pipeline."""
 
-    client: Redis
+    client: Redis | RedisCluster
     scripts: dict[str, str] = field(default_factory=dict)  # sha -> source, for NOSCRIPT
     _queue: list[_Operation] = field(default_factory=list)
     _flushes: set[asyncio.Task[None]] = field(default_factory=set)
@@ -48,6 +54,12 @@ class AutoPipeline:
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
         return await future
+
+    async def run_alone(self, commands: Commands) -> list[Any]:
+        """`run` in a pipeline of its own, for commands that keep their connection waiting."""
+        operation = _Operation(commands, asyncio.get_running_loop().create_future())
+        await self._send_alone(operation)
+        return await operation.future
 
     async def drain(self) -> None:
         """Wait for the batches already on their way (before closing the client)."""
@@ -63,9 +75,15 @@ class AutoPipeline:
             for operation in waiting:
                 operation.future.cancel()
             raise
-        except DataError:
-            # A caller's argument could not be encoded: send each operation on its own, so
-            # only that caller fails, not everyone who shared the batch.
+        except DataError as error:
+            if isinstance(self.client, RedisCluster):
+                # Each node's share is encoded as it is sent, all nodes at once: the other
+                # nodes may have run theirs already, and a SET NX or a counter sent again
+                # would answer wrong. Everyone in this batch hears of the failure instead.
+                _fail(waiting, error)
+                return
+            # A caller's argument could not be encoded before anything was sent: send each
+            # operation on its own, so only that caller fails, not everyone in the batch.
             for operation in waiting:
                 await self._send_alone(operation)
         except Exception as error:  # every waiter hears of it; the store decides what it means
@@ -112,12 +130,14 @@ class AutoPipeline:
     async def _execute(self, batch: list[_Operation]) -> list[Any]:
         async with self.client.pipeline(transaction=False) as pipe:
             for operation in batch:
-                operation.first = len(pipe.command_stack)
+                operation.first = len(pipe)  # commands queued so far, in either kind
                 operation.commands(pipe)
-                operation.count = len(pipe.command_stack) - operation.first
+                operation.count = len(pipe) - operation.first
             return list(await pipe.execute(raise_on_error=False))
 
     async def _load_scripts(self) -> None:
+        # On a cluster SCRIPT LOAD goes to every primary the client knows, which after a
+        # failover includes the promoted replica (scripts are not replicated to replicas).
         for source in self.scripts.values():
             await self.client.script_load(source)
 

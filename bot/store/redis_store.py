@@ -1,4 +1,9 @@
-"""Redis backend: short timeouts, atomic scripts, and an outage degrades instead of raising."""
+"""Redis backend: short timeouts, atomic scripts, and an outage degrades instead of raising.
+
+The same store runs on one Redis or on a Redis Cluster. On a cluster every script touches one
+key (so one slot), an operation of several keys is several commands, which redis-py routes
+node by node, and a failover is an outage like any other until the promoted replica answers.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,42 @@ from hashlib import sha1
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.exceptions import (
+    AskError,
+    ClusterError,
+    DataError,
+    RedisClusterException,
+    RedisClusterUnreachableError,
+    RedisError,
+    ResponseError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import DataError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.metrics import Metrics
-from bot.store.batching import AutoPipeline, Commands
+from bot.store.batching import AnyPipeline, AutoPipeline, Commands
 
 log = logging.getLogger(__name__)
 # Seconds the circuit stays open after Redis timed out, before one operation probes it again.
 OPEN_SECONDS = 3.0
+# A setting written to a cluster is acknowledged once a replica has it too, or after this long
+# (a replica's acknowledgement takes a network round trip; this is the cost per setting saved
+# on a cluster without replicas, or while a replica is down).
+REPLICA_WAIT_MS = 250
+# What a cluster answers while it moves a master's slots to a replica (CLUSTERDOWN, TRYAGAIN,
+# a redirect that did not settle, a slot nobody serves): an outage, not a bug of ours.
+_CLUSTER_TROUBLE = (
+    ClusterError,
+    TryAgainError,
+    AskError,
+    SlotNotCoveredError,
+    RedisClusterUnreachableError,
+)
 
 # Token bucket kept in a hash {tokens, ts}; the server's clock is the only clock.
 _BUCKET_SCRIPT = """
@@ -52,7 +80,8 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
 return 1
 """
-# A cache read that counts its hit in the same round trip (the cache-hit path's stats).
+# A cache read that counts its hit in the same round trip (the cache-hit path's stats); two
+# keys, so only on one Redis: on a cluster they may live on different nodes.
 _GET_COUNTED = """
 local value = redis.call('GET', KEYS[1])
 if value then
@@ -60,16 +89,6 @@ if value then
   redis.call('EXPIRE', KEYS[2], ARGV[2])
 end
 return value
-"""
-# A thread: its value, its document kept as long, and its place in the user's index.
-_SET_INDEXED = """
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-if KEYS[3] then
-  redis.call('SADD', KEYS[3], KEYS[1])
-  redis.call('EXPIRE', KEYS[3], ARGV[2])
-end
-return 1
 """
 _EXTEND_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -100,7 +119,6 @@ _SCRIPTS = {
     "take_token": _BUCKET_SCRIPT,
     "increment": _INCREMENT,
     "get_counted": _GET_COUNTED,
-    "set_indexed": _SET_INDEXED,
     "extend_if_owner": _EXTEND_IF_OWNER,
     "delete_if_owner": _DELETE_IF_OWNER,
     "count": _COUNT,
@@ -122,16 +140,22 @@ def _bytes_or_none(value: object) -> bytes | None:
 
 
 class RedisStore:
-    """Wraps one `redis.asyncio.Redis` client; logs an outage once and recovers on its own.
+    """Wraps one Redis or Redis Cluster client; logs an outage once and recovers on its own.
 
     Every operation goes through an `AutoPipeline`, so the commands of concurrent handlers share
     round trips; an operation of several commands is one pipeline entry, never split.
     """
 
     def __init__(
-        self, client: Redis, *, open_seconds: float = OPEN_SECONDS, metrics: Metrics | None = None
+        self,
+        client: Redis | RedisCluster,
+        *,
+        open_seconds: float = OPEN_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._client = client
+        self._cluster = client if isinstance(client, RedisCluster) else None
+        self._unreplicated = False  # settings lately stored with no replica's confirmation
         self._metrics = metrics
         self._down = False
         # The circuit breaker: while open, operations answer "no Redis" without asking it.
@@ -161,11 +185,34 @@ class RedisStore:
         )
         return cls(Redis.from_pool(pool), metrics=metrics)
 
+    @classmethod
+    def from_cluster_url(cls, url: str, metrics: Metrics | None = None) -> RedisStore:
+        """A store on the Redis Cluster that `url` (redis:// or rediss://) names one node of."""
+        client = RedisCluster.from_url(
+            url,
+            socket_timeout=2.0,
+            socket_connect_timeout=1.0,
+            health_check_interval=15,
+            # Twice more, soon: once on a fresh connection, once after the topology refresh
+            # a connection error asks for. Longer would hold callers through a failover that
+            # the store rides out as an outage anyway (the cluster's node timeout, seconds).
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.25), 2),
+            # After a master dies every command to its slots fails and asks for a refresh;
+            # this often, one of them finds the promoted replica soon after the promotion.
+            topology_refresh_min_interval=0.5,
+        )
+        return cls(client, metrics=metrics)
+
     @property
     def available(self) -> bool:
         return not self._down
 
-    async def _run(self, commands: Commands) -> list[Any] | None:
+    @property
+    def is_cluster(self) -> bool:
+        """Whether this store talks to a Redis Cluster."""
+        return self._cluster is not None
+
+    async def _run(self, commands: Commands, *, alone: bool = False) -> list[Any] | None:
         """The replies to one operation's commands; None means Redis did not answer.
 
         A Redis that refuses connections fails fast, and every operation tries it again. One
@@ -179,10 +226,13 @@ class RedisStore:
         if probe:
             self._probing = True
         try:
-            result = await self._batch.run(commands)
-        except (ResponseError, DataError) as error:
-            # Redis refused the command, or its arguments could not be encoded: a bug of ours,
-            # not an outage.
+            result = await (self._batch.run_alone if alone else self._batch.run)(commands)
+        except _CLUSTER_TROUBLE as error:
+            self._went_down(error)
+            return None
+        except (ResponseError, DataError, RedisClusterException) as error:
+            # Redis refused the command, or its arguments could not be encoded, or they could
+            # not be routed to one node: a bug of ours, not an outage.
             log.error("Redis command failed: %s", error)
             return None
         except (RedisError, OSError) as error:
@@ -231,13 +281,19 @@ class RedisStore:
         return _bytes_or_none(await self._one(lambda pipe: pipe.get(key)))
 
     async def get_counted(self, key: str, counter: str, field: str, *, ttl: int) -> bytes | None:
-        found = await self._one(self._script("get_counted", [key, counter], [field, ttl]))
-        return _bytes_or_none(found)
+        if self._cluster is None:
+            found = await self._one(self._script("get_counted", [key, counter], [field, ttl]))
+            return _bytes_or_none(found)
+        # The counter is in another slot: a second trip, on a hit only.
+        value = await self.get(key)
+        if value is not None:
+            await self.increment(counter, {field: 1}, ttl=ttl)
+        return value
 
     async def set_if_absent_and_get(
         self, key: str, value: bytes, *, ttl: float, other: str
     ) -> tuple[bool | None, bytes | None]:
-        def commands(pipe: Pipeline) -> None:
+        def commands(pipe: AnyPipeline) -> None:
             pipe.set(key, value, px=int(ttl * 1000), nx=True)
             pipe.get(other)
 
@@ -250,11 +306,53 @@ class RedisStore:
     async def set_indexed(
         self, key: str, value: bytes, *, ttl: int, touch: str, index: str | None
     ) -> bool:
-        keys = [key, touch] if index is None else [key, touch, index]
-        return await self._run(self._script("set_indexed", keys, [value, ttl])) is not None
+        # Plain commands, not a script: the three keys are in different slots on a cluster.
+        def commands(pipe: AnyPipeline) -> None:
+            pipe.set(key, value, ex=ttl)
+            pipe.expire(touch, ttl)
+            if index is not None:
+                pipe.sadd(index, key)
+                pipe.expire(index, ttl)
+
+        return await self._run(commands) is not None
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
+        if ttl is None and self._cluster is not None:
+            return await self._set_replicated(self._cluster, key, value)
         return await self._run(lambda pipe: pipe.set(key, value, ex=ttl)) is not None
+
+    async def _set_replicated(self, cluster: RedisCluster, key: str, value: bytes) -> bool:
+        """SET, then WAIT on the same connection until a replica has it too (settings).
+
+        A key without a TTL is a user's setting: acknowledged once a replica holds it, it
+        survives its master's death, where a write the replica had not received yet would be
+        lost in the failover. In a pipeline of its own, so that the wait delays no one else.
+        """
+
+        def commands(pipe: AnyPipeline) -> None:
+            pipe.set(key, value)
+            # WAIT counts the writes of its own connection: sent to the key's master, it goes
+            # out on that node's connection right after the SET. Sent whether or not the client
+            # knows of a replica: CLUSTER SLOTS leaves out replicas that have not yet reported
+            # a replication offset, so the topology may not show one that is there.
+            master = cluster.get_node_from_key(key)
+            pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS, target_nodes=master)
+
+        replies = await self._run(commands, alone=True)
+        if replies is None:
+            return False
+        confirmed = bool(replies[1])
+        if not confirmed and not self._unreplicated:
+            # Still stored on the master, which serves it; only its death now would lose it.
+            log.warning(
+                "no Redis replica confirmed a setting within %d ms; settings are kept on the "
+                "master alone until one does",
+                REPLICA_WAIT_MS,
+            )
+        elif confirmed and self._unreplicated:
+            log.info("Redis replicas confirm settings again")
+        self._unreplicated = not confirmed
+        return True
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None:
         replies = await self._run(lambda pipe: pipe.set(key, value, px=int(ttl * 1000), nx=True))
@@ -263,7 +361,14 @@ class RedisStore:
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
-        return int(await self._one(lambda pipe: pipe.delete(*keys)) or 0)
+
+        # One DEL per key: on a cluster the keys are in different slots, often on other nodes.
+        def commands(pipe: AnyPipeline) -> None:
+            for key in keys:
+                pipe.delete(key)
+
+        replies = await self._run(commands)
+        return 0 if replies is None else sum(int(reply) for reply in replies)
 
     async def ttl(self, key: str) -> int | None:
         remaining = await self._one(lambda pipe: pipe.ttl(key))
@@ -312,7 +417,14 @@ class RedisStore:
         return bool(await self._one(self._script("delete_if_owner", [key], [owner])))
 
     async def ping(self) -> bool:
-        return bool(await self._one(lambda pipe: pipe.ping()))
+        """Whether Redis answers; on a cluster, whether every primary does."""
+        if self._cluster is None:
+            return bool(await self._one(lambda pipe: pipe.ping()))
+        # A cluster pipeline refuses pipe.ping(); the raw command may name its nodes.
+        primaries = RedisCluster.PRIMARIES
+        return bool(
+            await self._one(lambda pipe: pipe.execute_command("PING", target_nodes=primaries))
+        )
 
     async def aclose(self) -> None:
         await self._batch.drain()
