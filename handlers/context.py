@@ -19,6 +19,7 @@ from bot.pipeline import Pipeline
 from bot.store.state import Prefs, State
 from handlers.inline_jobs import InlineJobs
 from handlers.sources import Paste
+from handlers.status import EditClock
 
 
 @dataclass
@@ -29,6 +30,7 @@ class BotData:
     pastes: dict[tuple[int, int], Paste] = field(default_factory=dict)
     inline_jobs: InlineJobs = field(default_factory=InlineJobs)
     refused_users: set[int] = field(default_factory=set)
+    edit_clock: EditClock = field(default_factory=EditClock)
 
 
 class SkimContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 
 from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
@@ -18,16 +19,46 @@ PRIVATE_EDIT_INTERVAL = 1.0
 GROUP_EDIT_INTERVAL = 3.0
 
 
+class EditClock:
+    """The next moment each chat may see a status edit.
+
+    Telegram counts messages and edits per chat: two requests running in one group share its
+    pace, instead of each editing at the full rate. One clock per process.
+    """
+
+    def __init__(self, max_chats: int = 10_000) -> None:
+        self._next: OrderedDict[int, float] = OrderedDict()
+        self._max_chats = max_chats
+
+    def reserve(self, chat_id: int, interval: float) -> float:
+        """Take the chat's next slot: the moment (`time.monotonic()`) it begins."""
+        now = time.monotonic()
+        slot = max(now, self._next.pop(chat_id, 0.0))
+        self._next[chat_id] = slot + interval
+        while len(self._next) > self._max_chats:
+            self._next.popitem(last=False)
+        return slot
+
+    def give_back(self, chat_id: int, slot: float, interval: float) -> None:
+        """Return a slot whose edit will not happen, unless a later one was taken after it."""
+        if self._next.get(chat_id) == slot + interval:
+            self._next[chat_id] = slot
+
+
 class StatusMessage:
     """One message per request that says what is happening; edits never exceed the rate."""
 
-    def __init__(self, bot: Bot, message: Message, interval: float) -> None:
+    def __init__(
+        self, bot: Bot, message: Message, interval: float, clock: EditClock | None = None
+    ) -> None:
         self._bot = bot
         self.message = message
         self._interval = interval
+        self._clock = clock or EditClock(max_chats=1)
         self._shown = message.text or ""
         self._wanted = self._shown
-        self._last_edit = time.monotonic()
+        # The status message itself took the chat's slot: the first edit waits a full interval.
+        self._clock.reserve(message.chat_id, interval)
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
@@ -40,6 +71,7 @@ class StatusMessage:
         reply_to: int | None = None,
         thread_id: int | None = None,
         group: bool = False,
+        clock: EditClock | None = None,
     ) -> StatusMessage | None:
         """Post the first status; None when Telegram refuses (the work still goes on)."""
         try:
@@ -56,7 +88,7 @@ class StatusMessage:
         except TelegramError as error:
             log.info("could not post a status message: %s", error)
             return None
-        return cls(bot, message, GROUP_EDIT_INTERVAL if group else PRIVATE_EDIT_INTERVAL)
+        return cls(bot, message, GROUP_EDIT_INTERVAL if group else PRIVATE_EDIT_INTERVAL, clock)
 
     def show(self, text: str) -> None:
         """Ask for `text` to be shown; it is edited in at the next allowed moment."""
@@ -66,9 +98,15 @@ class StatusMessage:
 
     async def _flush(self) -> None:
         while self._wanted != self._shown:
-            wait = self._interval - (time.monotonic() - self._last_edit)
+            chat_id = self.message.chat_id
+            slot = self._clock.reserve(chat_id, self._interval)
+            wait = slot - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                try:
+                    await asyncio.sleep(wait)
+                except asyncio.CancelledError:  # the request ended first: the slot is free
+                    self._clock.give_back(chat_id, slot, self._interval)
+                    raise
             text = self._wanted
             if text == self._shown or not text.strip():
                 return
@@ -76,7 +114,6 @@ class StatusMessage:
 
     async def _edit(self, text: str) -> bool:
         """Edit `text` in; False when Telegram refused (the message was deleted, say)."""
-        self._last_edit = time.monotonic()
         shown = False
         try:
             await self.message.edit_text(text, parse_mode=None)

@@ -73,6 +73,7 @@ class _Progress:
                 reply_to=delivery.reply_to,
                 thread_id=delivery.thread_id,
                 group=delivery.group,
+                clock=self._context.bot_data.edit_clock,
             )
             if self.status is not None:
                 # Should this process die now, another one finishes the message (app.py).

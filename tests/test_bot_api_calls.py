@@ -22,6 +22,7 @@ from tests.fakes.bot_api import (
     FakeBotAPI,
     JSONDict,
     detect_entities,
+    make_user,
 )
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb
@@ -157,6 +158,34 @@ async def test_summaries_in_a_group_cost_one_call_cached_three_and_edits_uncache
     assert cached.total == 1, cached.describe()
     # The whole log split per summary (as the load bench does) says the same.
     assert [calls.total for calls in per_summary(bot_api.calls)] == [fresh.total, 1]
+
+
+async def test_two_summaries_at_once_in_one_group_share_its_edit_pace(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    first = article(web, "/mill", "tide mill")
+    second = article(web, "/bridge", "swing bridge")
+    # Twelve seconds each: the two status messages and a few edits, all at the group's pace.
+    streaming(llm_api, LONG_REPLY + " word" * 360, LONG_REPLY + " word" * 360)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        start = len(bot_api.calls)
+        command(bot_api, f"/summary {first}", user=make_user(31, "Ann"))
+        command(bot_api, f"/summary {second}", user=make_user(32, "Bob"))
+        await wait_summary(bot_api, count=2, chat_id=DEFAULT_SUPERGROUP_ID, timeout=40)
+        await bot_api.wait_idle(quiet=0.4)
+    in_group = [
+        call
+        for call in bot_api.calls[start:]
+        if call.params.get("chat_id") == DEFAULT_SUPERGROUP_ID and call.method == "editMessageText"
+    ]
+    assert len(in_group) >= 2, "both streamed"
+    times = [call.at for call in in_group]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= GROUP_EDIT_INTERVAL - JITTER for gap in gaps), gaps
 
 
 async def test_cached_summaries_cost_one_call_by_every_way_into_groups_and_channels(
