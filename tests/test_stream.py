@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
-from telegram import Bot
+from telegram import Bot, Update
 
 from bot.intake import Poller
 from bot.metrics import Metrics
@@ -250,3 +251,34 @@ async def test_the_intake_webhook_answers_503_until_redis_takes_the_update(
     assert len(streams) == 1
     assert await redis.xlen(streams[0]) == 1
     await redis.aclose()
+
+
+def test_every_kind_of_update_reads_the_same_after_the_trip_through_the_stream(
+    bot_api: FakeBotAPI,
+) -> None:
+    """The poller stores `Update.to_dict()` and a worker reads it back: nothing may be lost."""
+    sent = bot_api.send_private_message("see https://example.com/a and /summary")
+    bot_api.send_private_message("Why?", reply_to_message=sent["message"])
+    bot_api.send_group_message("/summary@skim_test_bot https://example.com/b")
+    bot_api.send_channel_post("news https://example.com/c")
+    bot_api.send_channel_post("news https://example.com/c again", edited=True, message_id=9)
+    bot_api.send_callback_query("sk:short", message=sent["message"])
+    bot_api.send_inline_query("https://example.com/d")
+    bot_api.send_document(b"%PDF-1.4", file_name="paper.pdf", mime_type="application/pdf")
+    bot_api.send_private_message(
+        "forwarded https://example.com/e",
+        forward_origin={"type": "channel", "chat": {"id": -1001, "type": "channel", "title": "N"},
+                        "message_id": 3, "date": 1_700_000_000},
+    )  # fmt: skip
+    bot = Bot(bot_api.token, base_url=f"{bot_api.url}/bot")
+    updates = bot_api.pending_updates
+    assert len(updates) == 9
+    for raw in updates:
+        first = Update.de_json(raw, bot)
+        assert first is not None
+        stored = json.loads(json.dumps(first.to_dict()))
+        again = Update.de_json(stored, bot)
+        assert again is not None
+        assert again.to_dict() == first.to_dict()
+        assert again.effective_message == first.effective_message
+        assert again.update_id == raw["update_id"]
