@@ -1,4 +1,5 @@
-"""Scale-out with real processes: one intake and several workers meeting in a Redis Stream.
+"""Scale-out with real processes: one intake and several workers meeting in a Redis Stream,
+on one Redis and on a Redis Cluster (three masters, a replica each).
 
 Each test starts `skim run --role intake` and `skim run --role worker` processes against the
 Bot API, OpenAI and web fakes, and checks what users see: every update answered once, one LLM
@@ -10,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
+import pytest
 
 from tests.fakes.bot_api import FakeBotAPI, make_user
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb
 from tests.helpers.processes import SkimRun, skim_run, skim_run_env
+from tests.helpers.redis_cluster import RedisCluster
 from tests.helpers.redis_server import free_port
 from tests.tg import USER_ID, message_of, summaries_in, wait_summary
 
@@ -37,6 +40,22 @@ def article(n: int) -> str:
         f"<html><head><title>Harbour report {n}</title></head><body><article>"
         f"<h1>Harbour report {n}</h1>{paragraphs}</article></body></html>"
     )
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def shared_redis(
+    request: pytest.FixtureRequest, redis_url: str, redis_prefix: str
+) -> Iterator[tuple[str, str]]:
+    """(REDIS_URL, REDIS_PREFIX): the test's Redis, or a Redis Cluster of the test's own."""
+    if request.param == "redis":
+        yield redis_url, redis_prefix
+        return
+    cluster = RedisCluster()
+    cluster.start()
+    try:
+        yield cluster.url, redis_prefix
+    finally:
+        cluster.stop()
 
 
 def env_for(bot_api: FakeBotAPI, llm_api: FakeOpenAI, redis_url: str, prefix: str, **extra: str):
@@ -65,8 +84,9 @@ async def cluster_of(
 
 
 async def test_fifty_users_twenty_links_three_workers_one_llm_request_per_link(
-    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, shared_redis: tuple[str, str]
 ) -> None:
+    redis_url, redis_prefix = shared_redis
     for n in range(20):
         web.route(f"/report/{n}", article(n))
     llm_api.first_token_delay = 0.5  # the identical requests overlap: single flight must hold
@@ -85,8 +105,9 @@ async def test_fifty_users_twenty_links_three_workers_one_llm_request_per_link(
 
 
 async def test_a_worker_killed_mid_summary_another_delivers_it_once(
-    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, shared_redis: tuple[str, str]
 ) -> None:
+    redis_url, redis_prefix = shared_redis
     web.route("/story", article(1))
     # The first LLM request never finishes in time (its worker dies); the retry is quick.
     llm_api.script(Reply(content=SUMMARY, delay=60), Reply(content=SUMMARY))
@@ -110,8 +131,9 @@ async def test_a_worker_killed_mid_summary_another_delivers_it_once(
 
 
 async def test_the_same_update_posted_twice_to_the_webhook_is_answered_once(
-    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, shared_redis: tuple[str, str]
 ) -> None:
+    redis_url, redis_prefix = shared_redis
     web.route("/story", article(2))
     port = free_port()
     env = env_for(
@@ -151,8 +173,9 @@ async def test_the_same_update_posted_twice_to_the_webhook_is_answered_once(
 
 
 async def test_settings_and_threads_written_through_one_worker_are_seen_by_another(
-    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, shared_redis: tuple[str, str]
 ) -> None:
+    redis_url, redis_prefix = shared_redis
     web.route("/one", article(3))
     web.route("/two", article(4))
     env = env_for(bot_api, llm_api, redis_url, redis_prefix)

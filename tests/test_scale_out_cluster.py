@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.bot_api import FakeBotAPI, make_user
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb
 from tests.helpers.processes import skim_run
 from tests.helpers.redis_cluster import RedisCluster, command
-from tests.test_scale_out import article, cluster_of, env_for
+from tests.test_scale_out import article, env_for
 from tests.tg import USER_ID, summaries_in, wait_summary
 
 
@@ -36,26 +35,6 @@ def owner_of(cluster: RedisCluster, key: str) -> int:
     except RuntimeError as moved:
         return int(str(moved).split()[-1].rpartition(":")[2])
     return port
-
-
-async def test_one_intake_and_three_workers_on_a_cluster_answer_fifty_users_once_each(
-    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_cluster: RedisCluster
-) -> None:
-    for n in range(20):
-        web.route(f"/report/{n}", article(n))
-    llm_api.first_token_delay = 0.5
-    env = env_for(bot_api, llm_api, redis_cluster.url, "skimtest:cluster:")
-    users = [make_user(2000 + i, f"Reader{i}") for i in range(50)]
-    async with cluster_of(env, 3):
-        await asyncio.sleep(2)
-        for i, user in enumerate(users):
-            bot_api.send_private_message(web.url(f"/report/{i % 20}"), user=user)
-        for user in users:
-            await wait_summary(bot_api, chat_id=user["id"], timeout=60)
-        await asyncio.sleep(1.5)
-    for user in users:
-        assert len(summaries_in(bot_api, user["id"])) == 1, user["id"]
-    assert len(llm_api.requests) == 20
 
 
 async def test_skim_on_a_cluster_keeps_serving_and_keeps_settings_after_a_master_dies(
