@@ -56,6 +56,8 @@ def kind(key: str, root: str) -> str:
         return "user:threads"
     if parts[0] == "stats":
         return "stats:users" if parts[-1] == "users" else "stats"
+    if parts[0] == "{updates}":
+        return "{updates}:seen" if parts[1] == "seen" else "{updates}"
     return parts[0]
 
 
@@ -96,6 +98,7 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
         ttls = {key: await client.ttl(key) for key in written}
         document_raw = await client.get(keys.document_by_url(story))
         usage_raw = await client.hgetall(keys.user_usage(USER_ID, _day(written, keys)))
+        stream_length = await client.xlen(keys.update_stream(bot_api.bot_id))
     finally:
         await client.aclose()
 
@@ -107,7 +110,7 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
     expected_kinds = {
         "doc:url", "doc:hash", "sum", "sum:url", "fail:url", "thread", "user:threads",
         "settings:chat", "settings:user", "usage:user", "usage:chat", "stats",
-        "stats:users", "quota", "rl", "update",
+        "stats:users", "quota", "rl", "{updates}", "{updates}:seen",
     }  # fmt: skip
     assert expected_kinds <= set(kinds), sorted(kinds)
     assert "lock" not in kinds, "single-flight locks are released"
@@ -115,6 +118,8 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
     for name, found in kinds.items():
         if name.startswith("settings:"):
             assert found == [-1], f"{name} is kept until /forget"
+        elif name == "{updates}":
+            assert found == [-1], "the update stream is bounded by its length, not a TTL"
         else:
             assert all(ttl > 0 for ttl in found), f"{name} has no TTL: {found}"
 
@@ -127,8 +132,9 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
     assert len(kinds["thread"]) == 2, "the summary and the answer are both replyable"
     assert all(near(ttl, THREAD_TTL) for ttl in kinds["thread"])
     assert all(near(ttl, DOCUMENT_BY_HASH_TTL) for ttl in kinds["doc:hash"])
-    assert all(near(ttl, UPDATE_TTL) for ttl in kinds["update"])
-    assert len(kinds["update"]) == 3, "one dedupe key per update"
+    assert all(near(ttl, UPDATE_TTL) for ttl in kinds["{updates}:seen"])
+    assert len(kinds["{updates}:seen"]) == 3, "one dedupe key per update"
+    assert stream_length == 0, "every update was acknowledged and deleted from the stream"
     assert all(near(ttl, USAGE_TTL) for ttl in kinds["usage:user"] + kinds["stats"])
     assert all(near(ttl, QUOTA_TTL) for ttl in kinds["quota"])
 
