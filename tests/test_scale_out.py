@@ -200,3 +200,27 @@ async def test_settings_and_threads_written_through_one_worker_are_seen_by_anoth
     summaries = [r for r in llm_api.requests if "Harbour report 4" in r.user_text]
     assert summaries
     assert "About 450 characters" in json.dumps(summaries[0].messages), "the short preset"
+
+
+async def test_a_worker_stopped_mid_summary_frees_its_lock_and_another_answers_at_once(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> None:
+    web.route("/story", article(7))
+    llm_api.script(Reply(content=SUMMARY, delay=60), Reply(content=SUMMARY))
+    env = env_for(bot_api, llm_api, redis_url, redis_prefix, SHUTDOWN_GRACE="1")
+    async with cluster_of(env, 1) as runs:
+        bot_api.send_private_message(web.url("/story"))
+        await llm_api.wait_for_requests(1, timeout=30)
+        async with skim_run(env, "--role", "worker"):
+            loop = asyncio.get_running_loop()
+            stopped_at = loop.time()
+            runs[1].process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(runs[1].process.wait(), 20)
+            # Not STREAM_CLAIM_IDLE (30 s) nor SINGLE_FLIGHT_LOCK_TTL (15 s): given back at once.
+            await wait_summary(bot_api, timeout=15)
+            took = loop.time() - stopped_at
+    assert code == 0
+    assert "1 abandoned" in runs[1].stderr, runs[1].stderr
+    assert took < 15
+    assert len(summaries_in(bot_api, USER_ID)) == 1
+    assert len(llm_api.requests) == 2

@@ -37,3 +37,28 @@ async def test_sigterm_during_a_summary_delivers_it_and_exits_0(
     assert code == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert "requests in flight: 1 finished, 0 abandoned" in run.stderr
+
+
+async def test_a_second_signal_exits_at_once_abandoning_the_work(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(Reply(content=SUMMARY, delay=60))
+    env = skim_run_env(
+        bot_api,
+        redis_url,
+        redis_prefix,
+        OPENAI_API_KEY=llm_api.api_key,
+        OPENAI_BASE_URL=llm_api.url,
+        SHUTDOWN_GRACE="60",
+    )
+    async with skim_run(env) as run:
+        bot_api.send_private_message(web.url("/story"))
+        await llm_api.wait_for_requests(1, timeout=30)
+        run.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(1)
+        assert run.process.returncode is None, "the first signal waits for the work"
+        run.process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(run.process.wait(), 5)
+    assert code == 1
+    assert "second signal: exiting now" in run.stderr
