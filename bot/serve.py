@@ -25,7 +25,7 @@ from bot.app import AnyApplication, build_application
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
-from bot.intake import Poller
+from bot.intake import POLL_TIMEOUT, Poller
 from bot.stream import UpdateStream, open_stream
 from bot.warmup import warm_up
 from bot.web import Accept, NotAnUpdate, Readiness, build_web_app
@@ -48,53 +48,119 @@ def run(settings: Settings, role: str = "all") -> None:
 
 
 async def serve(settings: Settings, deps: Deps | None = None, *, role: str = "all") -> None:
-    """Run one process of the bot: `all` receives and processes updates, `intake` only
-    receives them into the Redis Stream, `worker` only processes what is in it.
+    """Run one process of the bot until the first SIGTERM or SIGINT."""
+    service = Service(settings, deps, role=role)
+    stop = _stop_on_signals()
+    try:
+        await service.start()
+        await stop.wait()
+        log.info("stopping: no new updates; finishing the work in flight")
+    finally:
+        await service.stop()
+
+
+class Service:
+    """One process of the bot: `all` receives and processes updates, `intake` only receives
+    them into the Redis Stream, `worker` only processes what is in it.
 
     Without REDIS_URL (`all` only) updates go from the poller or the webhook straight to the
-    handlers in this process, as python-telegram-bot does it.
+    handlers in this process, as python-telegram-bot does it. `skim run` runs one until a
+    signal; the tests run one for a block.
     """
-    if role != "all" and settings.redis_url is None:
-        raise ConfigError(f"--role {role} needs REDIS_URL")
-    shared = deps or build_deps(settings)
-    durable = settings.redis_url is not None
-    receives, processes = role in ("all", "intake"), role in ("all", "worker")
-    webhook = bool(settings.webhook_url) and receives
-    app = build_application(settings, shared, updater=not webhook and not durable)
-    readiness = Readiness({"telegram": lambda: _bot_answers(app)})
-    if settings.redis_url:
-        readiness.checks["redis"] = shared.store.ping
-    stop = _stop_on_signals()
-    await warm_up(shared)
-    await app.initialize()
-    stream = open_stream(settings, app.bot.id) if durable else None
-    try:
+
+    def __init__(
+        self,
+        settings: Settings,
+        deps: Deps | None = None,
+        *,
+        role: str = "all",
+        poll_timeout: int = POLL_TIMEOUT,
+        warm: bool = True,
+    ) -> None:
+        if role != "all" and settings.redis_url is None:
+            raise ConfigError(f"--role {role} needs REDIS_URL")
+        self.settings = settings
+        self.deps = deps or build_deps(settings)
+        self.role = role
+        self._poll_timeout = poll_timeout
+        self._warm = warm
+        self._durable = settings.redis_url is not None
+        self._receives = role in ("all", "intake")
+        self._processes = role in ("all", "worker")
+        self._webhook = bool(settings.webhook_url) and self._receives
+        self.app = build_application(
+            settings, self.deps, updater=not self._webhook and not self._durable
+        )
+        self.readiness = Readiness({"telegram": lambda: _bot_answers(self.app)})
+        if self._durable:
+            self.readiness.checks["redis"] = self.deps.store.ping
+        self._stream: UpdateStream | None = None
+        self._poller: _Running | None = None
+        self._worker: _Running | None = None
+        self._server: tuple[_EmbeddedServer, asyncio.Task[None]] | None = None
+        self._initialized = False
+
+    async def start(self) -> None:
+        """Start taking updates; exceptions from start-up (a bad token) propagate."""
+        app, deps = self.app, self.deps
+        if self._warm:
+            await warm_up(deps)
+        await app.initialize()
+        self._initialized = True
+        if self._durable:
+            self._stream = open_stream(self.settings, app.bot.id)
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
-        poller = worker = None
-        if stream is not None and processes:
-            worker = _start_worker(settings, app, stream, shared)
-        if stream is not None and receives and not webhook:
-            fallback = _to_queue(app) if processes else None
-            poller = _Running(Poller(app.bot, stream, shared.metrics, fallback=fallback))
-        server = await _start_http(
-            settings, app, shared, readiness, webhook=webhook, stream=stream, role=role
+        stream = self._stream
+        if stream is not None and self._processes:
+            self._worker = _start_worker(self.settings, app, stream, deps)
+        if stream is not None and self._receives and not self._webhook:
+            fallback = _to_queue(app) if self._processes else None
+            poller = Poller(
+                app.bot, stream, deps.metrics, timeout=self._poll_timeout, fallback=fallback
+            )
+            self._poller = _Running(poller)
+        self._server = await _start_http(
+            self.settings,
+            app,
+            deps,
+            self.readiness,
+            webhook=self._webhook,
+            stream=stream,
+            role=self.role,
+            poll_timeout=self._poll_timeout,
         )
-        readiness.started = True
-        log.info("serving as %s (%s)", role, "Redis Stream" if durable else "in process")
-        await stop.wait()
-        log.info("stopping: no new updates; finishing the work in flight")
-        readiness.started = False
-        if poller is not None:
-            await poller.stop()
-        await _stop(app, server, settings.shutdown_grace, shared, worker, webhook=webhook)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
-        if stream is not None:
-            await stream.aclose()
+        self.readiness.started = True
+        log.info("serving as %s (%s)", self.role, "Redis Stream" if self._durable else "in process")
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish the work in flight within SHUTDOWN_GRACE, close all."""
+        app = self.app
+        if not self._initialized:
+            return
+        try:
+            self.readiness.started = False
+            if self._poller is not None:
+                try:
+                    await self._poller.stop()
+                except Exception:  # a bug of ours must not keep the process from stopping
+                    log.exception("the poller failed")
+            if app.running:
+                await _stop(
+                    app,
+                    self._server,
+                    self.settings.shutdown_grace,
+                    self.deps,
+                    self._worker,
+                    webhook=self._webhook,
+                )
+        finally:
+            await app.shutdown()
+            if app.post_shutdown is not None:
+                await app.post_shutdown(app)
+            if self._stream is not None:
+                await self._stream.aclose()
 
 
 class _Running:
@@ -153,11 +219,14 @@ async def _start_http(
     webhook: bool,
     stream: UpdateStream | None,
     role: str,
+    poll_timeout: int = POLL_TIMEOUT,
 ) -> tuple[_EmbeddedServer, asyncio.Task[None]] | None:
     """Start taking updates, and the HTTP server when there is one to run."""
     if not webhook:
         if app.updater is not None:
-            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await app.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, timeout=poll_timeout, poll_interval=0.0
+            )
         if not settings.metrics_listen:
             return None
         host, port = settings.metrics_host_port

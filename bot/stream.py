@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
@@ -50,6 +51,21 @@ class Entry:
 
     entry_id: str
     update: dict[str, Any]
+
+
+def encode_update(update: dict[str, Any]) -> str:
+    """An update as the stream keeps it: compact JSON, as the Bot API sent it."""
+    return json.dumps(update, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+
+
+def _json_value(value: object) -> object:
+    """What python-telegram-bot's `to_dict()` leaves as objects: dates as Unix time (as the
+    Bot API sends them; a message without a date, such as an inaccessible pinned one, has 0)."""
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return str(value)
 
 
 def _text(value: object) -> str:
@@ -105,7 +121,7 @@ class UpdateStream:
         async with self._client.pipeline(transaction=False) as pipe:
             for update in updates:
                 seen = self._keys.update_seen(self._bot_id, int(update["update_id"]))
-                body = json.dumps(update, ensure_ascii=False, separators=(",", ":"))
+                body = encode_update(update)
                 pipe.eval(_APPEND, 2, self.key, seen, body, self._max_len, UPDATE_TTL)
             replies = await pipe.execute()
         return sum(1 for reply in replies if reply)

@@ -162,7 +162,7 @@ class Worker:
                 log.warning("could not keep or claim updates: %s", type(error).__name__)
 
     async def _until_ready(self, step: Callable[[], Awaitable[None]]) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await step()
                 return

@@ -18,10 +18,11 @@ import pytest
 from openai import AsyncOpenAI
 from redis.asyncio import Redis
 
-from bot.app import AnyApplication, build_application
+from bot.app import AnyApplication
 from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.llm.client import LLMClient
+from bot.serve import Service
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb
 from tests.helpers.redis_server import PrivateRedis
@@ -190,25 +191,15 @@ class RunningBot:
 
 @asynccontextmanager
 async def running(settings: Settings, deps: Deps | None = None) -> AsyncIterator[RunningBot]:
-    """The real Application, polling the Bot API fake in this event loop."""
-    shared = deps or build_deps(settings)
-    app = build_application(settings, shared)
-    # The same order as Application.run_polling: initialize, post_init, start ... post_shutdown.
+    """The real bot as `skim run` runs it (`bot.serve.Service`), polling the Bot API fake in
+    this event loop: with Redis (as `settings_for` sets it) every update goes through the
+    Redis Stream to the worker in this process."""
+    service = Service(settings, deps, poll_timeout=1, warm=False)
     try:
-        async with app:
-            assert app.post_init is not None
-            assert app.updater is not None
-            await app.post_init(app)
-            await app.start()
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            try:
-                yield RunningBot(app, shared)
-            finally:
-                await app.updater.stop()
-                await app.stop()
+        await service.start()
+        yield RunningBot(service.app, service.deps)
     finally:
-        assert app.post_shutdown is not None
-        await app.post_shutdown(app)
+        await service.stop()
 
 
 @pytest.fixture
