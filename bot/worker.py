@@ -26,6 +26,9 @@ from bot.stream import Entry, UpdateStream
 log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
+# Entries taken per read: small, so that a burst spreads over every worker instead of going
+# whole to the first one that asks.
+READ_BATCH = 8
 RETRY_PAUSE = 1.0
 
 Process = Callable[[dict[str, Any]], Awaitable[None]]
@@ -73,8 +76,9 @@ class Worker:
                 await self._slots.acquire()
                 self._slots.release()
                 free = self._concurrency - len(self._working)
+                batch = max(1, min(free, READ_BATCH))
                 try:
-                    entries = await self._stream.read(self.name, max(1, free), READ_BLOCK_MS)
+                    entries = await self._stream.read(self.name, batch, READ_BLOCK_MS)
                 except (RedisError, OSError) as error:
                     log.warning("could not read updates from Redis: %s", type(error).__name__)
                     await self._pause()

@@ -293,3 +293,24 @@ def test_every_kind_of_update_reads_the_same_after_the_trip_through_the_stream(
         assert again.to_dict() == first.to_dict()
         assert again.effective_message == first.effective_message
         assert again.update_id == raw["update_id"]
+
+
+async def test_a_burst_of_updates_spreads_over_the_workers(stream: UpdateStream) -> None:
+    done: dict[str, int] = {"a": 0, "b": 0}
+
+    def counting(name: str) -> Any:
+        async def process(data: dict[str, Any]) -> None:
+            await asyncio.sleep(0.2)  # the handlers' work
+            done[name] += 1
+
+        return process
+
+    workers = [Worker(stream, counting(name), claim_idle=30, name=name) for name in done]
+    running = [asyncio.create_task(worker.run()) for worker in workers]
+    await asyncio.sleep(0.2)  # both waiting on the stream
+    await stream.append([update(i) for i in range(40)])
+    await eventually(lambda: _true(sum(done.values()) == 40), timeout=10)
+    for worker in workers:
+        worker.stop()
+    await asyncio.gather(*running)
+    assert min(done.values()) >= 8, done
