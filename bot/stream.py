@@ -193,6 +193,13 @@ class UpdateStream:
                 self.key, GROUP, consumer, min_idle_time=0, message_ids=list(entry_ids), justid=True
             )
 
+    async def pending_of(self, consumer: str, count: int = 1000) -> list[str]:
+        """The ids of entries delivered to this consumer and not yet acknowledged."""
+        pending = await self._client.xpending_range(
+            self.key, GROUP, min="-", max="+", count=count, consumername=consumer
+        )
+        return [_text(item["message_id"]) for item in pending]
+
     async def release(self, consumer: str, entry_ids: Sequence[str], idle: float) -> None:
         """Give back entries this consumer will not finish: marked idle, so the next claim
         by another worker takes them at once instead of after `idle` seconds."""

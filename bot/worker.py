@@ -61,6 +61,7 @@ class Worker:
         self.name = name or consumer_name()
         self._working: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
+        self._reading: asyncio.Future[list[Entry]] | None = None
         self.done = 0
 
     @property
@@ -77,8 +78,15 @@ class Worker:
                 self._slots.release()
                 free = self._concurrency - len(self._working)
                 batch = max(1, min(free, READ_BATCH))
+                self._reading = asyncio.ensure_future(
+                    self._stream.read(self.name, batch, READ_BLOCK_MS)
+                )
                 try:
-                    entries = await self._stream.read(self.name, batch, READ_BLOCK_MS)
+                    entries = await self._reading
+                except asyncio.CancelledError:
+                    if self._stopping.is_set():
+                        break  # stopped while waiting: what the read took is given back
+                    raise
                 except (RedisError, OSError) as error:
                     log.warning("could not read updates from Redis: %s", type(error).__name__)
                     await self._pause()
@@ -93,6 +101,8 @@ class Worker:
     def stop(self) -> None:
         """Take no more entries (those in progress go on until `drain`)."""
         self._stopping.set()
+        if self._reading is not None:
+            self._reading.cancel()  # a blocking read: don't wait out its second
 
     async def drain(self, grace: float) -> tuple[int, int]:
         """Wait up to `grace` seconds for entries in progress; (finished, abandoned).
@@ -100,16 +110,17 @@ class Worker:
         Abandoned entries stay pending in the stream: another worker claims them.
         """
         running = dict(self._working)
-        if not running:
-            return 0, 0
-        _, late = await asyncio.wait(running.values(), timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
-        abandoned = [entry_id for entry_id, task in running.items() if task in late]
-        if abandoned:
-            with contextlib.suppress(RedisError, OSError):
-                await self._stream.release(self.name, abandoned, self._claim_idle)
+        late: set[asyncio.Task[None]] = set()
+        if running:
+            _, late = await asyncio.wait(running.values(), timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        # The abandoned entries, and any a cancelled read took without handing over.
+        with contextlib.suppress(RedisError, OSError):
+            left = await self._stream.pending_of(self.name)
+            if left:
+                await self._stream.release(self.name, left, self._claim_idle)
         return len(running) - len(late), len(late)
 
     def _start(self, entry: Entry, source: str) -> None:
