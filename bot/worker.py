@@ -1,8 +1,8 @@
 """A worker: reads updates from the stream, runs the bot's handlers on each, acknowledges it.
 
 Entries run concurrently (up to `concurrency` at once), like updates in a single process. Every
-`claim_idle / 3` seconds the worker resets the idle time of the entries it still works on and
-claims those that dead workers left idle for `claim_idle` seconds.
+`claim_idle / 3` seconds (2 s at most) the worker resets the idle time of the entries it still
+works on and claims those that dead workers left idle for `claim_idle` seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ READ_BLOCK_MS = 1000
 # Entries taken per read: small, so that a burst spreads over every worker instead of going
 # whole to the first one that asks.
 READ_BATCH = 8
+# Seconds between heartbeats and claims at most: entries given back by a stopping worker are
+# taken within this, not after STREAM_CLAIM_IDLE.
+UPKEEP_EVERY = 2.0
 RETRY_PAUSE = 1.0
 
 Process = Callable[[dict[str, Any]], Awaitable[None]]
@@ -159,7 +162,7 @@ class Worker:
     async def _keep_and_claim(self) -> None:
         """Heartbeat for entries in progress, and claims of dead workers' entries."""
         while True:
-            await asyncio.sleep(self._claim_idle / 3)
+            await asyncio.sleep(min(self._claim_idle / 3, UPKEEP_EVERY))
             try:
                 await self._stream.keep(self.name, list(self._working))
                 if self._metrics is not None:

@@ -173,9 +173,10 @@ async def test_the_same_update_posted_twice_to_the_webhook_is_answered_once(
 
 
 async def test_settings_and_threads_written_through_one_worker_are_seen_by_another(
-    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, shared_redis: tuple[str, str]
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
 ) -> None:
-    redis_url, redis_prefix = shared_redis
+    # On a cluster: tests/test_scale_out_cluster.py (settings across a failover) and
+    # tests/test_cluster.py (threads and settings through two processes).
     web.route("/one", article(3))
     web.route("/two", article(4))
     env = env_for(bot_api, llm_api, redis_url, redis_prefix)
