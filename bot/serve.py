@@ -103,7 +103,7 @@ class Service:
     async def start(self) -> None:
         """Start taking updates; exceptions from start-up (a bad token) propagate."""
         app, deps = self.app, self.deps
-        if self._warm:
+        if self._warm and self._processes:  # an intake reads no page and asks no model
             await warm_up(deps)
         await app.initialize()
         self._initialized = True
