@@ -41,6 +41,9 @@ from bot.values import Answer, Progress, Requester, Stage, SummaryOptions, Summa
 log = logging.getLogger(__name__)
 # Seconds between a process's signs of life; three missed and its status messages are orphans.
 HEARTBEAT = 3.0
+# Seconds a process counts as alive after its last beat: five beats, so that a process busy
+# enough to miss a few (a saturated machine) is not taken for dead.
+LIFE = HEARTBEAT * 5
 
 
 class Surface(StrEnum):
@@ -348,13 +351,17 @@ class Pipeline:
     async def untrack_status(self, chat_id: int, message_id: int) -> None:
         await self._state.untrack_status(chat_id, message_id)
 
+    async def beat(self) -> None:
+        """Say this process is alive for `LIFE` seconds (called every `HEARTBEAT` seconds)."""
+        await self._state.beat(self.instance_id, LIFE)
+
     async def keep_alive(self) -> list[OrphanedStatus]:
         """Say this process is alive; the status messages of processes that stopped saying so.
 
-        Called every `HEARTBEAT` seconds: a process killed mid-request leaves its status
-        messages to whichever process beats next, which finishes them with a clear failure.
+        A process killed mid-request leaves its status messages to whichever process sweeps
+        next, which deletes them (its update is redone from the stream).
         """
-        await self._state.beat(self.instance_id, HEARTBEAT * 3)
+        await self.beat()
         return await self._state.orphaned_statuses()
 
     # The three kinds of request

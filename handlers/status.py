@@ -170,7 +170,29 @@ async def finish_orphans(bot: Bot, pipeline: Pipeline) -> None:
 
 
 async def keep_finishing_orphans(bot: Bot, pipeline: Pipeline) -> None:
-    """`finish_orphans` every `HEARTBEAT` seconds, for the life of the process."""
+    """`finish_orphans` every `HEARTBEAT` seconds, for the life of the process.
+
+    The beat has a task of its own: a sweep that takes long (many status messages, a busy
+    machine) must not let this process's own beat lapse, or others would delete the status
+    messages of its running requests.
+    """
+    beating = asyncio.create_task(_keep_beating(pipeline))
+    try:
+        await _sweep_forever(bot, pipeline)
+    finally:
+        beating.cancel()
+
+
+async def _keep_beating(pipeline: Pipeline) -> None:
+    while True:
+        try:
+            await pipeline.beat()
+        except Exception:  # a store hiccup must not end the loop
+            log.warning("could not renew this process's heartbeat", exc_info=True)
+        await asyncio.sleep(HEARTBEAT)
+
+
+async def _sweep_forever(bot: Bot, pipeline: Pipeline) -> None:
     while True:
         try:
             await finish_orphans(bot, pipeline)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from bot.pipeline import HEARTBEAT, LIFE
+from tests.conftest import eventually
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture
@@ -17,6 +19,10 @@ from tests.helpers.processes import skim_run, skim_run_env
 from tests.tg import USER_ID, send_for_summary, summaries_in, wait_summary, wait_text
 
 SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
+
+
+async def _gone(bot_api: FakeBotAPI, message_id: int) -> bool:
+    return bot_api.message(USER_ID, message_id) is None
 
 
 async def _killed_mid_summary(
@@ -53,7 +59,8 @@ async def test_a_killed_bots_update_is_answered_by_the_next_process_and_the_user
         started = loop.time()
         await send_for_summary(bot_api, web.url("/other"), count=2, timeout=40)
         assert loop.time() - started < 30, "the dead request's lock lapsed within seconds"
-    assert bot_api.message(USER_ID, orphan["message_id"]) is None, "the orphan was deleted"
+        # Once the dead process's heartbeat has lapsed (LIFE), its status message goes.
+        await eventually(lambda: _gone(bot_api, orphan["message_id"]), timeout=LIFE + HEARTBEAT + 5)
     texts = [m.get("text", "") for m in bot_api.messages_in(USER_ID)]
     assert not any("Still working on your last link" in text for text in texts)
     assert not any("Summarizing" in text for text in texts)
