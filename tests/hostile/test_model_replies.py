@@ -120,7 +120,8 @@ async def test_a_summary_over_4096_utf16_units_arrives_as_valid_messages(
     web.route("/story", read_fixture("article_en.html"))
     llm_api.script(Reply(content=HEAD + body, ignore_max_tokens=True))
     async with start_bot(llm_settings(settings_for, llm_api)):
-        await send_for_summary(bot_api, web.url("/story"))
+        # Thousands of one-word chunks: slow to stream on a loaded machine, not a hang.
+        await send_for_summary(bot_api, web.url("/story"), timeout=45)
         await bot_api.wait_idle(quiet=0.3)
         await next_request_works(bot_api, web, llm_api)
     assert "Mill turns again" in str(bot_api.messages_in(USER_ID)[0]["text"])
