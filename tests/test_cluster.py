@@ -4,6 +4,7 @@ across slots and nodes, within and across processes, and a killed master loses n
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -54,8 +55,11 @@ def own_cluster() -> Iterator[PrivateCluster]:
 
 
 @pytest.fixture
-def prefix() -> str:
-    return f"skimtest:{uuid.uuid4().hex[:12]}:"
+def prefix(request: pytest.FixtureRequest) -> str:
+    """The test's own prefix, the same on every run: which masters its keys land on (the tests
+    check their keys are spread) is then a fact of the test, not a chance."""
+    name = hashlib.sha1(request.node.name.encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"skimtest:{name}:"
 
 
 def cluster_url(cluster: PrivateCluster) -> str:
