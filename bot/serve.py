@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -331,8 +332,11 @@ async def _stop(
         # Entries not finished within the grace stay in the stream, marked for other workers.
         await worker.stop()
         assert isinstance(worker.part, Worker)
+        started = time.monotonic()
         _, left = await worker.part.drain(grace)
-        machinery = 1.0  # what is left to stop is python-telegram-bot's own
+        # What is left: work the handlers handed to `application.create_task` (a paste being
+        # joined, an inline job), which python-telegram-bot's stop waits for, within the grace.
+        machinery = max(1.0, grace - (time.monotonic() - started))
     try:
         await asyncio.wait_for(app.stop(), machinery)
     except TimeoutError:
