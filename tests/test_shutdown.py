@@ -14,19 +14,26 @@ from tests.tg import wait_summary, wait_text
 SUMMARY = "Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it"
 
 
-async def test_sigterm_during_a_summary_delivers_it_and_exits_0(
-    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
-) -> None:
-    web.route("/story", read_fixture("article_en.html"))
-    llm_api.script(Reply(content=SUMMARY, delay=3))
-    env = skim_run_env(
+def _env(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, redis_url: str, redis_prefix: str, *, grace: str
+) -> dict[str, str]:
+    """`skim run` on the fakes with the LLM's fake and this SHUTDOWN_GRACE."""
+    return skim_run_env(
         bot_api,
         redis_url,
         redis_prefix,
         OPENAI_API_KEY=llm_api.api_key,
         OPENAI_BASE_URL=llm_api.url,
-        SHUTDOWN_GRACE="20",
+        SHUTDOWN_GRACE=grace,
     )
+
+
+async def test_sigterm_during_a_summary_delivers_it_and_exits_0(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(Reply(content=SUMMARY, delay=3))
+    env = _env(bot_api, llm_api, redis_url, redis_prefix, grace="20")
     async with skim_run(env) as run:
         bot_api.send_private_message(web.url("/story"))
         await llm_api.wait_for_requests(1, timeout=30)
@@ -44,14 +51,7 @@ async def test_a_second_signal_exits_at_once_abandoning_the_work(
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
     llm_api.script(Reply(content=SUMMARY, delay=60))
-    env = skim_run_env(
-        bot_api,
-        redis_url,
-        redis_prefix,
-        OPENAI_API_KEY=llm_api.api_key,
-        OPENAI_BASE_URL=llm_api.url,
-        SHUTDOWN_GRACE="60",
-    )
+    env = _env(bot_api, llm_api, redis_url, redis_prefix, grace="60")
     async with skim_run(env) as run:
         bot_api.send_private_message(web.url("/story"))
         await llm_api.wait_for_requests(1, timeout=30)
