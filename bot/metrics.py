@@ -109,7 +109,7 @@ class Metrics:
         )
         self.stream_entries = Counter(
             "skim_stream_entries",
-            "Stream entries a worker finished, by how it got them (read, claimed, dropped)",
+            "Stream entries a worker finished, by how it got them (read, or claimed)",
             ["source"],
             registry=r,
         )

@@ -67,10 +67,6 @@ class Worker:
         self._reading: asyncio.Future[list[Entry]] | None = None
         self.done = 0
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._working)
-
     async def run(self) -> None:
         """Read and claim until `stop()`; Redis trouble pauses, never ends, the loop."""
         await self._until_ready(self._stream.create_group)
