@@ -154,3 +154,27 @@ class StillWorkingError(SkimError):
     """Another request for the same work took longer than we are willing to wait."""
 
     key = "err_still_working"
+
+
+class MediaError(SkimError):
+    """Audio, video or a picture that cannot be read: not media, too long, too big, empty."""
+
+    key = "err_not_media"
+
+
+class TranscriptionError(SkimError):
+    """The transcription endpoint failed or is not configured."""
+
+    key = "err_transcription_failed"
+
+
+class MediaQuotaExceeded(SkimError):
+    """The user's daily minutes of transcription are used up."""
+
+    key = "err_media_quota"
+
+
+class VideoError(SkimError):
+    """A YouTube video's captions or metadata could not be read (the library or the site)."""
+
+    key = "err_youtube_transcript"

@@ -7,7 +7,9 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-SourceKind = Literal["html", "pdf", "text", "markdown", "message"]
+SourceKind = Literal[
+    "html", "pdf", "text", "markdown", "message", "audio", "video", "youtube", "telegram", "image"
+]
 
 _WORD = re.compile(r"\w+")
 

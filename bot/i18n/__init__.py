@@ -5,13 +5,13 @@ Every key has a text for every language in LANGUAGES; `t()` falls back to Englis
 
 from __future__ import annotations
 
-from bot.i18n import command_texts, core, errors, groups, inline
+from bot.i18n import command_texts, core, errors, groups, inline, media
 
 LANGUAGES = ("en", "ru")
 DEFAULT_LANGUAGE = "en"
 
 CATALOGUE: dict[str, dict[str, str]] = {}
-for _area in (core, command_texts, errors, groups, inline):
+for _area in (core, command_texts, errors, groups, inline, media):
     for _key, _texts in _area.STRINGS.items():
         if _key in CATALOGUE:
             raise RuntimeError(f"interface string {_key!r} is defined twice")
