@@ -12,11 +12,20 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from tests.fakes.bot_api import DEFAULT_USER, FakeBotAPI, parse_html, parse_markdown_v2, utf16_len
+from tests.fakes.bot_api import (
+    DEFAULT_SUPERGROUP_ID,
+    DEFAULT_USER,
+    FakeBotAPI,
+    Upload,
+    make_user,
+    parse_html,
+    parse_markdown_v2,
+    utf16_len,
+)
 from tests.fakes.bot_api_text import EntityParseError
 
 USER_ID = DEFAULT_USER["id"]
@@ -602,6 +611,298 @@ async def test_get_file_and_download(
         await bot.get_file("nope")
     missing = await http.get(f"{bot_api.url}/file/bot{bot_api.token}/documents/nope.pdf")
     assert missing.status_code == 404
+
+
+async def download(bot: Bot, file_id: str) -> bytes:
+    """getFile, then the file endpoint, as the bot downloads a file."""
+    file = await bot.get_file(file_id)
+    return bytes(await file.download_as_bytearray())
+
+
+async def test_voice_in_private_and_as_a_reply_to_the_bot_in_a_group(
+    bot_api: FakeBotAPI, bot: Bot
+) -> None:
+    update = bot_api.send_voice(b"OggS voice", duration=7, caption="see https://example.com")
+    message = update["message"]
+    voice = message["voice"]
+    assert message["chat"]["type"] == "private"
+    assert voice["duration"] == 7
+    assert voice["mime_type"] == "audio/ogg"
+    assert voice["file_size"] == 10
+    assert voice["file_id"].startswith("AwAC")  # Telegram encodes the file type in the id
+    assert message["caption"] == "see https://example.com"
+    assert message["caption_entities"] == [{"type": "url", "offset": 4, "length": 19}]
+    parsed = Update.de_json(update, bot)
+    assert parsed.message is not None
+    assert parsed.message.voice is not None
+    assert parsed.message.voice.duration == dtm.timedelta(seconds=7)
+    file = await bot.get_file(voice["file_id"])
+    assert file.file_path is not None
+    assert file.file_path.endswith(".oga")
+    assert await download(bot, voice["file_id"]) == b"OggS voice"
+
+    ours = await bot.send_message(DEFAULT_SUPERGROUP_ID, "a summary")
+    reply = bot_api.send_voice(
+        b"OggS reply",
+        duration=2,
+        chat_type="supergroup",
+        reply_to_message=ours.to_dict(),
+    )
+    assert "update_id" in reply  # a reply to the bot passes privacy mode
+    assert reply["message"]["chat"]["id"] == DEFAULT_SUPERGROUP_ID
+    assert reply["message"]["reply_to_message"]["message_id"] == ours.message_id
+    assert "caption" not in reply["message"]
+    hidden = bot_api.send_voice(b"OggS", duration=1, chat_type="group")
+    assert "update_id" not in hidden  # plain group chatter stays hidden
+    assert hidden["message"]["chat"]["type"] == "group"
+    with pytest.raises(ValueError, match="user="):
+        bot_api.send_voice(b"x", duration=1, chat_id=42)
+
+
+async def test_photo_sizes_smallest_first_all_downloadable(bot_api: FakeBotAPI, bot: Bot) -> None:
+    update = bot_api.send_photo(b"\xff\xd8 jpeg", width=1600, height=1200, caption="receipt")
+    photo = update["message"]["photo"]
+    assert [(p["width"], p["height"]) for p in photo] == [
+        (90, 68),
+        (320, 240),
+        (800, 600),
+        (1280, 960),
+        (1600, 1200),
+    ]
+    assert len({p["file_id"] for p in photo}) == len({p["file_unique_id"] for p in photo}) == 5
+    assert all(p["file_id"].startswith("AgAC") for p in photo)
+    for size in photo:
+        assert await download(bot, size["file_id"]) == b"\xff\xd8 jpeg"
+    parsed = Update.de_json(update, bot)
+    assert parsed.message is not None
+    assert parsed.message.photo[-1].width == 1600
+    assert parsed.message.caption == "receipt"
+    small = bot_api.send_photo(b"jpeg", width=60, height=80)["message"]["photo"]
+    assert [(p["width"], p["height"]) for p in small] == [(60, 80)]
+    huge = bot_api.send_photo(b"jpeg", width=2000, height=1000, file_size=21 * 1024 * 1024)
+    sizes = huge["message"]["photo"]
+    with pytest.raises(BadRequest, match="File is too big"):
+        await bot.get_file(sizes[-1]["file_id"])
+    assert await download(bot, sizes[-2]["file_id"]) == b"jpeg"
+
+
+async def test_audio_video_and_video_note_objects(bot_api: FakeBotAPI, bot: Bot) -> None:
+    audio = bot_api.send_audio(
+        b"ID3 mp3",
+        duration=185,
+        file_name="talk.mp3",
+        mime_type="audio/mpeg",
+        performer="Radio Club",
+        title="Episode 4",
+    )["message"]["audio"]
+    assert audio["file_name"] == "talk.mp3"
+    assert audio["mime_type"] == "audio/mpeg"
+    assert (audio["performer"], audio["title"], audio["duration"]) == (
+        "Radio Club",
+        "Episode 4",
+        185,
+    )
+    bare = bot_api.send_audio(b"ID3", duration=1, file_name="x.mp3", mime_type="audio/mpeg")
+    assert "performer" not in bare["message"]["audio"]
+
+    update = bot_api.send_video(
+        b"\0\0\0 ftyp",
+        duration=30,
+        width=1280,
+        height=720,
+        file_name="clip.mp4",
+        mime_type="video/mp4",
+        caption="the clip",
+        chat_type="supergroup",
+        user=make_user(2002, "Bob", "bob"),
+        reply_to_message={
+            "message_id": 1,
+            "from": bot_api.bot_user,
+            "chat": {"id": DEFAULT_SUPERGROUP_ID, "type": "supergroup"},
+            "date": 0,
+            "text": "x",
+        },
+    )
+    video = update["message"]["video"]
+    assert (video["width"], video["height"], video["duration"]) == (1280, 720, 30)
+    assert update["message"]["from"]["id"] == 2002
+
+    note = bot_api.send_video_note(b"\0\0\0 ftyp note", duration=12)["message"]["video_note"]
+    assert (note["length"], note["duration"]) == (240, 12)
+    assert "mime_type" not in note
+    assert "file_name" not in note
+
+    for file_id in (audio["file_id"], video["file_id"], note["file_id"]):
+        assert await download(bot, file_id) == bot_api.file_content(file_id)
+    path = (await bot.get_file(note["file_id"])).file_path
+    assert path is not None
+    assert "/video_notes/" in path
+    parsed = [Update.de_json(u, bot) for u in bot_api.pending_updates]
+    assert [u.message.effective_attachment.__class__.__name__ for u in parsed if u.message] == [
+        "Audio",
+        "Audio",
+        "Video",
+        "VideoNote",
+    ]
+
+
+async def test_a_picture_sent_as_a_file_is_a_document(
+    bot_api: FakeBotAPI, bot: Bot, http: httpx.AsyncClient
+) -> None:
+    update = bot_api.send_document(
+        b"\x89PNG picture", file_name="screenshot.png", mime_type="image/png", caption="read me"
+    )
+    document = update["message"]["document"]
+    assert document["mime_type"] == "image/png"
+    assert update["message"]["caption"] == "read me"
+    file = await bot.get_file(document["file_id"])
+    assert file.file_path is not None
+    assert file.file_path.endswith(".png")
+    served = await http.get(file.file_path)
+    assert served.headers["content-type"] == "image/png"
+    assert served.content == b"\x89PNG picture"
+    nameless = bot_api.send_document(b"\xff\xd8", file_name="photo", mime_type="image/jpeg")
+    path = (await bot.get_file(nameless["message"]["document"]["file_id"])).file_path
+    assert path is not None
+    assert path.endswith(".jpg")
+
+
+# ------------------------------------------------------------------------------- sendDocument
+
+
+async def test_send_document_upload_with_caption_reply_and_markup(
+    bot_api: FakeBotAPI, bot: Bot
+) -> None:
+    incoming = bot_api.send_private_message("summarize this")["message"]
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("More", callback_data="more")]])
+    sent = await bot.send_document(
+        USER_ID,
+        document=b"# Transcript\n\nHello.",
+        filename="transcript.md",
+        caption="<b>Transcript</b> of your voice message",
+        parse_mode="HTML",
+        reply_parameters=ReplyParameters(incoming["message_id"]),
+        reply_markup=markup,
+        disable_notification=True,
+    )
+    assert sent.document is not None
+    assert sent.document.file_name == "transcript.md"
+    assert sent.document.mime_type == "text/markdown"
+    assert sent.document.file_size == 20
+    assert sent.caption == "Transcript of your voice message"
+    assert [(e.type, e.offset, e.length) for e in sent.caption_entities] == [("bold", 0, 10)]
+    assert sent.reply_to_message is not None
+    assert sent.reply_to_message.text == "summarize this"
+    assert sent.reply_markup == markup
+    assert bot_api.file_content(sent.document.file_id) == b"# Transcript\n\nHello."
+    assert await download(bot, sent.document.file_id) == b"# Transcript\n\nHello."
+    [stored] = bot_api.messages_in(USER_ID)
+    assert stored["document"]["file_id"] == sent.document.file_id
+    assert stored["caption"] == "Transcript of your voice message"
+    [call] = bot_api.calls_to("sendDocument")
+    assert call.files == {"document": b"# Transcript\n\nHello."}
+    assert isinstance(call.params["document"], Upload)
+    with pytest.raises(BadRequest, match="There is no text in the message to edit"):
+        await bot.edit_message_text("x", chat_id=USER_ID, message_id=sent.message_id)
+
+    again = await bot.send_document(
+        DEFAULT_SUPERGROUP_ID, document=sent.document.file_id, message_thread_id=5
+    )
+    assert again.document is not None
+    assert again.document.file_id == sent.document.file_id
+    assert again.document.file_name == "transcript.md"
+    assert again.message_thread_id == 5
+    assert again.caption is None
+    assert [m["message_id"] for m in bot_api.messages_in(DEFAULT_SUPERGROUP_ID)] == [1]
+
+
+async def test_send_document_over_raw_http(bot_api: FakeBotAPI, http: httpx.AsyncClient) -> None:
+    url = f"{bot_api.url}/bot{bot_api.token}/sendDocument"
+    attached = await http.post(
+        url,
+        data={"chat_id": str(USER_ID), "document": "attach://file0", "reply_to_message_id": "9"},
+        files={"file0": ("notes.txt", b"plain notes", "application/octet-stream")},
+    )
+    body = attached.json()
+    assert body["ok"] is False  # no message 9 to reply to
+    assert body["description"] == "Bad Request: message to be replied not found"
+    attached = await http.post(
+        url,
+        data={"chat_id": str(USER_ID), "document": "attach://file0"},
+        files={"file0": ("notes.txt", b"plain notes", "application/octet-stream")},
+    )
+    document = attached.json()["result"]["document"]
+    assert document["mime_type"] == "text/plain"  # from the name, as Telegram detects it
+    assert document["file_id"].startswith("BQAC")
+    assert set(document) == {"file_id", "file_unique_id", "file_size", "file_name", "mime_type"}
+    assert bot_api.file_content(document["file_id"]) == b"plain notes"
+    assert bot_api.messages_in(USER_ID)[-1]["document"] == document
+
+
+@pytest.mark.parametrize(
+    ("params", "files", "description"),
+    [
+        ({}, {}, "there is no document in the request"),
+        ({"document": "nope"}, {}, "wrong file identifier/HTTP URL specified"),
+        ({"document": "https://example.com/a.pdf"}, {}, "failed to get HTTP URL content"),
+        ({"document": "http://"}, {}, "invalid file HTTP URL specified: Host is invalid"),
+        (
+            {"document": "file:///etc/hosts"},
+            {},
+            "wrong remote file identifier specified: Wrong character in the string",
+        ),
+        ({}, {"document": ("empty.txt", b"")}, "file must be non-empty"),
+        ({"document": "attach://missing"}, {}, "there is no document in the request"),
+        (
+            {"caption": "<b>open", "parse_mode": "HTML"},
+            {"document": ("a.txt", b"a")},
+            "can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+        ),
+        ({"caption": "x" * 1025}, {"document": ("a.txt", b"a")}, "message caption is too long"),
+        ({"chat_id": "@nobody"}, {"document": ("a.txt", b"a")}, "chat not found"),
+    ],
+)
+async def test_send_document_refusals(
+    bot_api: FakeBotAPI,
+    http: httpx.AsyncClient,
+    params: dict[str, str],
+    files: dict[str, tuple[str, bytes]],
+    description: str,
+) -> None:
+    data = {"chat_id": str(USER_ID), **params}
+    response = await http.post(
+        f"{bot_api.url}/bot{bot_api.token}/sendDocument", data=data, files=files or None
+    )
+    assert response.status_code == 400
+    assert response.json()["description"] == f"Bad Request: {description}"
+    assert bot_api.messages_in(USER_ID) == []
+
+
+async def test_send_document_refuses_other_file_types_and_big_uploads(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    photo = bot_api.send_photo(b"jpeg", width=10, height=10)["message"]["photo"][-1]
+    mismatch = await call(http, bot_api, "sendDocument", chat_id=USER_ID, document=photo["file_id"])
+    assert mismatch.json()["description"] == "Bad Request: type of file mismatch"
+    at_limit = 50 * 1024 * 1024 - 1024  # the multipart envelope fits in what is left
+    fits = await http.post(
+        f"{bot_api.url}/bot{bot_api.token}/sendDocument",
+        data={"chat_id": str(USER_ID)},
+        files={"document": ("big.bin", b"\0" * at_limit)},
+    )
+    assert fits.json()["result"]["document"]["file_size"] == at_limit
+    too_big = await http.post(
+        f"{bot_api.url}/bot{bot_api.token}/sendDocument",
+        data={"chat_id": str(USER_ID)},
+        files={"document": ("huge.bin", b"\0" * (50 * 1024 * 1024 + 1))},
+    )
+    assert too_big.status_code == 413
+    assert too_big.json() == {
+        "ok": False,
+        "error_code": 413,
+        "description": "Request Entity Too Large",
+    }
+    assert len(bot_api.messages_in(USER_ID)) == 1
 
 
 async def test_what_the_fake_does_not_implement_fails_loudly(

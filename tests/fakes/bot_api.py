@@ -10,17 +10,22 @@ through the same parse modes, limits and automatic entities (see :mod:`tests.fak
 How tests use it (the ``bot_api`` fixture in ``tests/conftest.py`` starts one per test):
 
 * inject what users do: :meth:`FakeBotAPI.send_private_message`, ``send_group_message``,
-  ``send_channel_post``, ``send_callback_query``, ``send_inline_query``, ``send_document`` or
-  any raw update with :meth:`FakeBotAPI.add_update`;
+  ``send_channel_post``, ``send_callback_query``, ``send_inline_query``, media messages
+  (``send_document``, ``send_photo``, ``send_voice``, ``send_audio``, ``send_video``,
+  ``send_video_note``: each registers its bytes for getFile and download) or any raw update with
+  :meth:`FakeBotAPI.add_update`;
 * observe what the bot did: :attr:`FakeBotAPI.calls` (every request, with its decoded
   parameters and answer), :meth:`FakeBotAPI.wait_for`, :meth:`FakeBotAPI.wait_idle`, and the
-  chat as a user sees it after edits and deletions, :meth:`FakeBotAPI.messages_in`;
+  chat as a user sees it after edits and deletions, :meth:`FakeBotAPI.messages_in`, and the
+  bytes of any file, uploaded by the bot or registered by the test,
+  :meth:`FakeBotAPI.file_content`;
 * make Telegram misbehave: :meth:`FakeBotAPI.fail_next` (429 flood control, 5xx, ...) and
   :meth:`FakeBotAPI.delay_responses`.
 
 Methods implemented, because the bot uses them: getMe, getUpdates, setWebhook, deleteWebhook,
 setMyCommands, sendMessage, editMessageText, editMessageReplyMarkup, deleteMessage,
-deleteMessages, sendChatAction, answerCallbackQuery, answerInlineQuery, getFile, getChatMember.
+deleteMessages, sendChatAction, answerCallbackQuery, answerInlineQuery, getFile, getChatMember,
+sendDocument.
 Any other method gets ``404 Not Found``, as an unknown method does on Telegram: a bot that starts
 using one fails its tests until the fake learns it, rather than passing against a guess.
 """
@@ -68,6 +73,7 @@ __all__ = [
     "BotApiError",
     "FakeBotAPI",
     "JSONDict",
+    "Upload",
     "detect_entities",
     "make_user",
     "parse_html",
@@ -102,6 +108,28 @@ MAX_CALLBACK_ANSWER_LENGTH: Final = 200
 MAX_INLINE_RESULTS: Final = 50
 MAX_DOWNLOAD_SIZE: Final = 20 * 1024 * 1024  # getFile refuses bigger files
 MAX_REQUEST_SIZE: Final = 50 * 1024 * 1024
+MAX_UPLOAD_SIZE: Final = 50 * 1024 * 1024  # a file a bot sends
+MAX_CAPTION_LENGTH: Final = 1024  # UTF-16 code units, after entity parsing
+
+# How Telegram's file ids begin (the file type is encoded in them) and where its files live.
+FILE_ID_PREFIXES: Final = {
+    "document": "BQACAgIAAxkBAA",
+    "photo": "AgACAgIAAxkBAA",
+    "voice": "AwACAgIAAxkBAA",
+    "audio": "CQACAgIAAxkBAA",
+    "video": "BAACAgIAAxkBAA",
+    "video_note": "DQACAgIAAxkBAA",
+}
+FILE_FOLDERS: Final = {
+    "document": "documents",
+    "photo": "photos",
+    "voice": "voice",
+    "audio": "music",
+    "video": "videos",
+    "video_note": "video_notes",
+}
+# Telegram keeps a photo in several sizes, the side of each at most one of these.
+PHOTO_SIDES: Final = (90, 320, 800, 1280)
 
 # Delivered only to a bot that lists them in allowed_updates.
 OPT_IN_UPDATE_TYPES: Final = frozenset(
@@ -133,6 +161,9 @@ COMMAND_SCOPES: Final = frozenset(
         "chat_administrators chat_member"
     )
 )
+ChatType = Literal["private", "group", "supergroup"]
+FileKind = Literal["document", "photo", "voice", "audio", "video", "video_note"]
+
 # Service messages reach a bot in privacy mode.
 SERVICE_MESSAGE_KEYS: Final = frozenset(
     _names(
@@ -297,14 +328,15 @@ _PARAM_DECODERS: Final[dict[str, Callable[[str, Any], Any]]] = {
     **dict.fromkeys(
         _names(
             "disable_notification protect_content allow_sending_without_reply allow_paid_broadcast "
-            "disable_web_page_preview show_alert is_personal drop_pending_updates"
+            "disable_web_page_preview show_alert is_personal drop_pending_updates "
+            "disable_content_type_detection"
         ),
         _as_bool,
     ),
     **dict.fromkeys(
         _names(
             "reply_markup entities allowed_updates link_preview_options reply_parameters results "
-            "button commands scope message_ids"
+            "button commands scope message_ids caption_entities"
         ),
         _as_json,
     ),
@@ -312,7 +344,7 @@ _PARAM_DECODERS: Final[dict[str, Callable[[str, Any], Any]]] = {
         _names(
             "text parse_mode callback_query_id inline_query_id inline_message_id url secret_token "
             "ip_address certificate action language_code file_id next_offset "
-            "business_connection_id message_effect_id"
+            "business_connection_id message_effect_id caption"
         ),
         _as_str,
     ),
@@ -376,6 +408,22 @@ def _opt_dict(params: JSONDict, name: str) -> JSONDict | None:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request: how an ``InputFile`` arrives.
+
+    It is the value of the parameter the part is named after (``document``), or of the one
+    whose value is ``attach://<part name>``.
+    """
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    def __repr__(self) -> str:
+        return f"Upload({self.filename!r}, {len(self.content)} B)"
+
+
 @dataclass
 class _StoredFile:
     file_id: str
@@ -383,6 +431,9 @@ class _StoredFile:
     content: bytes
     file_path: str
     file_size: int
+    kind: FileKind = "document"
+    file_name: str | None = None  # a document's, kept when it is sent again by file_id
+    mime_type: str | None = None
 
     def to_json(self) -> JSONDict:
         """The ``File`` object getFile answers."""
@@ -493,7 +544,8 @@ class FakeBotAPI:
             for name in _names(
                 "getMe getUpdates setWebhook deleteWebhook setMyCommands sendMessage "
                 "editMessageText editMessageReplyMarkup deleteMessage deleteMessages "
-                "sendChatAction answerCallbackQuery answerInlineQuery getFile getChatMember"
+                "sendChatAction answerCallbackQuery answerInlineQuery getFile getChatMember "
+                "sendDocument"
             )
         }
 
@@ -689,10 +741,15 @@ class FakeBotAPI:
 
         ``file_size`` overrides the reported size, e.g. to test the 20 MB getFile limit.
         """
-        stored = self._store_file(content, file_path or f"documents/file_{len(self._files) + 1}")
-        if file_size is not None:
-            stored.file_size = file_size
+        stored = self._store_file(content, file_path, file_size=file_size)
         return stored.to_json()
+
+    def file_content(self, file_id: str) -> bytes:
+        """The bytes behind a file id: one the bot uploaded (sendDocument) or a test registered."""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise KeyError(f"no file with id {file_id!r}")
+        return stored.content
 
     # ---------------------------------------------------------------- injecting updates
 
@@ -730,7 +787,7 @@ class FakeBotAPI:
 
     def send_group_message(
         self,
-        text: str,
+        text: str | None,
         *,
         chat_type: Literal["group", "supergroup"] = "supergroup",
         chat_id: int | None = None,
@@ -830,22 +887,198 @@ class FakeBotAPI:
         self.add_update(update)
         return update
 
+    # Media messages. Each registers its bytes (getFile and the download endpoint serve them) and
+    # queues a message in the user's private chat, or with ``chat_type`` in a group (the default
+    # one of that type, or ``chat_id``); ``reply_to_message`` makes it a reply and other keyword
+    # arguments are Message fields. ``file_size`` overrides the reported size (the 20 MB getFile
+    # limit); privacy mode applies as to any group message. Each returns the queued update.
+
     def send_document(
-        self, content: bytes, *, file_name: str, mime_type: str, user: JSONDict | None = None
+        self,
+        content: bytes,
+        *,
+        file_name: str,
+        mime_type: str,
+        caption: str | None = None,
+        user: JSONDict | None = None,
+        reply_to_message: JSONDict | None = None,
+        chat_type: ChatType = "private",
+        chat_id: int | None = None,
+        file_size: int | None = None,
+        **fields: Any,
     ) -> JSONDict:
-        """Register ``content`` as a file and queue a private message carrying it as a Document."""
-        extension = mimetypes.guess_extension(mime_type) or ""
-        if "." in file_name:
-            extension = "." + file_name.rsplit(".", 1)[-1]
-        stored = self._store_file(content, f"documents/file_{len(self._files) + 1}{extension}")
-        document = {
+        """Queue a message carrying ``content`` as a Document (a picture sent as a file, too)."""
+        extension = _extension(file_name, mime_type)
+        stored = self._store_file(content, extension=extension, file_size=file_size)
+        stored.file_name, stored.mime_type = file_name, mime_type
+        document = {"file_name": file_name, "mime_type": mime_type, **_file_fields(stored)}
+        where = (user, reply_to_message, chat_type, chat_id)
+        return self._send_media({"document": document}, caption, where, fields)
+
+    def send_photo(
+        self,
+        content: bytes,
+        *,
+        width: int,
+        height: int,
+        caption: str | None = None,
+        user: JSONDict | None = None,
+        reply_to_message: JSONDict | None = None,
+        chat_type: ChatType = "private",
+        chat_id: int | None = None,
+        file_size: int | None = None,
+        **fields: Any,
+    ) -> JSONDict:
+        """Queue a photo: a ``photo`` array of PhotoSize, smallest first, as Telegram sends it.
+
+        Every size downloads ``content`` (Telegram's smaller ones are scaled copies); the last,
+        largest one is ``width`` x ``height`` and takes ``file_size``.
+        """
+        longest = max(width, height)
+        sizes = [
+            (max(1, round(width * side / longest)), max(1, round(height * side / longest)), None)
+            for side in PHOTO_SIDES
+            if side < longest
+        ]
+        photo = []
+        for size_width, size_height, size in [*sizes, (width, height, file_size)]:
+            stored = self._store_file(content, kind="photo", extension=".jpg", file_size=size)
+            photo.append({**_file_fields(stored), "width": size_width, "height": size_height})
+        where = (user, reply_to_message, chat_type, chat_id)
+        return self._send_media({"photo": photo}, caption, where, fields)
+
+    def send_voice(
+        self,
+        content: bytes,
+        *,
+        duration: int,
+        mime_type: str = "audio/ogg",
+        caption: str | None = None,
+        user: JSONDict | None = None,
+        reply_to_message: JSONDict | None = None,
+        chat_type: ChatType = "private",
+        chat_id: int | None = None,
+        file_size: int | None = None,
+        **fields: Any,
+    ) -> JSONDict:
+        """Queue a voice message (a Voice object: ``duration`` in seconds, ``mime_type``)."""
+        extension = mimetypes.guess_extension(mime_type) or ".oga"
+        stored = self._store_file(content, kind="voice", extension=extension, file_size=file_size)
+        voice = {**_file_fields(stored), "duration": duration, "mime_type": mime_type}
+        where = (user, reply_to_message, chat_type, chat_id)
+        return self._send_media({"voice": voice}, caption, where, fields)
+
+    def send_audio(
+        self,
+        content: bytes,
+        *,
+        duration: int,
+        file_name: str,
+        mime_type: str,
+        performer: str | None = None,
+        title: str | None = None,
+        caption: str | None = None,
+        user: JSONDict | None = None,
+        reply_to_message: JSONDict | None = None,
+        chat_type: ChatType = "private",
+        chat_id: int | None = None,
+        file_size: int | None = None,
+        **fields: Any,
+    ) -> JSONDict:
+        """Queue a music file (an Audio object; ``performer`` and ``title`` from its tags)."""
+        extension = _extension(file_name, mime_type)
+        stored = self._store_file(content, kind="audio", extension=extension, file_size=file_size)
+        stored.file_name, stored.mime_type = file_name, mime_type
+        audio: JSONDict = {
+            **_file_fields(stored),
+            "duration": duration,
             "file_name": file_name,
             "mime_type": mime_type,
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": stored.file_size,
         }
-        return self.send_private_message(user=user, document=document)
+        audio.update({k: v for k, v in {"performer": performer, "title": title}.items() if v})
+        where = (user, reply_to_message, chat_type, chat_id)
+        return self._send_media({"audio": audio}, caption, where, fields)
+
+    def send_video(
+        self,
+        content: bytes,
+        *,
+        duration: int,
+        width: int,
+        height: int,
+        file_name: str,
+        mime_type: str,
+        caption: str | None = None,
+        user: JSONDict | None = None,
+        reply_to_message: JSONDict | None = None,
+        chat_type: ChatType = "private",
+        chat_id: int | None = None,
+        file_size: int | None = None,
+        **fields: Any,
+    ) -> JSONDict:
+        """Queue a video (a Video object)."""
+        extension = _extension(file_name, mime_type)
+        stored = self._store_file(content, kind="video", extension=extension, file_size=file_size)
+        stored.file_name, stored.mime_type = file_name, mime_type
+        video = {
+            **_file_fields(stored),
+            "width": width,
+            "height": height,
+            "duration": duration,
+            "file_name": file_name,
+            "mime_type": mime_type,
+        }
+        where = (user, reply_to_message, chat_type, chat_id)
+        return self._send_media({"video": video}, caption, where, fields)
+
+    def send_video_note(
+        self,
+        content: bytes,
+        *,
+        duration: int,
+        length: int = 240,
+        user: JSONDict | None = None,
+        reply_to_message: JSONDict | None = None,
+        chat_type: ChatType = "private",
+        chat_id: int | None = None,
+        file_size: int | None = None,
+        **fields: Any,
+    ) -> JSONDict:
+        """Queue a round video message (a VideoNote: a square ``length`` pixels wide, no
+        caption, no file name or MIME type)."""
+        stored = self._store_file(content, kind="video_note", extension=".mp4", file_size=file_size)
+        video_note = {**_file_fields(stored), "length": length, "duration": duration}
+        where = (user, reply_to_message, chat_type, chat_id)
+        return self._send_media({"video_note": video_note}, None, where, fields)
+
+    def _send_media(
+        self,
+        media: JSONDict,
+        caption: str | None,
+        where: tuple[JSONDict | None, JSONDict | None, ChatType, int | None],
+        fields: JSONDict,
+    ) -> JSONDict:
+        """Queue a message with ``media`` (``{"voice": {...}}``) and a caption with the
+        automatic entities a Telegram client would send."""
+        user, reply_to_message, chat_type, chat_id = where
+        fields = {**media, **fields}
+        if caption is not None:
+            fields["caption"] = caption
+            entities = detect_entities(caption)
+            if entities:
+                fields["caption_entities"] = sort_entities(entities)
+        if chat_type != "private":
+            return self.send_group_message(
+                None,
+                chat_type=chat_type,
+                chat_id=chat_id,
+                user=user,
+                reply_to_message=reply_to_message,
+                **fields,
+            )
+        if chat_id is not None:
+            raise ValueError("a private chat's id is its user's id: pass user= instead")
+        return self.send_private_message(user=user, reply_to_message=reply_to_message, **fields)
 
     # ---------------------------------------------------------------- HTTP layer
 
@@ -885,8 +1118,11 @@ class FakeBotAPI:
     async def _process(self, request: web.Request, call: ApiCall) -> tuple[JSONDict, int]:
         """Check the token and method before the parameters, as Telegram does."""
         try:
-            raw, call.files = await self._read_request(request)
+            raw, uploads = await self._read_request(request)
             decode_error = self._decode_params(raw, call)
+            call.files = {name: upload.content for name, upload in uploads.items()}
+            for name, upload in uploads.items():
+                call.params.setdefault(name, upload)
             if request.match_info["token"] != self.token:
                 raise BotApiError(401, "Unauthorized")
             handler = self._handlers.get(call.method.lower())
@@ -918,10 +1154,12 @@ class FakeBotAPI:
                 first_error = first_error or error
         return first_error
 
-    async def _read_request(self, request: web.Request) -> tuple[JSONDict, dict[str, bytes]]:
+    async def _read_request(self, request: web.Request) -> tuple[JSONDict, dict[str, Upload]]:
         """Parameters from the query string and the body, whatever its encoding."""
         raw: JSONDict = dict(request.query)
-        files: dict[str, bytes] = {}
+        files: dict[str, Upload] = {}
+        if (request.content_length or 0) > MAX_REQUEST_SIZE:
+            raise web.HTTPRequestEntityTooLarge(MAX_REQUEST_SIZE, request.content_length or 0)
         if not request.body_exists:
             return raw, files
         if request.content_type == "multipart/form-data":
@@ -934,16 +1172,27 @@ class FakeBotAPI:
         return raw, files
 
     @staticmethod
-    async def _read_multipart(request: web.Request, raw: JSONDict, files: dict[str, bytes]) -> None:
+    async def _read_multipart(
+        request: web.Request, raw: JSONDict, files: dict[str, Upload]
+    ) -> None:
+        """Text parts are parameters, file parts uploads; the body is capped at 50 MB (413)."""
+        total = 0
         try:
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
                 if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
                     continue
-                if part.filename is not None:
-                    files[part.name] = bytes(await part.read())
-                else:
+                if part.filename is None:
                     raw[part.name] = await part.text()
+                    continue
+                content = bytearray()
+                while chunk := await part.read_chunk(1024 * 1024):
+                    total += len(chunk)
+                    if total > MAX_REQUEST_SIZE:
+                        raise web.HTTPRequestEntityTooLarge(MAX_REQUEST_SIZE, total)
+                    content += chunk
+                content_type = part.headers.get("Content-Type", "application/octet-stream")
+                files[part.name] = Upload(part.filename, content_type, bytes(content))
         except (ValueError, aiohttp.ClientPayloadError):
             raise _bad_request("can't parse multipart/form-data request") from None
 
@@ -1296,6 +1545,72 @@ class FakeBotAPI:
             message["reply_markup"] = markup
         return self._store_outgoing(message)
 
+    async def _api_sendDocument(self, params: JSONDict) -> JSONDict:
+        """Send a file: uploaded in a multipart request, or a document's file_id.
+
+        The fake never fetches an HTTP URL: it answers as Telegram does for a host it cannot
+        reach (the tests' servers on 127.0.0.1 are such hosts for Telegram).
+        """
+        message = self._outgoing_base(params)
+        document = self._input_document(params)
+        caption = self._caption(params)
+        markup = self._reply_markup(params, inline_only=False)
+        message["document"] = document
+        message.update(caption)
+        if markup is not None:
+            message["reply_markup"] = markup
+        return self._store_outgoing(message)
+
+    def _input_document(self, params: JSONDict) -> JSONDict:
+        """The Document object for the ``document`` parameter (an InputFile or a string)."""
+        value = params.get("document")
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value.removeprefix("attach://"))
+        if isinstance(value, Upload):
+            return self._store_upload(value)
+        if not isinstance(value, str) or not value.strip():
+            raise _bad_request("there is no document in the request")
+        value = value.strip()
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise _url_refusal(value)
+        stored = self._files.get(value)
+        if stored is None:
+            raise _bad_request("wrong file identifier/HTTP URL specified")
+        if stored.kind != "document":
+            raise _bad_request("type of file mismatch")
+        document = _file_fields(stored)
+        if stored.file_name:
+            document["file_name"] = stored.file_name
+        if stored.mime_type:
+            document["mime_type"] = stored.mime_type
+        return document
+
+    def _store_upload(self, upload: Upload) -> JSONDict:
+        """Keep an uploaded file; its MIME type comes from its name, as Telegram detects it."""
+        if not upload.content:
+            raise _bad_request("file must be non-empty")
+        if len(upload.content) > MAX_UPLOAD_SIZE:
+            raise BotApiError(413, "Request Entity Too Large")
+        file_name = upload.filename or "document"
+        mime_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        stored = self._store_file(upload.content, extension=_extension(file_name, mime_type))
+        stored.file_name, stored.mime_type = file_name, mime_type
+        return {"file_name": file_name, "mime_type": mime_type, **_file_fields(stored)}
+
+    def _caption(self, params: JSONDict) -> JSONDict:
+        """``caption`` and ``caption_entities`` after the parse mode, within 1024 characters."""
+        caption = _opt_str(params, "caption")
+        if not caption:
+            return {}
+        entities = _opt_list(params, "caption_entities")
+        plain, found = self._format(caption, _opt_str(params, "parse_mode"), entities)
+        if utf16_len(plain) > MAX_CAPTION_LENGTH:
+            raise _bad_request("message caption is too long")
+        fields: JSONDict = {"caption": plain} if plain else {}
+        if plain and found:
+            fields["caption_entities"] = found
+        return fields
+
     def _editable(self, params: JSONDict) -> JSONDict:
         """The stored message an edit refers to: only the bot's own messages can be edited."""
         chat = self._resolve_chat(params.get("chat_id"))
@@ -1450,13 +1765,25 @@ class FakeBotAPI:
 
     # ---------------------------------------------------------------- files
 
-    def _store_file(self, content: bytes, path: str) -> _StoredFile:
+    def _store_file(
+        self,
+        content: bytes,
+        path: str | None = None,
+        *,
+        kind: FileKind = "document",
+        extension: str = "",
+        file_size: int | None = None,
+    ) -> _StoredFile:
+        """Keep ``content`` under a new file id; the path is Telegram's ``<folder>/file_<n>``."""
+        if path is None:
+            path = f"{FILE_FOLDERS[kind]}/file_{len(self._files) + 1}{extension}"
         stored = _StoredFile(
-            file_id="BQACAgIAAxkBAA" + secrets.token_urlsafe(24),
-            file_unique_id="AgAD" + secrets.token_urlsafe(9),
+            file_id=FILE_ID_PREFIXES[kind] + secrets.token_urlsafe(24),
+            file_unique_id=("AQAD" if kind == "photo" else "AgAD") + secrets.token_urlsafe(9),
             content=content,
             file_path=path,
-            file_size=len(content),
+            file_size=len(content) if file_size is None else file_size,
+            kind=kind,
         )
         self._files[stored.file_id] = stored
         self._files_by_path[path] = stored
@@ -1617,6 +1944,32 @@ class FakeBotAPI:
         else:
             self._remember_message(message)
         return update
+
+
+def _extension(file_name: str, mime_type: str) -> str:
+    """A stored file's extension: the file name's, else one for its MIME type."""
+    if "." in file_name:
+        return "." + file_name.rsplit(".", 1)[-1]
+    return mimetypes.guess_extension(mime_type) or ""
+
+
+def _file_fields(stored: _StoredFile) -> JSONDict:
+    """The fields every file object (Document, Voice, PhotoSize...) has."""
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": stored.file_size,
+    }
+
+
+def _url_refusal(url: str) -> BotApiError:
+    """What Telegram answers for a file URL it cannot fetch (the fake fetches none)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        return _bad_request("wrong remote file identifier specified: Wrong character in the string")
+    if not parts.hostname:
+        return _bad_request("invalid file HTTP URL specified: Host is invalid")
+    return _bad_request("failed to get HTTP URL content")
 
 
 def _check_webhook_url(url: str) -> None:
