@@ -1,10 +1,16 @@
-"""A fake OpenAI-compatible Chat Completions server on 127.0.0.1, speaking real HTTP.
+"""A fake OpenAI-compatible server (chat completions, audio transcriptions) on 127.0.0.1, speaking
+real HTTP.
 
 It follows the public OpenAI API reference rather than any one client library:
 
 * ``POST /v1/chat/completions`` — non-streaming JSON and ``stream: true`` server-sent events,
   with request validation, ``max_tokens`` truncation, ``stop`` sequences and ``n`` choices.
 * ``GET /v1/models`` and ``GET /v1/models/{id}``.
+* ``POST /v1/audio/transcriptions`` — multipart/form-data with ``file`` and ``model``
+  (required), ``language``, ``prompt``, ``response_format`` (``json`` by default, ``text``,
+  ``srt``, ``verbose_json``, ``vtt``), ``temperature``, ``timestamp_granularities[]`` (only with
+  ``verbose_json``) and ``stream`` (server-sent ``transcript.text.delta``/``.done`` events for
+  the gpt-4o models; whisper-1 ignores it). See "Transcriptions" below.
 * Bearer-token auth; errors are ``{"error": {"message", "type", "param", "code"}}`` bodies.
 
 Token counts are a deterministic estimate: one token per ``\\w+`` run or per single
@@ -15,29 +21,54 @@ Which reply a chat request gets, in order of precedence: :meth:`FakeOpenAI.fail_
 then pending :meth:`FakeOpenAI.fail_next` failures, then :meth:`FakeOpenAI.script`-ed replies,
 then :attr:`FakeOpenAI.responder` (default :func:`default_responder`). Requests rejected by auth
 or validation are recorded in :attr:`FakeOpenAI.requests` but consume nothing.
+
+Transcriptions. ``whisper-1`` accepts every response format; ``gpt-4o-transcribe`` and
+``gpt-4o-mini-transcribe`` only ``json`` and ``text`` (else 400, ``param: "response_format"``);
+another model is a 404 (:attr:`FakeOpenAI.transcription_models` is the table). The checks, in
+order, once the form is read: auth (401); the upload's size (over 25 MB, 26,214,400 bytes:
+413); the fields (400); the file name's extension (not one of :data:`AUDIO_EXTENSIONS`: 400
+"Invalid file format. Supported formats: [...]"); the audio itself, decoded with PyAV
+(undecodable, or no audio frames: 400 "Audio file might be corrupted or unsupported"). Then
+:attr:`FakeOpenAI.transcription_delay` seconds pass, a pending
+:meth:`FakeOpenAI.fail_next_transcription` failure answers, else what was heard: the next
+:meth:`FakeOpenAI.script_transcript` item, else :attr:`FakeOpenAI.transcription_responder`
+(default :func:`default_transcript`, one sentence per started 10 s of decoded audio). A text
+is cut into sentences spread over the decoded duration by their length; scripted
+``(start, end, text)`` segments are used as they are. Every request is recorded in
+:attr:`FakeOpenAI.transcription_requests` (model, file name, size, response format, language,
+decoded duration, status); :meth:`FakeOpenAI.wait_for_transcriptions` waits for them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import json
+import math
 import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
+import av
 from aiohttp import web
 
 __all__ = [
+    "AUDIO_EXTENSIONS",
+    "TRANSCRIPTION_MAX_BYTES",
     "ChatRequest",
     "FakeOpenAI",
     "Reply",
+    "TranscriptionFailure",
+    "TranscriptionRequest",
     "count_tokens",
     "default_responder",
+    "default_transcript",
 ]
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
@@ -561,6 +592,238 @@ def _format_seconds(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
+# -- audio transcriptions ----------------------------------------------------------------------
+
+TRANSCRIPTION_MAX_BYTES = 26_214_400  # 25 MB, the reference's upload limit
+AUDIO_EXTENSIONS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
+TRANSCRIPTION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
+# Which response formats each transcription model accepts.
+TRANSCRIPTION_MODELS: dict[str, tuple[str, ...]] = {
+    "whisper-1": TRANSCRIPTION_FORMATS,
+    "gpt-4o-transcribe": ("json", "text"),
+    "gpt-4o-mini-transcribe": ("json", "text"),
+}
+_LANGUAGE_NAMES = {
+    "en": "english",
+    "ru": "russian",
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "uk": "ukrainian",
+}
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+
+# Scripted segments: (start, end, text) in seconds, used as they are.
+ScriptedSegments = Sequence[tuple[float, float, str]]
+TranscriptionResponder = Callable[["TranscriptionRequest"], str | ScriptedSegments]
+
+
+@dataclass
+class TranscriptionFailure:
+    """A scripted failure of one transcription request (see ``fail_next_transcription``)."""
+
+    status: int
+    message: str | None = None
+    retry_after: float | None = None
+    error_type: str | None = None
+    error_code: str | None = None
+    param: str | None = None
+
+
+@dataclass
+class TranscriptionRequest:
+    """A ``POST /v1/audio/transcriptions`` as received (recorded even if it was rejected)."""
+
+    headers: dict[str, str]
+    at: float
+    fields: dict[str, str | list[str]] = field(default_factory=dict)
+    filename: str | None = None
+    size: int = 0
+    duration: float | None = None  # decoded with PyAV; None if not decoded
+    status: int | None = None
+
+    @property
+    def model(self) -> str | None:
+        """The ``model`` field."""
+        return self._text("model")
+
+    @property
+    def response_format(self) -> str:
+        """The ``response_format`` field (``json`` when absent)."""
+        return self._text("response_format") or "json"
+
+    @property
+    def language(self) -> str | None:
+        """The ``language`` field."""
+        return self._text("language")
+
+    @property
+    def prompt(self) -> str | None:
+        """The ``prompt`` field."""
+        return self._text("prompt")
+
+    @property
+    def timestamp_granularities(self) -> list[str]:
+        """The ``timestamp_granularities[]`` values."""
+        values = self.fields.get("timestamp_granularities[]", [])
+        return [values] if isinstance(values, str) else list(values)
+
+    @property
+    def stream(self) -> bool:
+        """Whether ``stream`` is true."""
+        return (self._text("stream") or "").lower() == "true"
+
+    def _text(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        return value if isinstance(value, str) else None
+
+
+def default_transcript(request: TranscriptionRequest) -> str:
+    """One sentence per started 10 s: ``"Transcribed N seconds of audio, sentence k."``."""
+    seconds = request.duration or 0.0
+    total = round(seconds)
+    count = max(1, math.ceil(seconds / 10))
+    return " ".join(
+        f"Transcribed {total} seconds of audio, sentence {k}." for k in range(1, count + 1)
+    )
+
+
+def _decoded_seconds(data: bytes) -> float:
+    """Seconds of the first audio stream, by decoding every frame; ValueError if it cannot."""
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            if not container.streams.audio:
+                raise ValueError("no audio stream")
+            samples = 0.0
+            for frame in container.decode(audio=0):
+                samples += frame.samples / (frame.sample_rate or 1)
+            return samples
+    except av.error.FFmpegError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _spread(text: str, duration: float) -> list[tuple[float, float, str]]:
+    """Split ``text`` into sentences over ``duration`` seconds, by their share of characters."""
+    sentences = [s for s in _SENTENCE_RE.split(text.strip()) if s]
+    if not sentences:
+        return []
+    total = sum(len(s) for s in sentences)
+    spans: list[tuple[float, float, str]] = []
+    start = 0.0
+    for sentence in sentences:
+        end = min(duration, start + duration * len(sentence) / total)
+        spans.append((round(start, 2), round(end, 2), sentence))
+        start = end
+    return spans
+
+
+def _segment_objects(spans: Sequence[tuple[float, float, str]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": index,
+            "seek": int(start * 100),
+            "start": start,
+            "end": end,
+            "text": f" {text.strip()}",
+            "tokens": [50364 + n for n in range(count_tokens(text))],
+            "temperature": 0.0,
+            "avg_logprob": -0.25,
+            "compression_ratio": 1.2,
+            "no_speech_prob": 0.01,
+        }
+        for index, (start, end, text) in enumerate(spans)
+    ]
+
+
+def _word_objects(spans: Sequence[tuple[float, float, str]]) -> list[dict[str, Any]]:
+    words: list[dict[str, Any]] = []
+    for start, end, text in spans:
+        pieces = text.split()
+        step = (end - start) / max(1, len(pieces))
+        for n, word in enumerate(pieces):
+            words.append(
+                {
+                    "word": word,
+                    "start": round(start + n * step, 2),
+                    "end": round(start + (n + 1) * step, 2),
+                }
+            )
+    return words
+
+
+def _subtitle_time(seconds: float, separator: str) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _subtitles(spans: Sequence[tuple[float, float, str]], kind: str) -> str:
+    separator = "," if kind == "srt" else "."
+    cues = []
+    for index, (start, end, text) in enumerate(spans, start=1):
+        timing = f"{_subtitle_time(start, separator)} --> {_subtitle_time(end, separator)}"
+        cue = f"{timing}\n{text.strip()}\n"
+        cues.append(f"{index}\n{cue}" if kind == "srt" else cue)
+    if kind == "srt":
+        return "\n".join(cues)
+    return "WEBVTT\n\n" + "\n".join(cues)
+
+
+def _validate_transcription(
+    request: TranscriptionRequest, models: Mapping[str, Sequence[str]]
+) -> None:
+    """The reference's checks on the fields (the file is checked afterwards)."""
+    model = request.model
+    if request.filename is None:
+        raise _missing("file")
+    if not model:
+        raise _missing("model")
+    response_format = request.response_format
+    if response_format not in TRANSCRIPTION_FORMATS:
+        raise _invalid_value("response_format", response_format, TRANSCRIPTION_FORMATS)
+    if model in models and response_format not in models[model]:
+        raise _Invalid(
+            f"response_format '{response_format}' is not compatible with model '{model}'. "
+            f"Use {' or '.join(repr(f) for f in models[model])}.",
+            "response_format",
+            "unsupported_value",
+        )
+    granularities = request.timestamp_granularities
+    if granularities and response_format != "verbose_json":
+        raise _Invalid(
+            "timestamp_granularities is only supported with response_format 'verbose_json'.",
+            "timestamp_granularities",
+            "unsupported_value",
+        )
+    for value in granularities:
+        if value not in ("word", "segment"):
+            raise _invalid_value("timestamp_granularities", value, ("word", "segment"))
+    _validate_transcription_values(request)
+
+
+def _validate_transcription_values(request: TranscriptionRequest) -> None:
+    language = request.language
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise _Invalid(
+            f"Invalid language '{language}'. Language parameter must be specified in "
+            "ISO-639-1 format.",
+            "language",
+            "invalid_value",
+        )
+    temperature = request._text("temperature")
+    if temperature is not None:
+        try:
+            value = float(temperature)
+        except ValueError:
+            raise _invalid_type("temperature", "a decimal", temperature) from None
+        _check_range("temperature", value, 0, 1, "decimal")
+    stream = request._text("stream")
+    if stream is not None and stream.lower() not in ("true", "false"):
+        raise _invalid_type("stream", "a boolean", stream)
+
+
 class FakeOpenAI:
     """An OpenAI-compatible Chat Completions server on a random port of 127.0.0.1.
 
@@ -591,6 +854,13 @@ class FakeOpenAI:
         self._failures: deque[Reply] = deque()
         self._fail_always: Reply | None = None
         self._arrived = asyncio.Event()
+        self.transcription_requests: list[TranscriptionRequest] = []
+        self.transcription_responder: TranscriptionResponder = default_transcript
+        self.transcription_models: dict[str, tuple[str, ...]] = dict(TRANSCRIPTION_MODELS)
+        self.transcription_delay = 0.0
+        self._scripted_transcripts: deque[str | ScriptedSegments] = deque()
+        self._transcription_failures: deque[TranscriptionFailure] = deque()
+        self._transcription_arrived = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -610,6 +880,7 @@ class FakeOpenAI:
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{model}", self._get_model)
+        app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         self._runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5
         )
@@ -986,4 +1257,243 @@ class FakeOpenAI:
             await asyncio.Future()
         if request.transport is not None:
             request.transport.close()
+        return response
+
+    # -- audio transcriptions ----------------------------------------------------------------
+
+    def script_transcript(self, *items: str | ScriptedSegments) -> None:
+        """Queue what the next transcription requests hear: a text (spread over the decoded
+        duration) or ``(start, end, text)`` segments, used as they are."""
+        self._scripted_transcripts.extend(items)
+
+    def fail_next_transcription(
+        self,
+        status: int,
+        *,
+        count: int = 1,
+        message: str | None = None,
+        retry_after: float | None = None,
+        error_type: str | None = None,
+        error_code: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        """Make the next ``count`` valid transcription requests fail with ``status``."""
+        failure = TranscriptionFailure(status, message, retry_after, error_type, error_code, param)
+        self._transcription_failures.extend([failure] * count)
+
+    async def wait_for_transcriptions(
+        self, n: int, timeout: float = 10.0
+    ) -> list[TranscriptionRequest]:
+        """Wait until ``n`` transcription requests arrived and return the first ``n``."""
+        try:
+            async with asyncio.timeout(timeout):
+                while len(self.transcription_requests) < n:
+                    await self._transcription_arrived.wait()
+        except TimeoutError:
+            raise TimeoutError(
+                f"expected {n} transcription requests within {timeout}s, "
+                f"got {len(self.transcription_requests)}"
+            ) from None
+        return self.transcription_requests[:n]
+
+    async def _transcriptions(self, request: web.Request) -> web.StreamResponse:
+        record = TranscriptionRequest(
+            headers=_Headers(request.headers.items()), at=time.monotonic()
+        )
+        # Recorded once its fields are read, so a waiting test sees them.
+        form = await self._read_transcription_form(request, record)
+        self.transcription_requests.append(record)
+        self._transcription_arrived.set()
+        self._transcription_arrived = asyncio.Event()
+        response = await self._transcribe(request, record, form)
+        if record.status is None:
+            record.status = response.status
+        return response
+
+    async def _transcribe(
+        self, request: web.Request, record: TranscriptionRequest, form: bytes | web.Response
+    ) -> web.StreamResponse:
+        if (denied := self._unauthorized(request)) is not None:
+            return denied
+        if isinstance(form, web.Response):
+            return form
+        try:
+            _validate_transcription(record, self.transcription_models)
+        except _Invalid as exc:
+            return self._error(400, exc.message, "invalid_request_error", exc.param, exc.code)
+        if record.model not in self.transcription_models:
+            return self._error(
+                404,
+                f"The model '{record.model}' does not exist or you do not have access to it.",
+                "invalid_request_error",
+                None,
+                "model_not_found",
+            )
+        if (problem := await self._check_audio(record, form)) is not None:
+            return problem
+        if self.transcription_delay > 0:
+            await asyncio.sleep(self.transcription_delay)
+        if self._transcription_failures:
+            return self._transcription_failure(self._transcription_failures.popleft())
+        spans = self._heard(record)
+        if record.stream and record.model != "whisper-1":  # whisper-1 ignores `stream`
+            return await self._stream_transcript(request, spans)
+        return self._transcription_body(record, spans)
+
+    async def _read_transcription_form(
+        self, request: web.Request, record: TranscriptionRequest
+    ) -> bytes | web.Response:
+        """Fields into ``record``, the file's bytes returned; 400 or 413 as a response."""
+        if not request.content_type.startswith("multipart/form-data"):
+            return self._error(
+                400,
+                f"Invalid Content-Type header ({request.content_type}), expected "
+                "multipart/form-data. (HINT: If you're using curl, you can pass -H "
+                "'Content-Type: multipart/form-data')",
+                "invalid_request_error",
+            )
+        content = bytearray()
+        try:
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if isinstance(part, aiohttp.BodyPartReader) and part.name:
+                    await self._read_part(part, record, content)
+        except (ValueError, aiohttp.ClientPayloadError):
+            return self._error(400, "Could not parse multipart form", "invalid_request_error")
+        if record.size > TRANSCRIPTION_MAX_BYTES:
+            return self._error(
+                413,
+                f"Maximum content size limit ({TRANSCRIPTION_MAX_BYTES}) exceeded "
+                f"({record.size} bytes read)",
+                "server_error",
+            )
+        return bytes(content)
+
+    @staticmethod
+    async def _read_part(
+        part: aiohttp.BodyPartReader, record: TranscriptionRequest, content: bytearray
+    ) -> None:
+        name = part.name or ""
+        if name == "file" and part.filename is not None:
+            record.filename = part.filename
+            # Past the limit the rest is read and dropped: answering mid-upload would
+            # reset the connection instead of showing the client the 413.
+            while chunk := await part.read_chunk(1024 * 1024):
+                record.size += len(chunk)
+                if record.size <= TRANSCRIPTION_MAX_BYTES:
+                    content += chunk
+            return
+        value = await part.text()
+        if name.endswith("[]"):
+            values = record.fields.setdefault(name, [])
+            if isinstance(values, list):
+                values.append(value)
+        else:
+            record.fields[name] = value
+
+    async def _check_audio(self, record: TranscriptionRequest, data: bytes) -> web.Response | None:
+        extension = (record.filename or "").rpartition(".")[2].lower()
+        if "." not in (record.filename or "") or extension not in AUDIO_EXTENSIONS:
+            return self._error(
+                400,
+                f"Invalid file format. Supported formats: {list(AUDIO_EXTENSIONS)}",
+                "invalid_request_error",
+                None,
+                "invalid_value",
+            )
+        try:
+            record.duration = await asyncio.to_thread(_decoded_seconds, data)
+        except ValueError:
+            record.duration = None
+        if not record.duration:
+            return self._error(
+                400,
+                "Audio file might be corrupted or unsupported",
+                "invalid_request_error",
+                "file",
+                "invalid_value",
+            )
+        return None
+
+    def _transcription_failure(self, failure: TranscriptionFailure) -> web.Response:
+        fallback = ("server_error", "Server error.", None)
+        if 400 <= failure.status < 500:
+            fallback = ("invalid_request_error", "Request failed.", None)
+        type_, message, code = _DEFAULT_ERRORS.get(failure.status, fallback)
+        headers: dict[str, str] = {}
+        if failure.retry_after is not None:
+            headers["Retry-After"] = _format_seconds(failure.retry_after)
+        return self._error(
+            failure.status,
+            failure.message or message,
+            failure.error_type or type_,
+            failure.param,
+            failure.error_code or code,
+            headers,
+        )
+
+    def _heard(self, record: TranscriptionRequest) -> list[tuple[float, float, str]]:
+        duration = record.duration or 0.0
+        heard = (
+            self._scripted_transcripts.popleft()
+            if self._scripted_transcripts
+            else self.transcription_responder(record)
+        )
+        if isinstance(heard, str):
+            return _spread(heard, duration)
+        return [(float(start), float(end), str(text)) for start, end, text in heard]
+
+    def _transcription_body(
+        self, record: TranscriptionRequest, spans: list[tuple[float, float, str]]
+    ) -> web.Response:
+        text = " ".join(t.strip() for _, _, t in spans)
+        duration = record.duration or 0.0
+        kind = record.response_format
+        if kind in ("srt", "vtt"):
+            return web.Response(text=_subtitles(spans, kind), content_type="text/plain")
+        if kind == "text":
+            return web.Response(text=text + "\n", content_type="text/plain")
+        usage: dict[str, Any] = {"type": "duration", "seconds": math.ceil(duration)}
+        if record.model != "whisper-1":
+            tokens = count_tokens(text)
+            audio = math.ceil(duration * 10)
+            usage = {
+                "type": "tokens",
+                "input_tokens": audio,
+                "input_token_details": {"text_tokens": 0, "audio_tokens": audio},
+                "output_tokens": tokens,
+                "total_tokens": audio + tokens,
+            }
+        if kind == "json":
+            return web.json_response({"text": text, "usage": usage})
+        language = record.language or "en"
+        body: dict[str, Any] = {
+            "task": "transcribe",
+            "language": _LANGUAGE_NAMES.get(language, language),
+            "duration": duration,
+            "text": text,
+            "segments": _segment_objects(spans),
+            "usage": usage,
+        }
+        if "word" in record.timestamp_granularities:
+            body["words"] = _word_objects(spans)
+        return web.json_response(body)
+
+    async def _stream_transcript(
+        self, request: web.Request, spans: list[tuple[float, float, str]]
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        text = " ".join(t.strip() for _, _, t in spans)
+        for piece in _split_chunks(text, self.chunk_words):
+            await response.write(_sse({"type": "transcript.text.delta", "delta": piece}))
+        tokens = count_tokens(text)
+        usage = {
+            "type": "tokens",
+            "input_tokens": 0,
+            "output_tokens": tokens,
+            "total_tokens": tokens,
+        }
+        await response.write(_sse({"type": "transcript.text.done", "text": text, "usage": usage}))
+        await response.write_eof()
         return response
