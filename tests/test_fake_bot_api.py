@@ -954,3 +954,30 @@ async def test_ptb_application_polls_and_replies(bot_api: FakeBotAPI) -> None:
         u["update_id"] for c in bot_api.calls_to("getUpdates") if c.ok for u in c.result
     }
     assert bot_api.internal_errors == []
+
+
+async def test_a_chunked_upload_over_50_mb_is_cut_off_while_reading(
+    bot_api: FakeBotAPI, http: httpx.AsyncClient
+) -> None:
+    """Without a Content-Length the fake counts the bytes as they arrive."""
+    boundary = "skimboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="chat_id"\r\n\r\n{USER_ID}\r\n'
+        f"--{boundary}\r\nContent-Disposition: form-data; "
+        f'name="document"; filename="huge.bin"\r\n\r\n'
+    ).encode()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head
+        for _ in range(51):
+            yield b"\0" * (1024 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = await http.post(
+        f"{bot_api.url}/bot{bot_api.token}/sendDocument",
+        content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413
+    assert response.json()["description"] == "Request Entity Too Large"
+    assert bot_api.messages_in(USER_ID) == []
