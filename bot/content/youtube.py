@@ -199,7 +199,7 @@ def choose_track(info: dict[str, Any], language: str | None) -> tuple[str, list[
 
 def parse_json3(data: bytes) -> list[Segment]:
     """YouTube's json3 caption file: events with millisecond times and text runs."""
-    events = json.loads(data).get("events")
+    events = _dict(json.loads(data)).get("events")
     segments = []
     for event in _list(events):
         if not isinstance(event, dict):
@@ -472,11 +472,11 @@ class YouTube:
                 if stop.is_set():
                     raise _Stopped
                 try:
-                    segments = parse_captions(ext, _read(ydl, Request(url), _MAX_CAPTION_BYTES))
-                except (OSError, ValueError, SkimError) as e:
-                    failures.append(f"{ext}: {type(e).__name__}")
-                    continue
-                except Exception as e:  # yt-dlp's own network errors
+                    data = _read(ydl, Request(url), _MAX_CAPTION_BYTES, stop)
+                    segments = parse_captions(ext, data)
+                except _Stopped:
+                    raise
+                except Exception as e:  # HTTP errors, bad JSON or XML: try the next format
                     failures.append(f"{ext}: {type(e).__name__}")
                     log.debug("youtube captions %s %s: %s", video_id, ext, e)
                     continue
