@@ -1,0 +1,187 @@
+"""Speech to text through an OpenAI-compatible `/audio/transcriptions` endpoint.
+
+The recording is probed and cut into uploads (`bot.media.probe`, in a thread), each upload is
+transcribed with segment times, and the parts are joined on one timeline. Every failure ends
+as one of our exceptions; retries are the client's own (`max_retries` of the AsyncOpenAI given).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+import openai
+
+from bot.errors import MediaError, SkimError, TranscriptionError
+from bot.media.probe import AudioPart, MediaInfo, probe, upload_parts
+from bot.media.transcript import Segment, Transcript, from_plain, join
+
+__all__ = ["Transcriber"]
+
+log = logging.getLogger(__name__)
+
+# Parts of one long recording sent at once: faster than one by one, gentle on rate limits.
+PARALLEL_PARTS = 3
+# What a 400 says when the file itself is the problem, not our request.
+_BAD_FILE_HINTS = ("invalid file format", "corrupted or unsupported", "could not be decoded")
+
+
+class Transcriber:
+    """Turns recordings into timed transcripts; built once at startup, shared by requests."""
+
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        model: str = "whisper-1",
+        *,
+        upload_limit: int = 24 * 1024 * 1024,
+        timeout: float = 300.0,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.upload_limit = upload_limit
+        self.timeout = timeout
+        # Set once the endpoint refuses `verbose_json` (gpt-4o-transcribe does): no times then.
+        self.plain_only = False
+
+    async def transcribe(
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        info: MediaInfo | None = None,
+        language: str | None = None,
+    ) -> Transcript:
+        """The transcript of `data`; MediaError for what is not a recording, TranscriptionError
+        when the endpoint fails or `timeout` seconds pass."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout):
+                if info is None:
+                    info = await asyncio.to_thread(probe, data)
+                parts = await asyncio.to_thread(
+                    upload_parts, data, info, filename=filename, limit_bytes=self.upload_limit
+                )
+                texts = await self._parts(parts, info.duration, language)
+        except TimeoutError:
+            log.warning("transcription took more than %.0f s; given up", self.timeout)
+            raise TranscriptionError(detail=f"no transcript within {self.timeout:g} s") from None
+        log.info(
+            "transcribed %.1f s of audio in %d part(s), %.1f s",
+            info.duration,
+            len(parts),
+            time.monotonic() - started,
+        )
+        whole = join(zip((p.offset for p in parts), texts, strict=True), info.duration)
+        return Transcript(whole.segments, language or whole.language, info.duration)
+
+    async def _parts(
+        self, parts: Sequence[AudioPart], duration: float, language: str | None
+    ) -> list[Transcript]:
+        """Each part's transcript, on its own timeline, in order."""
+        ends = [p.offset for p in parts[1:]] + [duration]
+        lengths = [max(0.0, end - p.offset) for p, end in zip(parts, ends, strict=True)]
+        if len(parts) == 1:
+            return [await self._part(parts[0], lengths[0], language)]
+        gate = asyncio.Semaphore(PARALLEL_PARTS)
+
+        async def one(part: AudioPart, length: float) -> Transcript:
+            async with gate:
+                return await self._part(part, length, language)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(p, n)) for p, n in zip(parts, lengths, strict=True)]
+        except BaseExceptionGroup as failed:
+            raise _first_of(failed) from None
+        return [task.result() for task in tasks]
+
+    async def _part(self, part: AudioPart, length: float, language: str | None) -> Transcript:
+        if not self.plain_only:
+            try:
+                return await self._timed(part, language)
+            except openai.BadRequestError as error:
+                if not _refuses_verbose(error):
+                    raise _mapped(error) from None
+                log.info("transcription endpoint has no verbose_json (%s); text only", self.model)
+                self.plain_only = True
+            except openai.OpenAIError as error:
+                raise _mapped(error) from None
+        try:
+            response = await self.client.audio.transcriptions.create(
+                model=self.model,
+                file=(part.filename, part.data),
+                response_format="json",
+                language=language if language else openai.omit,
+            )
+        except openai.OpenAIError as error:
+            raise _mapped(error) from None
+        return from_plain(response.text, length)
+
+    async def _timed(self, part: AudioPart, language: str | None) -> Transcript:
+        response = await self.client.audio.transcriptions.create(
+            model=self.model,
+            file=(part.filename, part.data),
+            response_format="verbose_json",
+            timestamp_granularities=["segment"],
+            language=language if language else openai.omit,
+        )
+        if not response.segments:
+            return from_plain(response.text, response.duration, response.language)
+        segments = tuple(
+            Segment(float(s.start), float(s.end), s.text.strip()) for s in response.segments
+        )
+        return Transcript(segments, response.language, float(response.duration))
+
+
+def _first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error to raise for parts that failed together: ours first, else whatever it was."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        current = pending.pop(0)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        else:
+            leaves.append(current)
+    ours = [e for e in leaves if isinstance(e, SkimError)]
+    return ours[0] if ours else leaves[0]
+
+
+def _refuses_verbose(error: openai.BadRequestError) -> bool:
+    """A 400 about the response format, as OpenAI answers for models without segment times."""
+    text = str(error.message).lower()
+    return error.param in ("response_format", "timestamp_granularities") or (
+        "response_format" in text or "verbose_json" in text
+    )
+
+
+def _mapped(error: openai.OpenAIError) -> SkimError:
+    """Our exception for what the client library raised."""
+    name = type(error).__name__
+    if isinstance(error, openai.APIStatusError):
+        return _status_error(error)
+    if isinstance(error, openai.APITimeoutError):
+        return TranscriptionError(detail=f"transcription request timed out ({name})")
+    if isinstance(error, openai.APIConnectionError):
+        return TranscriptionError(detail=f"transcription endpoint unreachable ({name})")
+    return TranscriptionError(detail=f"transcription failed ({name}: {error})")
+
+
+def _status_error(error: openai.APIStatusError) -> SkimError:
+    status = error.status_code
+    detail = f"HTTP {status}: {error.message}"
+    log.warning("transcription endpoint answered %s", detail)
+    if status in (401, 403):
+        return TranscriptionError(detail=f"transcription endpoint refused the key ({detail})")
+    if status in (429, 503):
+        return TranscriptionError(key="err_transcription_busy", detail=f"busy ({detail})")
+    if status == 400 and (
+        error.param == "file" or any(hint in str(error.message).lower() for hint in _BAD_FILE_HINTS)
+    ):
+        return MediaError(detail=f"transcription endpoint could not read the file ({detail})")
+    if status == 404:
+        return TranscriptionError(detail=f"transcription model or endpoint not found ({detail})")
+    return TranscriptionError(detail=f"transcription refused ({detail})")

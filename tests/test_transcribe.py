@@ -1,0 +1,208 @@
+"""Transcribing recordings through the OpenAI fake over real HTTP: times, parts, failures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from openai import AsyncOpenAI
+
+from bot.errors import MediaError, SkimError, TranscriptionError
+from bot.media.probe import probe
+from bot.media.transcribe import Transcriber
+from tests.fakes.openai_api import FakeOpenAI
+from tests.helpers import media
+
+MakeTranscriber = Callable[..., Transcriber]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def make(server: FakeOpenAI) -> AsyncIterator[MakeTranscriber]:
+    """Transcribers on the fake, without client retries; their clients closed afterwards."""
+    clients: list[AsyncOpenAI] = []
+
+    def build(
+        model: str = "whisper-1", *, api_key: str | None = None, **options: float
+    ) -> Transcriber:
+        client = AsyncOpenAI(api_key=api_key or server.api_key, base_url=server.url, max_retries=0)
+        clients.append(client)
+        return Transcriber(client, model, **options)  # type: ignore[arg-type]
+
+    yield build
+    for client in clients:
+        await client.close()
+
+
+async def test_segments_come_back_timed(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    server.script_transcript(
+        [(0.0, 4.0, "Welcome."), (4.0, 35.0, "The plan."), (35.0, 40.0, "End.")]
+    )
+    transcript = await make().transcribe(media.ogg_opus(40), "voice.oga")
+    assert transcript.text == "Welcome. The plan. End."
+    assert transcript.duration == pytest.approx(40, abs=0.1)
+    assert transcript.language == "english"
+    assert transcript.timed_text() == "[0:00] Welcome. The plan.\n\n[0:35] End."
+    [request] = server.transcription_requests
+    assert request.response_format == "verbose_json"
+    assert request.timestamp_granularities == ["segment"]
+    assert request.filename == "voice.ogg"  # named by what the bytes are
+
+
+async def test_language_is_passed_and_kept(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    transcript = await make().transcribe(media.mp3(3), "a.mp3", language="ru")
+    assert server.transcription_requests[0].language == "ru"
+    assert transcript.language == "ru"
+
+
+async def test_probe_is_skipped_when_info_is_given(
+    server: FakeOpenAI, make: MakeTranscriber
+) -> None:
+    data = media.wav(4)
+    info = probe(data)
+    transcript = await make().transcribe(data, "a.wav", info=info)
+    assert transcript.duration == info.duration
+    assert transcript.text == "Transcribed 4 seconds of audio, sentence 1."
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe"])
+async def test_models_without_verbose_json_fall_back_to_json(
+    server: FakeOpenAI, make: MakeTranscriber, model: str
+) -> None:
+    transcriber = make(model)
+    first = await transcriber.transcribe(media.ogg_opus(6), "voice.ogg")
+    assert first.text == "Transcribed 6 seconds of audio, sentence 1."
+    assert first.timed_text() == "[0:00] Transcribed 6 seconds of audio, sentence 1."
+    assert first.segments[0].end == pytest.approx(6, abs=0.1)
+    await transcriber.transcribe(media.ogg_opus(2), "voice.ogg")
+    formats = [(r.response_format, r.status) for r in server.transcription_requests]
+    # The refusal is remembered: the second recording goes straight to json.
+    assert formats == [("verbose_json", 400), ("json", 200), ("json", 200)]
+
+
+async def test_over_the_limit_goes_in_parts_on_one_timeline(
+    server: FakeOpenAI, make: MakeTranscriber
+) -> None:
+    def heard(request: object) -> list[tuple[float, float, str]]:
+        return [(0.0, 1.0, "Part start."), (2.0, 3.0, "Later.")]
+
+    server.transcription_responder = heard  # type: ignore[assignment]
+    data = media.wav(30)  # ~960 KB
+    transcript = await make(upload_limit=20_000).transcribe(data, "talk.wav")
+    requests = server.transcription_requests
+    assert len(requests) >= 4
+    assert all(r.size <= 20_000 and r.status == 200 for r in requests)
+    assert all(r.filename and r.filename.endswith(".ogg") for r in requests)
+    heard_seconds = sum(r.duration or 0 for r in requests)
+    assert heard_seconds == pytest.approx(30, abs=0.3)
+    starts = [s.start for s in transcript.segments if s.text == "Part start."]
+    assert len(starts) == len(requests)
+    assert starts[0] == 0.0
+    # Each part's times are moved by where the part starts: the durations the fake decoded.
+    ordered = sorted(requests, key=lambda r: int((r.filename or "").split("part")[1].split(".")[0]))
+    expected = 0.0
+    for start, request in zip(starts, ordered, strict=True):
+        assert start == pytest.approx(expected, abs=0.1)
+        expected += request.duration or 0
+    assert transcript.duration == pytest.approx(30, abs=0.1)
+    assert [s.start for s in transcript.segments] == sorted(s.start for s in transcript.segments)
+
+
+async def test_a_big_video_uploads_its_audio(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    data = media.mp4_video(8)
+    transcript = await make(upload_limit=len(data) - 1).transcribe(data, "clip.mp4")
+    [request] = server.transcription_requests
+    assert request.filename == "clip.ogg"
+    assert transcript.duration == pytest.approx(8, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [media.html(), media.png(), b"\x00" * 5000, media.lying_wav_header(3600)],
+    ids=["html", "png", "zeros", "lying-header"],
+)
+async def test_not_a_recording(server: FakeOpenAI, make: MakeTranscriber, data: bytes) -> None:
+    with pytest.raises(MediaError):
+        await make().transcribe(data, "voice.ogg")
+    assert server.transcription_requests == []
+
+
+async def test_endpoint_that_cannot_read_the_file_is_a_media_error(
+    server: FakeOpenAI, make: MakeTranscriber
+) -> None:
+    server.fail_next_transcription(400, message="Audio file might be corrupted or unsupported")
+    with pytest.raises(MediaError) as caught:
+        await make().transcribe(media.ogg_opus(2), "voice.ogg")
+    assert caught.value.key == "err_not_media"
+
+
+@pytest.mark.parametrize(
+    ("status", "key"),
+    [
+        (429, "err_transcription_busy"),
+        (503, "err_transcription_busy"),
+        (500, "err_transcription_failed"),
+        (502, "err_transcription_failed"),
+        (404, "err_transcription_failed"),
+        (413, "err_transcription_failed"),
+    ],
+)
+async def test_endpoint_failures(
+    server: FakeOpenAI, make: MakeTranscriber, status: int, key: str
+) -> None:
+    server.fail_next_transcription(status)
+    with pytest.raises(TranscriptionError) as caught:
+        await make().transcribe(media.ogg_opus(2), "voice.ogg")
+    assert caught.value.key == key
+    assert str(status) in (caught.value.detail or "")
+
+
+async def test_a_refused_key(make: MakeTranscriber) -> None:
+    with pytest.raises(TranscriptionError) as caught:
+        await make(api_key="sk-wrong-key-000").transcribe(media.ogg_opus(2), "voice.ogg")
+    assert caught.value.key == "err_transcription_failed"
+    assert "refused the key" in (caught.value.detail or "")
+
+
+async def test_unreachable_endpoint() -> None:
+    async with FakeOpenAI() as gone:
+        url, key = gone.url, gone.api_key
+    async with AsyncOpenAI(api_key=key, base_url=url, max_retries=0) as client:
+        with pytest.raises(TranscriptionError) as caught:
+            await Transcriber(client).transcribe(media.ogg_opus(2), "voice.ogg")
+    assert "unreachable" in (caught.value.detail or "")
+
+
+async def test_a_hang_past_the_deadline(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    server.transcription_delay = 30
+    started = time.monotonic()
+    with pytest.raises(TranscriptionError) as caught:
+        await make(timeout=0.5).transcribe(media.ogg_opus(2), "voice.ogg")
+    assert time.monotonic() - started < 3
+    assert caught.value.key == "err_transcription_failed"
+    assert "0.5 s" in (caught.value.detail or "")
+
+
+async def test_one_failed_part_fails_the_whole(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    server.fail_next_transcription(429)
+    with pytest.raises(SkimError) as caught:
+        await make(upload_limit=20_000).transcribe(media.wav(20), "talk.wav")
+    assert caught.value.key == "err_transcription_busy"
+
+
+async def test_parts_run_a_few_at_a_time(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    server.transcription_delay = 0.2
+    started = time.monotonic()
+    await make(upload_limit=20_000).transcribe(media.wav(30), "talk.wav")
+    elapsed = time.monotonic() - started
+    parts = len(server.transcription_requests)
+    assert parts >= 6
+    assert elapsed < parts * 0.2  # not one by one
+    firsts = sorted(r.at for r in server.transcription_requests)
+    assert firsts[3] - firsts[0] >= 0.15  # the fourth waited for a free slot
