@@ -21,6 +21,7 @@ NOISE = random.Random(15)  # deterministic noise
     [
         (media.ogg_opus, "ogg", False),
         (media.mp3, "mp3", False),
+        (media.m4a, "mov,mp4,m4a,3gp,3g2,mj2", False),
         (media.wav, "wav", False),
         (media.mp4_video, "mov,mp4,m4a,3gp,3g2,mj2", True),
     ],
@@ -119,6 +120,7 @@ def test_small_files_go_as_they_are_named_by_their_real_format() -> None:
     # An extension that lies is replaced by what the bytes are.
     assert parts_of(media.mp3(2), "song.wav", 10**6)[1] == [("song.mp3", 0.0)]
     assert parts_of(media.wav(2), "a.wav", 10**6)[1] == [("a.wav", 0.0)]
+    assert parts_of(media.m4a(2), "memo.mp4", 10**6)[1] == [("memo.m4a", 0.0)]
     assert parts_of(media.mp4_video(2), "clip.mov", 10**6)[1] == [("clip.mp4", 0.0)]
 
 

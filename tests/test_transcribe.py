@@ -86,6 +86,23 @@ async def test_models_without_verbose_json_fall_back_to_json(
     assert formats == [("verbose_json", 400), ("json", 200), ("json", 200)]
 
 
+async def test_silence_gives_an_empty_transcript(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    server.script_transcript("")
+    transcript = await make().transcribe(media.ogg_opus(3), "voice.ogg")
+    assert transcript.segments == ()
+    assert transcript.text == ""
+    assert transcript.duration == pytest.approx(3, abs=0.1)
+
+
+async def test_failure_after_the_fallback(server: FakeOpenAI, make: MakeTranscriber) -> None:
+    transcriber = make("gpt-4o-transcribe")
+    server.fail_next_transcription(429)  # the verbose_json refusal comes first, then this
+    with pytest.raises(TranscriptionError) as caught:
+        await transcriber.transcribe(media.ogg_opus(2), "voice.ogg")
+    assert caught.value.key == "err_transcription_busy"
+    assert transcriber.plain_only
+
+
 async def test_over_the_limit_goes_in_parts_on_one_timeline(
     server: FakeOpenAI, make: MakeTranscriber
 ) -> None:

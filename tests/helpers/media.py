@@ -16,7 +16,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-__all__ = ["html", "lying_wav_header", "mp3", "mp4_video", "ogg_opus", "png", "wav"]
+__all__ = ["html", "lying_wav_header", "m4a", "mp3", "mp4_video", "ogg_opus", "png", "wav"]
 
 
 def _tone(seconds: float, rate: int, frequency: float) -> np.ndarray:
@@ -78,6 +78,11 @@ def mp3(seconds: float, *, frequency: float = 440.0) -> bytes:
         seconds, container="mp3", codec="libmp3lame", rate=22050, frequency=frequency,
         bit_rate=32000,
     )  # fmt: skip
+
+
+def m4a(seconds: float, *, frequency: float = 440.0) -> bytes:
+    """An audio-only MP4 (what iPhones record), AAC at 16 kHz mono."""
+    return _encode_audio(seconds, container="mp4", codec="aac", rate=16000, frequency=frequency)
 
 
 def wav(seconds: float, *, frequency: float = 440.0, rate: int = 16000) -> bytes:
