@@ -698,7 +698,7 @@ def _decoded_seconds(data: bytes) -> float:
             for frame in container.decode(audio=0):
                 samples += frame.samples / (frame.sample_rate or 1)
             return samples
-    except av.error.FFmpegError as exc:
+    except Exception as exc:  # FFmpegError, and whatever else a broken file provokes
         raise ValueError(str(exc)) from exc
 
 
