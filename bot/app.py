@@ -102,6 +102,7 @@ def build_application(
         groups,
         guards,
         inline,
+        media,
         private,
         reading,
     )
@@ -162,6 +163,7 @@ def build_application(
         guards,
         reading,
         settings_handlers,
+        media,
         private,
         groups,
         channels,

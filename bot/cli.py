@@ -78,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
         help="also say which extractor candidate or lines won and why "
         "('# explain: ' lines; an 'explain' list with --json)",
     )
+    transcribe = commands.add_parser(
+        "transcribe",
+        help="print the timed transcript of a recording or a video",
+        description="Print the transcript of SOURCE (an audio or video file, a link to one, "
+        "a podcast episode or feed, or a YouTube video) with [m:ss] times, as the Transcript "
+        "button sends it. Needs a transcription endpoint (TRANSCRIBE_API_KEY or "
+        "OPENAI_API_KEY), except for YouTube videos with captions.",
+    )
+    transcribe.add_argument("source", metavar="SOURCE", help=source_help)
     commands.add_parser(
         "check", help="check the settings and that Telegram, Redis and the LLM answer"
     )
@@ -112,7 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(error.user_message, EXIT_USAGE)
     secrets = [
         secret.get_secret_value()
-        for secret in (settings.telegram_bot_token, settings.openai_api_key)
+        for secret in (
+            settings.telegram_bot_token,
+            settings.openai_api_key,
+            settings.transcribe_api_key,
+        )
         if secret is not None
     ]
     if command == "run":
@@ -152,7 +165,7 @@ def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
 
 
 def _run_command(settings: Settings, command: str, args: argparse.Namespace) -> int:
-    """The one-shot subcommands: summarize, ask, extract, check."""
+    """The one-shot subcommands: summarize, ask, transcribe, extract, check."""
     from bot import cli_actions
 
     if command == "summarize":
@@ -163,6 +176,8 @@ def _run_command(settings: Settings, command: str, args: argparse.Namespace) -> 
         return _run_async(settings, lambda s: cli_actions.summarize(s, args.source, options))
     if command == "ask":
         return _run_async(settings, lambda s: cli_actions.ask(s, args.source, args.question))
+    if command == "transcribe":
+        return _run_async(settings, lambda s: cli_actions.transcribe(s, args.source))
     if command == "extract":
         return _run_async(
             settings,

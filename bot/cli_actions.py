@@ -84,6 +84,20 @@ async def ask(settings: Settings, argument: str, question: str) -> int:
     return 0
 
 
+async def transcribe(settings: Settings, argument: str) -> int:
+    """Print a recording's timed transcript: read (and cached) as the bot reads it."""
+    source = source_from_argument(argument)
+    deps = build_deps(settings)
+    try:
+        document = await deps.skim.document(source)
+    finally:
+        await deps.aclose()
+    if not document.is_recording:
+        raise SkimError(key="err_not_media", detail=f"{argument} is not a recording")
+    print(document.text)
+    return 0
+
+
 async def extract(
     settings: Settings,
     arguments: Sequence[str],

@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     llm_max_input_tokens: int = Field(300_000, ge=1_000)
     llm_concurrency: int = Field(4, ge=1, le=32)
     qa_history_turns: int = Field(6, ge=0, le=50)
+    # Pictures go to the model's image input (an OpenAI-compatible vision model).
+    llm_vision: bool = False
+
+    # Speech to text for voice, audio and videos: an OpenAI-compatible /v1/audio/transcriptions.
+    # Base URL and key default to the LLM's.
+    transcribe_model: str = "whisper-1"
+    transcribe_base_url: str | None = None
+    transcribe_api_key: SecretStr | None = None
+    max_media_minutes: float = Field(90.0, gt=0, le=24 * 60)
+    daily_media_minutes: float = Field(60.0, ge=0)
 
     redis_url: str | None = None
     redis_prefix: str = Field("skim:", min_length=1, max_length=64)
@@ -106,6 +116,7 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, gt=0)
     fetch_timeout: float = Field(20.0, gt=0)
     fetch_allowed_ports: IdList = Field(default_factory=lambda: [80, 443, 8080, 8443])
+    fetch_media_max_bytes: int = Field(100_000_000, gt=0)
     max_links_per_message: int = Field(3, ge=1, le=10)
 
     summary_length: Length = "medium"
@@ -159,7 +170,7 @@ class Settings(BaseSettings):
     def _telegram_url(cls, value: str) -> str:
         return _http_url(value, "the Bot API")
 
-    @field_validator("openai_base_url", "webhook_url")
+    @field_validator("openai_base_url", "webhook_url", "transcribe_base_url")
     @classmethod
     def _optional_url(cls, value: str | None) -> str | None:
         return None if value is None else _http_url(value, "this setting")
@@ -221,6 +232,15 @@ class Settings(BaseSettings):
         return f"{scheme.removesuffix('+cluster')}{sep}{rest}"
 
     @property
+    def transcription_key(self) -> SecretStr | None:
+        """TRANSCRIBE_API_KEY, else the LLM's key: without either nothing is transcribed."""
+        return self.transcribe_api_key or self.openai_api_key
+
+    @property
+    def transcription_url(self) -> str | None:
+        return self.transcribe_base_url or self.openai_base_url
+
+    @property
     def webhook_host_port(self) -> tuple[str, int]:
         return _host_port(self.webhook_listen)
 
@@ -242,7 +262,7 @@ def describe_validation_error(error: ValidationError) -> str:
     if not first["loc"]:
         return f"invalid settings: {message}"
     name = str(first["loc"][0]).upper()
-    if name in {"TELEGRAM_BOT_TOKEN", "OPENAI_API_KEY", "WEBHOOK_SECRET"}:
+    if name in {"TELEGRAM_BOT_TOKEN", "OPENAI_API_KEY", "WEBHOOK_SECRET", "TRANSCRIBE_API_KEY"}:
         return f"invalid setting {name}: {first['type']}"
     return f"invalid setting {name}: {message}"
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from openai import AsyncOpenAI
 
 from bot.config import Settings
 from bot.content.fetch import Fetcher, FetchPolicy, Resolver
 from bot.content.reader import ContentReader
+from bot.content.youtube import YouTube
 from bot.llm.client import LLMClient
 from bot.llm.engine import Summarizer
+from bot.media.reading import MediaLimits, MediaReader
+from bot.media.transcribe import Transcriber
 from bot.metrics import Metrics
 from bot.pipeline import Limits, Pipeline
 from bot.service import CacheTimes, Skim
@@ -28,11 +32,14 @@ class Deps:
     skim: Skim
     pipeline: Pipeline
     metrics: Metrics
+    transcription: AsyncOpenAI | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
         if self.llm is not None:
             await self.llm.aclose()
+        if self.transcription is not None:
+            await self.transcription.close()
         await self.store.aclose()
 
 
@@ -42,6 +49,19 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         allowed_ports=frozenset(settings.fetch_allowed_ports),
         max_bytes=settings.fetch_max_bytes,
         deadline=settings.fetch_timeout,
+        # Recordings are downloaded only where they can be transcribed.
+        media_max_bytes=settings.fetch_media_max_bytes if settings.transcription_key else 0,
+    )
+
+
+def transcription_client(settings: Settings) -> AsyncOpenAI | None:
+    """The speech-to-text endpoint's client: its own key and URL, else the LLM's; or none."""
+    key = settings.transcription_key
+    if key is None:
+        return None
+    # Retries are the transcriber's concern (a long upload is not retried blindly).
+    return AsyncOpenAI(
+        api_key=key.get_secret_value(), base_url=settings.transcription_url, max_retries=1
     )
 
 
@@ -50,6 +70,8 @@ def build_deps(
     *,
     store: KeyValueStore | None = None,
     resolver: Resolver | None = None,
+    youtube: YouTube | None = None,
+    telegram_base: str = "https://t.me",
 ) -> Deps:
     """Build every shared client from the settings; tests swap in fakes by URL."""
     policy = fetch_policy(settings)
@@ -67,8 +89,22 @@ def build_deps(
         )
     store = store or open_store(settings.plain_redis_url, metrics, cluster=settings.uses_cluster)
     keys = Keys(settings.redis_prefix)
+    speech = transcription_client(settings)
+    media = MediaReader(
+        Transcriber(speech, settings.transcribe_model) if speech is not None else None,
+        vision=llm if settings.llm_vision else None,
+        limits=MediaLimits(max_seconds=settings.max_media_minutes * 60),
+        metrics=metrics,
+    )
+    reader = ContentReader(
+        Fetcher(http, policy, resolver, metrics=metrics),
+        media=media,
+        youtube=youtube or YouTube(),
+        telegram_base=telegram_base,
+        media_max_bytes=settings.fetch_media_max_bytes,
+    )
     skim = Skim(
-        ContentReader(Fetcher(http, policy, resolver, metrics=metrics)),
+        reader,
         Summarizer(
             llm,
             context_tokens=settings.llm_context_tokens,
@@ -91,4 +127,5 @@ def build_deps(
         skim=skim,
         pipeline=pipeline,
         metrics=metrics,
+        transcription=speech,
     )

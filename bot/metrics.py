@@ -52,6 +52,24 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.transcriptions = Counter(
+            "skim_transcriptions",
+            "Recordings sent to the transcription endpoint, by result (ok, or the error class)",
+            ["result"],
+            registry=r,
+        )
+        self.transcribed_seconds = Counter(
+            "skim_transcribed_seconds", "Seconds of audio transcribed", registry=r
+        )
+        self.pictures = Counter(
+            "skim_pictures", "Pictures read by the vision model, by result", ["result"], registry=r
+        )
+        self.videos = Counter(
+            "skim_youtube",
+            "YouTube videos read, by path (captions, audio) or failure (the error key)",
+            ["result"],
+            registry=r,
+        )
         self.bot_api_calls = Counter(
             "skim_bot_api_calls",
             "Bot API calls, by result (ok, flood, error)",

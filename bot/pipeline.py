@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -28,8 +29,8 @@ from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.content.document import Document
-from bot.content.sources import Source, UrlSource
-from bot.errors import CancelledByUser, QuotaExceeded, SkimError
+from bot.content.sources import ImageSource, MediaSource, Source, UrlSource
+from bot.errors import CancelledByUser, MediaQuotaExceeded, QuotaExceeded, SkimError
 from bot.i18n import t
 from bot.metrics import Metrics
 from bot.origin import REDELIVERED
@@ -184,6 +185,7 @@ class Limits:
     chat_per_minute: float = 0
     daily_quota: int = 0
     history_turns: int = 6
+    daily_media_seconds: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, metered: bool) -> Limits:
@@ -195,6 +197,7 @@ class Limits:
             chat_per_minute=settings.rate_limit_chat_per_minute,
             daily_quota=settings.daily_summary_quota if metered else 0,
             history_turns=settings.qa_history_turns,
+            daily_media_seconds=round(settings.daily_media_minutes * 60),
         )
 
 
@@ -220,7 +223,26 @@ def status_text(progress: Progress, language: str) -> str:
         return t("status_summarizing", language)
     if progress.stage is Stage.ANSWERING:
         return t("status_answering", language)
+    if progress.stage is Stage.TRANSCRIBING:
+        return t("status_transcribing", language, length=progress.detail)
+    if progress.stage in _PLAIN_STATUS:
+        return t(_PLAIN_STATUS[progress.stage], language)
     return t("status_reading", language)
+
+
+_PLAIN_STATUS = {
+    Stage.DOWNLOADING: "status_downloading",
+    Stage.CAPTIONS: "status_captions",
+    Stage.LOOKING: "status_looking",
+}
+
+
+def strip_markers(text: str) -> str:
+    """A transcript's words without its `[m:ss]` paragraph markers."""
+    return " ".join(_MARKER.sub(" ", text).split())
+
+
+_MARKER = re.compile(r"\[(?:\d+:)?\d{1,2}:\d{2}\]")
 
 
 def first_stage(source: Source) -> Progress:
@@ -228,6 +250,10 @@ def first_stage(source: Source) -> Progress:
     if isinstance(source, UrlSource):
         host = urlsplit(source.url).hostname or source.url
         return Progress(Stage.FETCHING, host.removeprefix("www."))
+    if isinstance(source, MediaSource):
+        return Progress(Stage.DOWNLOADING)
+    if isinstance(source, ImageSource):
+        return Progress(Stage.LOOKING)
     return Progress(Stage.READING)
 
 
@@ -339,6 +365,7 @@ class Pipeline:
             length=options.length,
             style=options.style,
             language=options.language,
+            recording=document.is_recording,
         )
         await self._state.save_thread(chat_id, message_id, thread)
 
@@ -386,6 +413,7 @@ class Pipeline:
                 requester=caller.requester,
                 before_llm=self._quota_charge(caller),
                 known=lookup,
+                charge=self._minutes_charge(caller),
             )
             counter = _COUNTERS[request.surface]
             if counter is not None:
@@ -449,6 +477,7 @@ class Pipeline:
                 progress=self._progress(caller, emit),
                 on_text=self._streamer(emit),
                 requester=caller.requester,
+                charge=self._minutes_charge(caller),
             )
             thread = None
             if isinstance(about, Thread):
@@ -545,6 +574,26 @@ class Pipeline:
 
         return charge
 
+    def _minutes_charge(self, caller: Caller) -> Callable[[float], Awaitable[None]]:
+        """Charged just before a recording is transcribed for this request (DAILY_MEDIA_MINUTES)."""
+
+        async def charge(seconds: float) -> None:
+            limit = self._limits.daily_media_seconds
+            if caller.exempt or caller.user_id is None or limit <= 0:
+                return
+            wait = await self._state.use_media_seconds(caller.user_id, round(seconds), limit)
+            if wait is not None:
+                raise MediaQuotaExceeded(
+                    limit=round(limit / 60), detail=f"daily media quota of {limit} s reached"
+                )
+
+        return charge
+
+    async def hear(self, source: MediaSource, caller: Caller) -> str:
+        """The words of a spoken question (a short voice reply), through the minutes quota."""
+        document = await self._skim.document(source, charge=self._minutes_charge(caller))
+        return strip_markers(document.text)
+
     # The work, in its own task so that /cancel can stop it
 
     async def _working(
@@ -616,6 +665,10 @@ class Pipeline:
             emit(TextStreamed(preview("".join(pieces))))
 
         return on_text
+
+    async def thread_document(self, thread: Thread) -> Document:
+        """The article (or transcript) a thread is about, for the Transcript button."""
+        return await self._thread_document(thread)
 
     async def _thread_document(self, thread: Thread) -> Document:
         """The article a thread is about: kept by its hash, else read again from its link."""

@@ -13,6 +13,7 @@ import re
 from bot.content.document import Document
 from bot.i18n import t
 from bot.markdown import inline_html, inline_plain
+from bot.media.transcript import format_timestamp
 from bot.values import Summary
 
 TELEGRAM_LIMIT = 4096
@@ -118,7 +119,10 @@ def _split_title(summary: Summary, document: Document) -> tuple[str, list[str]]:
 
 def meta_line(document: Document, language: str | None = None) -> str:
     parts = [part for part in (document.site_name, document.author) if part]
-    parts.append(t("min_read", language, minutes=document.reading_minutes))
+    if document.duration:
+        parts.append(f"▶ {format_timestamp(document.duration)}")
+    else:
+        parts.append(t("min_read", language, minutes=document.reading_minutes))
     return " · ".join(parts)
 
 

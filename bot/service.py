@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from bot.content.document import Document
 from bot.content.reader import ContentReader
-from bot.content.sources import Source, TextSource, UrlSource
+from bot.content.sources import ImageSource, MediaSource, Source, TextSource, UrlSource
 from bot.content.urls import normalize_url
+from bot.content.youtube import video_id
 from bot.errors import (
     CachedFailure,
     ExtractionError,
@@ -27,6 +28,7 @@ from bot.errors import (
 from bot.llm.client import TextCallback
 from bot.llm.engine import Summarizer
 from bot.llm.prompts import PROMPT_VERSION
+from bot.media.reading import Charge, MediaHooks, cite_moments
 from bot.store.base import KeyValueStore, decode_value, encode_value
 from bot.store.keys import (
     DOCUMENT_TTL,
@@ -95,6 +97,23 @@ async def _no_progress(_: Progress) -> None:
     return None
 
 
+async def _free(_: float) -> None:
+    return None
+
+
+def link_name(url: str) -> str:
+    """A link's cache identity: the video id for YouTube (any of its URL forms), else the
+    normalized URL. Raises ValueError for what is not a link."""
+    video = video_id(url)
+    return f"https://youtu.be/{video}" if video is not None else normalize_url(url)
+
+
+def media_name(source: MediaSource | ImageSource) -> str:
+    """A recording's or picture's cache identity: the file itself, not the message."""
+    kind = "picture" if isinstance(source, ImageSource) else "media"
+    return f"{kind}:{source.key}"
+
+
 class Skim:
     """Reads sources through the cache and summarizes or answers about them."""
 
@@ -133,21 +152,31 @@ class Skim:
             raise CachedFailure.replay(value, "negative cache hit")
         return None
 
-    async def document(self, source: Source, progress: ProgressCallback | None = None) -> Document:
-        """The Document for a source; URLs are fetched once and cached by normalized form."""
+    async def document(
+        self,
+        source: Source,
+        progress: ProgressCallback | None = None,
+        charge: Charge | None = None,
+    ) -> Document:
+        """The Document for a source; URLs are fetched once and cached by normalized form,
+        recordings and pictures by the file. `charge` runs before a recording is transcribed
+        (the minutes quota), only in the request that transcribes it."""
         report = progress or _no_progress
+        hooks = MediaHooks(report, charge or _free)
+        if isinstance(source, MediaSource | ImageSource):
+            return await self._media_document(source, hooks)
         if not isinstance(source, UrlSource):
             await report(Progress(Stage.READING))
-            return await self._reader.read(source)
+            return await self._reader.read(source, hooks=hooks)
         try:
-            normalized = normalize_url(source.url)
+            normalized = link_name(source.url)
         except ValueError:
             raise InvalidSourceError(key="err_invalid_link") from None
 
         async def fetch() -> Document:
             await report(Progress(Stage.FETCHING, urlsplit(normalized).hostname or normalized))
             try:
-                document = await self._reader.read_url(source.url)
+                document = await self._reader.read_url(source.url, hooks=hooks)
             except (FetchError, ExtractionError) as error:
                 value = encode_value(error.to_dict())
                 passing = error.key in PASSING_FETCH_FAILURES
@@ -168,6 +197,22 @@ class Skim:
             f"doc:{normalized}", lambda: self._cached_document(normalized), fetch
         )
 
+    async def _media_document(
+        self, source: MediaSource | ImageSource, hooks: MediaHooks
+    ) -> Document:
+        """A recording's transcript or a picture's text, made once per file and cached."""
+        name = media_name(source)
+
+        async def read() -> Document:
+            document = await self._reader.read(source, hooks=hooks)
+            stored = encode_value({"document": document.to_dict()})
+            await self._store.set(
+                self._keys.document_by_url(name), stored, ttl=self._times.document
+            )
+            return document
+
+        return await self._flight.run(f"doc:{name}", lambda: self._cached_document(name), read)
+
     async def peek(self, source: Source, options: SummaryOptions) -> Lookup:
         """What the cache holds for this request, without fetching or summarizing.
 
@@ -179,7 +224,7 @@ class Skim:
             return Lookup(hit, hit.document)
         if isinstance(source, UrlSource):
             try:
-                document = await self._cached_document(normalize_url(source.url))
+                document = await self._cached_document(link_name(source.url))
             except CachedFailure as failure:
                 return Lookup(failure=failure)
             except (ValueError, SkimError):
@@ -189,6 +234,8 @@ class Skim:
                 document = self._reader.read_text(source)
             except SkimError:
                 return Lookup()
+        elif isinstance(source, MediaSource | ImageSource):
+            document = await self._cached_document(media_name(source))
         else:
             return Lookup()
         if document is None:
@@ -238,6 +285,7 @@ class Skim:
         requester: Requester | None = None,
         before_llm: BeforeLLM | None = None,
         known: Lookup | None = None,
+        charge: Charge | None = None,
     ) -> SummaryResult:
         """Summarize a source, answering from the cache when the same work was done before.
 
@@ -255,7 +303,7 @@ class Skim:
             return known.result
         document = known.document if known is not None else None
         if document is None:
-            document = await self.document(source, progress)
+            document = await self.document(source, progress, charge)
         result = await self.summarize_document(
             document,
             options,
@@ -278,7 +326,7 @@ class Skim:
         if not isinstance(source, UrlSource):
             return None
         try:
-            normalized = normalize_url(source.url)
+            normalized = link_name(source.url)
         except ValueError:
             return None
         return self._keys.summary_by_url(
@@ -331,6 +379,7 @@ class Skim:
                 summary = await self._summarizer.summarize(
                     document, options, on_text=on_text, on_progress=on_progress
                 )
+                summary = replace(summary, text=cite_moments(summary.text, document))
             except LLMError as error:
                 value = encode_value(error.to_dict())
                 await self._store.set(self._keys.failed_summary(key), value, ttl=FAILED_SUMMARY_TTL)
@@ -376,12 +425,17 @@ class Skim:
         progress: ProgressCallback | None = None,
         on_text: TextCallback | None = None,
         requester: Requester | None = None,
+        charge: Charge | None = None,
     ) -> tuple[Document, Answer]:
         """Answer a question from the source's own text."""
         if not question.strip():
             raise InvalidSourceError(key="err_ask_question")
-        document = source if isinstance(source, Document) else await self.document(source, progress)
+        if isinstance(source, Document):
+            document = source
+        else:
+            document = await self.document(source, progress, charge)
         answer = await self._summarizer.answer(document, question, history, on_text=on_text)
+        answer = replace(answer, text=cite_moments(answer.text, document))
         await self._record_usage(requester, answer)
         return document, answer
 
@@ -390,7 +444,7 @@ class Skim:
         if not isinstance(source, UrlSource):
             return None
         try:
-            await self._cached_document(normalize_url(source.url))
+            await self._cached_document(link_name(source.url))
         except ValueError:
             return None
         except CachedFailure as failure:

@@ -26,6 +26,10 @@ class Stage(StrEnum):
     SUMMARIZING = "summarizing"
     COMBINING = "combining"
     ANSWERING = "answering"
+    DOWNLOADING = "downloading"
+    TRANSCRIBING = "transcribing"
+    CAPTIONS = "captions"
+    LOOKING = "looking"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ class Document:
     language: str | None = None
     url: str | None = None
     canonical_url: str | None = None
+    # Recordings: seconds of audio, and where a timestamp links to (`{media_link}?t=83`) when
+    # the recording has a public page (YouTube); the text carries `[m:ss]` markers.
+    duration: float | None = None
+    media_link: str | None = None
     # Set only on a "reference" copy without its text (cache shortcuts): what the text had.
     known_hash: str | None = None
     known_words: int | None = None
@@ -52,6 +56,11 @@ class Document:
     def reference(self) -> Document:
         """This document's metadata and identity without the text: cheap to store and read."""
         return replace(self, text="", known_hash=self.content_hash, known_words=self.word_count)
+
+    @property
+    def is_recording(self) -> bool:
+        """A transcript of audio or video: it has timestamps and a Transcript button."""
+        return self.source_kind in ("audio", "video", "youtube")
 
     @property
     def reading_minutes(self) -> int:

@@ -36,6 +36,8 @@ _READABLE_TYPES = (
     "application/pdf",
     "application/xml",
     "text/xml",
+    "application/rss+xml",
+    "application/atom+xml",
 )
 _REFUSED_PREFIXES = ("image/", "audio/", "video/", "font/", "model/")
 _REFUSED_TYPES = frozenset(
@@ -89,6 +91,10 @@ class FetchPolicy:
     deadline: float = 20.0
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
+    # Audio and video (podcasts, recordings) are taken up to this size, within this deadline
+    # from the first byte; 0 refuses them like any other binary file.
+    media_max_bytes: int = 0
+    media_deadline: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,27 @@ def sniff_media_type(head: bytes) -> str:
     if b"\x00" in head[:512] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "application/octet-stream"
     return "text/plain"
+
+
+def sniff_recording(head: bytes) -> str | None:
+    """An audio or video container known by its first bytes, when a server calls it binary."""
+    if head.startswith((b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")):
+        return "audio/mpeg"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    return None
+
+
+def is_recording_type(media_type: str) -> bool:
+    return media_type.startswith(("audio/", "video/")) or media_type == "application/ogg"
 
 
 def _parse_hop(url: str) -> tuple[httpx.URL, str, int]:
@@ -241,8 +268,8 @@ class Fetcher:
 
     async def _fetch_in_time(self, url: str) -> FetchResult:
         try:
-            async with asyncio.timeout(self._policy.deadline):
-                return await self._fetch(url)
+            async with asyncio.timeout(self._policy.deadline) as window:
+                return await self._fetch(url, window)
         except TimeoutError:
             host = urlsplit(url).hostname or url
             raise FetchError(
@@ -252,7 +279,7 @@ class Fetcher:
                 detail=f"deadline exceeded for {host}",
             ) from None
 
-    async def _fetch(self, url: str) -> FetchResult:
+    async def _fetch(self, url: str, window: asyncio.Timeout) -> FetchResult:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             target, host, addresses = await self._check(current)
@@ -269,7 +296,7 @@ class Fetcher:
                     continue
                 if response.status_code >= 400 or response.status_code < 200:
                     raise _status_error(response.status_code, host)
-                return await self._read(url, current, response)
+                return await self._read(url, current, response, window)
             finally:
                 await response.aclose()
         raise FetchError(
@@ -353,29 +380,53 @@ class Fetcher:
             detail=f"connect failed for {host}: {type(last_error).__name__}",
         )
 
-    async def _read(self, url: str, final_url: str, response: httpx.Response) -> FetchResult:
+    async def _read(
+        self, url: str, final_url: str, response: httpx.Response, window: asyncio.Timeout
+    ) -> FetchResult:
         header_type, charset = _media_type(response.headers.get("content-type"))
-        if _refused(header_type):
-            raise UnsupportedContentError(key="err_file_type", type=header_type)
-        length = response.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self._policy.max_bytes * 20:
-            raise _too_large(self._policy.max_bytes)
+        limit = self._limit(header_type, response.headers.get("content-length"), window)
         decoder = _Decoder(response.headers.get("content-encoding", ""))
         body = bytearray()
         media_type = header_type
         async for chunk in _raw_chunks(response):
-            budget = self._policy.max_bytes - len(body)
-            body += decoder.feed(chunk, budget)
-            while decoder.pending() and len(body) <= self._policy.max_bytes:
-                body += decoder.feed(b"", self._policy.max_bytes - len(body))
-            if len(body) > self._policy.max_bytes:
-                raise _too_large(self._policy.max_bytes)
+            body += decoder.feed(chunk, limit - len(body))
+            while decoder.pending() and len(body) <= limit:
+                body += decoder.feed(b"", limit - len(body))
+            if len(body) > limit:
+                raise _too_large(limit)
             if media_type in ("", "application/octet-stream") and len(body) >= 512:
-                media_type = self._sniffed(bytes(body[:1024]))
+                media_type = self._sniffed(bytes(body[:1024]), window)
+                if is_recording_type(media_type):
+                    limit = self._policy.media_max_bytes
         if media_type in ("", "application/octet-stream"):
-            media_type = self._sniffed(bytes(body[:1024]))
+            media_type = self._sniffed(bytes(body[:1024]), window)
+        if is_recording_type(media_type):
+            return self._result(url, final_url, response, media_type, None, body)
         if not media_type.startswith("text/") and media_type not in _READABLE_TYPES:
             raise UnsupportedContentError(key="err_file_type", type=media_type)
+        return self._result(url, final_url, response, media_type, charset, body)
+
+    def _limit(self, header_type: str, length: str | None, window: asyncio.Timeout) -> int:
+        """The body's byte cap by its declared type; a recording gets the media cap and time."""
+        media = self._policy.media_max_bytes > 0 and is_recording_type(header_type)
+        if _refused(header_type) and not media:
+            raise UnsupportedContentError(key="err_file_type", type=header_type)
+        limit = self._policy.media_max_bytes if media else self._policy.max_bytes
+        if length and length.isdigit() and int(length) > (limit if media else limit * 20):
+            raise _too_large(limit)
+        if media:
+            window.reschedule(asyncio.get_running_loop().time() + self._policy.media_deadline)
+        return limit
+
+    @staticmethod
+    def _result(
+        url: str,
+        final_url: str,
+        response: httpx.Response,
+        media_type: str,
+        charset: str | None,
+        body: bytearray,
+    ) -> FetchResult:
         return FetchResult(
             url=url,
             final_url=_without_credentials(final_url),
@@ -386,8 +437,11 @@ class Fetcher:
             headers={key.lower(): value for key, value in response.headers.items()},
         )
 
-    @staticmethod
-    def _sniffed(head: bytes) -> str:
+    def _sniffed(self, head: bytes, window: asyncio.Timeout) -> str:
+        recording = sniff_recording(head)
+        if recording is not None and self._policy.media_max_bytes > 0:
+            window.reschedule(asyncio.get_running_loop().time() + self._policy.media_deadline)
+            return recording
         sniffed = sniff_media_type(head)
         if _refused(sniffed) or sniffed == "application/octet-stream":
             raise UnsupportedContentError(key="err_binary")

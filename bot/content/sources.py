@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from bot.content.urls import looks_like_url
 from bot.errors import InvalidSourceError
@@ -28,7 +30,38 @@ class FileSource:
     mime_type: str | None = None
 
 
-Source = UrlSource | TextSource | FileSource
+MediaKind = Literal["voice", "audio", "video_note", "video"]
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """A recording held elsewhere (a Telegram file): fetched only once the request is admitted.
+
+    `key` names the recording itself (Telegram's file_unique_id) so its transcript is cached;
+    `duration` is what the sender declared, checked against the limits before downloading.
+    """
+
+    load: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)
+    key: str
+    kind: MediaKind
+    filename: str
+    mime_type: str | None = None
+    duration: float | None = None
+    size: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """A picture of text (a screenshot, a photographed page), read by a vision model."""
+
+    load: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)
+    key: str
+    mime_type: str | None = None
+    caption: str | None = None
+
+
+Source = UrlSource | TextSource | FileSource | MediaSource | ImageSource
 
 
 def source_from_argument(argument: str) -> Source:

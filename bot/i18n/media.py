@@ -79,3 +79,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Эту картинку я не могу открыть (читаю JPEG, PNG, WebP и GIF).",
     },
 }
+
+STRINGS.update(
+    {
+        "status_downloading": {"en": "Downloading the recording…", "ru": "Скачиваю запись…"},
+        "status_transcribing": {
+            "en": "Transcribing {length} of audio…",
+            "ru": "Расшифровываю {length} аудио…",
+        },
+        "status_captions": {"en": "Reading captions…", "ru": "Читаю субтитры…"},
+        "status_looking": {"en": "Looking at the picture…", "ru": "Смотрю на картинку…"},
+        "button_transcript": {"en": "📝 Transcript", "ru": "📝 Расшифровка"},
+        "transcript_caption": {
+            "en": "Transcript of {title}",
+            "ru": "Расшифровка: {title}",
+        },
+        "transcript_gone": {
+            "en": "I no longer have that transcript. Send the recording again.",
+            "ru": "Этой расшифровки у меня больше нет. Пришлите запись ещё раз.",
+        },
+        "voice_question_heard": {"en": "🎙 “{text}”", "ru": "🎙 «{text}»"},
+        "voice_note_title": {"en": "Voice message", "ru": "Голосовое сообщение"},
+        "audio_title": {"en": "Audio", "ru": "Аудио"},
+        "video_title": {"en": "Video", "ru": "Видео"},
+        "key_moments": {"en": "Key moments", "ru": "Ключевые моменты"},
+    }
+)

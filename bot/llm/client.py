@@ -11,6 +11,7 @@ the log only.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib
 import logging
 import random
@@ -272,6 +273,45 @@ class LLMClient:
         except LLMError as error:
             return False, f"{self.model}: {error.detail}"
         return True, f"{self.model} answers"
+
+    async def look(
+        self, image: bytes, media_type: str, instruction: str, *, max_tokens: int = 4000
+    ) -> str:
+        """What the model reads in a picture (its image input, as a data URL), in one call.
+
+        Retried like `complete` on busy or failing servers; the text is returned whole.
+        """
+        url = f"data:{media_type};base64,{base64.b64encode(image).decode('ascii')}"
+        content = [
+            {"type": "text", "text": instruction},
+            {"type": "image_url", "image_url": {"url": url}},
+        ]
+        for attempt_number in range(1, self.max_tries + 1):
+            attempt = _Attempt()
+            try:
+                response = await self._client.chat.completions.create(
+                    model=self.model,
+                    messages=[{"role": "user", "content": content}],  # type: ignore[list-item,misc]
+                    max_tokens=max_tokens,
+                    temperature=self._temperature,
+                    timeout=self.timeout,
+                )
+            except Exception as error:  # classified below, as in `complete`
+                outcome = _classify(error, attempt)
+                if isinstance(outcome, LLMError):
+                    raise outcome from None
+                if attempt_number == self.max_tries:
+                    raise outcome.error from None
+                await asyncio.sleep(
+                    self._next_wait(outcome, attempt, attempt_number, self.max_tries)
+                )
+                continue
+            choices = response.choices or []
+            text = (choices[0].message.content or "") if choices else ""
+            if not _visible(text):
+                raise LLMEmptyError(detail="the model read nothing in the picture")
+            return text.strip()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def stream(
         self, messages: list[Message], *, max_tokens: int, usage: Usage | None = None

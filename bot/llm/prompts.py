@@ -90,6 +90,22 @@ SYSTEM_SUMMARY = (
 BODY_BULLETS = '{points} key points, one per line, each starting with "- ".'
 BODY_PARAGRAPH = "one short paragraph."
 SHORT_NOTE = " This one is only {chars} characters long."
+# Recordings: their transcript's paragraphs start with their time, `[m:ss]`; a summary lists
+# key moments and an answer cites its moment, using only times the transcript has.
+RECORDING_SUMMARY = (
+    "\nThe document is the transcript of a recording: each paragraph starts with its time as "
+    '[m:ss] or [h:mm:ss]. After the body add a blank line, the line "Key moments:" and '
+    '{moments} lines "- [m:ss] what is said there", each time copied exactly from the start '
+    "of the paragraph it comes from; never make up a time."
+)
+RECORDING_NOTES = (
+    " The part is a timed transcript: start each note with the [m:ss] time of the paragraph it "
+    "comes from, copied exactly."
+)
+RECORDING_ANSWER = (
+    " The document is a timed transcript: after the quote, give the [m:ss] time of the "
+    "paragraph it comes from, copied exactly."
+)
 
 SYSTEM_NOTES = (
     "You are Skim, taking notes on part {part} of {parts} of a long document for a later "
@@ -157,7 +173,7 @@ def _summary_system(
     """SYSTEM_SUMMARY filled in: shared by the one-request summary and the reduce step."""
     preset = LENGTHS[length]
     body = BODY_BULLETS.format(points=preset.key_points) if style == "bullets" else BODY_PARAGRAPH
-    return SYSTEM_SUMMARY.format(
+    system = SYSTEM_SUMMARY.format(
         marker=marker,
         body=body,
         target_chars=preset.target_chars,
@@ -165,6 +181,9 @@ def _summary_system(
         short_note=short_note,
         what=what,
     )
+    if document.is_recording:
+        system += RECORDING_SUMMARY.format(moments="3 to 5" if length != "short" else "2 or 3")
+    return system
 
 
 def summary_messages(
@@ -197,6 +216,8 @@ def notes_messages(
     """Chat messages asking for notes on one part of a long document (the map step)."""
     marker, fenced = fence(_labelled(document, text), nonce or new_nonce())
     system = SYSTEM_NOTES.format(marker=marker, part=part, parts=parts, what="")
+    if document.is_recording:
+        system += RECORDING_NOTES
     return [{"role": "system", "content": system}, {"role": "user", "content": fenced}]
 
 
@@ -239,6 +260,8 @@ def answer_messages(
     """Chat messages for one question about `text` (the whole document or its best passages)."""
     marker, fenced = fence(_labelled(document, text), nonce or new_nonce())
     system = SYSTEM_ANSWER.format(marker=marker, scope=SCOPE_PASSAGES if passages else "", what="")
+    if document.is_recording:
+        system += RECORDING_ANSWER
     messages: list[Message] = [
         {"role": "system", "content": system},
         {"role": "user", "content": fenced},

@@ -65,8 +65,8 @@ class KeyValueStore(Protocol):
 
     async def remove_from_set(self, key: str, *members: str) -> bool: ...
 
-    async def count(self, key: str, *, ttl: int) -> int | None:
-        """Increment a plain counter and return its new value (None when unavailable)."""
+    async def count(self, key: str, *, ttl: int, by: int = 1) -> int | None:
+        """Add `by` to a plain counter and return its new value (None when unavailable)."""
         ...
 
     async def take_token(

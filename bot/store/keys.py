@@ -119,6 +119,10 @@ class Keys:
     def quota(self, user_id: int, day: str) -> str:
         return f"{self.root}quota:{int(user_id)}:{day}"
 
+    def media_seconds(self, user_id: int, day: str) -> str:
+        """Seconds of audio transcribed for a user today (DAILY_MEDIA_MINUTES)."""
+        return f"{self.root}media:{int(user_id)}:{day}"
+
     def bucket(self, scope: str, identity: int) -> str:
         if not scope.isalnum():
             raise ValueError("bucket scope must be alphanumeric")

@@ -131,9 +131,9 @@ class MemoryStore:
             self._keep_expiry(key, current - set(members), 0)
         return True
 
-    async def count(self, key: str, *, ttl: int) -> int | None:
+    async def count(self, key: str, *, ttl: int, by: int = 1) -> int | None:
         current = self._live(key)
-        value = (current if isinstance(current, int) else 0) + 1
+        value = (current if isinstance(current, int) else 0) + by
         self._keep_expiry(key, value, ttl)
         return value
 

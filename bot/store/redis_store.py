@@ -106,7 +106,7 @@ return 0
 
 # INCR with an expiry set on the first increment only: a fixed window (the daily quota).
 _COUNT = """
-local value = redis.call('INCR', KEYS[1])
+local value = redis.call('INCRBY', KEYS[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
 return value
 """
@@ -397,8 +397,8 @@ class RedisStore:
     async def remove_from_set(self, key: str, *members: str) -> bool:
         return await self._one(lambda pipe: pipe.srem(key, *members)) is not None
 
-    async def count(self, key: str, *, ttl: int) -> int | None:
-        value = await self._one(self._script("count", [key], [ttl]))
+    async def count(self, key: str, *, ttl: int, by: int = 1) -> int | None:
+        value = await self._one(self._script("count", [key], [ttl, by]))
         return None if value is None else int(value)
 
     async def take_token(

@@ -73,6 +73,8 @@ class Thread:
     style: str = "bullets"
     language: str = "auto"
     turns: list[list[str]] = field(default_factory=list)
+    # A transcript (audio, video, YouTube): its summary has a Transcript button.
+    recording: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Thread:
@@ -237,6 +239,20 @@ class State:
         if used is None:
             used = await self._fallback.count(key, ttl=QUOTA_TTL)
         if used is not None and used > limit:
+            return seconds_until_midnight()
+        return None
+
+    async def use_media_seconds(self, user_id: int, seconds: int, limit: int) -> int | None:
+        """Count seconds of transcription; seconds until reset when they pass `limit`, else None.
+
+        A recording that would cross the limit is refused whole and not counted.
+        """
+        key = self._keys.media_seconds(user_id, today())
+        used = await self._store.count(key, ttl=QUOTA_TTL, by=seconds)
+        if used is None:
+            used = await self._fallback.count(key, ttl=QUOTA_TTL, by=seconds)
+        if used is not None and used > limit:
+            await self._store.count(key, ttl=QUOTA_TTL, by=-seconds)
             return seconds_until_midnight()
         return None
 

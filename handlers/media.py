@@ -1,0 +1,310 @@
+"""Voice messages, audio, video notes, videos and pictures: read into a source, then summarized
+or, for a short voice reply to a summary, heard as a question about it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from io import BytesIO
+
+from telegram import InputFile, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.content.sources import ImageSource, MediaKind, MediaSource, Source
+from bot.errors import MediaError, SkimError
+from bot.i18n import t
+from bot.values import SummaryOptions
+from handlers.addressing import Delivery, delivery_for, interface_language
+from handlers.context import Context
+from handlers.keyboards import TRANSCRIPT
+from handlers.private import summarize_links_or_text
+from handlers.questions import answer_in_thread
+from handlers.replies import send_text
+from handlers.sources import message_urls
+from handlers.summaries import deliver_summary, thread_of
+
+log = logging.getLogger(__name__)
+
+# getFile refuses files above 20 MB: said before anything is downloaded.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+# A voice message this short, alone, gets a short summary; in reply to a summary, it is a question.
+SHORT_RECORDING_SECONDS = 60
+# A transcript longer than this goes out as a .txt document rather than as messages.
+TRANSCRIPT_MESSAGE_CHARS = 3500
+IMAGE_MIME_PREFIX = "image/"
+
+
+@dataclass(frozen=True)
+class _Media:
+    file_id: str
+    unique_id: str
+    kind: MediaKind | None  # None: a picture
+    filename: str
+    mime_type: str | None
+    duration: float | None
+    size: int | None
+    title: str | None = None
+
+
+def _media_of(message: Message) -> _Media | None:
+    """The recording or picture a message carries, with what Telegram says about it."""
+    if message.voice is not None:
+        voice = message.voice
+        return _Media(
+            voice.file_id,
+            voice.file_unique_id,
+            "voice",
+            "voice.ogg",
+            voice.mime_type,
+            _seconds(voice.duration),
+            voice.file_size,
+        )
+    if message.video_note is not None:
+        note = message.video_note
+        return _Media(
+            note.file_id,
+            note.file_unique_id,
+            "video_note",
+            "video_note.mp4",
+            "video/mp4",
+            _seconds(note.duration),
+            note.file_size,
+        )
+    if message.audio is not None:
+        audio = message.audio
+        title = " – ".join(part for part in (audio.performer, audio.title) if part) or None
+        return _Media(
+            audio.file_id,
+            audio.file_unique_id,
+            "audio",
+            audio.file_name or "audio.mp3",
+            audio.mime_type,
+            _seconds(audio.duration),
+            audio.file_size,
+            title or audio.file_name,
+        )
+    if message.video is not None:
+        video = message.video
+        return _Media(
+            video.file_id,
+            video.file_unique_id,
+            "video",
+            video.file_name or "video.mp4",
+            video.mime_type,
+            _seconds(video.duration),
+            video.file_size,
+            video.file_name,
+        )
+    if message.photo:
+        photo = message.photo[-1]  # the largest size comes last
+        return _Media(
+            photo.file_id,
+            photo.file_unique_id,
+            None,
+            "photo.jpg",
+            "image/jpeg",
+            None,
+            photo.file_size,
+        )
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith(IMAGE_MIME_PREFIX):
+        return _Media(
+            document.file_id,
+            document.file_unique_id,
+            None,
+            document.file_name or "image",
+            document.mime_type,
+            None,
+            document.file_size,
+        )
+    if document is not None and (document.mime_type or "").startswith(("audio/", "video/")):
+        return _Media(
+            document.file_id,
+            document.file_unique_id,
+            "audio",
+            document.file_name or "audio",
+            document.mime_type,
+            None,
+            document.file_size,
+            document.file_name,
+        )
+    return None
+
+
+def _seconds(duration: object) -> float | None:
+    """A declared duration: an int, or a timedelta in newer python-telegram-bot releases."""
+    if isinstance(duration, timedelta):
+        return duration.total_seconds()
+    return float(duration) if isinstance(duration, int | float) else None
+
+
+def carries_media(message: Message) -> bool:
+    return _media_of(message) is not None
+
+
+def _source(context: Context, media: _Media, caption: str | None) -> Source:
+    async def load() -> bytes:
+        try:
+            telegram_file = await context.bot.get_file(media.file_id)
+            return bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as error:
+            log.info("media download failed: %s", error)
+            if "too big" in str(error).lower():
+                raise MediaError(
+                    key="err_telegram_file_too_big",
+                    megabytes=_megabytes(media.size),
+                    detail="getFile: file is too big",
+                ) from None
+            raise SkimError(key="document_download_failed", detail=str(error)) from None
+
+    if media.kind is None:
+        return ImageSource(load, media.unique_id, media.mime_type, caption)
+    return MediaSource(
+        load,
+        media.unique_id,
+        media.kind,
+        media.filename,
+        media.mime_type,
+        media.duration,
+        media.size,
+        media.title,
+    )
+
+
+def _megabytes(size: int | None) -> str:
+    return f"{(size or 0) / 1024 / 1024:.1f}"
+
+
+async def summarize_media_message(update: Update, context: Context, message: Message) -> None:
+    """Transcribe (or read) a message's recording or picture and summarize it."""
+    media = _media_of(message)
+    assert media is not None
+    delivery = await delivery_for(update, context, None)
+    if media.size and media.size > MAX_DOWNLOAD_BYTES:
+        log.info("media of %s bytes refused in chat %s", media.size, delivery.chat_id)
+        text = t("err_telegram_file_too_big", delivery.language, megabytes=_megabytes(media.size))
+        await send_text(context, delivery, text)
+        return
+    if media.kind is not None and not await _can_transcribe(context, delivery, media):
+        return
+    delivery.source = _source(context, media, message.caption)
+    if media.kind == "voice" and media.duration and media.duration <= SHORT_RECORDING_SECONDS:
+        delivery.options = SummaryOptions(
+            "short", delivery.options.style, delivery.options.language
+        )
+    await deliver_summary(context, delivery)
+
+
+async def _can_transcribe(context: Context, delivery: Delivery, media: _Media) -> bool:
+    """Say at once, without a status message, what no download would change."""
+    reader = context.deps.skim.reader.media
+    try:
+        reader.require_transcriber()
+        reader.check_length(media.duration)
+    except SkimError as error:
+        log.info("recording refused in chat %s: %s", delivery.chat_id, error.detail)
+        await send_text(context, delivery, error.message_for(delivery.language))
+        return False
+    return True
+
+
+async def _ask_by_voice(update: Update, context: Context, message: Message, media: _Media) -> bool:
+    """A short recording in reply to a summary or an answer: its words are the question."""
+    replied = message.reply_to_message
+    if replied is None or await thread_of(context, replied) is None:
+        return False
+    source = _source(context, media, None)
+    assert isinstance(source, MediaSource)
+    delivery = await delivery_for(update, context, None)
+    if not await _can_transcribe(context, delivery, media):
+        return True
+    try:
+        question = await context.pipeline.hear(source, delivery.caller)
+    except SkimError as error:
+        log.info("a spoken question in chat %s was not heard: %s", delivery.chat_id, error.detail)
+        await send_text(context, delivery, error.message_for(delivery.language))
+        return True
+    return await answer_in_thread(update, context, question)
+
+
+async def on_private_media(update: Update, context: Context) -> None:
+    """A recording or picture sent to the bot: a spoken question, or something to summarize."""
+    message = update.effective_message
+    if message is None:
+        return
+    media = _media_of(message)
+    if media is None:
+        return
+    if media.kind is None and message_urls(message):
+        await summarize_links_or_text(update, context, message)  # a link under a picture
+        return
+    spoken = media.kind in ("voice", "video_note", "audio")
+    short = media.duration is not None and media.duration <= SHORT_RECORDING_SECONDS
+    if spoken and short and await _ask_by_voice(update, context, message, media):
+        return
+    await summarize_media_message(update, context, message)
+
+
+async def on_transcript(update: Update, context: Context) -> None:
+    """The Transcript button: the whole timed transcript, as messages or a .txt file."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    language = interface_language(update)
+    if not isinstance(message, Message):
+        await query.answer()
+        return
+    thread = await thread_of(context, message)
+    if thread is None:
+        await query.answer(t("thread_forgotten", language), show_alert=True)
+        return
+    try:
+        document = await context.pipeline.thread_document(thread)
+    except SkimError as error:
+        log.info("transcript gone: %s", error.detail)
+        await query.answer(t("transcript_gone", language), show_alert=True)
+        return
+    await query.answer()
+    delivery = Delivery(
+        chat_id=message.chat.id,
+        language=language,
+        reply_to=message.message_id,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+    )
+    text = document.text
+    if len(text) <= TRANSCRIPT_MESSAGE_CHARS:
+        await send_text(context, delivery, text)
+        return
+    title = document.title or t("voice_note_title", language)
+    try:
+        await context.bot.send_document(
+            message.chat.id,
+            InputFile(BytesIO(text.encode("utf-8")), filename="transcript.txt"),
+            caption=t("transcript_caption", language, title=title)[:1000],
+            reply_to_message_id=message.message_id,
+            message_thread_id=delivery.thread_id,
+            parse_mode=None,
+        )
+    except TelegramError as error:
+        log.info("could not send a transcript in chat %s: %s", message.chat.id, error)
+
+
+MEDIA = (
+    filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO_NOTE
+    | filters.VIDEO
+    | filters.PHOTO
+    | filters.Document.IMAGE
+    | filters.Document.AUDIO
+    | filters.Document.VIDEO
+)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Before the document and text handlers: a captioned photo is read as a picture."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(private & MEDIA, on_private_media))
+    app.add_handler(CallbackQueryHandler(on_transcript, pattern=f"^{TRANSCRIPT}$"))

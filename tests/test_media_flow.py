@@ -1,0 +1,300 @@
+"""Recordings and pictures end to end: the Bot API fake, the OpenAI fake's speech-to-text and
+chat endpoints, the web fake and real Redis, as a user meets them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import Settings
+from tests.conftest import llm_settings
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.web import FakeWeb, read_fixture
+from tests.helpers.media import mp3, ogg_opus, png
+from tests.tg import USER_ID, send_for_summary, to_user, wait_summary, wait_text
+
+LECTURE = (
+    "Welcome to the history of the tide mill. The mill on the Brackwater estuary was built in "
+    "1790 and ground flour for a century. Volunteers restored it over six years. Today it "
+    "turns again twice a day with the tide, and visitors can buy its flour on Saturdays."
+)
+SUMMARY = (
+    "The tide mill turns again\nTL;DR: A 1790 mill was restored.\n\n- Built in 1790\n"
+    "- Restored by volunteers\n\nKey moments:\n- [0:00] The mill's history\n"
+    "- [7:77] an invented time\n- [0:40] Saturdays"
+)
+
+
+def buttons(call: Any) -> list[dict[str, Any]]:
+    markup = call.params.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def texts_to_user(bot_api: FakeBotAPI) -> list[str]:
+    return [str(call.params.get("text", "")) for call in bot_api.calls_to("sendMessage")]
+
+
+async def test_a_long_voice_message_is_transcribed_summarized_and_has_its_transcript(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    llm_api.script_transcript(
+        [(0.0, 30.0, LECTURE[:120]), (40.0, 75.0, LECTURE[120:])],
+    )
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_voice(ogg_opus(75), duration=75)
+        status = await bot_api.wait_for("sendMessage", to_user)
+        summary = await wait_summary(bot_api)
+        heard = await llm_api.wait_for_transcriptions(1)
+        transcript_button = [b for b in buttons(summary) if b.get("callback_data") == "sk:text"]
+        assert transcript_button, buttons(summary)
+        shown = bot_api.message(USER_ID, summary.result["message_id"])
+        assert shown is not None
+        bot_api.send_callback_query("sk:text", message=shown)
+        transcript = await bot_api.wait_for(
+            "sendMessage", lambda c: str(c.params.get("text", "")).startswith("[0:00]")
+        )
+    assert heard[0].model == "whisper-1"
+    assert "Downloading" in status.params["text"] or "Transcribing" in status.params["text"]
+    text = summary.params["text"]
+    assert "Key moments" in text
+    assert "[0:00]" in text
+    assert "[0:40]" in text
+    assert "7:77" not in text, "a time the transcript doesn't have is dropped"
+    sent = llm_api.requests[0].user_text
+    assert "[0:00]" in sent
+    assert "Brackwater" in sent
+    assert "▶ 1:15" in text, "a recording shows its length, not a reading time"
+    assert transcript.params["text"].startswith("[0:00]")
+
+
+async def test_a_short_voice_reply_to_a_summary_is_a_question_about_the_article(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script("Mill turns again\nTL;DR: A mill.\n\n- Halloran restored it")
+    llm_api.script_transcript("Who restored the mill?")
+    llm_api.script('The Halloran family restored it: "six-year restoration".')
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await send_for_summary(bot_api, web.url("/story"))
+        replied = bot_api.message(USER_ID, summary.result["message_id"])
+        assert replied is not None
+        bot_api.send_voice(ogg_opus(3), duration=3, reply_to_message=replied)
+        answer = await bot_api.wait_for(
+            "sendMessage", lambda c: "Halloran family" in str(c.params.get("text", ""))
+        )
+    assert len(llm_api.transcription_requests) == 1
+    asked = llm_api.requests[-1]
+    assert asked.last_user_text == "Who restored the mill?"
+    assert "Brackwater" in asked.user_text, "answered from the article"
+    assert answer.params.get("reply_parameters") or answer.params.get("reply_to_message_id")
+
+
+async def test_a_short_voice_on_its_own_gets_a_short_summary(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    llm_api.script_transcript(LECTURE)
+    llm_api.script("Mill\nTL;DR: A mill turns again.\n\n- Restored")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_voice(ogg_opus(20), duration=20)
+        await wait_summary(bot_api)
+    system = llm_api.requests[0].messages[0]["content"]
+    assert "2 or 3" in system, "a short summary's key moments"
+
+
+async def test_the_same_recording_twice_is_transcribed_once(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    llm_api.script_transcript(LECTURE)
+    llm_api.script(SUMMARY)
+    audio = ogg_opus(70)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        first = bot_api.send_voice(audio, duration=70)
+        await wait_summary(bot_api)
+        voice = first["message"]["voice"]
+        bot_api.send_private_message(None, voice=voice)
+        await wait_summary(bot_api, count=2)
+    assert len(llm_api.transcription_requests) == 1
+    assert len(llm_api.requests) == 1
+
+
+async def test_without_a_transcription_key_a_voice_message_gets_a_clear_message(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_voice(ogg_opus(5), duration=75)
+        reply = await wait_text(bot_api, "TRANSCRIBE_API_KEY")
+        bot_api.send_private_message("/help")
+        await wait_text(bot_api, "/summary")  # still running
+    assert "transcription" in str(reply["text"])
+    assert not bot_api.calls_to("getFile"), "nothing downloaded that can't be transcribed"
+
+
+async def test_a_file_over_twenty_megabytes_is_refused_before_downloading(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_audio(
+            mp3(2),
+            duration=3000,
+            file_name="talk.mp3",
+            mime_type="audio/mpeg",
+            file_size=25 * 1024 * 1024,
+        )
+        reply = await bot_api.wait_for("sendMessage", to_user)
+    assert "20 MB" in reply.params["text"]
+    assert "25.0 MB" in reply.params["text"]
+    assert not bot_api.calls_to("getFile")
+    assert not llm_api.transcription_requests
+
+
+async def test_a_recording_longer_than_the_limit_is_refused_before_downloading(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    settings = llm_settings(settings_for, llm_api, max_media_minutes=10)
+    async with start_bot(settings):
+        bot_api.send_voice(ogg_opus(2), duration=11 * 60)
+        reply = await wait_text(bot_api, "minutes")
+    assert "11 minutes" in str(reply["text"])
+    assert "10 minutes" in str(reply["text"])
+    assert not bot_api.calls_to("getFile")
+
+
+async def test_a_recording_that_lies_about_its_length_is_measured_not_believed(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    settings = llm_settings(settings_for, llm_api, max_media_minutes=1)
+    async with start_bot(settings):
+        bot_api.send_voice(ogg_opus(70), duration=5)  # says 5 s, holds 70 s
+        reply = await wait_text(bot_api, "minutes")
+    assert "2 minutes" in str(reply["text"])
+    assert not llm_api.transcription_requests
+
+
+async def test_the_daily_minutes_quota_refuses_the_recording_that_would_pass_it(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    llm_api.script_transcript(LECTURE, LECTURE)
+    llm_api.script(SUMMARY, SUMMARY)
+    settings = llm_settings(settings_for, llm_api, daily_media_minutes=2)
+    async with start_bot(settings):
+        bot_api.send_voice(ogg_opus(70), duration=70)
+        await wait_summary(bot_api)
+        bot_api.send_voice(ogg_opus(65, frequency=330), duration=65)
+        refused = await wait_text(bot_api, "today's 2 minutes")
+    assert len(llm_api.transcription_requests) == 1
+    assert "midnight UTC" in str(refused["text"])
+
+
+async def test_an_audio_link_is_fetched_transcribed_and_summarized(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/episode.mp3", mp3(70), content_type="audio/mpeg")
+    llm_api.script_transcript(LECTURE)
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await send_for_summary(bot_api, web.url("/episode.mp3"))
+    assert len(llm_api.transcription_requests) == 1
+    assert llm_api.transcription_requests[0].filename == "episode.mp3"
+    assert "Key moments" in summary.params["text"]
+
+
+async def test_an_audio_link_to_a_private_address_is_refused_without_a_connection(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/episode.mp3", mp3(5), content_type="audio/mpeg")
+    settings = llm_settings(settings_for, llm_api, fetch_allow_private_networks=False)
+    async with start_bot(settings):
+        bot_api.send_private_message(web.url("/episode.mp3"))
+        reply = await wait_text(bot_api, "private")
+    assert web.hits("/episode.mp3") == 0
+    assert not llm_api.transcription_requests
+    assert reply["text"]
+
+
+async def test_an_episode_page_with_only_show_notes_is_read_by_its_audio(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/audio/ep1.mp3", mp3(70), content_type="audio/mpeg")
+    web.page(
+        "/ep1",
+        title="Episode 1: The tide mill",
+        paragraphs=["In this episode we visit the tide mill on the Brackwater estuary."],
+        extra_head=f'<meta property="og:audio" content="{web.url("/audio/ep1.mp3")}">',
+    )
+    llm_api.script_transcript(LECTURE)
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await send_for_summary(bot_api, web.url("/ep1"))
+    assert web.hits("/audio/ep1.mp3") == 1
+    assert len(llm_api.transcription_requests) == 1
+    assert web.url("/ep1") in summary.params["text"], "the summary links the episode page"
+
+
+async def test_a_picture_without_vision_gets_a_clear_message(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_photo(png(), width=4, height=4)
+        reply = await wait_text(bot_api, "LLM_VISION")
+    assert "vision" in str(reply["text"])
+    assert not llm_api.requests
+
+
+async def test_a_picture_of_text_is_read_by_the_vision_model_then_summarized(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    llm_api.script(LECTURE, "Mill\nTL;DR: A mill turns again.\n\n- Restored in six years")
+    async with start_bot(llm_settings(settings_for, llm_api, llm_vision=True)):
+        bot_api.send_photo(png(), width=4, height=4)
+        summary = await wait_summary(bot_api)
+    looked = llm_api.requests[0].messages[0]["content"]
+    assert isinstance(looked, list)
+    assert looked[1]["type"] == "image_url"
+    assert looked[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert "Brackwater" in llm_api.requests[1].user_text
+    assert "A mill turns again" in summary.params["text"]
