@@ -130,7 +130,10 @@ async def on_back(update: Update, context: Context) -> None:
     if pressed is not None:
         query, message, thread = pressed
         await query.answer()
-        await _edit_markup(message, summary_keyboard(thread.url, interface_language(update)))
+        markup = summary_keyboard(
+            thread.url, interface_language(update), transcript=thread.recording
+        )
+        await _edit_markup(message, markup)
 
 
 async def on_ask(update: Update, context: Context) -> None:

@@ -14,6 +14,7 @@ LONGER = "sk:long"
 TRANSLATE = "sk:tr"
 TRANSLATE_TO = "sk:tr:"  # + language code
 ASK = "sk:ask"
+TRANSCRIPT = "sk:text"
 BACK = "sk:back"
 
 TRANSLATION_TARGETS = ("en", "ru", "uk", "de", "fr", "es", "it", "pt", "zh", "ja")
@@ -43,9 +44,10 @@ class SerializedOnce(InlineKeyboardMarkup):
 
 @lru_cache(maxsize=4096)
 def summary_keyboard(
-    url: str | None, language: str | None, *, interactive: bool = True
+    url: str | None, language: str | None, *, interactive: bool = True, transcript: bool = False
 ) -> InlineKeyboardMarkup | None:
-    """Shorter / Longer / Translate / Ask a question / Open source (only the link in channels).
+    """Shorter / Longer / Translate / Ask a question / Open source (only the link in channels);
+    a recording's summary also offers its Transcript.
 
     Cached per link and language: the same link's summary is sent again and again.
     """
@@ -61,6 +63,10 @@ def summary_keyboard(
         ],
         [InlineKeyboardButton(t("button_ask", language), callback_data=ASK)],
     ]
+    if transcript:
+        rows[1].insert(
+            1, InlineKeyboardButton(t("button_transcript", language), callback_data=TRANSCRIPT)
+        )
     if url:
         rows[1].append(InlineKeyboardButton(t("button_source", language), url=url))
     return SerializedOnce(rows)

@@ -12,6 +12,7 @@ from bot.pipeline import CancelResult
 from handlers.addressing import delivery_for
 from handlers.context import Context
 from handlers.deeplinks import open_payload
+from handlers.media import carries_media, summarize_media_message
 from handlers.private import summarize_document_message, summarize_links_or_text
 from handlers.questions import answer_in_thread
 from handlers.replies import send_text
@@ -65,6 +66,9 @@ async def summary_command(update: Update, context: Context) -> None:
     if target is None:
         delivery = await delivery_for(update, context, None)
         await send_text(context, delivery, t("summary_usage", delivery.language))
+        return
+    if carries_media(target):
+        await summarize_media_message(update, context, target)
         return
     if target.document is not None:
         await summarize_document_message(update, context, target)

@@ -205,7 +205,12 @@ async def send_summary_message(
     """
     document, summary = result.document, result.summary
     link = document.canonical_url or document.url
-    markup = summary_keyboard(link, delivery.language, interactive=not delivery.channel)
+    markup = summary_keyboard(
+        link,
+        delivery.language,
+        interactive=not delivery.channel,
+        transcript=document.is_recording,
+    )
     # In a one-to-one chat the summary follows the link it answers; quoting it only adds weight.
     target = delivery if delivery.group or delivery.channel else replace(delivery, reply_to=None)
     sent = await send_html(
@@ -292,7 +297,9 @@ async def _edit_summary(
 ) -> None:
     document, summary = result.document, result.summary
     parts = summary_parts(document, summary, language)
-    markup = summary_keyboard(document.canonical_url or document.url, language)
+    markup = summary_keyboard(
+        document.canonical_url or document.url, language, transcript=document.is_recording
+    )
     try:
         await message.edit_text(parts[0], reply_markup=markup)
     except BadRequest as error:
