@@ -102,6 +102,7 @@ def build_deps(
         youtube=youtube or YouTube(),
         telegram_base=telegram_base,
         media_max_bytes=settings.fetch_media_max_bytes,
+        metrics=metrics,
     )
     skim = Skim(
         reader,

@@ -13,7 +13,7 @@ import re
 from bot.content.document import Document
 from bot.i18n import t
 from bot.markdown import inline_html, inline_plain
-from bot.media.transcript import format_timestamp
+from bot.media.transcript import MARKER_RE, format_timestamp, parse_timestamp
 from bot.values import Summary
 
 TELEGRAM_LIMIT = 4096
@@ -141,7 +141,7 @@ def summary_lines(document: Document, summary: Summary, language: str | None = N
     if link:
         title_html = f'<b><a href="{html.escape(link, quote=True)}">{escape(title)}</a></b>'
     lines = [title_html, f"<i>{escape(meta_line(document, language))}</i>", ""]
-    lines.extend(inline_html(line) for line in body)
+    lines.extend(moment_links(inline_html(line), document) for line in body)
     if summary.extractive:
         lines.extend(["", f"<i>{escape(t('extractive_note', language))}</i>"])
     if summary.truncated:
@@ -168,9 +168,29 @@ def summary_plain(document: Document, summary: Summary, language: str | None = N
     return "\n".join(lines).strip()
 
 
-def answer_parts(text: str) -> list[str]:
-    """A model's answer as Telegram HTML messages (its Markdown rendered, never shown raw)."""
-    return split_html([inline_html(line) for line in _body_lines(text)])
+def answer_parts(text: str, document: Document | None = None) -> list[str]:
+    """A model's answer as Telegram HTML messages (its Markdown rendered, never shown raw);
+    about a video, its cited moments link into it."""
+    lines = [inline_html(line) for line in _body_lines(text)]
+    if document is not None:
+        lines = [moment_links(line, document) for line in lines]
+    return split_html(lines)
+
+
+def moment_links(line_html: str, document: Document) -> str:
+    """`[m:ss]` times in rendered HTML as links to that second of the video (YouTube)."""
+    base = document.media_link
+    if not base:
+        return line_html
+
+    def link(match: re.Match[str]) -> str:
+        seconds = parse_timestamp(match["time"])
+        if seconds is None:
+            return match[0]
+        href = html.escape(f"{base}?t={seconds}", quote=True)
+        return f'<a href="{href}">{match[0]}</a>'
+
+    return MARKER_RE.sub(link, line_html)
 
 
 def answer_plain(text: str) -> str:

@@ -20,7 +20,7 @@ from handlers.addressing import Delivery, delivery_for, interface_language
 from handlers.context import Context
 from handlers.keyboards import TRANSCRIPT
 from handlers.private import summarize_links_or_text
-from handlers.questions import answer_in_thread
+from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.replies import send_text
 from handlers.sources import message_urls
 from handlers.summaries import deliver_summary, thread_of
@@ -247,6 +247,17 @@ async def on_private_media(update: Update, context: Context) -> None:
     await summarize_media_message(update, context, message)
 
 
+async def on_group_voice(update: Update, context: Context) -> None:
+    """In a group, a short voice reply to one of the bot's summaries or answers is a question."""
+    message = update.effective_message
+    if message is None or not replies_to_bot(message, context.bot.id):
+        return
+    media = _media_of(message)
+    if media is None or media.duration is None or media.duration > SHORT_RECORDING_SECONDS:
+        return
+    await _ask_by_voice(update, context, message, media)
+
+
 async def on_transcript(update: Update, context: Context) -> None:
     """The Transcript button: the whole timed transcript, as messages or a .txt file."""
     query = update.callback_query
@@ -307,4 +318,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     """Before the document and text handlers: a captioned photo is read as a picture."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(private & MEDIA, on_private_media))
+    spoken = filters.VOICE | filters.VIDEO_NOTE
+    group_reply = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY
+    app.add_handler(MessageHandler(group_reply & spoken, on_group_voice))
     app.add_handler(CallbackQueryHandler(on_transcript, pattern=f"^{TRANSCRIPT}$"))

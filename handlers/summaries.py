@@ -270,7 +270,8 @@ async def deliver_answer(
         await context.pipeline.untrack_status(delivery.chat_id, done.status_id)
     answered = done.outcome
     text = answered.answer.text
-    sent = await send_html(context, delivery, answer_parts(text), partial(answer_plain, text))
+    parts = answer_parts(text, answered.document)
+    sent = await send_html(context, delivery, parts, partial(answer_plain, text))
     if sent is not None and answered.thread is not None:
         await context.state.save_thread(delivery.chat_id, sent.message_id, answered.thread)
     return sent

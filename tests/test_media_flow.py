@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.config import Settings
 from tests.conftest import llm_settings
-from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.media import mp3, ogg_opus, png
@@ -298,3 +298,27 @@ async def test_a_picture_of_text_is_read_by_the_vision_model_then_summarized(
     assert looked[1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert "Brackwater" in llm_api.requests[1].user_text
     assert "A mill turns again" in summary.params["text"]
+
+
+async def test_in_a_group_a_short_voice_reply_to_a_summary_is_a_question(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script("Mill turns again\nTL;DR: A mill.\n\n- Halloran restored it")
+    llm_api.script_transcript("Who restored the mill?")
+    llm_api.script("The Halloran family did.")
+    group = DEFAULT_SUPERGROUP_ID
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_group_message(f"/summary {web.url('/story')}")
+        summary = await wait_summary(bot_api, chat_id=group)
+        replied = bot_api.message(group, summary.result["message_id"])
+        assert replied is not None
+        bot_api.send_voice(
+            ogg_opus(3), duration=3, reply_to_message=replied, chat_type="supergroup"
+        )
+        await wait_text(bot_api, "Halloran family did", chat_id=group)
+    assert llm_api.requests[-1].last_user_text == "Who restored the mill?"

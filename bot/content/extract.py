@@ -35,6 +35,9 @@ _EXTENSIONS = {
 }
 
 
+_XML_TYPES = ("application/xml", "application/rss+xml", "application/atom+xml")
+
+
 def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str:
     """Decide how to read an uploaded or local file: extension, then declared type, then bytes.
 
@@ -177,7 +180,7 @@ def extract_bytes(
     if media_type in ("text/markdown", "text/x-markdown"):
         _note(explain, "source kind: markdown (no HTML candidates)")
         return extract_plain(decode_bytes(data, charset), markdown=True, url=url)
-    if media_type.startswith("text/") or media_type in ("application/xml",):
+    if media_type.startswith("text/") or media_type in _XML_TYPES:
         decoded = decode_bytes(data, charset)
         if sniff_media_type(data[:1024]) == "text/html":
             _note(explain, f"source kind: html (declared {media_type}, the bytes look like HTML)")

@@ -30,11 +30,13 @@ from bot.content.youtube import YouTube, video_id
 from bot.errors import (
     ExtractionError,
     InvalidSourceError,
+    SkimError,
     UnsupportedContentError,
     VideoError,
 )
 from bot.media.reading import MediaHooks, MediaReader, picture_type, transcript_document
 from bot.media.transcript import format_timestamp
+from bot.metrics import Metrics
 from bot.values import Progress, Stage
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class ContentReader:
         youtube: YouTube | None = None,
         telegram_base: str = "https://t.me",
         media_max_bytes: int = 100_000_000,
+        metrics: Metrics | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._budget = budget or MarkupBudget()
@@ -78,6 +81,7 @@ class ContentReader:
         self._youtube = youtube
         self._telegram_base = telegram_base
         self._media_max_bytes = media_max_bytes
+        self._metrics = metrics or Metrics()
 
     @property
     def media(self) -> MediaReader:
@@ -182,7 +186,17 @@ class ContentReader:
 
     async def read_video(self, video: str, hooks: MediaHooks) -> Document:
         """A YouTube video: its captions, else (when a transcriber is set up) its audio."""
+        try:
+            document, path = await self._read_video(video, hooks)
+        except SkimError as error:
+            self._metrics.videos.labels(error.key).inc()
+            raise
+        self._metrics.videos.labels(path).inc()
+        return document
+
+    async def _read_video(self, video: str, hooks: MediaHooks) -> tuple[Document, str]:
         assert self._youtube is not None
+        path = "captions"
         await hooks.report(Progress(Stage.CAPTIONS))
         info, captions = await self._youtube.info_and_captions(video)
         if info.is_live:
@@ -194,6 +208,7 @@ class ContentReader:
             await hooks.report(Progress(Stage.DOWNLOADING))
             data = await self._youtube.audio(video, max_bytes=self._media_max_bytes)
             captions, _ = await self._media.transcript(data, f"{video}.m4a", hooks)
+            path = "audio"
         document = transcript_document(
             captions,
             kind="youtube",
@@ -209,7 +224,7 @@ class ContentReader:
             lines = [f"[{format_timestamp(c.start)}] {c.title}" for c in info.chapters]
             text = "Chapters:\n" + "\n".join(lines) + "\n\n" + document.text
             document = Document(**{**document.to_dict(), "text": text})
-        return document
+        return document, path
 
     async def read_media(self, source: MediaSource, hooks: MediaHooks) -> Document:
         """A Telegram recording: limits checked on what was declared, before downloading."""

@@ -216,8 +216,8 @@ def _is_code(language: str | None) -> bool:
 
 
 def cite_moments(text: str, document: Document) -> str:
-    """A model's text about a recording with only real times, linked into the video if it has
-    a page: every `[m:ss]` becomes one of the transcript's own markers (never invented)."""
+    """A model's text about a recording with only real times: every `[m:ss]` becomes one of
+    the transcript's own markers (never invented); rendering links them into the video."""
     if not document.is_recording or not document.text:
         return text
     allowed = [
@@ -225,6 +225,4 @@ def cite_moments(text: str, document: Document) -> str:
         for match in MARKER_RE.finditer(document.text)
         if (seconds := parse_timestamp(match["time"])) is not None
     ]
-    base = document.media_link
-    link = (lambda seconds: f"{base}?t={seconds}") if base else None
-    return anchor_moments(text, allowed, document.duration or 0.0, link)
+    return anchor_moments(text, allowed, document.duration or 0.0)
