@@ -322,3 +322,45 @@ async def test_in_a_group_a_short_voice_reply_to_a_summary_is_a_question(
         )
         await wait_text(bot_api, "Halloran family did", chat_id=group)
     assert llm_api.requests[-1].last_user_text == "Who restored the mill?"
+
+
+async def test_a_voice_pyav_cannot_read_is_left_to_the_endpoint_to_judge(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    # Telegram's own voice messages are trusted to be audio: a codec PyAV lacks may still be
+    # one the endpoint reads. This fake decodes too, so it refuses, and the user is told.
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_voice(b"OggS" + bytes(range(256)) * 8, duration=4)
+        reply = await wait_text(bot_api, "audio or video")
+    assert len(llm_api.transcription_requests) == 1
+    assert llm_api.transcription_requests[0].filename == "voice.ogg"
+    assert "doesn't look like" in str(reply["text"])
+
+
+async def test_a_long_transcript_is_sent_as_a_text_file(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    segments = [
+        (5.0 * k, 5.0 * k + 4.5, f"Sentence number {k} about the tide mill.") for k in range(120)
+    ]
+    llm_api.script_transcript(segments)
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_voice(ogg_opus(600), duration=600)
+        summary = await wait_summary(bot_api)
+        shown = bot_api.message(USER_ID, summary.result["message_id"])
+        assert shown is not None
+        bot_api.send_callback_query("sk:text", message=shown)
+        sent = await bot_api.wait_for("sendDocument")
+    document = sent.result["document"]
+    assert document["file_name"] == "transcript.txt"
+    text = bot_api.file_content(document["file_id"]).decode()
+    assert text.startswith("[0:00] Sentence number 0")
+    assert "Sentence number 119" in text
+    assert "[9:55]" in text or "[9:30]" in text

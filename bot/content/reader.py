@@ -234,7 +234,13 @@ class ContentReader:
         data = await source.load()
         kind: SourceKind = "video" if source.kind in ("video", "video_note") else "audio"
         return await self._media.read_recording(
-            data, source.filename, hooks, kind=kind, title=source.title
+            data,
+            source.filename,
+            hooks,
+            kind=kind,
+            title=source.title,
+            declared=source.duration,
+            trusted=source.kind in ("voice", "video_note"),
         )
 
     async def read_image(self, source: ImageSource, hooks: MediaHooks) -> Document:

@@ -13,12 +13,14 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from bot.content.document import Document, SourceKind
 from bot.content.extract import extract_plain
+from bot.content.fetch import sniff_media_type, sniff_recording
 from bot.errors import LLMError, MediaError, SkimError, TranscriptionError
 from bot.llm.client import LLMClient
-from bot.media.probe import MediaInfo, probe
+from bot.media.probe import ACCEPTED_EXTENSIONS, MediaInfo, probe
 from bot.media.transcribe import Transcriber
 from bot.media.transcript import (
     MARKER_RE,
@@ -65,6 +67,34 @@ class MediaHooks:
 @dataclass(frozen=True)
 class MediaLimits:
     max_seconds: float = 90 * 60
+
+
+# A recording PyAV can't read gets its length estimated from its size (128 kbit/s).
+ESTIMATED_BYTES_PER_SECOND = 16_000
+
+
+def upload_name(filename: str) -> str:
+    """A name whose extension the endpoint accepts (it judges the format by it)."""
+    path = PurePath(filename)
+    if path.suffix.lower().lstrip(".") in ACCEPTED_EXTENSIONS:
+        return path.name
+    return f"{path.stem or 'audio'}.ogg"
+
+
+def _endpoint_may_read(
+    error: MediaError, data: bytes, filename: str, trusted: bool, limit: int
+) -> bool:
+    """Whether bytes PyAV refused may still be a recording the endpoint reads."""
+    if error.key != "err_not_media" or len(data) > limit or not data:
+        return False
+    if trusted or sniff_recording(data[:64]) is not None:
+        return True
+    head = data[:1024]
+    if picture_type(data) is not None or head.startswith((b"%PDF", b"PK\x03\x04", b"\x1f\x8b")):
+        return False
+    if sniff_media_type(head) in ("text/html", "text/plain"):
+        return False
+    return PurePath(filename).suffix.lower().lstrip(".") in ACCEPTED_EXTENSIONS
 
 
 def picture_type(data: bytes) -> str | None:
@@ -117,16 +147,41 @@ class MediaReader:
         return self._transcriber
 
     async def transcript(
-        self, data: bytes, filename: str, hooks: MediaHooks
+        self,
+        data: bytes,
+        filename: str,
+        hooks: MediaHooks,
+        *,
+        declared: float | None = None,
+        trusted: bool = False,
     ) -> tuple[Transcript, MediaInfo]:
-        """The recording's transcript, after its limits and the caller's quota allow it."""
+        """The recording's transcript, after its limits and the caller's quota allow it.
+
+        Its length is measured, not believed. A file PyAV cannot read goes to the endpoint as
+        it is when it may still be a recording: Telegram's own voice and video notes
+        (`trusted`, with their declared length), or bytes that look like no other kind of file.
+        """
         transcriber = self.require_transcriber()
-        info = await asyncio.to_thread(probe, data)
+        as_is = False
+        try:
+            info = await asyncio.to_thread(probe, data)
+        except MediaError as error:
+            if not _endpoint_may_read(error, data, filename, trusted, transcriber.upload_limit):
+                raise
+            log.info("PyAV can't read %s (%s); sending it as it is", filename, error.detail)
+            seconds = declared if declared else len(data) / ESTIMATED_BYTES_PER_SECOND
+            info = MediaInfo(seconds, has_audio=True, has_video=False, format_name="")
+            as_is = True
         self.check_length(info.duration)
         await hooks.charge(info.duration)
         await hooks.report(Progress(Stage.TRANSCRIBING, format_timestamp(info.duration)))
         try:
-            transcript = await transcriber.transcribe(data, filename, info=info)
+            if as_is:
+                transcript = await transcriber.transcribe_as_is(
+                    data, upload_name(filename), info.duration
+                )
+            else:
+                transcript = await transcriber.transcribe(data, filename, info=info)
         except SkimError as error:
             self._metrics.transcriptions.labels(type(error).__name__).inc()
             raise
@@ -145,9 +200,13 @@ class MediaReader:
         kind: SourceKind = "audio",
         title: str | None = None,
         url: str | None = None,
+        declared: float | None = None,
+        trusted: bool = False,
     ) -> Document:
         """A recording as a Document whose text is its timed transcript (`[m:ss]` markers)."""
-        transcript, info = await self.transcript(data, filename, hooks)
+        transcript, info = await self.transcript(
+            data, filename, hooks, declared=declared, trusted=trusted
+        )
         return transcript_document(
             transcript,
             kind="video" if kind == "audio" and info.has_video else kind,

@@ -77,6 +77,21 @@ class Transcriber:
         whole = join(zip((p.offset for p in parts), texts, strict=True), info.duration)
         return Transcript(whole.segments, language or whole.language, info.duration)
 
+    async def transcribe_as_is(
+        self, data: bytes, filename: str, duration: float, *, language: str | None = None
+    ) -> Transcript:
+        """Send a file PyAV could not read as it is, and let the endpoint decide: a codec we
+        don't bundle may still be one it reads. One part; `duration` as declared or estimated."""
+        part = AudioPart(data, filename, 0.0)
+        try:
+            async with asyncio.timeout(self.timeout):
+                texts = await self._parts([part], duration, language)
+        except TimeoutError:
+            log.warning("transcription took more than %.0f s; given up", self.timeout)
+            raise TranscriptionError(detail=f"no transcript within {self.timeout:g} s") from None
+        whole = join([(0.0, texts[0])], duration)
+        return Transcript(whole.segments, language or whole.language, whole.duration)
+
     async def _parts(
         self, parts: Sequence[AudioPart], duration: float, language: str | None
     ) -> list[Transcript]:
