@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.constants import ChatType
 
 from bot.content.sources import UrlSource
-from bot.content.urls import normalize_url
+from bot.service import link_name
 from bot.store.state import State
 
 
@@ -24,7 +24,7 @@ def repeat_key(source: object, *, group: bool, channel: bool) -> str | None:
     if not group or channel or not isinstance(source, UrlSource):
         return None
     try:
-        return normalize_url(source.url)
+        return link_name(source.url)  # one YouTube video under any of its links
     except ValueError:
         return None
 
@@ -37,7 +37,7 @@ async def remember_summary(
     if not link:
         return
     try:
-        canonical = normalize_url(link)
+        canonical = link_name(link)
     except ValueError:
         return
     if canonical != normalized:

@@ -11,7 +11,7 @@ from tests.conftest import llm_settings
 from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.helpers.media import mp3, ogg_opus, png
+from tests.helpers.media import mp3, mp4_video, ogg_opus, png
 from tests.tg import USER_ID, send_for_summary, to_user, wait_summary, wait_text
 
 LECTURE = (
@@ -364,3 +364,32 @@ async def test_a_long_transcript_is_sent_as_a_text_file(
     assert text.startswith("[0:00] Sentence number 0")
     assert "Sentence number 119" in text
     assert "[9:55]" in text or "[9:30]" in text
+
+
+async def test_video_notes_videos_and_audio_files_are_transcribed_and_summarized(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    llm_api.script_transcript(LECTURE, LECTURE + " Second.", LECTURE + " Third.")
+    llm_api.script(SUMMARY, SUMMARY, SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_video_note(mp4_video(62), duration=62)
+        await wait_summary(bot_api)
+        bot_api.send_video(
+            mp4_video(63, frequency=300),
+            duration=63,
+            width=64,
+            height=64,
+            file_name="walk.mp4",
+            mime_type="video/mp4",
+        )
+        await wait_summary(bot_api, count=2)
+        bot_api.send_document(mp3(64), file_name="talk.mp3", mime_type="audio/mpeg")
+        await wait_summary(bot_api, count=3)
+    names = [request.filename for request in llm_api.transcription_requests]
+    assert len(names) == 3
+    assert names[2].endswith(".mp3")
+    first = bot_api.messages_in(USER_ID)
+    assert any("▶ 1:02" in str(message.get("text")) for message in first)

@@ -25,7 +25,7 @@ from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb
 from tests.fakes.youtube import FakeYouTube, video_from_fixtures
 from tests.helpers.media import mp3, ogg_opus
-from tests.tg import send_for_summary, wait_text
+from tests.tg import USER_ID, send_for_summary, wait_text
 
 VIDEO = "dQw4w9WgXcQ"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -78,6 +78,31 @@ async def test_a_youtube_link_is_summarized_from_captions_with_moments_linked_in
     assert again.params["text"] == text
     sent = llm_api.requests[0].user_text
     assert "[1:01]" in sent
+
+
+async def test_a_question_about_a_video_cites_its_moment_as_a_link(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    youtube: FakeYouTube,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    youtube.add(
+        video_from_fixtures(
+            VIDEO, "player_captions.json", captions={("de", "", "json3"): "captions_de.json3"}
+        )
+    )
+    llm_api.script(VIDEO_SUMMARY, 'It is said at [1:05]: "the ferry".')
+    settings = llm_settings(settings_for, llm_api)
+    deps = build_deps(settings, youtube=youtube_client(youtube))
+    async with start_bot(settings, deps):
+        summary = await send_for_summary(bot_api, f"https://youtu.be/{VIDEO}")
+        replied = bot_api.message(USER_ID, summary.result["message_id"])
+        assert replied is not None
+        bot_api.send_private_message("When is the ferry mentioned?", reply_to_message=replied)
+        answer = await wait_text(bot_api, "It is said at")
+    assert "timed transcript" in llm_api.requests[1].messages[0]["content"]
+    assert "[1:01]" in str(answer["text"]), "snapped to the paragraph the quote comes from"
 
 
 async def test_a_youtube_video_without_captions_and_no_transcriber_says_why(
@@ -315,6 +340,19 @@ async def test_skim_transcribe_prints_a_timed_transcript(
     assert code == 0, err
     assert out.splitlines()[0] == "[0:00] First words."
     assert "[0:40] Later words." in out
+
+
+async def test_skim_summarize_reads_an_audio_file(llm_api: FakeOpenAI, tmp_path: Path) -> None:
+    llm_api.script_transcript("The ferry moves to the north pier while the south pier is rebuilt.")
+    llm_api.script(VIDEO_SUMMARY)
+    recording = tmp_path / "talk.mp3"
+    recording.write_bytes(mp3(70))
+    env = {"OPENAI_API_KEY": llm_api.api_key, "OPENAI_BASE_URL": llm_api.url}
+    code, out, err = await run_cli("summarize", str(recording), env=env)
+    assert code == 0, err
+    assert "Key moments" in out
+    assert "[0:00]" in out
+    assert len(llm_api.transcription_requests) == 1
 
 
 async def test_skim_transcribe_without_an_endpoint_says_how_to_enable_it(tmp_path: Path) -> None:
