@@ -22,9 +22,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from yt_dlp import YoutubeDL  # type: ignore[import-untyped]
-from yt_dlp.networking import Request  # type: ignore[import-untyped]
-
 from bot.errors import MediaError, SkimError, VideoError
 from bot.media.transcript import Segment, Transcript
 
@@ -455,7 +452,7 @@ class YouTube:
         self, video_id: str, stop: threading.Event
     ) -> tuple[VideoInfo, Transcript | None]:
         logger = _YtdlpLog()
-        with YoutubeDL(self._options(logger)) as ydl:
+        with _ytdlp().YoutubeDL(self._options(logger)) as ydl:
             info = self._extract(ydl, logger, video_id)
             meta = video_info(info, video_id)
             language, formats = choose_track(info, meta.language)
@@ -472,7 +469,7 @@ class YouTube:
                 if stop.is_set():
                     raise _Stopped
                 try:
-                    data = _read(ydl, Request(url), _MAX_CAPTION_BYTES, stop)
+                    data = _read(ydl, _request(url), _MAX_CAPTION_BYTES, stop)
                     segments = parse_captions(ext, data)
                 except _Stopped:
                     raise
@@ -490,7 +487,7 @@ class YouTube:
 
     def _audio(self, video_id: str, max_bytes: int, stop: threading.Event) -> bytes:
         logger = _YtdlpLog()
-        with YoutubeDL(self._options(logger)) as ydl:
+        with _ytdlp().YoutubeDL(self._options(logger)) as ydl:
             info = self._extract(ydl, logger, video_id)
             candidates = audio_formats(info)
             if not candidates:
@@ -501,6 +498,19 @@ class YouTube:
                 raise _too_big(smallest, max_bytes)
             best = fitting[0]
             return _download(ydl, str(best["url"]), max_bytes, stop)
+
+
+def _ytdlp() -> Any:
+    """yt-dlp, imported on the first video: a process that never reads one never loads it."""
+    import yt_dlp  # type: ignore[import-untyped]
+
+    return yt_dlp
+
+
+def _request(url: str, headers: dict[str, str] | None = None) -> Any:
+    from yt_dlp.networking import Request  # type: ignore[import-untyped]
+
+    return Request(url, headers=headers or {})
 
 
 def _too_big(size: int | None, max_bytes: int) -> MediaError:
@@ -532,7 +542,7 @@ def _download(ydl: Any, url: str, max_bytes: int, stop: threading.Event) -> byte
     out = bytearray()
     while True:
         first = len(out)
-        request = Request(url, headers={"Range": f"bytes={first}-{first + _AUDIO_CHUNK - 1}"})
+        request = _request(url, {"Range": f"bytes={first}-{first + _AUDIO_CHUNK - 1}"})
         with contextlib.closing(ydl.urlopen(request)) as response:
             ranged = response.status == 206
             total = _range_total(response.headers.get("Content-Range"))

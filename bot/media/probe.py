@@ -11,7 +11,6 @@ import io
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 
 import av
@@ -20,6 +19,7 @@ import av.stream
 from av.audio.stream import AudioStream
 
 from bot.errors import MediaError
+from bot.media.info import ACCEPTED_EXTENSIONS, AudioPart, MediaInfo
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
@@ -31,10 +31,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# What OpenAI's transcription endpoint accepts, by file name extension.
-ACCEPTED_EXTENSIONS = frozenset(
-    {"flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm"}
-)
 # Shorter than this is no recording at all (a tap on the microphone button).
 MIN_SECONDS = 0.1
 # Enough packets for 24 hours of 20 ms frames: a file that has more is not a recording we want.
@@ -60,26 +56,6 @@ OPUS_BIT_RATE = 24000
 # Constant rate, so slices can be cut by time; mid complexity, twice as fast as the default for
 # a loss a transcriber does not notice.
 _OPUS_OPTIONS = {"vbr": "off", "compression_level": "5"}
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """What a media file holds: seconds of audio, which tracks, FFmpeg's container name."""
-
-    duration: float
-    has_audio: bool
-    has_video: bool
-    format_name: str
-    audio_codec: str = ""
-
-
-@dataclass(frozen=True)
-class AudioPart:
-    """One upload: the bytes, a file name whose extension tells their format, where it starts."""
-
-    data: bytes
-    filename: str
-    offset: float
 
 
 def probe(data: bytes) -> MediaInfo:

@@ -20,7 +20,7 @@ from bot.content.extract import extract_plain
 from bot.content.fetch import sniff_media_type, sniff_recording
 from bot.errors import LLMError, MediaError, SkimError, TranscriptionError
 from bot.llm.client import LLMClient
-from bot.media.probe import ACCEPTED_EXTENSIONS, MediaInfo, probe
+from bot.media.info import ACCEPTED_EXTENSIONS, MediaInfo
 from bot.media.transcribe import Transcriber
 from bot.media.transcript import (
     MARKER_RE,
@@ -163,6 +163,8 @@ class MediaReader:
         """
         transcriber = self.require_transcriber()
         as_is = False
+        from bot.media.probe import probe  # FFmpeg is loaded by the first recording
+
         try:
             info = await asyncio.to_thread(probe, data)
         except MediaError as error:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import openai
 
 from bot.errors import MediaError, SkimError, TranscriptionError
-from bot.media.probe import AudioPart, MediaInfo, probe, upload_parts
+from bot.media.info import AudioPart, MediaInfo
 from bot.media.transcript import Segment, Transcript, from_plain, join
 
 __all__ = ["Transcriber"]
@@ -56,6 +56,8 @@ class Transcriber:
     ) -> Transcript:
         """The transcript of `data`; MediaError for what is not a recording, TranscriptionError
         when the endpoint fails or `timeout` seconds pass."""
+        from bot.media.probe import probe, upload_parts  # FFmpeg, loaded on first use
+
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.timeout):
