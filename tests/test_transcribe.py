@@ -223,3 +223,47 @@ async def test_parts_run_a_few_at_a_time(server: FakeOpenAI, make: MakeTranscrib
     assert elapsed < parts * 0.2  # not one by one
     firsts = sorted(r.at for r in server.transcription_requests)
     assert firsts[3] - firsts[0] >= 0.15  # the fourth waited for a free slot
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({"status": 200, "body": {"text": "Only the words."}}, id="text-only-json"),
+        pytest.param(
+            {"status": 400, "body": {"error": {"message": "Unknown parameter", "param": None}}},
+            id="unknown-parameter",
+        ),
+    ],
+)
+async def test_a_minimal_compatible_server_still_gives_a_transcript(
+    answer: dict[str, object],
+) -> None:
+    """Servers that call themselves OpenAI-compatible may give `{"text"}` for any format, or
+    refuse `timestamp_granularities`: the transcript then has one time mark."""
+    from aiohttp import web
+
+    seen: list[str] = []
+
+    async def transcribe(request: web.Request) -> web.Response:
+        form = await request.post()
+        seen.append(str(form.get("response_format")))
+        if form.get("response_format") == "verbose_json":
+            return web.json_response(answer["body"], status=int(str(answer["status"])))
+        return web.json_response({"text": "Only the words."})
+
+    app = web.Application()
+    app.router.add_post("/v1/audio/transcriptions", transcribe)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    client = AsyncOpenAI(api_key="k", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    try:
+        transcript = await Transcriber(client).transcribe(media.ogg_opus(3), "voice.ogg")
+    finally:
+        await client.close()
+        await runner.cleanup()
+    assert transcript.text == "Only the words."
+    assert transcript.timed_text().startswith("[0:00] Only the words.")
+    assert seen[0] == "verbose_json"

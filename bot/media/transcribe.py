@@ -118,7 +118,7 @@ class Transcriber:
     async def _part(self, part: AudioPart, length: float, language: str | None) -> Transcript:
         if not self.plain_only:
             try:
-                return await self._timed(part, language)
+                return await self._timed(part, length, language)
             except openai.BadRequestError as error:
                 if not _refuses_verbose(error):
                     raise _mapped(error) from None
@@ -137,7 +137,7 @@ class Transcriber:
             raise _mapped(error) from None
         return from_plain(response.text, length)
 
-    async def _timed(self, part: AudioPart, language: str | None) -> Transcript:
+    async def _timed(self, part: AudioPart, length: float, language: str | None) -> Transcript:
         response = await self.client.audio.transcriptions.create(
             model=self.model,
             file=(part.filename, part.data),
@@ -145,12 +145,19 @@ class Transcriber:
             timestamp_granularities=["segment"],
             language=language if language else openai.omit,
         )
-        if not response.segments:
-            return from_plain(response.text, response.duration, response.language)
+        # Servers that call themselves compatible may leave out any field but `text`.
+        text = str(getattr(response, "text", "") or "")
+        duration = float(getattr(response, "duration", None) or length)
+        spoken = getattr(response, "language", None)
+        found = getattr(response, "segments", None) or []
         segments = tuple(
-            Segment(float(s.start), float(s.end), s.text.strip()) for s in response.segments
+            Segment(float(s.start), float(s.end), str(s.text).strip())
+            for s in found
+            if getattr(s, "start", None) is not None and getattr(s, "end", None) is not None
         )
-        return Transcript(segments, response.language, float(response.duration))
+        if not segments:
+            return from_plain(text, duration, spoken)
+        return Transcript(segments, spoken, duration)
 
 
 def _first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -168,11 +175,10 @@ def _first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
 
 def _refuses_verbose(error: openai.BadRequestError) -> bool:
-    """A 400 about the response format, as OpenAI answers for models without segment times."""
+    """A 400 about the request rather than the file: OpenAI's for models without segment times
+    (`response_format`), or a compatible server that knows no `timestamp_granularities`."""
     text = str(error.message).lower()
-    return error.param in ("response_format", "timestamp_granularities") or (
-        "response_format" in text or "verbose_json" in text
-    )
+    return not (error.param == "file" or any(hint in text for hint in _BAD_FILE_HINTS))
 
 
 def _mapped(error: openai.OpenAIError) -> SkimError:
