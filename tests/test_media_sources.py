@@ -223,6 +223,23 @@ async def test_an_audio_link_that_is_not_audio_is_refused_clearly(
     assert not llm_api.transcription_requests
 
 
+async def test_audio_pyav_cannot_read_is_left_to_the_endpoint_unless_it_is_a_page(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    # A codec FFmpeg's bundled build lacks may still be one the endpoint reads; this fake
+    # decodes too, so it refuses, and the user hears the same clear message.
+    web.route("/odd.mp3", b"ID3" + bytes(range(256)) * 40, content_type="audio/mpeg")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_private_message(web.url("/odd.mp3"))
+        reply = await wait_text(bot_api, "audio or video")
+    assert len(llm_api.transcription_requests) == 1
+    assert "doesn't look like" in str(reply["text"])
+
+
 # The reader alone: what only a fetcher with its own address rule can show
 
 

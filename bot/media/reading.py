@@ -92,7 +92,7 @@ def _endpoint_may_read(
     head = data[:1024]
     if picture_type(data) is not None or head.startswith((b"%PDF", b"PK\x03\x04", b"\x1f\x8b")):
         return False
-    if sniff_media_type(head) in ("text/html", "text/plain"):
+    if sniff_media_type(head) == "text/html":  # a page served as audio: it says so itself
         return False
     return PurePath(filename).suffix.lower().lstrip(".") in ACCEPTED_EXTENSIONS
 
