@@ -24,7 +24,13 @@ from bot.content import candidates
 from bot.content.decode import decode_bytes
 from bot.content.document import Document
 from bot.content.extract import extract_html
-from bot.content.html import detect_language, extract_article, strip_hidden, tidy_text
+from bot.content.html import (
+    cut_comments,
+    detect_language,
+    extract_article,
+    strip_hidden,
+    tidy_text,
+)
 from bot.content.render import render_text
 from bot.errors import ExtractionError
 from tests.fakes.web import FIXTURE_MARKERS, read_fixture
@@ -230,6 +236,60 @@ def test_tidy_text_trims_headline_byline_and_trailing_boilerplate() -> None:
 def test_tidy_text_leaves_ordinary_text_alone() -> None:
     text = "A first paragraph without any clutter.\n\nUpdated rules apply from May, she said."
     assert tidy_text(text, ["Something else entirely"]) == text
+
+
+_MILL = [
+    "Shortly before six on Thursday morning a sluice on the Brackwater estuary was opened, and "
+    "for the first time in forty years the tide turned the wheel of the old mill.",
+    "The wheel takes several minutes to build up speed, volunteers said, and the millstones "
+    "ground their first sack of flour before the tide had turned again.",
+]
+_COMMENTS = [
+    "Posted by Ada at 9:01 AM: lovely to see the wheel turning again after all these years.",
+    "Posted by Ben at 9:40 AM: we went on Saturday, and the volunteers were very patient.",
+]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "12 Comments",
+        "Comments",
+        "Comments (2)",
+        "4 Responses to “The mill turns again”",
+        "7 thoughts on “The mill turns again”",
+        "Leave a Reply",
+        "Post a comment",
+        "Reader comments:",
+    ],
+)
+def test_a_comment_section_is_cut_at_its_heading(heading: str) -> None:
+    text = "\n\n".join([*_MILL, heading, *_COMMENTS])
+    assert cut_comments(text) == "\n\n".join(_MILL)
+    assert tidy_text(text) == "\n\n".join(_MILL)
+
+
+def test_a_comment_count_beside_the_byline_or_a_section_called_comment_stays() -> None:
+    meta_bar = "\n\n".join(["By Miriam Ostrander", "5 Comments", *_MILL])
+    assert cut_comments(meta_bar) == meta_bar
+    section = "\n\n".join([*_MILL, "Comment", "Our view: the mill deserves a wider audience."])
+    assert cut_comments(section) == section
+    quoted = "\n\n".join([*_MILL, "Leave a comment below with your own memories of the mill."])
+    assert cut_comments(quoted) == quoted
+
+
+def test_comments_marked_up_like_the_article_stay_out_of_the_text() -> None:
+    paragraphs = "".join(f"<p>{line}</p>" for line in _MILL)
+    comments = "".join(f"<div><p>{line}</p></div>" for line in _COMMENTS * 3)
+    html = (
+        "<html><head><title>The mill turns again</title></head><body><div class=content>"
+        f"<h1>The mill turns again</h1>{paragraphs}<h2>6 Comments</h2>{comments}"
+        "</div></body></html>"
+    )
+    text = extract_html(html).text
+    assert "first sack of flour" in text
+    assert "Posted by" not in text
+    assert "6 Comments" not in text
 
 
 # --- metadata details ------------------------------------------------------------------------

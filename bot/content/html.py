@@ -13,8 +13,9 @@ The pipeline, each step measured on the article-extraction benchmark (see docs/b
    (``bot.content.candidates``); each call guarded, so a page that breaks one extractor is
    decided by the others.
 4. The choice among them by agreement (``bot.content.ensemble``).
-5. Tidying: leading lines that repeat a headline or are a byline/dateline; trailing share,
-   subscribe, credit, copyright, tag and comment-count lines; "Related: ..." link lines.
+5. Tidying: a comment section from its heading on; leading lines that repeat a headline or
+   are a byline/dateline; trailing share, subscribe, credit, copyright, tag and comment-count
+   lines; "Related: ..." link lines.
 6. Language: the declared one, else (or when the text clearly says otherwise) detected offline.
 """
 
@@ -347,6 +348,24 @@ _LINK_LINE = re.compile(
     r"\s*[:|\u2013\u2014-]",
     re.IGNORECASE,
 )
+# The heading a comment section starts with, on a line of its own: "Comments", "23 Comments",
+# "4 Responses to “...”", "12 thoughts on “...”", "Leave a Reply", "Post a comment",
+# "Reader comments". Extractors keep the comments below it when the page marks them up like
+# the article (Dragnet's gold text is cut there). Plural or counted only: "Comment" alone is
+# as often an article's section heading or a share button.
+_COMMENTS_HEADING = re.compile(
+    r"^\W*(?:(?:\d+\s+)?(?:comments|responses|replies)|\d+\s+(?:comment|response|reply)"
+    r"|(?:reader|user)s?'?\s+comments|trackbacks?|trackback pings|pingbacks?)"
+    r"(?:\s+(?:to|on|for)\b.{0,150})?\W*(?:\(\d+\))?\W*$"
+    r"|^\W*(?:\d+\s+)?(?:thoughts? on|responses? to|comments? (?:on|to))\s+\W.{0,150}$"
+    r"|^\W*(?:leave|post|add|write|submit)\s+(?:a|your)\s+(?:comment|reply|response)\W*$"
+    r"|^\W*(?:join the (?:discussion|conversation)|what do you think|be the first to comment)\W*$",
+    re.IGNORECASE,
+)
+# A comment heading counts only after this much text: above it sits the article's own meta bar
+# ("5 Comments" beside the byline), not the comments.
+_COMMENTS_MIN_WORDS_BEFORE = 40
+_COMMENTS_HEADING_MAX_WORDS = 25
 _EDGE_LINES = 3
 _MAX_HEADINGS = 5
 _BYLINE_MAX_WORDS = 12
@@ -377,13 +396,32 @@ def _author_names(author: str | None) -> list[set[str]]:
     return [tokens for tokens in (set(_tokens(name)) for name in names) if len(tokens) >= 2]
 
 
+def cut_comments(text: str) -> str:
+    """The text above a comment section's heading, when one follows the article's first words;
+    otherwise the text unchanged."""
+    lines = text.split("\n")
+    seen = 0
+    for index, line in enumerate(lines):
+        count = _words(line)
+        if (
+            seen >= _COMMENTS_MIN_WORDS_BEFORE
+            and count <= _COMMENTS_HEADING_MAX_WORDS
+            and _COMMENTS_HEADING.search(line)
+        ):
+            return "\n".join(lines[:index]).strip()
+        seen += count
+    return text
+
+
 def tidy_text(text: str, headlines: Iterable[str | None] = (), author: str | None = None) -> str:
     """Trim what extractors commonly keep around an article.
 
-    At the top, up to three lines that repeat a headline or are a byline/dateline; at the
-    bottom, sharing, subscription, credit, copyright, tag and comment-count lines; anywhere,
-    "Related: ..." and "Read more: ..." link lines. A text is never trimmed to nothing.
+    First everything from a comment section's heading on (``cut_comments``); then at the top,
+    up to three lines that repeat a headline or are a byline/dateline; at the bottom, sharing,
+    subscription, credit, copyright, tag and comment-count lines; anywhere, "Related: ..." and
+    "Read more: ..." link lines. A text is never trimmed to nothing.
     """
+    text = cut_comments(text)
     wanted = [tokens for tokens in (_tokens(h) for h in headlines if h) if tokens]
     authors = _author_names(author)
     lines = text.split("\n")
