@@ -208,7 +208,7 @@ def test_render_text_keeps_paragraphs_lists_and_tables_apart() -> None:
     )
 
 
-def test_tidy_text_trims_headline_byline_and_trailing_boilerplate() -> None:
+def test_tidy_text_trims_headline_and_trailing_boilerplate_but_keeps_the_byline() -> None:
     body = [
         "Shortly before six on Thursday morning a sluice on the estuary was opened.",
         "Related: Ten more mills you can visit this summer",
@@ -228,7 +228,7 @@ def test_tidy_text_trims_headline_byline_and_trailing_boilerplate() -> None:
         text,
         ["The last tide mill turns again | The Coastal Ledger", "The last tide mill turns again"],
     )
-    assert tidied == "\n\n".join([body[0], body[2]])
+    assert tidied == "\n\n".join(["By Miriam Ostrander", "18 May 2024, 07:45", body[0], body[2]])
     only_boilerplate = "Subscribe to our newsletter"
     assert tidy_text(only_boilerplate) == only_boilerplate
 

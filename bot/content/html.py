@@ -13,9 +13,9 @@ The pipeline, each step measured on the article-extraction benchmark (see docs/b
    (``bot.content.candidates``); each call guarded, so a page that breaks one extractor is
    decided by the others.
 4. The choice among them by agreement (``bot.content.ensemble``).
-5. Tidying: a comment section from its heading on; leading lines that repeat a headline or
-   are a byline/dateline; trailing share, subscribe, credit, copyright, tag and comment-count
-   lines; "Related: ..." link lines.
+5. Tidying: a comment section from its heading on; leading lines that repeat a headline;
+   trailing share, subscribe, credit, copyright, tag and comment-count lines; "Related: ..."
+   link lines.
 6. Language: the declared one, else (or when the text clearly says otherwise) detected offline.
 """
 
@@ -321,18 +321,6 @@ def choose_language(declared: str | None, text: str) -> str | None:
 
 # --- text edges ------------------------------------------------------------------------------
 
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DATE_LIKE = re.compile(
-    r"\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b"
-    rf"|\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b",
-    re.IGNORECASE,
-)
-_BYLINE_LIKE = re.compile(
-    r"^\W*(?:by|von|par|por|di|door|av)\s+\w"
-    r"|\b(?:min(?:ute)?s? read|reading time|updated|published|posted)\b",
-    re.IGNORECASE,
-)
-_SENTENCE_END = re.compile(r"[.!?]\W*$")
 _TAIL_BOILERPLATE = re.compile(
     r"\b(?:follow (?:us|\w+) on|sign up|subscribe|newsletters?|all rights reserved|copyright"
     r"|contributed (?:to )?(?:this )?report(?:ing)?|reporting by|editing by|share (?:it|this)"
@@ -368,7 +356,6 @@ _COMMENTS_MIN_WORDS_BEFORE = 40
 _COMMENTS_HEADING_MAX_WORDS = 25
 _EDGE_LINES = 3
 _MAX_HEADINGS = 5
-_BYLINE_MAX_WORDS = 12
 _BOILERPLATE_MAX_WORDS = 40
 _LINK_LINE_MAX_WORDS = 25
 
@@ -380,20 +367,6 @@ def _tokens(text: str) -> list[str]:
 def _is_headline(line: str, headlines: list[list[str]]) -> bool:
     tokens = _tokens(line)
     return bool(tokens) and tokens in headlines
-
-
-def _is_byline(line: str, authors: list[set[str]]) -> bool:
-    if _words(line) > _BYLINE_MAX_WORDS or _SENTENCE_END.search(line):
-        return False
-    if _DATE_LIKE.search(line) or _BYLINE_LIKE.search(line):
-        return True
-    tokens = set(_tokens(line))
-    return any(author <= tokens for author in authors)
-
-
-def _author_names(author: str | None) -> list[set[str]]:
-    names = re.split(r"[;,|]|\band\b|&", author or "")
-    return [tokens for tokens in (set(_tokens(name)) for name in names) if len(tokens) >= 2]
 
 
 def cut_comments(text: str) -> str:
@@ -413,23 +386,23 @@ def cut_comments(text: str) -> str:
     return text
 
 
-def tidy_text(text: str, headlines: Iterable[str | None] = (), author: str | None = None) -> str:
+def tidy_text(text: str, headlines: Iterable[str | None] = ()) -> str:
     """Trim what extractors commonly keep around an article.
 
     First everything from a comment section's heading on (``cut_comments``); then at the top,
-    up to three lines that repeat a headline or are a byline/dateline; at the bottom, sharing,
-    subscription, credit, copyright, tag and comment-count lines; anywhere, "Related: ..." and
-    "Read more: ..." link lines. A text is never trimmed to nothing.
+    up to three lines that repeat a headline (the title is shown on its own; a byline or a
+    dateline stays, as in Dragnet's gold text); at the bottom, sharing, subscription, credit,
+    copyright, tag and comment-count lines; anywhere, "Related: ..." and "Read more: ..." link
+    lines. A text is never trimmed to nothing.
     """
     text = cut_comments(text)
     wanted = [tokens for tokens in (_tokens(h) for h in headlines if h) if tokens]
-    authors = _author_names(author)
     lines = text.split("\n")
     filled = [index for index, line in enumerate(lines) if line.strip()]
     drop: set[int] = set()
     for index in filled[:_EDGE_LINES]:
         line = lines[index]
-        if not (_is_headline(line, wanted) or _is_byline(line, authors)):
+        if not _is_headline(line, wanted):
             break
         drop.add(index)
     for index in reversed(filled):
@@ -491,7 +464,7 @@ def extract_article(
     if choice.winner is None:
         return None
     extractor = choice.winner.name
-    text = tidy_text(choice.winner.text, [meta.title, *headline_candidates(tree)], meta.author)
+    text = tidy_text(choice.winner.text, [meta.title, *headline_candidates(tree)])
     if not text.strip():
         return None
     return HtmlArticle(
