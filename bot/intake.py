@@ -22,6 +22,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 
 from bot.metrics import Metrics
 from bot.stream import UpdateStream
+from bot.tasks import cancelled_from_outside
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ class Poller:
             try:
                 updates = await self._fetch()
             except asyncio.CancelledError:
-                if self._stopping.is_set():
-                    break
+                if self._stopping.is_set() and not cancelled_from_outside():
+                    break  # our own cancel of the long poll, from stop()
                 raise
             except InvalidToken:
                 raise  # a revoked token: the operator's to fix

@@ -164,6 +164,11 @@ class Service:
                 await self._stream.aclose()
 
 
+# Seconds a poller or worker gets to end its loop once told to stop (a long poll or a blocking
+# read is cancelled at once, so this is only ever reached by a bug).
+STOP_PATIENCE = 10.0
+
+
 class _Running:
     """A poller or worker running as a task until stopped."""
 
@@ -171,9 +176,37 @@ class _Running:
         self.part = part
         self.task = asyncio.create_task(part.run())
 
-    async def stop(self) -> None:
+    async def stop(self, patience: float = STOP_PATIENCE) -> None:
+        """Ask the part to stop; one that has not within `patience` seconds is cancelled, with
+        a log line saying where it was waiting (a stop must never hang the process)."""
         self.part.stop()
-        await self.task
+        done, _ = await asyncio.wait({self.task}, timeout=patience)
+        if done:
+            self.task.result()
+            return
+        log.warning(
+            "the %s did not stop within %g s; cancelling it. It was waiting at: %s",
+            type(self.part).__name__.lower(),
+            patience,
+            awaiting(self.task),
+        )
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+def awaiting(task: asyncio.Task[None]) -> str:
+    """The chain of awaits a task is suspended in, innermost last (for a log line)."""
+    steps: list[str] = []
+    current: object = task.get_coro()
+    while current is not None and len(steps) < 40:
+        frame = getattr(current, "cr_frame", None) or getattr(current, "gi_frame", None)
+        if frame is None:
+            steps.append(repr(current)[:200])
+            break
+        steps.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename}:{frame.f_lineno})")
+        current = getattr(current, "cr_await", None) or getattr(current, "gi_yieldfrom", None)
+    return " -> ".join(steps)
 
 
 def _start_worker(

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from bot.metrics import Metrics
 from bot.origin import FROM_STREAM, REDELIVERED
 from bot.stream import Entry, UpdateStream
+from bot.tasks import cancelled_from_outside
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class Worker:
                 try:
                     entries = await self._reading
                 except asyncio.CancelledError:
-                    if self._stopping.is_set():
+                    if self._stopping.is_set() and not cancelled_from_outside():
                         break  # stopped while waiting: what the read took is given back
                     raise
                 except (RedisError, OSError) as error:

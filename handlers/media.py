@@ -187,7 +187,7 @@ async def summarize_media_message(update: Update, context: Context, message: Mes
         text = t("err_telegram_file_too_big", delivery.language, megabytes=_megabytes(media.size))
         await send_text(context, delivery, text)
         return
-    if media.kind is not None and not await _can_transcribe(context, delivery, media):
+    if not await _can_read(context, delivery, media):
         return
     delivery.source = _source(context, media, message.caption)
     if media.kind == "voice" and media.duration and media.duration <= SHORT_RECORDING_SECONDS:
@@ -197,12 +197,15 @@ async def summarize_media_message(update: Update, context: Context, message: Mes
     await deliver_summary(context, delivery)
 
 
-async def _can_transcribe(context: Context, delivery: Delivery, media: _Media) -> bool:
+async def _can_read(context: Context, delivery: Delivery, media: _Media) -> bool:
     """Say at once, without a status message, what no download would change."""
     reader = context.deps.skim.reader.media
     try:
-        reader.require_transcriber()
-        reader.check_length(media.duration)
+        if media.kind is None:
+            reader.require_vision()
+        else:
+            reader.require_transcriber()
+            reader.check_length(media.duration)
     except SkimError as error:
         log.info("recording refused in chat %s: %s", delivery.chat_id, error.detail)
         await send_text(context, delivery, error.message_for(delivery.language))
@@ -218,7 +221,7 @@ async def _ask_by_voice(update: Update, context: Context, message: Message, medi
     source = _source(context, media, None)
     assert isinstance(source, MediaSource)
     delivery = await delivery_for(update, context, None)
-    if not await _can_transcribe(context, delivery, media):
+    if not await _can_read(context, delivery, media):
         return True
     try:
         question = await context.pipeline.hear(source, delivery.caller)

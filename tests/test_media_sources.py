@@ -150,6 +150,9 @@ async def test_a_youtube_video_without_captions_is_transcribed_from_its_audio(
     assert f"https://youtu.be/{VIDEO}?t=0" in summary.params["text"]
 
 
+@pytest.mark.filterwarnings(  # yt-dlp's own unclosed error responses, see tests/test_youtube.py
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 async def test_a_broken_youtube_is_one_clear_message(
     bot_api: FakeBotAPI,
     youtube: FakeYouTube,

@@ -127,6 +127,10 @@ class MediaReader:
     def can_transcribe(self) -> bool:
         return self._transcriber is not None
 
+    def require_vision(self) -> None:
+        if self._vision is None:
+            raise MediaError(key="err_vision_disabled", detail="LLM_VISION is off")
+
     @property
     def max_seconds(self) -> float:
         return self._limits.max_seconds
@@ -219,8 +223,8 @@ class MediaReader:
 
     async def read_picture(self, data: bytes, *, caption: str | None = None) -> Document:
         """The text in a picture, read by the vision model."""
-        if self._vision is None:
-            raise MediaError(key="err_vision_disabled", detail="LLM_VISION is off")
+        self.require_vision()
+        assert self._vision is not None
         media_type = picture_type(data)
         if media_type is None:
             raise MediaError(key="err_image_unreadable", detail="not a JPEG, PNG, WebP or GIF")

@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import gc
 import json
 import re
 import ssl
+import warnings
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -160,6 +162,7 @@ class FakeYouTube:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._server.wait_closed()
+        collect_ytdlp_leaks()
 
     # --- connection handling -------------------------------------------------------------
 
@@ -347,3 +350,12 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, 
             name, value = item.split(":", 1)
             headers[name.strip().lower()] = value.strip()
     return method, target, headers
+
+
+def collect_ytdlp_leaks() -> None:
+    """yt-dlp drops the responses of failed requests (an HTTP 429 it retries, a 500) without
+    closing them; their sockets are closed when collected. Collect them here, where the test
+    that caused them ends, instead of letting a later test trip over the ResourceWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()

@@ -209,8 +209,6 @@ PHOTO = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 90, "height": 9
 @pytest.mark.parametrize(
     "fields",
     [
-        {"photo": PHOTO},
-        {"photo": PHOTO, "caption": ""},
         {
             "sticker": {
                 "file_id": "sticker-1",
@@ -224,7 +222,7 @@ PHOTO = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 90, "height": 9
         },
         {"location": {"latitude": 52.1, "longitude": 4.3}},
     ],
-    ids=["photo", "photo-empty-caption", "sticker", "location"],
+    ids=["sticker", "location"],
 )
 async def test_media_without_text_in_private_is_ignored_quietly(
     fields: dict[str, Any],
@@ -239,6 +237,27 @@ async def test_media_without_text_in_private_is_ignored_quietly(
         await settle(bot_api)
         assert not bot_api.calls_to("sendMessage")
         assert not bot_api.calls_to("getFile")
+        await next_request_works(bot_api, web)
+    assert_clean(bot_api, caplog)
+
+
+@pytest.mark.parametrize(
+    "fields", [{"photo": PHOTO}, {"photo": PHOTO, "caption": ""}], ids=["photo", "empty-caption"]
+)
+async def test_a_photo_without_a_vision_model_is_answered_at_once_without_downloading(
+    fields: dict[str, Any],
+    bot_api: FakeBotAPI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A picture is read only by a vision model (LLM_VISION); without one, one clear line."""
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(**fields)
+        await wait_text(bot_api, "LLM_VISION")
+        assert not bot_api.calls_to("getFile")
+        assert len(bot_api.calls_to("sendMessage")) == 1, "no status message first"
         await next_request_works(bot_api, web)
     assert_clean(bot_api, caplog)
 
