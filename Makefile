@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # Line and branch coverage of bot/ and handlers/, failing under the floor in pyproject.toml.
 # Empty it to run a few tests without the floor: make pytest PYTEST_ARGS=tests/test_x.py PYTEST_COVERAGE=
 PYTEST_COVERAGE ?= --cov --cov-report=term-missing:skip-covered
+# Tests spend most of their time waiting (on fakes, timers, Redis): three processes keep the
+# two cores busy. Empty it to run in one process: make pytest PYTEST_PARALLEL=
+PYTEST_PARALLEL ?= -n 3 --dist worksteal
 
 # Every install (make run, make test, CI, the image) takes its versions and hashes from a lock:
 # requirements.lock (what the bot needs) and requirements-dev.lock (plus tests and linters).
@@ -43,7 +46,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	scripts/with-redis $(BIN)/pytest $(PYTEST_COVERAGE) $(PYTEST_ARGS)
+	scripts/with-redis $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_COVERAGE) $(PYTEST_ARGS)
 
 ## bench: every benchmark under bench/, each printing its figures against a baseline
 bench: $(STAMP)
