@@ -343,6 +343,8 @@ async def test_no_captions_gives_metadata_then_the_best_audio(fake: FakeYouTube)
     assert [("itag=251" in s.query, s.headers.get("range")) for s in downloads] == [
         (True, f"bytes=0-{(10 << 20) - 1}")
     ]
+    watched = [p for p in fake.paths("www.youtube.com") if p in ("/watch", "/youtubei/v1/player")]
+    assert watched.count("/watch") == 1, "the audio reuses what reading the captions extracted"
 
 
 async def test_audio_takes_a_smaller_stream_when_the_best_is_over_max_bytes(

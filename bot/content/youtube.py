@@ -16,6 +16,7 @@ import logging
 import math
 import re
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -350,6 +351,11 @@ class _YtdlpLog:
         log.debug("yt-dlp error: %s", msg)
 
 
+# How many videos' extracted info is kept, and for how long (their stream URLs last hours).
+_RECENT_VIDEOS = 8
+_RECENT_SECONDS = 600.0
+
+
 class YouTube:
     """Reads YouTube videos through yt-dlp; built once at startup and passed in.
 
@@ -370,6 +376,10 @@ class YouTube:
         self._audio_timeout = audio_timeout or timeout
         self._proxy = proxy
         self._extra = dict(extra_options or {})
+        # The last videos' extracted info: a video without captions asks for its audio right
+        # after its captions, and the streams' addresses are good for hours.
+        self._recent: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._recent_lock = threading.Lock()
 
     async def info_and_captions(self, video_id: str) -> tuple[VideoInfo, Transcript | None]:
         """The video's metadata and its captions (None when it has none)."""
@@ -432,6 +442,18 @@ class YouTube:
         return options | self._extra
 
     def _extract(self, ydl: Any, logger: _YtdlpLog, video_id: str) -> dict[str, Any]:
+        with self._recent_lock:
+            kept = self._recent.get(video_id)
+        if kept is not None and time.monotonic() - kept[0] < _RECENT_SECONDS:
+            return kept[1]
+        info = self._extract_fresh(ydl, logger, video_id)
+        with self._recent_lock:
+            self._recent[video_id] = (time.monotonic(), info)
+            while len(self._recent) > _RECENT_VIDEOS:
+                self._recent.pop(next(iter(self._recent)))
+        return info
+
+    def _extract_fresh(self, ydl: Any, logger: _YtdlpLog, video_id: str) -> dict[str, Any]:
         info = ydl.extract_info(
             f"https://www.youtube.com/watch?v={video_id}",
             download=False,
