@@ -142,8 +142,10 @@ async def test_5xx_backs_off_exponentially_then_fails(
         )
     assert len(llm_api.requests) == 3 == usage.requests
     gaps = [b.at - a.at for a, b in zip(llm_api.requests, llm_api.requests[1:], strict=False)]
-    assert 0.05 <= gaps[0] <= 0.15 + 0.1  # 0.1 s ± 50 % jitter
-    assert 0.1 <= gaps[1] <= 0.3 + 0.1  # 0.2 s ± 50 % jitter
+    # 0.1 s then 0.2 s, ± 50 % jitter: the lower bounds prove the waits; the upper ones allow
+    # for a loaded machine (the suite runs in parallel) without accepting a missing cap.
+    assert 0.05 <= gaps[0] <= 0.15 + 0.5
+    assert 0.1 <= gaps[1] <= 0.3 + 0.5
     assert "500" in caught.value.detail
     assert "500" not in caught.value.user_message
     assert usage.prompt_tokens == 0  # nothing was billed

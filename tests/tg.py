@@ -86,15 +86,22 @@ async def wait_text(
     bot_api: FakeBotAPI, needle: str, chat_id: int = USER_ID, timeout: float = 15
 ) -> dict[str, object]:
     """Wait until a bot message in the chat (after edits) contains `needle`."""
+    return await wait_any_text(bot_api, (needle,), chat_id, timeout)
+
+
+async def wait_any_text(
+    bot_api: FakeBotAPI, needles: tuple[str, ...], chat_id: int = USER_ID, timeout: float = 15
+) -> dict[str, object]:
+    """Wait until a bot message in the chat (after edits) contains one of `needles`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         for message in bot_api.messages_in(chat_id):
-            if needle in str(message.get("text", "")):
+            if any(needle in str(message.get("text", "")) for needle in needles):
                 return message
         if loop.time() > deadline:
             texts = [m.get("text") for m in bot_api.messages_in(chat_id)]
-            raise AssertionError(f"no bot message contains {needle!r}; messages: {texts}")
+            raise AssertionError(f"no bot message contains any of {needles!r}; messages: {texts}")
         await asyncio.sleep(0.05)
 
 
