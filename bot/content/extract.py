@@ -8,9 +8,6 @@ import re
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
 from bot.content.binary import looks_binary
 from bot.content.decode import decode_bytes
 from bot.content.document import Document
@@ -106,6 +103,10 @@ def extract_html(
 
 def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None) -> Document:
     """The text layer of a PDF; scanned PDFs have none and say so."""
+    # Imported here: pypdf is about 7 MB of a running bot that most bots never use.
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
