@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
-from openai import AsyncOpenAI
 
 from bot.config import Settings
 from bot.content.fetch import Fetcher, FetchPolicy, Resolver
@@ -19,6 +19,9 @@ from bot.metrics import Metrics
 from bot.pipeline import Limits, Pipeline
 from bot.service import CacheTimes, Skim
 from bot.store import Keys, KeyValueStore, SingleFlight, open_store
+
+if TYPE_CHECKING:  # the client library is loaded only where a key is set
+    from openai import AsyncOpenAI
 
 
 @dataclass
@@ -59,6 +62,8 @@ def transcription_client(settings: Settings) -> AsyncOpenAI | None:
     key = settings.transcription_key
     if key is None:
         return None
+    from openai import AsyncOpenAI
+
     # Retries are the transcriber's concern (a long upload is not retried blindly).
     return AsyncOpenAI(
         api_key=key.get_secret_value(), base_url=settings.transcription_url, max_retries=1

@@ -19,10 +19,7 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-import openai
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import (
     LLMAuthError,
@@ -38,6 +35,10 @@ from bot.llm.prompts import Message
 from bot.llm.streaming import TextCallback, TextStream
 from bot.llm.tokens import TokenCounter, counter_for_model
 from bot.metrics import Metrics
+
+if TYPE_CHECKING:  # the client library is loaded only where an LLM is configured
+    import openai
+    from openai import AsyncOpenAI
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,8 @@ def _status_error(error: openai.APIStatusError) -> LLMError | _Retry:
 
 def _classify(error: Exception, attempt: _Attempt) -> LLMError | _Retry:
     """Map what the client library raised to our exceptions; retryable ones are wrapped."""
+    import openai  # loaded already: an error came from it
+
     name = type(error).__name__
     if isinstance(error, openai.APIStatusError):
         return _status_error(error)
@@ -251,6 +254,8 @@ class LLMClient:
         **options: Any,
     ) -> LLMClient:
         """The one AsyncOpenAI of the process: our retries only, our deadline."""
+        from openai import AsyncOpenAI
+
         client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
         # `options` may carry `metrics`, built once at start-up (bot.deps).
         return cls(client, model, timeout=timeout, max_tries=max_tries, **options)

@@ -11,11 +11,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-
-import openai
+from typing import TYPE_CHECKING
 
 from bot.errors import MediaError, SkimError, TranscriptionError
 from bot.media.info import AudioPart, MediaInfo
+
+if TYPE_CHECKING:  # loaded only where a transcription endpoint is configured
+    import openai
+
 from bot.media.transcript import Segment, Transcript, from_plain, join
 
 __all__ = ["Transcriber"]
@@ -116,6 +119,8 @@ class Transcriber:
         return [task.result() for task in tasks]
 
     async def _part(self, part: AudioPart, length: float, language: str | None) -> Transcript:
+        import openai  # the client given to us has loaded it
+
         if not self.plain_only:
             try:
                 return await self._timed(part, length, language)
@@ -138,6 +143,8 @@ class Transcriber:
         return from_plain(response.text, length)
 
     async def _timed(self, part: AudioPart, length: float, language: str | None) -> Transcript:
+        import openai
+
         response = await self.client.audio.transcriptions.create(
             model=self.model,
             file=(part.filename, part.data),
@@ -183,6 +190,8 @@ def _refuses_verbose(error: openai.BadRequestError) -> bool:
 
 def _mapped(error: openai.OpenAIError) -> SkimError:
     """Our exception for what the client library raised."""
+    import openai
+
     name = type(error).__name__
     if isinstance(error, openai.APIStatusError):
         return _status_error(error)
