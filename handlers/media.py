@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
+from typing import Any
 
 from telegram import InputFile, Message, Update
 from telegram.error import TelegramError
@@ -48,89 +49,53 @@ class _Media:
     title: str | None = None
 
 
+# What each kind of recording is called and typed as when Telegram gives no name or type.
+_DEFAULTS: dict[MediaKind | None, tuple[str, str | None]] = {
+    "voice": ("voice.ogg", "audio/ogg"),
+    "video_note": ("video_note.mp4", "video/mp4"),
+    "audio": ("audio.mp3", None),
+    "video": ("video.mp4", None),
+    None: ("photo.jpg", "image/jpeg"),
+}
+
+
+def _attachment(message: Message) -> tuple[MediaKind | None, Any] | None:
+    """The recording or picture object a message carries, and its kind (None: a picture)."""
+    for kind in ("voice", "video_note", "audio", "video"):
+        attached = getattr(message, kind)
+        if attached is not None:
+            return kind, attached
+    if message.photo:
+        return None, message.photo[-1]  # the largest size comes last
+    document = message.document
+    declared = (document.mime_type or "") if document is not None else ""
+    if declared.startswith(IMAGE_MIME_PREFIX):
+        return None, document
+    if declared.startswith(("audio/", "video/")):
+        return "audio", document
+    return None
+
+
 def _media_of(message: Message) -> _Media | None:
     """The recording or picture a message carries, with what Telegram says about it."""
-    if message.voice is not None:
-        voice = message.voice
-        return _Media(
-            voice.file_id,
-            voice.file_unique_id,
-            "voice",
-            "voice.ogg",
-            voice.mime_type,
-            _seconds(voice.duration),
-            voice.file_size,
-        )
-    if message.video_note is not None:
-        note = message.video_note
-        return _Media(
-            note.file_id,
-            note.file_unique_id,
-            "video_note",
-            "video_note.mp4",
-            "video/mp4",
-            _seconds(note.duration),
-            note.file_size,
-        )
-    if message.audio is not None:
-        audio = message.audio
-        title = " – ".join(part for part in (audio.performer, audio.title) if part) or None
-        return _Media(
-            audio.file_id,
-            audio.file_unique_id,
-            "audio",
-            audio.file_name or "audio.mp3",
-            audio.mime_type,
-            _seconds(audio.duration),
-            audio.file_size,
-            title or audio.file_name,
-        )
-    if message.video is not None:
-        video = message.video
-        return _Media(
-            video.file_id,
-            video.file_unique_id,
-            "video",
-            video.file_name or "video.mp4",
-            video.mime_type,
-            _seconds(video.duration),
-            video.file_size,
-            video.file_name,
-        )
-    if message.photo:
-        photo = message.photo[-1]  # the largest size comes last
-        return _Media(
-            photo.file_id,
-            photo.file_unique_id,
-            None,
-            "photo.jpg",
-            "image/jpeg",
-            None,
-            photo.file_size,
-        )
-    document = message.document
-    if document is not None and (document.mime_type or "").startswith(IMAGE_MIME_PREFIX):
-        return _Media(
-            document.file_id,
-            document.file_unique_id,
-            None,
-            document.file_name or "image",
-            document.mime_type,
-            None,
-            document.file_size,
-        )
-    if document is not None and (document.mime_type or "").startswith(("audio/", "video/")):
-        return _Media(
-            document.file_id,
-            document.file_unique_id,
-            "audio",
-            document.file_name or "audio",
-            document.mime_type,
-            None,
-            document.file_size,
-            document.file_name,
-        )
-    return None
+    found = _attachment(message)
+    if found is None:
+        return None
+    kind, attached = found
+    name, media_type = _DEFAULTS[kind]
+    file_name = getattr(attached, "file_name", None)
+    tags = (getattr(attached, "performer", None), getattr(attached, "title", None))
+    title = " – ".join(tag for tag in tags if tag) or file_name
+    return _Media(
+        attached.file_id,
+        attached.file_unique_id,
+        kind,
+        file_name or name,
+        getattr(attached, "mime_type", None) or media_type,
+        _seconds(getattr(attached, "duration", None)),
+        attached.file_size,
+        title,
+    )
 
 
 def _seconds(duration: object) -> float | None:
