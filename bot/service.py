@@ -143,10 +143,14 @@ class Skim:
         """The reader behind `document`, for callers that must bypass the cache (`--explain`)."""
         return self._reader
 
-    async def _cached_document(self, normalized: str) -> Document | None:
+    async def _cached_document(self, normalized: str, *, failures: bool = True) -> Document | None:
+        """The cached document under a name; with `failures`, a link's recent failure is
+        raised (recordings and pictures have no negative cache: their failures are per user)."""
         value = decode_value(await self._store.get(self._keys.document_by_url(normalized)))
         if value is not None:
             return Document.from_dict(value["document"])
+        if not failures:
+            return None
         value = decode_value(await self._store.get(self._keys.failed_fetch(normalized)))
         if value is not None:
             raise CachedFailure.replay(value, "negative cache hit")
@@ -187,15 +191,17 @@ class Skim:
                 )
                 await self._store.set(self._keys.failed_fetch(normalized), value, ttl=ttl)
                 raise
-            stored = encode_value({"document": document.to_dict()})
-            await self._store.set(
-                self._keys.document_by_url(normalized), stored, ttl=self._times.document
-            )
+            await self._keep_document(normalized, document)
             return document
 
         return await self._flight.run(
             f"doc:{normalized}", lambda: self._cached_document(normalized), fetch
         )
+
+    async def _keep_document(self, name: str, document: Document) -> None:
+        """Cache a document read under its name (a link, a recording, a picture)."""
+        stored = encode_value({"document": document.to_dict()})
+        await self._store.set(self._keys.document_by_url(name), stored, ttl=self._times.document)
 
     async def _media_document(
         self, source: MediaSource | ImageSource, hooks: MediaHooks
@@ -205,13 +211,12 @@ class Skim:
 
         async def read() -> Document:
             document = await self._reader.read(source, hooks=hooks)
-            stored = encode_value({"document": document.to_dict()})
-            await self._store.set(
-                self._keys.document_by_url(name), stored, ttl=self._times.document
-            )
+            await self._keep_document(name, document)
             return document
 
-        return await self._flight.run(f"doc:{name}", lambda: self._cached_document(name), read)
+        return await self._flight.run(
+            f"doc:{name}", lambda: self._cached_document(name, failures=False), read
+        )
 
     async def peek(self, source: Source, options: SummaryOptions) -> Lookup:
         """What the cache holds for this request, without fetching or summarizing.
@@ -235,7 +240,7 @@ class Skim:
             except SkimError:
                 return Lookup()
         elif isinstance(source, MediaSource | ImageSource):
-            document = await self._cached_document(media_name(source))
+            document = await self._cached_document(media_name(source), failures=False)
         else:
             return Lookup()
         if document is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ from bot.errors import (
     UnsupportedContentError,
     VideoError,
 )
+from bot.media.info import ACCEPTED_EXTENSIONS
 from bot.media.reading import MediaHooks, MediaReader, picture_type, transcript_document
 from bot.media.transcript import format_timestamp
 from bot.metrics import Metrics
@@ -41,23 +43,10 @@ from bot.values import Progress, Stage
 
 log = logging.getLogger(__name__)
 NO_HOOKS = MediaHooks()
+# Besides those the endpoint takes as they are, containers a recording arrives in (cut or
+# transcoded before the upload).
 _RECORDING_EXTENSIONS = frozenset(
-    {
-        ".mp3",
-        ".m4a",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".wav",
-        ".flac",
-        ".webm",
-        ".mp4",
-        ".mpeg",
-        ".mpga",
-        ".aac",
-        ".mov",
-        ".mkv",
-    }
+    {f".{extension}" for extension in ACCEPTED_EXTENSIONS} | {".opus", ".aac", ".mov", ".mkv"}
 )
 
 
@@ -169,7 +158,7 @@ class ContentReader:
         if not is_recording_type(result.media_type):
             raise ExtractionError(key="err_not_media", detail=f"{audio_url} is not audio")
         document = await self._read_fetched_recording(result, hooks, title=title)
-        return Document(**{**document.to_dict(), "url": page, "canonical_url": page})
+        return replace(document, url=page, canonical_url=page)
 
     async def _read_fetched_recording(
         self, result: FetchResult, hooks: MediaHooks, *, title: str | None
@@ -198,9 +187,7 @@ class ContentReader:
         assert self._youtube is not None
         path = "captions"
         await hooks.report(Progress(Stage.CAPTIONS))
-        info, captions = await self._youtube.info_and_captions(video)
-        if info.is_live:
-            raise VideoError(key="err_youtube_live", detail=f"{video} is live")
+        info, captions = await self._youtube.info_and_captions(video)  # a live stream: refused
         if captions is None:
             if not self._media.can_transcribe:
                 raise VideoError(key="err_youtube_no_captions", detail=f"{video}: no captions")
@@ -223,7 +210,7 @@ class ContentReader:
         if info.chapters:
             lines = [f"[{format_timestamp(c.start)}] {c.title}" for c in info.chapters]
             text = "Chapters:\n" + "\n".join(lines) + "\n\n" + document.text
-            document = Document(**{**document.to_dict(), "text": text})
+            document = replace(document, text=text)
         return document, path
 
     async def read_media(self, source: MediaSource, hooks: MediaHooks) -> Document:
