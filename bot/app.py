@@ -141,8 +141,10 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(
             # Telegram's broadcast guidance: about 30 messages a second across all chats
-            # (0 turns that cap off); a flood wait holds back only the chat it was for.
+            # (0 turns that cap off), shared by every process on the Redis; a flood wait holds
+            # back only the chat it was for.
             PerChatRateLimiter(
+                shared.skim.state,
                 overall_max_rate=settings.telegram_max_rate,
                 max_retries=3,
                 metrics=shared.metrics,

@@ -6,6 +6,8 @@ writing to this chat again": python-telegram-bot's `AIORateLimiter` pauses every
 it, so one busy group could stall every user's summary. This limiter, built on the library's
 `BaseRateLimiter`, keeps the same proactive caps (overall, and per group) but waits out a flood
 only for the chat it was answered for; a 429 on a call that names no chat pauses everything.
+The caps are paced through the store, so every worker on one Redis shares them: Telegram
+counts the bot's messages, not a process's.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
@@ -27,8 +28,14 @@ log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 Result = bool | JSONDict | list[JSONDict]
-# Chats whose limiter is full again are forgotten past this many.
-_KEPT_GROUP_LIMITERS = 512
+
+
+class Pace(Protocol):
+    """Books Bot API calls at a rate, for the bot (chat None) or for one chat."""
+
+    async def pace_send(
+        self, chat: int | str | None, *, per_second: float, burst: int
+    ) -> float: ...
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -47,6 +54,7 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
 
     def __init__(
         self,
+        pace: Pace,
         overall_max_rate: float = 30,
         group_max_rate: float = 20,
         group_time_period: float = 60,
@@ -54,10 +62,10 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         metrics: Metrics | None = None,
     ) -> None:
         self._metrics = metrics
-        self._overall = AsyncLimiter(overall_max_rate, 1) if overall_max_rate > 0 else None
+        self._pace = pace
+        self._overall_rate = overall_max_rate
         self._group_rate = group_max_rate
         self._group_period = group_time_period
-        self._groups: dict[int | str, AsyncLimiter] = {}
         self._max_retries = max_retries
         self._chat_free_at: dict[int | str, float] = {}
         self._everyone_free = asyncio.Event()
@@ -112,27 +120,20 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
     ) -> Result:
         """The call within the overall cap (calls to a chat) and its group's cap."""
-        if chat is None:
-            return await callback(*args, **kwargs)
-        group = self._group_limiter(chat)
-        if self._overall is not None:
-            await self._overall.acquire()
-        if group is not None:
-            await group.acquire()
+        if chat is not None:
+            # Groups and channels (negative ids, @usernames) have a per-minute cap of their own,
+            # booked first: its long waits must not hold a slot of the bot-wide cap unused.
+            if self._group_rate > 0 and not (isinstance(chat, int) and chat > 0):
+                await self._paced(chat, self._group_rate / self._group_period, self._group_rate)
+            if self._overall_rate > 0:
+                await self._paced(None, self._overall_rate, self._overall_rate)
         return await callback(*args, **kwargs)
 
-    def _group_limiter(self, chat: int | str) -> AsyncLimiter | None:
-        """Groups and channels (negative ids, @usernames) have a per-minute cap of their own."""
-        if self._group_rate <= 0 or (isinstance(chat, int) and chat > 0):
-            return None
-        limiter = self._groups.get(chat)
-        if limiter is None:
-            if len(self._groups) > _KEPT_GROUP_LIMITERS:
-                idle = [k for k, v in self._groups.items() if v.has_capacity(v.max_rate)]
-                for key in idle:
-                    del self._groups[key]
-            limiter = self._groups[chat] = AsyncLimiter(self._group_rate, self._group_period)
-        return limiter
+    async def _paced(self, chat: int | str | None, per_second: float, burst: float) -> None:
+        """Wait for a booked slot: `burst` calls back to back, then `per_second`."""
+        wait = await self._pace.pace_send(chat, per_second=per_second, burst=max(1, int(burst)))
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _wait_until_free(self, chat: int | str | None) -> None:
         await self._everyone_free.wait()

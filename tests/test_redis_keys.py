@@ -110,7 +110,7 @@ async def test_every_key_is_prefixed_and_expires_except_settings(
     expected_kinds = {
         "doc:url", "doc:hash", "sum", "sum:url", "fail:url", "thread", "user:threads",
         "settings:chat", "settings:user", "usage:user", "usage:chat", "stats",
-        "stats:users", "quota", "rl", "{updates}", "{updates}:seen",
+        "stats:users", "quota", "rl", "pace", "{updates}", "{updates}:seen",
     }  # fmt: skip
     assert expected_kinds <= set(kinds), sorted(kinds)
     assert "lock" not in kinds, "single-flight locks are released"

@@ -75,6 +75,13 @@ class KeyValueStore(Protocol):
         """Token bucket: 0 when a token was taken, else seconds until one is free."""
         ...
 
+    async def reserve_slot(self, key: str, *, interval: float, burst: int) -> float | None:
+        """Book the next call at one per `interval` seconds after a burst of `burst`.
+
+        Returns the seconds to wait for the booked slot (GCRA); None when unavailable.
+        """
+        ...
+
     async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool: ...
 
     async def delete_if_owner(self, key: str, owner: bytes) -> bool: ...

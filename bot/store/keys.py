@@ -128,6 +128,13 @@ class Keys:
             raise ValueError("bucket scope must be alphanumeric")
         return f"{self.root}rl:{scope}:{int(identity)}"
 
+    def send_pace(self, chat: int | str | None) -> str:
+        """The Bot API's pace: across all chats (None), or for one group or channel."""
+        if chat is None:
+            return f"{self.root}pace:bot"
+        name = str(chat) if isinstance(chat, int) else digest(chat)
+        return f"{self.root}pace:chat:{name}"
+
     def in_flight(self, user_id: int) -> str:
         return f"{self.root}busy:{int(user_id)}"
 

@@ -150,6 +150,14 @@ class MemoryStore:
         self._put(key, (tokens, now), ttl)
         return (1 - tokens) / refill_per_second if refill_per_second > 0 else float("inf")
 
+    async def reserve_slot(self, key: str, *, interval: float, burst: int) -> float | None:
+        now = time.monotonic()
+        current = self._live(key)
+        arrival = max(current if isinstance(current, float) else now, now)
+        slot = max(now, arrival - (burst - 1) * interval)
+        self._put(key, arrival + interval, arrival + interval - now + 60)
+        return slot - now
+
     async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool:
         if self._live(key) != owner:
             return False

@@ -71,6 +71,22 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], ttl)
 return tostring(wait)
 """
+# Pacing by GCRA: KEYS[1] holds the theoretical arrival time (TAT) of the next call in
+# microseconds of the server's clock. A call is given the slot max(now, TAT - (burst - 1) *
+# interval) and pushes TAT one interval on; the reply is the seconds to wait for that slot. The
+# key outlives its TAT by a minute (a TAT in the past counts as now).
+# Every process that paces through the same key shares one rate.
+_RESERVE_SCRIPT = """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now)
+local slot = math.max(now, tat - (burst - 1) * interval)
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 60000)
+return tostring((slot - now) / 1000000)
+"""
 # Counters in a hash: HINCRBY each (field, amount) pair, then refresh the expiry; one round
 # trip and one reply, where MULTI/EXEC costs about two GETs on the cache-hit path.
 _INCREMENT = """
@@ -117,6 +133,7 @@ return 1
 """
 _SCRIPTS = {
     "take_token": _BUCKET_SCRIPT,
+    "reserve_slot": _RESERVE_SCRIPT,
     "increment": _INCREMENT,
     "get_counted": _GET_COUNTED,
     "extend_if_owner": _EXTEND_IF_OWNER,
@@ -407,6 +424,11 @@ class RedisStore:
         ttl = max(1, int(capacity / refill_per_second * 2) + 1)
         args = [capacity, refill_per_second, ttl]
         wait = await self._one(self._script("take_token", [key], args))
+        return None if wait is None else float(wait)
+
+    async def reserve_slot(self, key: str, *, interval: float, burst: int) -> float | None:
+        args = [round(interval * 1_000_000), burst]
+        wait = await self._one(self._script("reserve_slot", [key], args))
         return None if wait is None else float(wait)
 
     async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool:

@@ -232,6 +232,19 @@ class State:
             )
         return wait or 0.0
 
+    async def pace_send(self, chat: int | str | None, *, per_second: float, burst: int) -> float:
+        """Seconds to wait before the next Bot API call to `chat` (to any chat when None).
+
+        Shared by every process on the same Redis, so N workers together keep Telegram's limits;
+        counted in this process while Redis is down.
+        """
+        key = self._keys.send_pace(chat)
+        interval = 1.0 / per_second
+        wait = await self._store.reserve_slot(key, interval=interval, burst=burst)
+        if wait is None:
+            wait = await self._fallback.reserve_slot(key, interval=interval, burst=burst)
+        return wait or 0.0
+
     async def use_daily_quota(self, user_id: int, limit: int) -> int | None:
         """Count one LLM summary; returns seconds until reset when over the limit, else None."""
         key = self._keys.quota(user_id, today())

@@ -10,6 +10,7 @@ from telegram.error import RetryAfter
 
 from bot.config import Settings
 from bot.flood import PerChatRateLimiter
+from bot.store import Keys, MemoryStore, State
 from tests.conftest import llm_settings
 from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI, make_user
 from tests.fakes.openai_api import FakeOpenAI
@@ -48,7 +49,9 @@ async def test_a_flood_wait_in_one_group_does_not_hold_up_a_private_chat(
 
 
 async def test_a_429_on_a_call_to_no_chat_pauses_everything() -> None:
-    limiter = PerChatRateLimiter(overall_max_rate=0, max_retries=1)
+    limiter = PerChatRateLimiter(
+        State(MemoryStore(), Keys("t:")), overall_max_rate=0, max_retries=1
+    )
     answered: list[str] = []
     calls = 0
 

@@ -1,0 +1,99 @@
+"""The Bot API's pace (TELEGRAM_MAX_RATE, a group's 20 a minute) is one budget for every
+process on the same Redis: Telegram counts the bot's messages, not a worker's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.flood import PerChatRateLimiter
+from bot.store import Keys, MemoryStore, RedisStore, State
+
+PRIVATE_CHAT = 5
+GROUP = -100123
+
+
+@pytest.fixture
+async def two_workers(redis_url: str, redis_prefix: str) -> AsyncIterator[list[State]]:
+    """Two processes' worth of state: separate Redis clients, one key space."""
+    stores = [RedisStore.from_url(redis_url), RedisStore.from_url(redis_url)]
+    yield [State(store, Keys(redis_prefix)) for store in stores]
+    for store in stores:
+        await store.aclose()
+
+
+def expected_waits(calls: int, per_second: float, burst: int) -> list[float]:
+    """A burst back to back, then one call every 1/per_second seconds."""
+    return [max(0, index - burst + 1) / per_second for index in range(calls)]
+
+
+async def test_callers_on_two_clients_book_one_shared_sequence(two_workers: list[State]) -> None:
+    bookings = [
+        two_workers[index % 2].pace_send(None, per_second=10, burst=4) for index in range(20)
+    ]
+    waits = sorted(await asyncio.gather(*bookings))
+    for got, want in zip(waits, expected_waits(20, 10, 4), strict=True):
+        assert got == pytest.approx(want, abs=0.05), waits
+
+
+async def test_the_memory_store_books_the_same_sequence() -> None:
+    state = State(MemoryStore(), Keys("t:"))
+    waits = [await state.pace_send(None, per_second=10, burst=4) for _ in range(12)]
+    for got, want in zip(waits, expected_waits(12, 10, 4), strict=True):
+        assert got == pytest.approx(want, abs=0.05), waits
+
+
+async def test_a_group_and_the_bot_are_paced_apart(two_workers: list[State]) -> None:
+    state = two_workers[0]
+    group = [await state.pace_send(GROUP, per_second=1, burst=2) for _ in range(3)]
+    other_group = await state.pace_send(GROUP - 1, per_second=1, burst=2)
+    bot_wide = await state.pace_send(None, per_second=1, burst=2)
+    assert group[:2] == [0.0, 0.0]
+    assert group[2] == pytest.approx(1.0, abs=0.05), "the third call in the group waits a second"
+    assert other_group == 0.0, "another group has its own pace"
+    assert bot_wide == 0.0, "the bot-wide pace is apart from the groups'"
+
+
+async def test_two_workers_together_keep_the_bot_wide_cap(two_workers: list[State]) -> None:
+    """30 messages from two limiters at 10 a second (a burst of 10) take two seconds, not one."""
+    limiters = [PerChatRateLimiter(state, overall_max_rate=10) for state in two_workers]
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+
+    async def send() -> bool:
+        sent.append(loop.time())
+        return True
+
+    started = loop.time()
+    await asyncio.gather(
+        *(
+            limiters[index % 2].process_request(
+                send, (), {}, "sendMessage", {"chat_id": PRIVATE_CHAT + index}, None
+            )
+            for index in range(30)
+        )
+    )
+    assert loop.time() - started >= 1.9
+    for moment in sent:
+        in_a_second = sum(moment <= other < moment + 1 for other in sent)
+        assert in_a_second <= 10 + 10 + 1, "no second carries more than the burst and the rate"
+
+
+async def test_a_groups_cap_holds_across_workers(two_workers: list[State]) -> None:
+    limiters = [
+        PerChatRateLimiter(state, overall_max_rate=0, group_max_rate=2, group_time_period=1)
+        for state in two_workers
+    ]
+    loop = asyncio.get_running_loop()
+
+    async def send() -> bool:
+        return True
+
+    started = loop.time()
+    for index in range(4):
+        await limiters[index % 2].process_request(
+            send, (), {}, "sendMessage", {"chat_id": GROUP}, None
+        )
+    assert loop.time() - started >= 0.9, "2 a second in the group, whichever worker sends"
