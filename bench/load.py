@@ -1201,7 +1201,7 @@ async def run_store(session: Session, args: argparse.Namespace, allowance: Allow
             await window(
                 Config(store, "cached", workers, args.cached_seconds, args.cached_users, 0)
             )
-        if args.capped and store == "single":  # the cap is per process, whatever the Redis
+        if args.capped and store == "single":  # one pace key: the same on a cluster
             for workers in (1, 2):
                 config = Config(store, "cached", workers, args.cached_seconds, args.cached_users, 0)
                 config.max_rate = CAPPED_RATE
