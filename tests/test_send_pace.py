@@ -97,3 +97,14 @@ async def test_a_groups_cap_holds_across_workers(two_workers: list[State]) -> No
             send, (), {}, "sendMessage", {"chat_id": GROUP}, None
         )
     assert loop.time() - started >= 0.9, "2 a second in the group, whichever worker sends"
+
+
+async def test_without_redis_each_process_paces_alone() -> None:
+    down = RedisStore.from_url("redis://127.0.0.1:1/0")
+    state = State(down, Keys("t:"))
+    try:
+        waits = [await state.pace_send(None, per_second=1, burst=2) for _ in range(3)]
+    finally:
+        await down.aclose()
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2] == pytest.approx(1.0, abs=0.05), "the cap still holds, in this process"
