@@ -133,15 +133,19 @@ class Worker:
         async with self._slots:
             FROM_STREAM.set(True)
             REDELIVERED.set(source == "claimed")
+            # In `_working` until acknowledged, so that `drain` waits for the acknowledgement
+            # too: one still on its way when the stream's client closed would open a new
+            # connection that nothing closes.
             try:
-                await self._process(entry.update)
-            except Exception:  # the handlers report their own errors; this is a bug of ours
-                log.exception(
-                    "update %s failed outside its handlers", entry.update.get("update_id")
-                )
+                try:
+                    await self._process(entry.update)
+                except Exception:  # the handlers report their own errors; a bug of ours
+                    log.exception(
+                        "update %s failed outside its handlers", entry.update.get("update_id")
+                    )
+                await self._acknowledge(entry.entry_id)
             finally:
                 del self._working[entry.entry_id]
-            await self._acknowledge(entry.entry_id)
             self.done += 1
             if self._metrics is not None:
                 self._metrics.stream_entries.labels(source).inc()

@@ -166,6 +166,48 @@ async def _true(value: bool) -> bool:
     return value
 
 
+class SlowToAcknowledge(UpdateStream):
+    """The real stream, whose acknowledgements wait until the test lets them through."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acknowledging = asyncio.Event()
+        self.let_through = asyncio.Event()
+        self.acknowledged: list[str] = []
+
+    async def acknowledge(self, entry_id: str) -> None:
+        self.acknowledging.set()
+        await self.let_through.wait()
+        await super().acknowledge(entry_id)
+        self.acknowledged.append(entry_id)
+
+
+async def test_a_stopping_worker_waits_for_acknowledgements_on_their_way(
+    client: Redis, redis_prefix: str
+) -> None:
+    """Its client is closed right after `drain`: an acknowledgement still running then would
+    open a connection that nothing closes (the suite's ResourceWarning flake)."""
+    stream = SlowToAcknowledge(client, Keys(redis_prefix), BOT_ID, max_len=1000)
+    await stream.create_group()
+
+    async def process(data: dict[str, Any]) -> None:
+        return None
+
+    worker = Worker(stream, process, claim_idle=30, name="acknowledging")
+    running = asyncio.create_task(worker.run())
+    await stream.append([update(1)])
+    await asyncio.wait_for(stream.acknowledging.wait(), 5)
+    worker.stop()
+    await running
+    draining = asyncio.create_task(worker.drain(5))
+    await asyncio.sleep(0.2)
+    assert not draining.done(), "drain waits for the acknowledgement"
+    stream.let_through.set()
+    assert await draining == (1, 0)
+    assert len(stream.acknowledged) == 1
+    assert await stream.backlog() == 0
+
+
 async def test_the_poller_confirms_updates_only_once_they_are_in_redis(
     bot_api: FakeBotAPI, private_redis: PrivateRedis, redis_prefix: str
 ) -> None:
