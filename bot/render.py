@@ -204,10 +204,19 @@ def html_parts(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 
 def preview(text: str, limit: int = TELEGRAM_LIMIT - 96) -> str:
-    """Plain streaming preview: the tail is cut so edits never exceed the limit."""
+    """Plain streaming preview: the tail is cut so edits never exceed the limit.
+
+    Called for every streamed token, so the cut is done by the codec, not a loop over
+    characters: a long answer's preview in Python cost seconds of the event loop.
+    """
     if len(text) <= limit // 2 or utf16_len(text) <= limit:
         return text
-    return _hard_split(text[:limit], limit - 1)[0] + "…"
+    return _utf16_prefix(text[:limit], limit - 1) + "…"
+
+
+def _utf16_prefix(text: str, units: int) -> str:
+    """The longest prefix of `text` within `units` UTF-16 units (a split pair is dropped)."""
+    return text.encode("utf-16-le")[: 2 * units].decode("utf-16-le", errors="ignore")
 
 
 def summary_parts(document: Document, summary: Summary, language: str | None = None) -> list[str]:

@@ -10,6 +10,7 @@ from bot.render import (
     answer_parts,
     answer_plain,
     escape,
+    preview,
     split_text,
     summary_html,
     summary_plain,
@@ -110,3 +111,27 @@ def test_an_answer_with_markdown_reaches_the_user_without_raw_markup() -> None:
     assert "<b>Yes.</b>" in text
     assert not any(mark in text for mark in ("*", "`", "##"))
     assert "*" not in answer_plain("It is *fast*")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "word " * 2000,
+        "😀" * 3000,  # two UTF-16 units each
+        "a" + "😀" * 2999,  # the limit falls inside a pair: the half is dropped
+        "日本語" * 1500,
+    ],
+    ids=["ascii", "astral", "astral-odd", "cjk"],
+)
+def test_a_streaming_preview_stays_under_the_limit_and_is_a_prefix(text: str) -> None:
+    limit = 4000
+    shown = preview(text, limit)
+    assert shown.endswith("…")
+    kept = shown.removesuffix("…")
+    assert text.startswith(kept)
+    assert utf16_len(kept) <= limit - 1
+    assert utf16_len(kept) >= limit - 2, "as much as fits"
+
+
+def test_a_short_preview_is_the_text_itself() -> None:
+    assert preview("TL;DR: short", 4000) == "TL;DR: short"
