@@ -111,7 +111,7 @@ class ContentReader:
         if is_recording_type(result.media_type):
             return await self._read_fetched_recording(result, hooks, title=None)
         if self._media.can_transcribe and is_feed(result.media_type, result.body):
-            audio = feed_audio(result.body, result.final_url)
+            audio = await asyncio.to_thread(feed_audio, result.body, result.final_url)
             if audio is not None:
                 return await self._read_declared(audio, hooks, title=None, page=result.final_url)
         return await self._read_page(result, explain, hooks)
@@ -119,15 +119,20 @@ class ContentReader:
     async def _read_page(
         self, result: FetchResult, explain: list[str] | None, hooks: MediaHooks
     ) -> Document:
-        """A page; an episode page whose own text is only show notes is read by its audio."""
+        """A page; an episode page whose own text is only show notes is read by its audio.
+
+        The audio is looked for within the page's parse budget and off the event loop, like
+        the extraction: a page of megabytes of markup is refused before either parses it.
+        """
         audio = None
-        if self._media.can_transcribe and result.media_type in (
+        looks_for_audio = self._media.can_transcribe and result.media_type in (
             "text/html",
             "application/xhtml+xml",
-        ):
-            audio = page_audio(result.body, result.final_url)
+        )
         try:
             async with self._budget.parsing(result.body, result.media_type):
+                if looks_for_audio:
+                    audio = await asyncio.to_thread(page_audio, result.body, result.final_url)
                 document = await asyncio.to_thread(
                     extract_bytes,
                     result.body,

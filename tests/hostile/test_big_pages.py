@@ -23,6 +23,19 @@ TOO_COMPLEX = "too big and complex for me to read"
 USERS = [make_user(5000 + n, f"User{n}") for n in range(3)]
 
 
+async def _blocked_seconds(stop: asyncio.Event) -> float:
+    """How long the event loop did not answer: a 10 ms ticker's delays past 50 ms, summed."""
+    loop = asyncio.get_running_loop()
+    blocked = 0.0
+    while not stop.is_set():
+        before = loop.time()
+        await asyncio.sleep(0.01)
+        lag = loop.time() - before - 0.01
+        if lag > 0.05:
+            blocked += lag
+    return blocked
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status", encoding="ascii") as status:
         line = next(line for line in status if line.startswith("VmRSS:"))
@@ -41,14 +54,22 @@ async def test_three_markup_bombs_at_once_are_refused_within_a_memory_bound(
     web.route("/story", read_fixture("article_en.html"))
     async with start_bot(llm_settings(settings_for, llm_api)):
         before = _rss_mb()
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_blocked_seconds(stop))
         for n, user in enumerate(USERS):
             bot_api.send_private_message(web.url(f"/bomb{n}"), user=user)
         for user in USERS:
             await wait_text(bot_api, TOO_COMPLEX, chat_id=user["id"], timeout=30)
+        stop.set()
+        blocked = await ticker
         grown = _rss_mb() - before
         assert not llm_api.requests
         await send_for_summary(bot_api, web.url("/story"))
     assert grown < 300, f"memory grew {grown:.0f} MB for three markup bombs"
+    # Nothing parses a refused page on the event loop (an episode page's audio lookup once
+    # did: half a second of every user's time per bomb).
+    # 0.00 s here, 1.5-1.7 s before.
+    assert blocked < 0.5, f"the event loop was blocked {blocked:.2f} s by refused pages"
 
 
 async def test_pages_share_the_parse_budget_and_wait_their_turn() -> None:
