@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 
 from bot.errors import MediaError, SkimError, TranscriptionError
 from bot.media.info import AudioPart, MediaInfo
+from bot.media.transcript import Segment, Transcript, from_plain, join
 
 if TYPE_CHECKING:  # loaded only where a transcription endpoint is configured
     import openai
-
-from bot.media.transcript import Segment, Transcript, from_plain, join
 
 __all__ = ["Transcriber"]
 
