@@ -7,7 +7,8 @@ it, so one busy group could stall every user's summary. This limiter, built on t
 `BaseRateLimiter`, keeps the same proactive caps (overall, and per group) but waits out a flood
 only for the chat it was answered for; a 429 on a call that names no chat pauses everything.
 The caps are paced through the store, so every worker on one Redis shares them: Telegram
-counts the bot's messages, not a process's.
+counts the bot's messages, not a process's; a flood wait for a group, or for no chat, is booked
+there too, so the other workers wait it out with this one.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class Pace(Protocol):
     async def pace_send(
         self, chat: int | str | None, *, per_second: float, burst: int
     ) -> float: ...
+
+    async def hold_sends(
+        self, chat: int | str | None, seconds: float, *, per_second: float, burst: int
+    ) -> None: ...
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -121,17 +126,31 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
     ) -> Result:
         """The call within the overall cap (calls to a chat) and its group's cap."""
         if chat is not None:
-            # Groups and channels (negative ids, @usernames) have a per-minute cap of their own,
-            # booked first: its long waits must not hold a slot of the bot-wide cap unused.
-            if self._group_rate > 0 and not (isinstance(chat, int) and chat > 0):
-                await self._paced(chat, self._group_rate / self._group_period, self._group_rate)
-            if self._overall_rate > 0:
-                await self._paced(None, self._overall_rate, self._overall_rate)
+            # A group's cap is booked first: its long waits must not hold a slot of the bot-wide
+            # cap unused.
+            for paced in (chat, None):
+                rate = self._rate_of(paced)
+                if rate is not None:
+                    await self._paced(paced, *rate)
         return await callback(*args, **kwargs)
 
-    async def _paced(self, chat: int | str | None, per_second: float, burst: float) -> None:
+    def _rate_of(self, chat: int | str | None) -> tuple[float, int] | None:
+        """(calls a second, burst) of the pace `chat` is booked on (None: the bot-wide one).
+
+        Groups and channels (negative ids, @usernames) have a per-minute cap of their own;
+        private chats only the bot-wide one. None when there is no such cap.
+        """
+        if chat is None:
+            rate, burst = self._overall_rate, self._overall_rate
+        elif isinstance(chat, int) and chat > 0:
+            return None
+        else:
+            rate, burst = self._group_rate / self._group_period, self._group_rate
+        return (rate, max(1, int(burst))) if rate > 0 else None
+
+    async def _paced(self, chat: int | str | None, per_second: float, burst: int) -> None:
         """Wait for a booked slot: `burst` calls back to back, then `per_second`."""
-        wait = await self._pace.pace_send(chat, per_second=per_second, burst=max(1, int(burst)))
+        wait = await self._pace.pace_send(chat, per_second=per_second, burst=burst)
         if wait > 0:
             await asyncio.sleep(wait)
 
@@ -146,7 +165,14 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
             self._chat_free_at.pop(chat, None)
 
     async def _flood_wait(self, chat: int | str | None, seconds: float, endpoint: str) -> None:
-        """Hold back the chat the 429 was for; a 429 on a call to no chat holds back all."""
+        """Hold back the chat the 429 was for; a 429 on a call to no chat holds back all.
+
+        The wait is also booked on the chat's shared pace (a group's, or the bot-wide one), so
+        other workers hold back too; a private chat's stays in this process.
+        """
+        rate = self._rate_of(chat)
+        if rate is not None:
+            await self._pace.hold_sends(chat, seconds, per_second=rate[0], burst=rate[1])
         if chat is not None:
             log.info("flood control for one chat on %s: waiting %.1f s", endpoint, seconds)
             until = time.monotonic() + seconds

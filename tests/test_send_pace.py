@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from telegram.error import RetryAfter
 
 from bot.flood import PerChatRateLimiter
 from bot.store import Keys, MemoryStore, RedisStore, State
@@ -108,3 +109,79 @@ async def test_without_redis_each_process_paces_alone() -> None:
         await down.aclose()
     assert waits[:2] == [0.0, 0.0]
     assert waits[2] == pytest.approx(1.0, abs=0.05), "the cap still holds, in this process"
+
+
+async def test_a_flood_wait_holds_the_pace_for_every_client(two_workers: list[State]) -> None:
+    """After a 429 the booked pace starts again from the wait's end, without its burst."""
+    first, second = two_workers
+    await first.hold_sends(GROUP, 1.0, per_second=2, burst=4)
+    waits = [await second.pace_send(GROUP, per_second=2, burst=4) for _ in range(3)]
+    for got, want in zip(waits, [1.0, 1.5, 2.0], strict=True):
+        assert got == pytest.approx(want, abs=0.05), waits
+    assert await second.pace_send(GROUP - 1, per_second=2, burst=4) == 0.0, "other groups go on"
+
+
+async def test_the_memory_store_holds_the_pace_the_same_way() -> None:
+    state = State(MemoryStore(), Keys("t:"))
+    await state.hold_sends(None, 1.0, per_second=2, burst=4)
+    waits = [await state.pace_send(None, per_second=2, burst=4) for _ in range(2)]
+    for got, want in zip(waits, [1.0, 1.5], strict=True):
+        assert got == pytest.approx(want, abs=0.05), waits
+
+
+async def flooded_then_sent(
+    limiter: PerChatRateLimiter, data: dict[str, int], flooded: asyncio.Event
+) -> None:
+    """One call answered 429 with a 2 s wait, then sent; `flooded` is set at the 429."""
+
+    async def call() -> bool:
+        if not flooded.is_set():
+            flooded.set()
+            raise RetryAfter(2)
+        return True
+
+    await limiter.process_request(call, (), {}, "sendMessage", data, None)
+
+
+async def seconds_until_sent(limiter: PerChatRateLimiter, chat: int) -> float:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def send() -> bool:
+        return True
+
+    await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
+    return loop.time() - started
+
+
+async def test_a_groups_flood_wait_holds_back_the_other_workers(two_workers: list[State]) -> None:
+    flooding, other = (PerChatRateLimiter(state) for state in two_workers)
+    flooded = asyncio.Event()
+    retried = asyncio.create_task(flooded_then_sent(flooding, {"chat_id": GROUP}, flooded))
+    await flooded.wait()
+    assert await seconds_until_sent(other, GROUP - 1) < 0.5, "another group is not held"
+    waited = await seconds_until_sent(other, GROUP)
+    await retried
+    assert waited >= 1.8, f"the other worker wrote to the flooded group after {waited:.2f} s"
+
+
+async def test_a_flood_wait_for_no_chat_holds_back_every_workers_chats(
+    two_workers: list[State],
+) -> None:
+    flooding, other = (PerChatRateLimiter(state) for state in two_workers)
+    flooded = asyncio.Event()
+    retried = asyncio.create_task(flooded_then_sent(flooding, {}, flooded))
+    await flooded.wait()
+    waited = await seconds_until_sent(other, PRIVATE_CHAT)
+    await retried
+    assert waited >= 1.8, f"the other worker wrote to a chat after {waited:.2f} s"
+
+
+async def test_a_private_chats_flood_wait_stays_with_its_worker(two_workers: list[State]) -> None:
+    """Private chats have no shared pace: one request at a time per user keeps them apart."""
+    flooding, other = (PerChatRateLimiter(state) for state in two_workers)
+    flooded = asyncio.Event()
+    retried = asyncio.create_task(flooded_then_sent(flooding, {"chat_id": PRIVATE_CHAT}, flooded))
+    await flooded.wait()
+    assert await seconds_until_sent(other, PRIVATE_CHAT + 1) < 0.5
+    await retried

@@ -82,6 +82,13 @@ class KeyValueStore(Protocol):
         """
         ...
 
+    async def postpone_slots(self, key: str, *, seconds: float) -> bool:
+        """Push `key`'s next arrival time (the GCRA state) to `seconds` from now at the least.
+
+        Every caller that books on `key` then waits; False when unavailable.
+        """
+        ...
+
     async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool: ...
 
     async def delete_if_owner(self, key: str, owner: bytes) -> bool: ...

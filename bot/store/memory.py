@@ -158,6 +158,13 @@ class MemoryStore:
         self._put(key, arrival + interval, arrival + interval - now + 60)
         return slot - now
 
+    async def postpone_slots(self, key: str, *, seconds: float) -> bool:
+        now = time.monotonic()
+        current = self._live(key)
+        arrival = max(current if isinstance(current, float) else now, now + seconds)
+        self._put(key, arrival, arrival - now + 60)
+        return True
+
     async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool:
         if self._live(key) != owner:
             return False

@@ -87,6 +87,14 @@ tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 60000)
 return tostring((slot - now) / 1000000)
 """
+# A flood wait for everyone who paces on KEYS[1]: TAT moves to at least now + ARGV[1] µs.
+_POSTPONE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 60000)
+return 1
+"""
 # Counters in a hash: HINCRBY each (field, amount) pair, then refresh the expiry; one round
 # trip and one reply, where MULTI/EXEC costs about two GETs on the cache-hit path.
 _INCREMENT = """
@@ -134,6 +142,7 @@ return 1
 _SCRIPTS = {
     "take_token": _BUCKET_SCRIPT,
     "reserve_slot": _RESERVE_SCRIPT,
+    "postpone_slots": _POSTPONE_SCRIPT,
     "increment": _INCREMENT,
     "get_counted": _GET_COUNTED,
     "extend_if_owner": _EXTEND_IF_OWNER,
@@ -430,6 +439,10 @@ class RedisStore:
         args = [round(interval * 1_000_000), burst]
         wait = await self._one(self._script("reserve_slot", [key], args))
         return None if wait is None else float(wait)
+
+    async def postpone_slots(self, key: str, *, seconds: float) -> bool:
+        args = [round(seconds * 1_000_000)]
+        return bool(await self._one(self._script("postpone_slots", [key], args)))
 
     async def extend_if_owner(self, key: str, owner: bytes, *, ttl: float) -> bool:
         args = [owner, int(ttl * 1000)]

@@ -245,6 +245,19 @@ class State:
             wait = await self._fallback.reserve_slot(key, interval=interval, burst=burst)
         return wait or 0.0
 
+    async def hold_sends(
+        self, chat: int | str | None, seconds: float, *, per_second: float, burst: int
+    ) -> None:
+        """A flood wait for every process that paces `chat` (the bot when None) at this rate.
+
+        No slot is handed out for `seconds`; after them the pace starts without its burst, as
+        Telegram has just said the chat had too many.
+        """
+        key = self._keys.send_pace(chat)
+        postpone = seconds + (burst - 1) / per_second
+        if not await self._store.postpone_slots(key, seconds=postpone):
+            await self._fallback.postpone_slots(key, seconds=postpone)
+
     async def use_daily_quota(self, user_id: int, limit: int) -> int | None:
         """Count one LLM summary; returns seconds until reset when over the limit, else None."""
         key = self._keys.quota(user_id, today())
