@@ -41,7 +41,7 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import set_date_params
 
-from bot.content.candidates import first_candidates, readability_candidate
+from bot.content.candidates import first_candidates, later_candidate
 from bot.content.ensemble import choose
 from bot.content.ensemble import explain as describe_choice
 from bot.content.sites import same_site
@@ -458,7 +458,9 @@ def extract_article(
     meta = read_metadata(tree, canonical)
     declared = declared_language(tree)
     strip_scripts(tree)
-    choice = choose(first_candidates(tree, html, url), lambda: readability_candidate(tree, url))
+    choice = choose(
+        first_candidates(tree, html, url), lambda name: later_candidate(name, tree, url)
+    )
     if explain is not None:
         explain.extend(describe_choice(choice))
     if choice.winner is None:
