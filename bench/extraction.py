@@ -37,7 +37,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -173,19 +173,20 @@ def skim_ablation(step: str) -> Extractor:
         return ensemble.Choice(first[0], list(first))
 
     def always_ask(first: Any, ask: Any) -> Any:
-        saved = ensemble.MODES_AGREE
-        ensemble.MODES_AGREE = 2.0  # never reached: readability is asked on every page
+        saved = ensemble.VOTER_CONFIRMS, ensemble.MODES_AGREE
+        # Never reached: recall mode and readability are asked on every page.
+        ensemble.VOTER_CONFIRMS = ensemble.MODES_AGREE = 2.0
         try:
             return original_choose(first, ask)
         finally:
-            ensemble.MODES_AGREE = saved
+            ensemble.VOTER_CONFIRMS, ensemble.MODES_AGREE = saved
 
     def no_tidying(text: str, *args: object, **kwargs: object) -> str:
         return text
 
     patches: dict[str, tuple[Any, str, Any]] = {
         "ensemble": (skim_html, "choose", precision_only),
-        "lazy readability": (skim_html, "choose", always_ask),
+        "lazy candidates": (skim_html, "choose", always_ask),
         "tidying": (skim_html, "tidy_text", no_tidying),
     }
     module, name, replacement = patches[step]
@@ -280,7 +281,9 @@ def ablations() -> dict[str, Callable[[], Extractor]]:
         "skim without the ensemble (trafilatura precision, fast)": lambda: skim_ablation(
             "ensemble"
         ),
-        "skim asking readability on every page": lambda: skim_ablation("lazy readability"),
+        "skim asking recall mode and readability on every page": lambda: skim_ablation(
+            "lazy candidates"
+        ),
         "skim without tidying": lambda: skim_ablation("tidying"),
     }
 
@@ -340,37 +343,48 @@ def paired_difference(
     return _percentile(values, 0.025), _percentile(values, 0.975)
 
 
-def predict(
-    extract: Extractor, pages: Sequence[Page]
-) -> tuple[list[str], list[float], list[float]]:
-    """Predicted texts, per-page wall-clock and CPU milliseconds (after an untimed warm-up).
+@dataclass
+class Runs:
+    """One extractor's predicted texts and per-page wall-clock and CPU milliseconds."""
 
-    CPU time is this thread's own, so it stays meaningful when other work shares the cores.
+    texts: list[str] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+
+def predict(extract: dict[str, Extractor], pages: Sequence[Page]) -> dict[str, Runs]:
+    """Every extractor on every page, page by page in turn, after one untimed warm-up call each.
+
+    Taking turns on each page, rather than one extractor over all pages after another, lets a
+    machine that speeds up or slows down during the run (a shared VM) weigh on every extractor
+    alike, so that the time ratios between them hold. CPU time is this thread's own, so it stays
+    meaningful when other work shares the cores.
     """
+    runs = {name: Runs() for name in extract}
     if pages:
-        extract(pages[0].html, pages[0].url)
-    texts, wall, cpu = [], [], []
+        for run in extract.values():
+            run(pages[0].html, pages[0].url)
     for page in pages:
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        text = extract(page.html, page.url)
-        cpu.append((time.thread_time() - start_cpu) * 1000)
-        wall.append((time.perf_counter() - start) * 1000)
-        texts.append(text)
-    return texts, wall, cpu
+        for name, run in extract.items():
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            text = run(page.html, page.url)
+            runs[name].cpu.append((time.thread_time() - start_cpu) * 1000)
+            runs[name].wall.append((time.perf_counter() - start) * 1000)
+            runs[name].texts.append(text)
+    return runs
 
 
 def evaluate(
-    name: str, extract: Extractor, pages: Sequence[Page], resamples: Sequence[Sequence[int]]
+    name: str, runs: Runs, pages: Sequence[Page], resamples: Sequence[Sequence[int]]
 ) -> Result:
-    texts, times, cpu_times = predict(extract, pages)
-    scores = [score_page(page.expected, text) for page, text in zip(pages, texts, strict=True)]
+    scores = [score_page(page.expected, text) for page, text in zip(pages, runs.texts, strict=True)]
     return Result(
         name=name,
         score=score_corpus(scores),
         interval=bootstrap_interval(scores, resamples),
-        median_ms=statistics.median(times),
-        p90_ms=_percentile(times, 0.9),
-        median_cpu_ms=statistics.median(cpu_times),
+        median_ms=statistics.median(runs.wall),
+        p90_ms=_percentile(runs.wall, 0.9),
+        median_cpu_ms=statistics.median(runs.cpu),
         pages=scores,
     )
 
@@ -467,8 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         resamples = _resamples(len(pages), args.bootstrap)
         print(f"## {data_dir.name}: {len(pages)} pages from {data_dir}", flush=True)
         results = []
-        for name, factory in chosen.items():
-            result = evaluate(name, factory(), pages, resamples)
+        runs = predict({name: factory() for name, factory in chosen.items()}, pages)
+        for name, extractor_runs in runs.items():
+            result = evaluate(name, extractor_runs, pages, resamples)
             results.append(result)
             print(
                 f"  {name}: F1 {result.score.f1:.4f}, median {result.median_ms:.1f} ms "
