@@ -170,20 +170,25 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         The wait is also booked on the chat's shared pace (a group's, or the bot-wide one), so
         other workers hold back too; a private chat's stays in this process.
         """
-        rate = self._rate_of(chat)
-        if rate is not None:
-            await self._pace.hold_sends(chat, seconds, per_second=rate[0], burst=rate[1])
+        until = time.monotonic() + seconds
         if chat is not None:
             log.info("flood control for one chat on %s: waiting %.1f s", endpoint, seconds)
-            until = time.monotonic() + seconds
             self._chat_free_at[chat] = max(self._chat_free_at.get(chat, 0.0), until)
+            await self._hold_shared(chat, seconds)
             return
         log.info("flood control on %s: every request waits %.1f s", endpoint, seconds)
         self._everyone_free.clear()
         try:
-            await asyncio.sleep(seconds)
+            await self._hold_shared(None, seconds)
+            await asyncio.sleep(until - time.monotonic())
         finally:
             self._everyone_free.set()
+
+    async def _hold_shared(self, chat: int | str | None, seconds: float) -> None:
+        """Book the wait on the chat's shared pace, if it has one, after holding back here."""
+        rate = self._rate_of(chat)
+        if rate is not None:
+            await self._pace.hold_sends(chat, seconds, per_second=rate[0], burst=rate[1])
 
 
 def _chat_of(data: dict[str, Any]) -> int | str | None:
