@@ -161,14 +161,17 @@ class Skim:
         source: Source,
         progress: ProgressCallback | None = None,
         charge: Charge | None = None,
+        *,
+        checked: bool = False,
     ) -> Document:
         """The Document for a source; URLs are fetched once and cached by normalized form,
         recordings and pictures by the file. `charge` runs before a recording is transcribed
-        (the minutes quota), only in the request that transcribes it."""
+        (the minutes quota), only in the request that transcribes it. `checked`: a `peek` has
+        just found no document in the cache (see `SingleFlight.run`)."""
         report = progress or _no_progress
         hooks = MediaHooks(report, charge or _free)
         if isinstance(source, MediaSource | ImageSource):
-            return await self._media_document(source, hooks)
+            return await self._media_document(source, hooks, checked=checked)
         if not isinstance(source, UrlSource):
             await report(Progress(Stage.READING))
             return await self._reader.read(source, hooks=hooks)
@@ -195,7 +198,7 @@ class Skim:
             return document
 
         return await self._flight.run(
-            f"doc:{normalized}", lambda: self._cached_document(normalized), fetch
+            f"doc:{normalized}", lambda: self._cached_document(normalized), fetch, checked=checked
         )
 
     async def _keep_document(self, name: str, document: Document) -> None:
@@ -204,7 +207,7 @@ class Skim:
         await self._store.set(self._keys.document_by_url(name), stored, ttl=self._times.document)
 
     async def _media_document(
-        self, source: MediaSource | ImageSource, hooks: MediaHooks
+        self, source: MediaSource | ImageSource, hooks: MediaHooks, *, checked: bool
     ) -> Document:
         """A recording's transcript or a picture's text, made once per file and cached."""
         name = media_name(source)
@@ -215,7 +218,10 @@ class Skim:
             return document
 
         return await self._flight.run(
-            f"doc:{name}", lambda: self._cached_document(name, failures=False), read
+            f"doc:{name}",
+            lambda: self._cached_document(name, failures=False),
+            read,
+            checked=checked,
         )
 
     async def peek(self, source: Source, options: SummaryOptions) -> Lookup:
@@ -306,9 +312,11 @@ class Skim:
                 return hit
         elif known.result is not None:
             return known.result
+        elif known.failure is not None:
+            raise known.failure
         document = known.document if known is not None else None
         if document is None:
-            document = await self.document(source, progress, charge)
+            document = await self.document(source, progress, charge, checked=known is not None)
         result = await self.summarize_document(
             document,
             options,

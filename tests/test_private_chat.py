@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from tests.conftest import llm_settings, run_cli
+from tests.conftest import eventually, llm_settings, run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.processes import skim_llm_env, skim_run, skim_run_env
+from tests.helpers.redis_server import PrivateRedis, monitored
 from tests.tg import USER_ID, send_for_summary, to_user, wait_summary, wait_text
 
 
@@ -40,6 +41,55 @@ async def test_link_gets_chat_action_then_summary(
     sent = llm_api.requests[0].user_text
     assert "Brackwater" in sent
     assert "menuwombat" not in sent
+
+
+def reads_of(commands: list[list[str]], kind: str) -> int:
+    """GETs of one kind of key (`doc:url`, `fail:url`, ...), the scripts' own included."""
+    return sum(1 for words in commands if words[0] == "GET" and f":{kind}:" in words[1])
+
+
+async def test_a_new_link_reads_each_cache_once_then_once_under_the_lock(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    private_redis: PrivateRedis,
+) -> None:
+    """The cache look before the work, and the single-flight's look once it holds the lock
+    (the work may have finished in between); no third read of the same key."""
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script("Mill turns again\nTL;DR: The tide mill works.\n\n- Halloran restored it")
+    settings = llm_settings(settings_for, llm_api, redis_url=private_redis.url)
+    async with start_bot(settings), monitored(private_redis.url) as commands:
+        await send_for_summary(bot_api, web.url("/story"))
+    assert reads_of(commands, "doc:url") == 2, commands
+    assert reads_of(commands, "fail:url") == 2, commands
+    assert reads_of(commands, "sum:url") == 1, "the link's summary is looked up once"
+
+
+async def test_a_link_that_just_failed_is_answered_from_the_failure_cache_read_once(
+    bot_api: FakeBotAPI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    private_redis: PrivateRedis,
+) -> None:
+    web.route("/gone", "missing", status=404)
+    notice = "That page doesn't exist on 127.0.0.1 (HTTP 404)."
+
+    async def told(times: int) -> bool:
+        texts = [str(message.get("text", "")) for message in bot_api.messages_in(USER_ID)]
+        return sum(notice in text for text in texts) >= times
+
+    async with start_bot(settings_for(redis_url=private_redis.url)):
+        bot_api.send_private_message(web.url("/gone"))
+        await eventually(lambda: told(1), timeout=15)
+        async with monitored(private_redis.url) as commands:
+            bot_api.send_private_message(web.url("/gone"))
+            await eventually(lambda: told(2), timeout=15)
+    assert web.hits("/gone") == 1, "the failure is remembered, not fetched again"
+    assert reads_of(commands, "fail:url") == 1, commands
 
 
 async def test_same_link_again_answers_from_cache(

@@ -7,7 +7,10 @@ import contextlib
 import signal
 import socket
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+from redis.asyncio import Redis
 
 
 def free_port() -> int:
@@ -86,3 +89,31 @@ class PrivateRedis:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def monitored(url: str) -> AsyncIterator[list[list[str]]]:
+    """Every command the Redis at `url` runs while the block does (MONITOR), as word lists.
+
+    Only for a private server: MONITOR sees every client's commands.
+    """
+    client = Redis.from_url(url)
+    commands: list[list[str]] = []
+    try:
+        async with client.monitor() as monitor:
+
+            async def listen() -> None:
+                while True:
+                    info = await monitor.next_command()
+                    commands.append(str(info["command"]).split())
+
+            listener = asyncio.create_task(listen())
+            try:
+                yield commands
+                await asyncio.sleep(0.1)  # the block's last commands reach the monitor
+            finally:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+    finally:
+        await client.aclose()
