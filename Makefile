@@ -50,7 +50,7 @@ pytest: $(STAMP)
 
 ## bench: every benchmark under bench/, each printing its figures against a baseline
 bench: $(STAMP)
-	for script in bench/extraction.py bench/llm.py bench/cache.py bench/telegram.py bench/request_path.py bench/big_pages.py bench/warm_start.py bench/memory.py bench/load.py bench/media.py; do \
+	for script in bench/extraction.py bench/llm.py bench/cache.py bench/telegram.py bench/request_path.py bench/big_pages.py bench/warm_start.py bench/memory.py bench/load.py bench/intake.py bench/media.py; do \
 		[ ! -f $$script ] || scripts/with-redis $(BIN)/python $$script || exit 1; \
 	done
 
