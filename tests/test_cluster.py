@@ -358,6 +358,23 @@ async def test_token_buckets_and_the_daily_quota_hold_under_concurrency(state: S
     assert sum(answer is None for answer in answers) == 10
 
 
+async def test_the_telegram_pace_and_its_flood_waits_are_booked_on_the_cluster(
+    state: State, raw: RedisCluster, prefix: str
+) -> None:
+    """The bot-wide pace and two groups' paces, in whatever slots their keys fall."""
+    waits = sorted(
+        await asyncio.gather(*(state.pace_send(None, per_second=10, burst=3) for _ in range(5)))
+    )
+    for got, want in zip(waits, [0.0, 0.0, 0.0, 0.1, 0.2], strict=True):
+        assert got == pytest.approx(want, abs=0.05), waits
+    await state.hold_sends(-100, 1.0, per_second=2, burst=2)
+    assert await state.pace_send(-100, per_second=2, burst=2) == pytest.approx(1.0, abs=0.05)
+    assert await state.pace_send(-200, per_second=2, burst=2) == 0.0
+    keys = Keys(prefix)
+    booked = [await raw.get(keys.send_pace(chat)) for chat in (None, -100, -200)]
+    assert all(booked), "booked on the cluster, not in this process's fallback"
+
+
 async def test_stats_count_hits_misses_and_users(
     state: State, store: RedisStore, prefix: str
 ) -> None:
