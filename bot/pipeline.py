@@ -402,6 +402,15 @@ class Pipeline:
         if lookup.result is not None:
             yield Summarized(lookup.result)
             return
+        if lookup.failure is not None:
+            # The link failed moments ago (the negative cache): told at once, like a cache hit,
+            # free of the limits and without a status message.
+            log.info(
+                "chat %s: a recent failure replayed: %s", caller.chat_id, lookup.failure.detail
+            )
+            await self._state.bump("errors")
+            yield Failed(lookup.failure, lookup.failure.message_for(caller.language))
+            return
 
         async def work(emit: Emit) -> Outcome:
             emit(self._stage(first_stage(request.source), caller))

@@ -85,11 +85,17 @@ async def test_a_link_that_just_failed_is_answered_from_the_failure_cache_read_o
     async with start_bot(settings_for(redis_url=private_redis.url)):
         bot_api.send_private_message(web.url("/gone"))
         await eventually(lambda: told(1), timeout=15)
+        calls_before = len(bot_api.calls)
         async with monitored(private_redis.url) as commands:
             bot_api.send_private_message(web.url("/gone"))
             await eventually(lambda: told(2), timeout=15)
+        replies = [
+            call.method for call in bot_api.calls[calls_before:] if call.method != "getUpdates"
+        ]
     assert web.hits("/gone") == 1, "the failure is remembered, not fetched again"
     assert reads_of(commands, "fail:url") == 1, commands
+    assert replies == ["sendMessage"], "told at once, like a cache hit: no status message"
+    assert not any(":rl:" in " ".join(words) for words in commands), "no rate limit spent on it"
 
 
 async def test_same_link_again_answers_from_cache(
