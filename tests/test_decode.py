@@ -43,3 +43,17 @@ def test_wrong_declared_charset_falls_back() -> None:
 def test_cp1251_page_extracts_russian_text() -> None:
     document = extract_bytes(read_fixture("article_cp1251.html"), "text/html")
     assert "Книгоход" in document.text
+
+
+def test_a_latin1_label_is_read_as_windows_1252_as_browsers_do() -> None:
+    page = (
+        '<html><head><meta charset="iso-8859-1"></head><body>'
+        "<p>Don\x92t say \x93hello\x94 \x96 caf\xe9.</p></body></html>"
+    ).encode("latin-1")
+    text = decode_bytes(page, None, html=True)
+    assert "Don\u2019t say \u201chello\u201d \u2013 caf\u00e9." in text
+    assert decode_bytes(b"caf\xe9 \x93x\x94", "ISO-8859-1") == "caf\u00e9 \u201cx\u201d"
+
+
+def test_a_byte_windows_1252_leaves_undefined_still_decodes_as_latin1() -> None:
+    assert decode_bytes(b"caf\xe9 \x81", "latin1") == "caf\u00e9 \x81"

@@ -10,6 +10,11 @@ from charset_normalizer import from_bytes
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE
 )
+# The WHATWG Encoding Standard reads every ISO-8859-1 label ("latin1", "iso-8859-1", ...) as
+# windows-1252, its superset: pages that say Latin-1 use its quotes and dashes (0x80-0x9F), which
+# Latin-1 would turn into invisible control characters. Latin-1 stays the fallback for the five
+# bytes windows-1252 leaves undefined.
+_READ_AS = {"iso8859-1": "cp1252"}
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -57,11 +62,12 @@ def _declared(data: bytes, declared: str | None, *, html: bool) -> list[str]:
         match = _META_CHARSET.search(data[:4096])
         candidates.append(_known(match.group(1).decode("ascii", "ignore")) if match else None)
     # a declared UTF-16 (or 32) without BOM on an ASCII-compatible page is a lie
-    return [
+    known = [
         encoding
         for encoding in candidates
         if encoding is not None and not encoding.startswith(("utf-16", "utf-32"))
     ]
+    return [read for encoding in known for read in (_READ_AS.get(encoding), encoding) if read]
 
 
 def _decode_detected(data: bytes) -> str:
