@@ -37,21 +37,13 @@ def visible_len(fragment: str) -> int:
     return utf16_len(html.unescape(_TAG.sub("", fragment)))
 
 
-def _units(char: str) -> int:
-    return 2 if ord(char) > 0xFFFF else 1
-
-
 def _hard_split(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` UTF-16 units (a character wider than the limit stands alone)."""
     parts: list[str] = []
-    start = size = 0
-    for index, char in enumerate(text):
-        width = _units(char)
-        if size + width > limit and index > start:
-            parts.append(text[start:index])
-            start, size = index, 0
-        size += width
-    if start < len(text):
-        parts.append(text[start:])
+    while text:
+        head = _utf16_prefix(text, limit) or text[0]
+        parts.append(head)
+        text = text[len(head) :]
     return parts
 
 
