@@ -33,6 +33,7 @@ sys.path[:] = [str(ROOT), *(entry for entry in sys.path[1:] if entry != str(ROOT
 from redis.asyncio import Redis  # noqa: E402
 from telegram import Bot  # noqa: E402
 
+from bench.cache import delete_prefix  # noqa: E402
 from bot.intake import Poller  # noqa: E402
 from bot.metrics import Metrics  # noqa: E402
 from bot.store.keys import Keys  # noqa: E402
@@ -92,9 +93,7 @@ async def main(total: int) -> None:
             cpu_ratio, rate_ratio = cpu / base_cpu, rate / base_rate
             print(f"| {batch} | {cpu:.2f} | {cpu_ratio:.2f} | {rate:,.0f} | {rate_ratio:.2f} |")
     finally:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
+        await delete_prefix(client, prefix)
         await client.aclose()
 
 
