@@ -312,8 +312,6 @@ class Skim:
                 return hit
         elif known.result is not None:
             return known.result
-        elif known.failure is not None:
-            raise known.failure
         document = known.document if known is not None else None
         if document is None:
             document = await self.document(source, progress, charge, checked=known is not None)
