@@ -70,10 +70,12 @@ def _trafilatura(tree: Any, url: str | None, *, precision: bool) -> str:
     return render_text(body)
 
 
-def _readability(tree: Any, url: str | None) -> str:
+def _readability(tree: Any) -> str:
     from readability import Document as Readability  # type: ignore[import-untyped]
 
-    summary = Readability(tree, url=url).summary(html_partial=True)
+    # No url: readability would only make every link absolute (a pass over all of them, about
+    # 3 ms a page) for markup of which Skim keeps the text.
+    summary = Readability(tree).summary(html_partial=True)
     if not summary or not summary.strip():
         return ""
     # document_fromstring, not fragment_fromstring: the latter asserts on odd output such as a
@@ -131,5 +133,5 @@ def later_candidate(name: str, tree: Any, url: str | None) -> Candidate:
     if name == TRAFILATURA_RECALL:
         return _guarded(name, lambda: _trafilatura(tree, url, precision=False))
     if name == READABILITY:
-        return _guarded(name, lambda: _readability(tree, url))
+        return _guarded(name, lambda: _readability(tree))
     raise ValueError(f"no extractor is called {name!r}")
