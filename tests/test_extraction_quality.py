@@ -28,6 +28,7 @@ from bot.content.html import (
     cut_comments,
     detect_language,
     extract_article,
+    parse_html,
     strip_hidden,
     tidy_text,
 )
@@ -192,6 +193,22 @@ def test_readability_sees_the_same_stripped_page(
     leaked = [m for m in FIXTURE_MARKERS[name] if m.casefold() in article.text.casefold()]
     assert not leaked, f"{name}: marker(s) leaked through the fallback: {leaked}"
     assert all(word in article.text for word in REQUIRED_WORDS[name])
+
+
+def test_the_parser_gives_every_element_the_class_lxml_html_gives_it() -> None:
+    import lxml.html
+
+    markup = (
+        "<!DOCTYPE html><html><head><title>t</title><!-- c --><?pi x?></head><body>"
+        "<FORM action=/s><LABEL>q <Input name=q></LABEL><select><option>a</select>"
+        "<textarea>x</textarea></form><p>text &amp; <svg><circle/></svg></p></body></html>"
+    )
+    ours, theirs = parse_html(markup), lxml.html.document_fromstring(markup)
+    pairs = list(zip(ours.iter(), theirs.iter(), strict=True))
+    assert len(pairs) > 10
+    assert [(type(a), a.tag) for a, _ in pairs] == [(type(b), b.tag) for _, b in pairs]
+    # What the form helpers of lxml.html need still works on our tree.
+    assert ours.forms[0].inputs["q"].name == "q"
 
 
 def test_render_text_keeps_paragraphs_lists_and_tables_apart() -> None:

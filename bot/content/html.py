@@ -97,15 +97,44 @@ def repair_markup(html: str) -> str:
     return _close_title(_XML_INVALID.sub("", _XML_DECLARATION.sub("", html, count=1)))
 
 
+def _html_parser() -> Any:
+    """lxml.html's parser with the same element classes, looked up in C.
+
+    lxml.html finds each element's class with a Python method, called whenever Python code
+    touches an element: thousands of calls a page as the extractors walk the tree (a tenth of
+    the mean extraction time on the benchmark pages). A namespace lookup maps the same tag
+    names to the same classes without leaving C.
+    """
+    fallback = lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+    lookup = lxml.etree.ElementNamespaceClassLookup(fallback)
+    tags = lookup.get_namespace(None)
+    tags["form"] = lxml.html.FormElement
+    tags["input"] = lxml.html.InputElement
+    tags["select"] = lxml.html.SelectElement
+    tags["textarea"] = lxml.html.TextareaElement
+    tags["label"] = lxml.html.LabelElement
+    parser = lxml.html.HTMLParser()
+    parser.set_element_class_lookup(lookup)
+    return parser
+
+
+_PARSER = _html_parser()
+
+
 def parse_html(text: str) -> Any | None:
     """An lxml tree of already repaired markup, or None when it holds no markup at all."""
     if not text or not text.strip():
         return None
     try:
-        tree = lxml.html.document_fromstring(text)
+        tree = lxml.html.document_fromstring(text, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError):
         try:
-            tree = lxml.html.document_fromstring(text.encode("utf-8", "replace"))
+            tree = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
         except (lxml.etree.ParserError, ValueError):
             return None
     return tree
