@@ -309,6 +309,44 @@ def test_comments_marked_up_like_the_article_stay_out_of_the_text() -> None:
     assert "6 Comments" not in text
 
 
+def test_comments_under_a_heading_only_another_extractor_kept_are_cut_where_it_puts_them() -> None:
+    winner = "\n\n".join([*_MILL, *_COMMENTS])  # the heading line dropped, the comments kept
+    other = "\n\n".join(["Menu", *_MILL, "TrackBack", *_COMMENTS])
+    assert cut_comments(winner) == winner
+    assert cut_comments(winner, [other]) == "\n\n".join(_MILL)
+    assert tidy_text(winner, others=["nothing alike", other]) == "\n\n".join(_MILL)
+
+
+def test_another_extractors_comment_heading_counts_only_under_the_same_article() -> None:
+    winner = "\n\n".join([*_MILL, *_COMMENTS])
+    # Above its heading the other text read something else (a sidebar, say): no cut.
+    elsewhere = "\n\n".join(
+        ["Our cookie policy explains how this site uses cookies " * 6, "Comments", *_COMMENTS]
+    )
+    assert cut_comments(winner, [elsewhere]) == winner
+    # A heading with nothing of some words after it marks nothing either.
+    assert cut_comments(winner, ["\n\n".join([*_MILL, "Comments", "ok"])]) == winner
+
+
+def test_comments_whose_heading_the_winning_extractor_dropped_stay_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    paragraphs = "".join(f"<p>{line}</p>" for line in _MILL)
+    comments = "".join(f"<p>{line}</p>" for line in _COMMENTS)
+    html = (
+        "<html><head><title>The mill turns again</title></head><body><article>"
+        f"{paragraphs}<h3>Comments</h3>{comments}</article></body></html>"
+    )
+    # trafilatura's precision mode as it reads some blogs: the comments without their heading.
+    monkeypatch.setattr(
+        candidates, "_trafilatura", lambda tree, url, *, precision: "\n\n".join(_MILL + _COMMENTS)
+    )
+    article = extract_article(html)
+    assert article is not None
+    assert article.extractor == "trafilatura-precision"
+    assert article.text == "\n\n".join(_MILL)
+
+
 # --- metadata details ------------------------------------------------------------------------
 
 _BODY = " ".join(

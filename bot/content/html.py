@@ -13,7 +13,8 @@ The pipeline, each step measured on the article-extraction benchmark (see docs/b
    (``bot.content.candidates``); each call guarded, so a page that breaks one extractor is
    decided by the others.
 4. The choice among them by agreement (``bot.content.ensemble``).
-5. Tidying: a comment section from its heading on; leading lines that repeat a headline;
+5. Tidying: a comment section from its heading on (or from where another candidate's text
+   puts that heading, when the winner dropped it); leading lines that repeat a headline;
    trailing share, subscribe, credit, copyright, tag and comment-count lines; "Related: ..."
    link lines.
 6. Language: the declared one, else (or when the text clearly says otherwise) detected offline.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -42,7 +43,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import set_date_params
 
 from bot.content.candidates import first_candidates, later_candidate
-from bot.content.ensemble import choose
+from bot.content.ensemble import choose, shingle_set
 from bot.content.ensemble import explain as describe_choice
 from bot.content.sites import same_site
 
@@ -383,6 +384,9 @@ _COMMENTS_HEADING = re.compile(
 # ("5 Comments" beside the byline), not the comments.
 _COMMENTS_MIN_WORDS_BEFORE = 40
 _COMMENTS_HEADING_MAX_WORDS = 25
+# How much of the winner's text above a comment section another extractor must hold above its
+# comment heading for that heading to mark where the winner's comments start.
+_COMMENTS_SEEN_SHARE = 0.8
 _EDGE_LINES = 3
 _MAX_HEADINGS = 5
 _BOILERPLATE_MAX_WORDS = 40
@@ -398,10 +402,9 @@ def _is_headline(line: str, headlines: list[list[str]]) -> bool:
     return bool(tokens) and tokens in headlines
 
 
-def cut_comments(text: str) -> str:
-    """The text above a comment section's heading, when one follows the article's first words;
-    otherwise the text unchanged."""
-    lines = text.split("\n")
+def _comment_heading(lines: Sequence[str]) -> int | None:
+    """The index of the line a comment section starts with, when it follows the article's
+    first words."""
     seen = 0
     for index, line in enumerate(lines):
         count = _words(line)
@@ -410,21 +413,60 @@ def cut_comments(text: str) -> str:
             and count <= _COMMENTS_HEADING_MAX_WORDS
             and _COMMENTS_HEADING.search(line)
         ):
-            return "\n".join(lines[:index]).strip()
+            return index
         seen += count
-    return text
+    return None
 
 
-def tidy_text(text: str, headlines: Iterable[str | None] = ()) -> str:
+def _where_comments_start(lines: list[str], other: str) -> int | None:
+    """Where ``lines`` reach the comments another extractor's text puts under its heading.
+
+    trafilatura's precision mode drops a short heading line such as "Comments" or "TrackBack"
+    while keeping the comments below it; another extractor often kept the heading. The first
+    line of some words after it marks the start in ``lines`` too, if the other text holds most
+    of what comes before that line here (it read the same article above the heading).
+    """
+    theirs = other.split("\n")
+    heading = _comment_heading(theirs)
+    if heading is None:
+        return None
+    following = next(
+        (tokens for tokens in map(_tokens, theirs[heading + 1 :]) if len(tokens) >= 3), None
+    )
+    if following is None:
+        return None
+    start = next((i for i, line in enumerate(lines) if _tokens(line) == following), None)
+    if start is None or sum(map(_words, lines[:start])) < _COMMENTS_MIN_WORDS_BEFORE:
+        return None
+    above = shingle_set("\n".join(lines[:start]))
+    seen_above = shingle_set("\n".join(theirs[:heading]))
+    return start if len(above & seen_above) >= _COMMENTS_SEEN_SHARE * len(above) else None
+
+
+def cut_comments(text: str, others: Iterable[str] = ()) -> str:
+    """The text above a comment section's heading, when one follows the article's first words;
+    else above where ``others`` (other extractors' texts of the page) put comments under such
+    a heading; otherwise the text unchanged."""
+    lines = text.split("\n")
+    end = _comment_heading(lines)
+    for other in others:
+        if end is not None:
+            break
+        end = _where_comments_start(lines, other)
+    return text if end is None else "\n".join(lines[:end]).strip()
+
+
+def tidy_text(text: str, headlines: Iterable[str | None] = (), others: Iterable[str] = ()) -> str:
     """Trim what extractors commonly keep around an article.
 
-    First everything from a comment section's heading on (``cut_comments``); then at the top,
+    First everything from a comment section's heading on (``cut_comments``; when the text
+    lost the heading, from where the ``others``, other extractors' texts, put it); then at the top,
     up to three lines that repeat a headline (the title is shown on its own; a byline or a
     dateline stays, as in Dragnet's gold text); at the bottom, sharing, subscription, credit,
     copyright, tag and comment-count lines; anywhere, "Related: ..." and "Read more: ..." link
     lines. A text is never trimmed to nothing.
     """
-    text = cut_comments(text)
+    text = cut_comments(text, others)
     wanted = [tokens for tokens in (_tokens(h) for h in headlines if h) if tokens]
     lines = text.split("\n")
     filled = [index for index, line in enumerate(lines) if line.strip()]
@@ -495,7 +537,8 @@ def extract_article(
     if choice.winner is None:
         return None
     extractor = choice.winner.name
-    text = tidy_text(choice.winner.text, [meta.title, *headline_candidates(tree)])
+    others = [candidate.text for candidate in choice.candidates if candidate is not choice.winner]
+    text = tidy_text(choice.winner.text, [meta.title, *headline_candidates(tree)], others)
     if not text.strip():
         return None
     return HtmlArticle(
