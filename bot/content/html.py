@@ -387,6 +387,7 @@ _COMMENTS_HEADING_MAX_WORDS = 25
 # How much of the winner's text above a comment section another extractor must hold above its
 # comment heading for that heading to mark where the winner's comments start.
 _COMMENTS_SEEN_SHARE = 0.8
+_COMMENT_LINE_MIN_WORDS = 3
 _EDGE_LINES = 3
 _MAX_HEADINGS = 5
 _BOILERPLATE_MAX_WORDS = 40
@@ -423,15 +424,21 @@ def _where_comments_start(lines: list[str], other: str) -> int | None:
 
     trafilatura's precision mode drops a short heading line such as "Comments" or "TrackBack"
     while keeping the comments below it; another extractor often kept the heading. The first
-    line of some words after it marks the start in ``lines`` too, if the other text holds most
-    of what comes before that line here (it read the same article above the heading).
+    line of three words or more after it (a comment, not a lone name) marks the
+    start in ``lines`` too, if the other text holds most of what comes before that line here
+    (it read the same article above the heading).
     """
     theirs = other.split("\n")
     heading = _comment_heading(theirs)
     if heading is None:
         return None
     following = next(
-        (tokens for tokens in map(_tokens, theirs[heading + 1 :]) if len(tokens) >= 3), None
+        (
+            tokens
+            for tokens in map(_tokens, theirs[heading + 1 :])
+            if len(tokens) >= _COMMENT_LINE_MIN_WORDS
+        ),
+        None,
     )
     if following is None:
         return None
