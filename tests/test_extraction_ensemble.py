@@ -91,6 +91,28 @@ def test_recall_mode_is_asked_when_the_voter_only_roughly_agrees() -> None:
     assert "readability not needed" in choice.reasons[0]
 
 
+# Both modes kept the article and a block after it (an author box, say); the voter did not.
+PADDED = ARTICLE + " " + words(700, 740)
+
+
+def test_readability_wins_when_both_modes_kept_much_more_than_the_voter_who_prefers_it() -> None:
+    ask = Ask(PADDED, ARTICLE)
+    choice = choose([precision(PADDED), voter(ARTICLE)], ask)
+    assert ask.asked == BOTH
+    assert choice.winner is ask.readability
+    assert "much longer than the voter's text" in choice.reasons[0]
+    assert "readability taken" in choice.reasons[0]
+
+
+def test_precision_mode_stays_when_the_voter_prefers_readability_only_a_little() -> None:
+    ask = Ask(PADDED, words(0, 90))
+    choice = choose([precision(PADDED), voter(ARTICLE)], ask)
+    assert ask.asked == BOTH
+    assert choice.winner is not None
+    assert choice.winner.name == TRAFILATURA_PRECISION
+    assert "precision mode taken" in choice.reasons[0]
+
+
 @pytest.mark.parametrize(
     ("recall_text", "voter_text"),
     [(ARTICLE + " " + SIDEBAR, NEAR_ARTICLE), (ARTICLE, SIDEBAR)],

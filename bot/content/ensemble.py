@@ -10,7 +10,10 @@ site names), measured on both benchmark sets in docs/benchmarks.md:
    case (three pages in four on Zyte's set, two in five on Dragnet's), without running
    trafilatura's recall mode or readability.
 2. Otherwise trafilatura's recall mode is asked; when the two modes agree (>= ``MODES_AGREE``)
-   and the voter agrees with them well enough (>= ``VOTER_AGREES``), precision mode is taken.
+   and the voter agrees with them well enough (>= ``VOTER_AGREES``), precision mode is taken,
+   unless it kept much more than the voter (``LONGER_THAN_VOTER`` times its shingles): then
+   readability is asked, and wins when the voter agrees with it by ``VOTER_PREFERS`` more
+   than with precision mode (both modes kept a block the voter and readability leave out).
 3. Otherwise readability-lxml is asked too, and the candidate that agrees most with all the
    others (the medoid: summed shingle F1) wins. A candidate that went astray agrees with
    nobody.
@@ -40,6 +43,8 @@ MODES_AGREE = 0.9
 VOTER_AGREES = 0.7
 EXTENDS_SHARE = 0.8
 EXTENDS_RATIO = 1.5
+LONGER_THAN_VOTER = 1.3
+VOTER_PREFERS = 0.15
 
 Shingles = frozenset[tuple[str, ...]]
 
@@ -113,6 +118,33 @@ def _precision_taken(pool: list[Candidate], reason: str) -> Choice:
     return Choice(precise, pool, reasons=[reason])
 
 
+def _second_opinion(
+    pool: list[Candidate],
+    shingles: dict[str, Shingles],
+    ask: Callable[[str], Candidate],
+    voter: float,
+    agreed: str,
+) -> Choice:
+    """Precision mode kept much more than the voter: readability wins if the voter clearly
+    prefers it."""
+    readability = _add(pool, shingles, ask(READABILITY), at=len(pool))
+    preferred = agreement(shingles[READABILITY], shingles.get(RESILIPARSE, frozenset()))
+    if preferred - voter >= VOTER_PREFERS:
+        return Choice(
+            readability,
+            pool,
+            reasons=[
+                f"{agreed}, but precision mode is much longer than the voter's text; the voter "
+                f"agrees with readability ({preferred:.2f}) better: readability taken"
+            ],
+        )
+    return _precision_taken(
+        pool,
+        f"{agreed}; precision mode is much longer than the voter's text, but the voter "
+        f"prefers readability only by {preferred - voter:.2f}: precision mode taken",
+    )
+
+
 def choose(first: Sequence[Candidate], ask: Callable[[str], Candidate]) -> Choice:
     """The article text among ``first`` (trafilatura's precision mode and the voter); ``ask``
     runs another extractor by name, trafilatura's recall mode or readability, when needed."""
@@ -129,11 +161,14 @@ def choose(first: Sequence[Candidate], ask: Callable[[str], Candidate]) -> Choic
     _add(pool, shingles, ask(TRAFILATURA_RECALL), at=1)
     modes = agreement(precise, shingles[TRAFILATURA_RECALL])
     if modes >= MODES_AGREE and voter >= VOTER_AGREES:
-        return _precision_taken(
-            pool,
+        agreed = (
             f"trafilatura's modes agree (shingle F1 {modes:.2f}) and so does the voter "
-            f"({voter:.2f}): precision mode taken, readability not needed",
+            f"({voter:.2f})"
         )
+        voted = shingles.get(RESILIPARSE, frozenset())
+        if len(precise) < LONGER_THAN_VOTER * len(voted):
+            return _precision_taken(pool, f"{agreed}: precision mode taken, readability not needed")
+        return _second_opinion(pool, shingles, ask, voter, agreed)
     readability = _add(pool, shingles, ask(READABILITY), at=len(pool))
     choice = _medoid(pool, shingles)
     choice.reasons.insert(
