@@ -349,6 +349,28 @@ def test_comments_whose_heading_the_winning_extractor_dropped_stay_out(
 
 # --- metadata details ------------------------------------------------------------------------
 
+
+@pytest.mark.parametrize(
+    ("byline", "author"),
+    [
+        ("Hilary Osborne", "Hilary Osborne"),
+        ("View Profile", None),
+        ("Email Author", None),
+        ("Name", None),
+        ("Carrie Arnold November 4", "Carrie Arnold"),
+        ("Thursday Bram; Website; Other Articles", "Thursday Bram"),
+        ("Catherine Rampell is an economics reporter at The New York Times", None),
+    ],
+)
+def test_the_author_is_a_name_not_page_furniture(byline: str, author: str | None) -> None:
+    parts = "; ".join(f'<span class="author">{part.strip()}</span>' for part in byline.split(";"))
+    html = (
+        "<html><head><title>The mill turns again</title></head><body><article>"
+        f"<div class=byline>{parts}</div><p>{' '.join(_MILL)}</p></article></body></html>"
+    )
+    assert extract_html(html).author == author
+
+
 _BODY = " ".join(
     f"Sentence number {i} describes the harbour, the boats and the weather in some detail."
     for i in range(12)

@@ -22,6 +22,7 @@ The pipeline, each step measured on the article-extraction benchmark (see docs/b
 
 from __future__ import annotations
 
+import calendar
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -214,6 +215,12 @@ def _words(text: str) -> int:
 # --- metadata --------------------------------------------------------------------------------
 
 
+# A name has a few words, at most two of them in lower case ("van", "de la"); more is a sentence
+# ("X is an economics reporter at ...").
+_NAME_MAX_WORDS = 6
+_NAME_MAX_LOWER = 2
+
+
 @dataclass
 class _Meta:
     title: str | None = None
@@ -226,7 +233,8 @@ def read_metadata(tree: Any, url: str | None) -> _Meta:
     """Title, author, date and site name, the way trafilatura reads them.
 
     Its ``extract_metadata`` minus the parts Skim does not use (categories, tags, licence),
-    which cost about two thirds of its time.
+    which cost about two thirds of its time; an author is only what can name someone (its
+    byline search also returns "View Profile" or "Name" on many sites).
     """
     meta = _Meta()
     try:
@@ -238,7 +246,9 @@ def read_metadata(tree: Any, url: str | None) -> _Meta:
         except Exception as error:  # its JSON-LD reader fails on odd markup
             log.debug("JSON-LD metadata unreadable: %s", type(error).__name__)
         meta.title = _clean_value(found.title) or _clean_value(extract_title(tree))
-        meta.author = _clean_value(found.author) or _clean_value(extract_author(tree))
+        meta.author = _person_names(_clean_value(found.author)) or _person_names(
+            _clean_value(extract_author(tree))
+        )
         meta.site_name = _clean_value(found.sitename) or _clean_value(extract_sitename(tree))
         date_params = set_date_params(True)
         date_params["url"] = url
@@ -248,6 +258,47 @@ def read_metadata(tree: Any, url: str | None) -> _Meta:
     if meta.site_name:
         meta.site_name = meta.site_name.lstrip("@") or None
     return meta
+
+
+# Words of page furniture that trafilatura's byline search picks up from elements whose class
+# says "author" ("View Profile", "Name", "Email Author", "About Us"), and dates beside a name.
+_DATE_WORDS = frozenset(
+    [
+        *(month.lower() for month in calendar.month_name if month),
+        *(day.lower() for day in calendar.day_name),
+    ]
+)
+_NOT_A_NAME = _DATE_WORDS | frozenset(
+    [
+        *("about", "us", "view", "profile", "name", "email", "author", "follow", "posted"),
+        *("website", "other", "articles", "more", "contact", "share", "reply", "comments"),
+        *("comment", "home", "menu", "login", "subscribe", "read", "by", "admin", "edit"),
+        *("print", "search"),
+    ]
+)
+
+
+def _person_names(value: str | None) -> str | None:
+    """The parts of an author field ("A; B") that can name someone: not page furniture or a
+    date alone, and not a sentence; None when nothing is left."""
+    if not value:
+        return None
+    kept = []
+    for part in value.split(";"):
+        words = part.split()
+        while words and (words[-1].lower() in _DATE_WORDS or words[-1].isdigit()):
+            words.pop()  # "Carrie Arnold November 4": the date beside the byline
+        if _could_name_someone(_WORD.findall(" ".join(words))):
+            kept.append(" ".join(words))
+    return "; ".join(kept) or None
+
+
+def _could_name_someone(tokens: list[str]) -> bool:
+    if len("".join(tokens)) < 2 or len(tokens) > _NAME_MAX_WORDS:
+        return False
+    if sum(token.islower() for token in tokens) > _NAME_MAX_LOWER:
+        return False
+    return not all(token.lower() in _NOT_A_NAME or token.isdigit() for token in tokens)
 
 
 def _clean_value(value: object) -> str | None:
