@@ -351,6 +351,30 @@ def test_comments_whose_heading_the_winning_extractor_dropped_stay_out(
 
 
 @pytest.mark.parametrize(
+    ("declared", "site"),
+    [
+        ("The Brackwater Gazette", "The Brackwater Gazette"),
+        ("@brackwater", "brackwater"),
+        ("http://www.brackwater.example/", "brackwater.example"),
+        ("Copyright (c) 2012 Brackwater Media Ltd", "Brackwater Media Ltd"),
+        ("Copyright © 2004-2012", "news.example"),
+        (
+            "Brackwater Blog - Mills, Tides, Flour and Everything Else on the Estuary",
+            "Brackwater Blog",
+        ),
+        ("The mill turns again", "news.example"),  # the headline, not a site: the host instead
+    ],
+)
+def test_the_site_name_is_what_a_reader_would_call_the_site(declared: str, site: str) -> None:
+    html = (
+        "<html><head><title>The mill turns again</title>"
+        f'<meta property="og:site_name" content="{declared}"></head><body><article>'
+        f"<p>{' '.join(_MILL)}</p></article></body></html>"
+    )
+    assert extract_html(html, url="https://www.news.example/mill").site_name == site
+
+
+@pytest.mark.parametrize(
     ("byline", "author"),
     [
         ("Hilary Osborne", "Hilary Osborne"),

@@ -221,6 +221,19 @@ _NAME_MAX_WORDS = 6
 _NAME_MAX_LOWER = 2
 
 
+# Site names as pages declare them: "http://example.com/", "Copyright (c) 2012 Example Inc",
+# "Example Blog - Real Estate Market Stats, Celebrity Real Estate, and News".
+_URL_LIKE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_COPYRIGHT = re.compile(
+    r"^(?:copyright\b|©|\(c\))(?:\s|©|\(c\))*"
+    rf"(?:(?:{'|'.join(month for month in calendar.month_name if month)})\s+)?"
+    r"(?:\d{4}(?:\s*[-–]\s*\d{4})?)?[\s,.]*(?:by\s+)?",
+    re.IGNORECASE,
+)
+_SITE_MAX_CHARS = 40
+_SITE_SEPARATOR = re.compile(r"\s+[-|—–»]\s+")
+
+
 @dataclass
 class _Meta:
     title: str | None = None
@@ -255,9 +268,24 @@ def read_metadata(tree: Any, url: str | None) -> _Meta:
         meta.date = _clean_value(find_date(tree, **date_params))
     except Exception as error:  # metadata is best effort; the text matters more
         log.info("metadata extraction failed: %s", type(error).__name__)
-    if meta.site_name:
-        meta.site_name = meta.site_name.lstrip("@") or None
+    meta.site_name = _site_label(meta.site_name, meta.title)
     return meta
+
+
+def _site_label(declared: str | None, title: str | None) -> str | None:
+    """The site's name as a reader would say it, from what the page declares; None when the
+    declaration is really the headline (the caller falls back to the host)."""
+    if not declared:
+        return None
+    name = declared.lstrip("@")
+    if _URL_LIKE.match(name):
+        return _host(name if "://" in name else f"http://{name}")
+    name = _COPYRIGHT.sub("", name).strip()
+    if len(name) > _SITE_MAX_CHARS:
+        name = _SITE_SEPARATOR.split(name, maxsplit=1)[0].strip()
+    if not name or (title and name.casefold() == title.casefold()):
+        return None
+    return name
 
 
 # Words of page furniture that trafilatura's byline search picks up from elements whose class
