@@ -351,6 +351,26 @@ def test_comments_whose_heading_the_winning_extractor_dropped_stay_out(
 
 
 @pytest.mark.parametrize(
+    ("declared", "title"),
+    [
+        ("The mill turns again on the estuary", "The mill turns again on the estuary"),
+        ("Share this:", "The mill turns again | Brackwater Gazette"),
+        ("Leave a Reply", "The mill turns again | Brackwater Gazette"),
+        ("Translate", "The mill turns again | Brackwater Gazette"),
+    ],
+)
+def test_a_title_that_is_page_furniture_gives_way_to_the_page_title(
+    declared: str, title: str
+) -> None:
+    html = (
+        "<html><head><title>The mill turns again | Brackwater Gazette</title>"
+        f'<meta property="og:title" content="{declared}"></head><body><article>'
+        f"<p>{' '.join(_MILL)}</p></article></body></html>"
+    )
+    assert extract_html(html).title == title
+
+
+@pytest.mark.parametrize(
     ("declared", "site"),
     [
         ("The Brackwater Gazette", "The Brackwater Gazette"),

@@ -258,7 +258,9 @@ def read_metadata(tree: Any, url: str | None) -> _Meta:
             found = extract_meta_json(tree, found)
         except Exception as error:  # its JSON-LD reader fails on odd markup
             log.debug("JSON-LD metadata unreadable: %s", type(error).__name__)
-        meta.title = _clean_value(found.title) or _clean_value(extract_title(tree))
+        meta.title = _page_title(
+            _clean_value(found.title) or _clean_value(extract_title(tree)), tree
+        )
         meta.author = _person_names(_clean_value(found.author)) or _person_names(
             _clean_value(extract_author(tree))
         )
@@ -288,22 +290,39 @@ def _site_label(declared: str | None, title: str | None) -> str | None:
     return name
 
 
-# Words of page furniture that trafilatura's byline search picks up from elements whose class
-# says "author" ("View Profile", "Name", "Email Author", "About Us"), and dates beside a name.
+# Words of page furniture that trafilatura's metadata search picks up from elements whose class
+# says "author" or "title": "View Profile", "Email Author", "Share this:", "Translate", "Maps".
+_FURNITURE = frozenset(
+    [
+        *("about", "us", "view", "profile", "name", "email", "author", "follow", "posted"),
+        *("website", "other", "articles", "more", "contact", "share", "reply", "comments"),
+        *("comment", "home", "menu", "login", "subscribe", "read", "by", "admin", "edit"),
+        *("print", "search", "this", "translate", "maps", "featured", "leave", "a"),
+        *("sponsored", "ad", "blogroll", "video", "categories", "related", "posts", "tags"),
+        *("archives", "newsletter", "navigation"),
+    ]
+)
 _DATE_WORDS = frozenset(
     [
         *(month.lower() for month in calendar.month_name if month),
         *(day.lower() for day in calendar.day_name),
     ]
 )
-_NOT_A_NAME = _DATE_WORDS | frozenset(
-    [
-        *("about", "us", "view", "profile", "name", "email", "author", "follow", "posted"),
-        *("website", "other", "articles", "more", "contact", "share", "reply", "comments"),
-        *("comment", "home", "menu", "login", "subscribe", "read", "by", "admin", "edit"),
-        *("print", "search"),
-    ]
-)
+_NOT_A_NAME = _FURNITURE | _DATE_WORDS
+
+
+def _is_furniture(text: str) -> bool:
+    tokens = _WORD.findall(text)
+    return bool(tokens) and all(token.lower() in _FURNITURE for token in tokens)
+
+
+def _page_title(found: str | None, tree: Any) -> str | None:
+    """The declared or found title, unless it is page furniture (a "Share this:" or "Leave a
+    Reply" heading): then the page's own <title>."""
+    if found and not _is_furniture(found) and not _COMMENTS_HEADING.search(found):
+        return found
+    element = tree.find(".//title")
+    return _clean_value(element.text_content()) if element is not None else None
 
 
 def _person_names(value: str | None) -> str | None:
