@@ -371,6 +371,24 @@ def test_a_title_that_is_page_furniture_gives_way_to_the_page_title(
 
 
 @pytest.mark.parametrize(
+    ("opening", "title"),
+    [
+        # The blog's name is the one <h1>; the post's title opens the article: it is the title.
+        ("The mill turns again", "The mill turns again"),
+        # Nothing in the article says which part of <title> is the post's: the found one stays.
+        ("Volunteers at work", "Brackwater Blog"),
+    ],
+)
+def test_a_blogs_name_found_as_title_gives_way_to_the_posts_title(opening: str, title: str) -> None:
+    html = (
+        "<html><head><title>Brackwater Blog: The mill turns again</title></head><body>"
+        "<header><h1>Brackwater Blog</h1></header><article>"
+        f"<h2>{opening}</h2><p>{' '.join(_MILL)}</p></article></body></html>"
+    )
+    assert extract_html(html).title == title
+
+
+@pytest.mark.parametrize(
     ("declared", "site"),
     [
         ("The Brackwater Gazette", "The Brackwater Gazette"),

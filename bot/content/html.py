@@ -232,6 +232,7 @@ _COPYRIGHT = re.compile(
 )
 _SITE_MAX_CHARS = 40
 _SITE_SEPARATOR = re.compile(r"\s+[-|—–»]\s+")
+_TITLE_SEPARATOR = re.compile(r"\s+[-|—–«»]\s+|:\s+")
 
 
 @dataclass
@@ -272,6 +273,30 @@ def read_metadata(tree: Any, url: str | None) -> _Meta:
         log.info("metadata extraction failed: %s", type(error).__name__)
     meta.site_name = _site_label(meta.site_name, meta.title)
     return meta
+
+
+def _title_opening(title: str | None, tree: Any, text: str) -> str | None:
+    """The article's title when the one found is the blog's name.
+
+    Blogs put their own name in the one <h1> and the post's title in <title> beside it
+    ("Seth's Blog: The importance of going first"); when the found title is one part of
+    <title> and another part, at least as long, opens the article's text, that part is the
+    article's title.
+    """
+    element = tree.find(".//title")
+    page_title = _clean_value(element.text_content()) if element is not None else None
+    if not title or not page_title:
+        return title
+    found = _tokens(title)
+    parts = [_clean_value(part) for part in _TITLE_SEPARATOR.split(page_title)]
+    named = [(part, _tokens(part)) for part in parts if part]
+    if found not in [tokens for _, tokens in named]:
+        return title
+    opening = [_tokens(line) for line in text.split("\n") if line.strip()][:_EDGE_LINES]
+    for part, tokens in named:
+        if tokens != found and len(tokens) >= len(found) and tokens in opening:
+            return part
+    return title
 
 
 def _site_label(declared: str | None, title: str | None) -> str | None:
@@ -648,7 +673,7 @@ def extract_article(
         return None
     return HtmlArticle(
         text=text,
-        title=meta.title,
+        title=_title_opening(meta.title, tree, choice.winner.text),
         site_name=meta.site_name or _host(canonical),
         author=meta.author,
         date=meta.date,
