@@ -24,15 +24,10 @@ from bot.content import candidates
 from bot.content.decode import decode_bytes
 from bot.content.document import Document
 from bot.content.extract import extract_html
-from bot.content.html import (
-    cut_comments,
-    detect_language,
-    extract_article,
-    parse_html,
-    strip_hidden,
-    tidy_text,
-)
+from bot.content.html import extract_article, parse_html, strip_hidden
+from bot.content.language import detect_language
 from bot.content.render import render_text
+from bot.content.tidy import cut_comments, tidy_text
 from bot.errors import ExtractionError
 from tests.fakes.web import FIXTURE_MARKERS, read_fixture
 
