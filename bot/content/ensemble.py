@@ -151,7 +151,8 @@ def choose(first: Sequence[Candidate], ask: Callable[[str], Candidate]) -> Choic
     pool = list(first)
     shingles = {candidate.name: shingle_set(candidate.text) for candidate in pool}
     precise = shingles.get(TRAFILATURA_PRECISION, frozenset())
-    voter = agreement(precise, shingles.get(RESILIPARSE, frozenset()))
+    voted = shingles.get(RESILIPARSE, frozenset())
+    voter = agreement(precise, voted)
     if voter >= VOTER_CONFIRMS:
         return _precision_taken(
             pool,
@@ -165,7 +166,6 @@ def choose(first: Sequence[Candidate], ask: Callable[[str], Candidate]) -> Choic
             f"trafilatura's modes agree (shingle F1 {modes:.2f}) and so does the voter "
             f"({voter:.2f})"
         )
-        voted = shingles.get(RESILIPARSE, frozenset())
         if len(precise) < LONGER_THAN_VOTER * len(voted):
             return _precision_taken(pool, f"{agreed}: precision mode taken, readability not needed")
         return _second_opinion(pool, shingles, ask, voter, agreed)
@@ -181,7 +181,6 @@ def choose(first: Sequence[Candidate], ask: Callable[[str], Candidate]) -> Choic
         return choice
     inside = _share_inside(shingles[winner.name], shingles[READABILITY])
     ratio = len(shingles[READABILITY]) / max(1, len(shingles[winner.name]))
-    voted = shingles.get(RESILIPARSE, frozenset())
     closer = agreement(shingles[READABILITY], voted) > agreement(shingles[winner.name], voted)
     if inside >= EXTENDS_SHARE and ratio >= EXTENDS_RATIO and closer:
         choice.winner = readability
