@@ -121,10 +121,9 @@ def cut_comments(text: str, others: Iterable[str] = ()) -> str:
     a heading; otherwise the text unchanged."""
     lines = text.split("\n")
     end = _comment_heading(lines)
-    for other in others:
-        if end is not None:
-            break
-        end = _where_comments_start(lines, other)
+    if end is None:
+        starts = (_where_comments_start(lines, other) for other in others)
+        end = next((start for start in starts if start is not None), None)
     return text if end is None else "\n".join(lines[:end]).strip()
 
 
