@@ -95,22 +95,24 @@ def test_recall_mode_is_asked_when_the_voter_only_roughly_agrees() -> None:
 PADDED = ARTICLE + " " + words(700, 740)
 
 
-def test_readability_wins_when_both_modes_kept_much_more_than_the_voter_who_prefers_it() -> None:
-    ask = Ask(PADDED, ARTICLE)
-    choice = choose([precision(PADDED), voter(ARTICLE)], ask)
-    assert ask.asked == BOTH
-    assert choice.winner is ask.readability
-    assert "much longer than the voter's text" in choice.reasons[0]
-    assert "readability taken" in choice.reasons[0]
-
-
-def test_precision_mode_stays_when_the_voter_prefers_readability_only_a_little() -> None:
-    ask = Ask(PADDED, words(0, 90))
+@pytest.mark.parametrize(
+    ("readability_text", "winner", "reason"),
+    [
+        (ARTICLE, READABILITY, "readability taken"),  # the voter clearly prefers readability
+        (words(0, 90), TRAFILATURA_PRECISION, "precision mode taken"),  # only a little
+    ],
+    ids=["voter-prefers-readability", "voter-prefers-it-a-little"],
+)
+def test_when_both_modes_kept_much_more_than_the_voter_readability_gives_a_second_opinion(
+    readability_text: str, winner: str, reason: str
+) -> None:
+    ask = Ask(PADDED, readability_text)
     choice = choose([precision(PADDED), voter(ARTICLE)], ask)
     assert ask.asked == BOTH
     assert choice.winner is not None
-    assert choice.winner.name == TRAFILATURA_PRECISION
-    assert "precision mode taken" in choice.reasons[0]
+    assert choice.winner.name == winner
+    assert "much longer than the voter's text" in choice.reasons[0]
+    assert reason in choice.reasons[0]
 
 
 @pytest.mark.parametrize(
