@@ -13,10 +13,13 @@ import pytest
 from bench.extraction import (
     CorpusScore,
     Page,
+    PageScore,
+    Result,
     load_pages,
     readability_extractor,
     score_corpus,
     score_page,
+    shifted,
     skim_extractor,
     trafilatura_extractor,
 )
@@ -530,6 +533,30 @@ def test_metric_matches_the_benchmark_definition() -> None:
     assert corpus.recall == pytest.approx(0.5)
     assert corpus.f1 == pytest.approx(0.5)
     assert corpus.accuracy == pytest.approx(0.5)
+
+
+def _result(name: str, pages: list[PageScore]) -> Result:
+    return Result(name, score_corpus(pages), (0.0, 0.0), 0.0, 0.0, 0.0, pages)
+
+
+def _page(f1: float) -> PageScore:
+    return PageScore(f1, 1 - f1, 0.0, False) if f1 < 1 else PageScore(1.0, 0.0, 0.0, True)
+
+
+def test_the_shift_reweights_pages_until_readability_leads_by_each_gap() -> None:
+    # Two kinds of page: readability wins the first, precision mode the second.
+    readability = _result("readability-lxml", [_page(0.9)] * 5 + [_page(0.6)] * 5)
+    precision = _result("trafilatura (precision)", [_page(0.6)] * 5 + [_page(0.9)] * 5)
+    steady = _result("skim", [_page(0.8)] * 10)
+    rows = shifted([precision, readability, steady]).splitlines()[2:]
+    gaps = [float(row.split("|")[1]) for row in rows]
+    assert gaps == pytest.approx([0.0, 0.03, 0.05], abs=0.001)
+    for row in rows:
+        cells = [float(cell) for cell in row.split("|")[3:-1]]
+        # Reweighting moves the two extractors apart, and leaves an even one where it was.
+        assert cells[1] - cells[0] == pytest.approx(float(row.split("|")[1]), abs=0.001)
+        assert cells[2] == pytest.approx(score_corpus(steady.pages).f1, abs=0.0001)
+    assert "needs both" in shifted([steady])
 
 
 def _f1(extract: Callable[[str, str], str], pages: list[Page]) -> CorpusScore:
