@@ -7,7 +7,9 @@ shared/data/article-extraction and Dragnet's 1,324 in shared/data/article-extrac
 (AGPLv3: measured from there, never copied here); see each README.md. Dragnet's gold text keeps
 headlines and captions and Zyte's does not, so the two pull in opposite directions: each set
 gets its own table, 95 % bootstrap intervals, Skim's paired lead over each baseline, and a
-verdict on whether Skim is at least as good as every single extractor there.
+verdict on whether Skim is at least as good as every single extractor there, and the same
+figures with the set's pages reweighted towards those where readability beats trafilatura's
+precision mode (the shift: how the leads would hold on a set like the issue's held-out pages).
 The metric is Zyte's:
 
 - texts are split into word tokens with the Unicode regex ``\\w+``;
