@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         help="all: receive and process updates in this process (the default); intake: only "
         "receive them into the Redis Stream; worker: only process them (needs REDIS_URL)",
     )
-    source_help = "a URL, a path to an HTML, PDF or text file, or - for standard input"
+    source_help = "a URL, a path to an HTML, PDF or text file (gzip-compressed too), or - for stdin"
     summarize = commands.add_parser("summarize", help="print the summary the bot would send")
     summarize.add_argument("source", metavar="SOURCE", help=source_help)
     summarize.add_argument("--length", choices=["short", "medium", "long"], default=None)

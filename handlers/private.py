@@ -90,10 +90,12 @@ async def _flush_paste(context: Context, key: tuple[int, int]) -> None:
 
 
 def _readable(file_name: str, mime_type: str | None) -> bool:
-    return (
-        PurePath(file_name).suffix.lower() in READABLE_EXTENSIONS
-        or (mime_type or "").lower() in READABLE_MIME_TYPES
-    )
+    """By the file's name, or the name inside a gzip-compressed one (`page.html.gz`)."""
+    name = PurePath(file_name)
+    if name.suffix.lower() == ".gz":
+        return PurePath(name.stem).suffix.lower() in READABLE_EXTENSIONS
+    declared = (mime_type or "").lower()
+    return name.suffix.lower() in READABLE_EXTENSIONS or declared in READABLE_MIME_TYPES
 
 
 async def on_private_document(update: Update, context: Context) -> None:

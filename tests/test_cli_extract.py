@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot import cli_actions
+from bot.content.packed import MAX_UNPACKED_BYTES
 from bot.content.reader import ContentReader
 from bot.content.sources import FileSource
 from bot.errors import SkimError
@@ -84,6 +86,46 @@ async def test_a_missing_file_fails_alone_and_the_run_exits_1() -> None:
     assert "==> page.html <==" in out
     assert "==> notes.txt <==" in out
     assert "missing.html" not in out
+
+
+async def test_gzip_compressed_pages_are_read_as_the_pages_inside() -> None:
+    html = read_fixture("article_en.html")
+    plain = write("page.html", html)
+    packed = write("page.html.gz", gzip.compress(html))
+    code, out, err = await run_cli("extract", "--json", plain, packed)
+    assert code == 0, err
+    first, second = json_lines(out)
+    assert second.pop("source") == packed
+    assert first.pop("source") == plain
+    assert second == first
+    assert all(word in second["text"] for word in ARTICLE_WORDS)
+
+
+async def test_a_gzip_compressed_page_on_stdin_is_unpacked() -> None:
+    packed = gzip.compress(read_fixture("article_en.html"))
+    code, out, err = await run_cli("extract", "--json", "-", stdin=packed)
+    assert code == 0, err
+    (document,) = json_lines(out)
+    assert all(word in document["text"] for word in ARTICLE_WORDS)
+
+
+async def test_damaged_or_oversized_gzip_files_fail_alone_with_a_clear_error() -> None:
+    whole = gzip.compress(read_fixture("article_en.html"))
+    cut = write("cut.html.gz", whole[: len(whole) // 2])
+    # A few kilobytes that would unpack past the bound.
+    bomb = write("bomb.html.gz", gzip.compress(b" " * (MAX_UNPACKED_BYTES + 1), compresslevel=1))
+    page = write("page.html", read_fixture("article_en.html"))
+    code, out, err = await run_cli("extract", "--json", cut, bomb, page)
+    assert code == 1
+    assert err == ""
+    damaged, big, good = json_lines(out)
+    assert damaged["error_code"] == "err_packed_damaged"
+    assert damaged["error"] == "cut.html.gz is gzip-compressed but damaged: it can't be unpacked."
+    assert big["error_code"] == "err_packed_too_large"
+    assert (
+        big["error"] == "bomb.html.gz unpacks to more than 20 MB, more than I read from one file."
+    )
+    assert set(good) == DOCUMENT_KEYS
 
 
 async def test_one_failing_source_keeps_the_single_line_error() -> None:

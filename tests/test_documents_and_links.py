@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,23 @@ async def test_unsupported_document_is_refused_clearly(
         await bot_api.wait_for("sendMessage", to_user)
     assert "PDF, TXT, Markdown and HTML" in last_text(bot_api)
     assert not bot_api.downloads
+
+
+async def test_a_gzip_compressed_page_is_read_as_the_page_inside(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_document(
+            gzip.compress(read_fixture("article_en.html")),
+            file_name="tide-mill.html.gz",
+            mime_type="application/gzip",
+        )
+        await wait_summary(bot_api)
+        assert "Brackwater" in last_text(bot_api)
+        # An archive of several files is not a page: refused before it is downloaded.
+        bot_api.send_document(b"\x1f\x8b", file_name="site.tar.gz", mime_type="application/gzip")
+        await wait_text(bot_api, "PDF, TXT, Markdown and HTML")
+    assert len(bot_api.downloads) == 1
 
 
 async def test_document_over_20_mb_is_refused_before_download(

@@ -17,6 +17,7 @@ from bot.content.budget import MarkupBudget
 from bot.content.document import Document, SourceKind
 from bot.content.extract import extract_bytes, extract_plain, media_type_for_file
 from bot.content.fetch import Fetcher, FetchResult, is_recording_type, sniff_recording
+from bot.content.packed import unpacked
 from bot.content.podcast import SHOW_NOTES_WORDS, feed_audio, is_feed, page_audio
 from bot.content.sources import (
     FileSource,
@@ -242,6 +243,7 @@ class ContentReader:
     async def read_file(
         self, source: FileSource, *, explain: list[str] | None = None, hooks: MediaHooks = NO_HOOKS
     ) -> Document:
+        source = unpacked(source)
         if not source.data.strip():
             raise InvalidSourceError(key="err_empty_file", name=source.filename)
         if picture_type(source.data) is not None:

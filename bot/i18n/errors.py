@@ -157,6 +157,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{name} is not a regular file.",
         "ru": "{name} — не обычный файл.",
     },
+    "err_packed_damaged": {
+        "en": "{name} is gzip-compressed but damaged: it can't be unpacked.",
+        "ru": "{name} сжат gzip, но повреждён: его не распаковать.",
+    },
+    "err_packed_too_large": {
+        "en": "{name} unpacks to more than {mb} MB, more than I read from one file.",
+        "ru": "{name} распаковывается больше чем в {mb} МБ, а я читаю файлы до этого размера.",
+    },
     "err_source_unreadable": {
         "en": "Can't read {name}: {reason}.",
         "ru": "Не удалось прочитать {name}: {reason}.",
