@@ -420,6 +420,15 @@ def test_the_site_name_is_what_a_reader_would_call_the_site(declared: str, site:
         ("Carrie Arnold November 4", "Carrie Arnold"),
         ("Thursday Bram; Website; Other Articles", "Thursday Bram"),
         ("Catherine Rampell is an economics reporter at The New York Times", None),
+        ("CBSNews.com", None),
+        ("Justin Zaremba; NJ.com", "Justin Zaremba"),
+        ("Jason Hart; RESIZE A A A", "Jason Hart"),
+        ("LISA SANDERS; M.D.", "Lisa Sanders"),
+        ("ANAHAD O'CONNOR", "Anahad O'Connor"),
+        ("THE ASSOCIATED PRESS", "The Associated Press"),
+        ("REUTERS", "Reuters"),
+        ("NASA", "NASA"),
+        ("J K Rowling", "J K Rowling"),
     ],
 )
 def test_the_author_is_a_name_not_page_furniture(byline: str, author: str | None) -> None:

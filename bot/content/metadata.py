@@ -35,6 +35,11 @@ _OPENING_LINES = 3
 # ("X is an economics reporter at ...").
 _NAME_MAX_WORDS = 6
 _NAME_MAX_LOWER = 2
+# A byline in capitals is put in name case when it has two words of this many letters, or one
+# longer than an acronym.
+_CAPITALS_MIN_LETTERS = 3
+_ACRONYM_MAX_LETTERS = 4
+_DOMAIN_ENDINGS = frozenset(["com", "net", "org"])
 
 
 # Site names as pages declare them: "http://example.com/", "Copyright (c) 2012 Example Inc",
@@ -60,7 +65,7 @@ _FURNITURE = frozenset(
         *("comment", "home", "menu", "login", "subscribe", "read", "by", "admin", "edit"),
         *("print", "search", "this", "translate", "maps", "featured", "leave", "a"),
         *("sponsored", "ad", "blogroll", "video", "categories", "related", "posts", "tags"),
-        *("archives", "newsletter", "navigation"),
+        *("archives", "newsletter", "navigation", "resize"),
     ]
 )
 _DATE_WORDS = frozenset(
@@ -140,14 +145,31 @@ def _person_names(value: str | None) -> str | None:
         words = part.split()
         while words and (words[-1].lower() in _DATE_WORDS or words[-1].isdigit()):
             words.pop()  # "Carrie Arnold November 4": the date beside the byline
-        if _could_name_someone(_WORD.findall(" ".join(words))):
-            kept.append(" ".join(words))
+        tokens = _WORD.findall(" ".join(words))
+        if _could_name_someone(tokens) and not _is_site(tokens):
+            kept.append(_in_name_case(" ".join(words), tokens))
     return "; ".join(kept) or None
 
 
+def _is_site(tokens: list[str]) -> bool:
+    """ "CBSNews com", "NJ com Staff": a site's name with its domain (the dot long gone)."""
+    return any(token.lower() in _DOMAIN_ENDINGS for token in tokens[1:])
+
+
+def _in_name_case(name: str, tokens: list[str]) -> str:
+    """ "SCOTT SHANE" → "Scott Shane", as newspapers' bylines are styled in capitals; an
+    acronym alone ("AP", "NASA") and names in mixed case stay as they are."""
+    if not name.isupper():
+        return name
+    long_words = [token for token in tokens if len(token) >= _CAPITALS_MIN_LETTERS]
+    if len(long_words) < 2 and not any(len(token) > _ACRONYM_MAX_LETTERS for token in tokens):
+        return name
+    return " ".join(word.title() for word in name.split())
+
+
 def _could_name_someone(tokens: list[str]) -> bool:
-    if len("".join(tokens)) < 2 or len(tokens) > _NAME_MAX_WORDS:
-        return False
+    if len(tokens) > _NAME_MAX_WORDS or all(len(token) == 1 for token in tokens):
+        return False  # a sentence, or initials alone ("M D" after a doctor's name)
     if sum(token.islower() for token in tokens) > _NAME_MAX_LOWER:
         return False
     return not all(token.lower() in _NOT_A_NAME or token.isdigit() for token in tokens)
