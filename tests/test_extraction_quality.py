@@ -29,6 +29,7 @@ from bot.content.document import Document
 from bot.content.extract import extract_html
 from bot.content.html import extract_article, parse_html, strip_hidden
 from bot.content.language import detect_language
+from bot.content.metadata import title_without_site
 from bot.content.render import render_text
 from bot.content.tidy import cut_comments, tidy_text
 from bot.errors import ExtractionError
@@ -399,6 +400,7 @@ def test_a_blogs_name_found_as_title_gives_way_to_the_posts_title(opening: str, 
             "Brackwater Blog",
         ),
         ("The mill turns again", "news.example"),  # the headline, not a site: the host instead
+        ("Monday 11.12.12", "news.example"),  # a dateline
     ],
 )
 def test_the_site_name_is_what_a_reader_would_call_the_site(declared: str, site: str) -> None:
@@ -408,6 +410,38 @@ def test_the_site_name_is_what_a_reader_would_call_the_site(declared: str, site:
         f"<p>{' '.join(_MILL)}</p></article></body></html>"
     )
     assert extract_html(html, url="https://www.news.example/mill").site_name == site
+
+
+@pytest.mark.parametrize(
+    ("page_title", "title"),
+    [
+        ("The mill turns again | Brackwater Gazette", "The mill turns again"),
+        (
+            "The mill turns again - Estuary news - news.example",
+            "The mill turns again - Estuary news",
+        ),
+        ("The mill turns again 12 Comments", "The mill turns again"),
+        ("The mill turns again", "The mill turns again"),
+        # The site is not set apart from the headline.
+        ("Brackwater Gazette: the mill turns again", "Brackwater Gazette: the mill turns again"),
+    ],
+)
+def test_the_title_leaves_out_the_site_shown_beside_it(page_title: str, title: str) -> None:
+    html = (
+        f"<html><head><title>{page_title}</title>"
+        '<meta property="og:site_name" content="Brackwater Gazette"></head><body><article>'
+        f"<p>{' '.join(_MILL)}</p></article></body></html>"
+    )
+    document = extract_html(html, url="https://www.news.example/mill")
+    assert (document.title, document.site_name) == (title, "Brackwater Gazette")
+
+
+def test_a_title_that_would_be_left_too_short_keeps_its_site() -> None:
+    assert title_without_site("News | BBC", "BBC", None) == "News | BBC"
+    assert title_without_site("Floods in Leeds | BBC", "BBC", None) == "Floods in Leeds"
+    assert title_without_site("Floods in Leeds - bbc.co.uk", None, "https://bbc.co.uk/a") == (
+        "Floods in Leeds"
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,13 @@ from bot.content.candidates import first_candidates, later_candidate
 from bot.content.ensemble import choose
 from bot.content.ensemble import explain as describe_choice
 from bot.content.language import choose_language, declared_language
-from bot.content.metadata import canonical_url, host_name, read_metadata, title_opening
+from bot.content.metadata import (
+    canonical_url,
+    host_name,
+    read_metadata,
+    title_opening,
+    title_without_site,
+)
 from bot.content.tidy import headline_candidates, tidy_text
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -219,7 +225,9 @@ def extract_article(
         return None
     return HtmlArticle(
         text=text,
-        title=title_opening(meta.title, tree, choice.winner.text),
+        title=title_without_site(
+            title_opening(meta.title, tree, choice.winner.text), meta.site_name, canonical
+        ),
         site_name=meta.site_name or host_name(canonical),
         author=meta.author,
         date=meta.date,

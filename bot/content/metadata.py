@@ -54,6 +54,13 @@ _COPYRIGHT = re.compile(
 _SITE_MAX_CHARS = 40
 _SITE_SEPARATOR = re.compile(r"\s+[-|—–»]\s+")
 _TITLE_SEPARATOR = re.compile(r"\s+[-|—–«»]\s+|:\s+")
+# Between a headline and the site's name in <title>: "Headline | Site", "Site - Headline".
+_SITE_IN_TITLE = re.compile(r"(\s+[-|—–«»·:]\s+)")
+# A site's name is a few words; a longer "site name" is a tagline or the headline itself.
+_SITE_MAX_WORDS = 5
+_HEADLINE_MIN_WORDS = 2
+# "Headline 199 Comments": a blog's comment count glued to the title.
+_COMMENT_COUNT = re.compile(r"\s+\d[\d,]*\s+(?:comments?|responses?|replies)$", re.IGNORECASE)
 
 
 # Words of page furniture that trafilatura's metadata search picks up from elements whose class
@@ -186,9 +193,35 @@ def _site_label(declared: str | None, title: str | None) -> str | None:
     name = _COPYRIGHT.sub("", name).strip()
     if len(name) > _SITE_MAX_CHARS:
         name = _SITE_SEPARATOR.split(name, maxsplit=1)[0].strip()
-    if not name or (title and name.casefold() == title.casefold()):
+    if not name or (title and name.casefold() == title.casefold()) or _only_dates(name):
         return None
     return name
+
+
+def _only_dates(text: str) -> bool:
+    """ "Monday 11.12.12": a dateline, not a name."""
+    return all(token in _DATE_WORDS or token.isdigit() for token in line_tokens(text))
+
+
+def title_without_site(title: str | None, site: str | None, url: str | None) -> str | None:
+    """The headline without the site's name that <title> adds before or after it
+    ("TED Blog | 8 great talks" → "8 great talks"; the site is shown beside it) and without a
+    comment count glued to its end; the title as it is when little else would be left."""
+    if not title:
+        return title
+    host = (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+    names = [
+        tokens
+        for tokens in (line_tokens(site or ""), line_tokens(host), line_tokens(host.split(".")[0]))
+        if tokens and len(tokens) <= _SITE_MAX_WORDS and not _only_dates(" ".join(tokens))
+    ]
+    pieces = _SITE_IN_TITLE.split(_COMMENT_COUNT.sub("", title))
+    while len(pieces) > 1 and line_tokens(pieces[0]) in names:
+        pieces = pieces[2:]
+    while len(pieces) > 1 and line_tokens(pieces[-1]) in names:
+        pieces = pieces[:-2]
+    headline = "".join(pieces).strip()
+    return headline if len(line_tokens(headline)) >= _HEADLINE_MIN_WORDS else title
 
 
 def title_opening(title: str | None, tree: Any, text: str) -> str | None:
