@@ -128,6 +128,20 @@ async def test_damaged_or_oversized_gzip_files_fail_alone_with_a_clear_error() -
     assert set(good) == DOCUMENT_KEYS
 
 
+async def test_html_without_a_name_that_says_so_is_read_as_html() -> None:
+    article = read_fixture("article_en.html")
+    scripted = write("saved-page", b"<script>var blog = 'x';</script>\n" + article)
+    xhtml = b'<?xml version="1.0" encoding="utf-8"?>\n' + article
+    code, out, err = await run_cli("extract", "--json", scripted)
+    assert code == 0, err
+    code, piped, err = await run_cli("extract", "--json", "-", stdin=xhtml)
+    assert code == 0, err
+    for document in json_lines(out + piped):
+        assert "tide mill" in document["title"]
+        assert all(word in document["text"] for word in ARTICLE_WORDS)
+        assert "<" not in document["text"]
+
+
 async def test_one_failing_source_keeps_the_single_line_error() -> None:
     code, out, err = await run_cli("extract", "no-such-file.html")
     assert code == 1

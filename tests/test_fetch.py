@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.content.addresses import IPAddress, is_public_address
-from bot.content.fetch import Fetcher, FetchPolicy
+from bot.content.fetch import Fetcher, FetchPolicy, sniff_media_type
 from bot.errors import FetchError, InvalidSourceError, UnsupportedContentError
 from tests.fakes.web import FakeWeb
 
@@ -125,6 +125,29 @@ async def test_fetches_page_through_the_checked_address(web: FakeWeb) -> None:
     assert resolver.lookups == 1
     assert web.requests[-1].headers["host"] == f"news.example:{web.port}"
     assert web.requests[-1].headers["user-agent"].startswith("Skim/")
+
+
+@pytest.mark.parametrize(
+    ("head", "sniffed"),
+    [
+        (b"<!DOCTYPE html><html>", "text/html"),
+        (b"\xef\xbb\xbf\n  <HTML lang=en>", "text/html"),
+        (
+            b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML',
+            "text/html",
+        ),
+        (b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">', "text/html"),
+        (b'<script type="text/javascript">var blog = 1;</script><html>', "text/html"),
+        (b"<title>The mill</title>", "text/html"),
+        (b"<p>The mill turns again.", "text/html"),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel>', "text/plain"),  # a feed
+        (b"<abbr>TLA</abbr> is not a page's start", "text/plain"),
+        (b"<pre>code</pre>", "text/plain"),
+        (b"Plain text with <b>bold</b> in it", "text/plain"),
+    ],
+)
+def test_html_is_known_by_how_browsers_know_it(head: bytes, sniffed: str) -> None:
+    assert sniff_media_type(head) == sniffed
 
 
 async def test_redirects_are_followed_and_rechecked(web: FakeWeb) -> None:

@@ -119,12 +119,37 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
     return message.get_content_type().lower(), str(charset) if isinstance(charset, str) else None
 
 
+# How an HTML page may begin, after any whitespace: these, or one of the tags browsers also
+# take for HTML (WHATWG MIME Sniffing, "rules for identifying an unknown MIME type") followed
+# by a space or ">"; an XHTML page may put an XML declaration first.
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta")
+_HTML_TAGS = (
+    *(b"<script", b"<iframe", b"<h1", b"<div", b"<font", b"<table", b"<a", b"<style"),
+    *(b"<title", b"<b", b"<br", b"<p"),
+)
+_TAG_ENDS = (b" ", b"\t", b"\n", b"\r", b"\x0c", b">")
+_XML_DECLARATION_END = b"?>"
+
+
+def _looks_like_html(stripped: bytes) -> bool:
+    """``stripped``: the first bytes, lower-cased, leading whitespace removed."""
+    if stripped.startswith(b"<?xml"):
+        after = stripped.partition(_XML_DECLARATION_END)[2].lstrip()
+        return after.startswith((b"<!doctype html", b"<html"))  # not a feed or other XML
+    if stripped.startswith(_HTML_STARTS):
+        return True
+    return any(
+        stripped.startswith(tag) and stripped[len(tag) : len(tag) + 1] in _TAG_ENDS
+        for tag in _HTML_TAGS
+    )
+
+
 def sniff_media_type(head: bytes) -> str:
     """Guess a type from the first bytes when the server gave none or a generic one."""
     stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
     if head.startswith(b"%PDF-"):
         return "application/pdf"
-    if stripped.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta")):
+    if _looks_like_html(stripped):
         return "text/html"
     if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh")):
         return "application/zip"
