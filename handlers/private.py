@@ -10,6 +10,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
+from bot.content.packed import inner_name
 from bot.content.sources import FileSource, TextSource
 from bot.i18n import t
 from handlers.addressing import delivery_for
@@ -90,12 +91,13 @@ async def _flush_paste(context: Context, key: tuple[int, int]) -> None:
 
 
 def _readable(file_name: str, mime_type: str | None) -> bool:
-    """By the file's name, or the name inside a gzip-compressed one (`page.html.gz`)."""
-    name = PurePath(file_name)
-    if name.suffix.lower() == ".gz":
-        return PurePath(name.stem).suffix.lower() in READABLE_EXTENSIONS
-    declared = (mime_type or "").lower()
-    return name.suffix.lower() in READABLE_EXTENSIONS or declared in READABLE_MIME_TYPES
+    """By the file's name, or the name inside a gzip-compressed one (`page.html.gz`), whose
+    declared type is the archive's."""
+    inner = inner_name(file_name)
+    readable_name = PurePath(inner).suffix.lower() in READABLE_EXTENSIONS
+    if inner != file_name:
+        return readable_name
+    return readable_name or (mime_type or "").lower() in READABLE_MIME_TYPES
 
 
 async def on_private_document(update: Update, context: Context) -> None:

@@ -6,17 +6,14 @@ import re
 from functools import lru_cache
 from typing import Any
 
-_WORD = re.compile(r"\w+")
+from bot.content.words import count_words
+
 _LANG_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 
 # Language detection: enough text to trust, and how sure it must be to overrule the page.
 _DETECT_CHARS = 1000
 _OVERRULE_MIN_WORDS = 30
 _OVERRULE_PROBABILITY = 0.99
-
-
-def _words(text: str) -> int:
-    return len(_WORD.findall(text))
 
 
 def _language_code(value: str | None) -> str | None:
@@ -56,7 +53,7 @@ def _identifier() -> Any:
 def detect_language(text: str) -> tuple[str | None, float]:
     """Offline language guess for a text (ISO 639-1) and its probability."""
     sample = text[:_DETECT_CHARS]
-    if _words(sample) < 3:
+    if count_words(sample) < 3:
         return None, 0.0
     code, probability = _identifier().classify(sample)
     return _language_code(str(code)), float(probability)
@@ -71,7 +68,7 @@ def choose_language(declared: str | None, text: str) -> str | None:
         detected
         and detected != declared
         and probability >= _OVERRULE_PROBABILITY
-        and _words(text) >= _OVERRULE_MIN_WORDS
+        and count_words(text) >= _OVERRULE_MIN_WORDS
     ):
         return detected
     return declared

@@ -21,11 +21,11 @@ from trafilatura.metadata import (
 from trafilatura.settings import set_date_params
 
 from bot.content.sites import same_site
-from bot.content.tidy import is_comment_heading, line_tokens
+from bot.content.tidy import is_comment_heading
+from bot.content.words import line_tokens, word_tokens
 
 log = logging.getLogger(__name__)
 
-_WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 # How far into the article's text its title may open it.
 _OPENING_LINES = 3
@@ -52,10 +52,11 @@ _COPYRIGHT = re.compile(
     re.IGNORECASE,
 )
 _SITE_MAX_CHARS = 40
-_SITE_SEPARATOR = re.compile(r"\s+[-|—–»]\s+")
-_TITLE_SEPARATOR = re.compile(r"\s+[-|—–«»]\s+|:\s+")
-# Between a headline and the site's name in <title>: "Headline | Site", "Site - Headline".
-_SITE_IN_TITLE = re.compile(r"(\s+[-|—–«»·:]\s+)")
+# Between a headline and the site's name in <title> ("Headline | Site", "Site - Headline"),
+# or a site's name and its tagline; a blog's title may also use a colon ("Blog: Post").
+_SEPARATOR = r"\s+[-|—–«»·:]\s+"
+_SITE_SEPARATOR = re.compile(f"({_SEPARATOR})")
+_TITLE_SEPARATOR = re.compile(rf"{_SEPARATOR}|:\s+")
 # A site's name is a few words; a longer "site name" is a tagline or the headline itself.
 _SITE_MAX_WORDS = 5
 _HEADLINE_MIN_WORDS = 2
@@ -138,7 +139,7 @@ def _title_element(tree: Any) -> str | None:
 
 
 def _is_furniture(text: str) -> bool:
-    tokens = _WORD.findall(text)
+    tokens = word_tokens(text)
     return bool(tokens) and all(token.lower() in _FURNITURE for token in tokens)
 
 
@@ -152,7 +153,7 @@ def _person_names(value: str | None) -> str | None:
         words = part.split()
         while words and (words[-1].lower() in _DATE_WORDS or words[-1].isdigit()):
             words.pop()  # "Carrie Arnold November 4": the date beside the byline
-        tokens = _WORD.findall(" ".join(words))
+        tokens = word_tokens(" ".join(words))
         if _could_name_someone(tokens) and not _is_site(tokens):
             kept.append(_in_name_case(" ".join(words), tokens))
     return "; ".join(kept) or None
@@ -193,14 +194,15 @@ def _site_label(declared: str | None, title: str | None) -> str | None:
     name = _COPYRIGHT.sub("", name).strip()
     if len(name) > _SITE_MAX_CHARS:
         name = _SITE_SEPARATOR.split(name, maxsplit=1)[0].strip()
-    if not name or (title and name.casefold() == title.casefold()) or _only_dates(name):
+    headline = title is not None and name.casefold() == title.casefold()
+    if not name or headline or _only_dates(line_tokens(name)):
         return None
     return name
 
 
-def _only_dates(text: str) -> bool:
-    """ "Monday 11.12.12": a dateline, not a name."""
-    return all(token in _DATE_WORDS or token.isdigit() for token in line_tokens(text))
+def _only_dates(tokens: list[str]) -> bool:
+    """ "Monday 11.12.12" (lower-cased words): a dateline, not a name."""
+    return all(token in _DATE_WORDS or token.isdigit() for token in tokens)
 
 
 def title_without_site(title: str | None, site: str | None, url: str | None) -> str | None:
@@ -213,9 +215,9 @@ def title_without_site(title: str | None, site: str | None, url: str | None) -> 
     names = [
         tokens
         for tokens in (line_tokens(site or ""), line_tokens(host), line_tokens(host.split(".")[0]))
-        if tokens and len(tokens) <= _SITE_MAX_WORDS and not _only_dates(" ".join(tokens))
+        if tokens and len(tokens) <= _SITE_MAX_WORDS and not _only_dates(tokens)
     ]
-    pieces = _SITE_IN_TITLE.split(_COMMENT_COUNT.sub("", title))
+    pieces = _SITE_SEPARATOR.split(_COMMENT_COUNT.sub("", title))
     while len(pieces) > 1 and line_tokens(pieces[0]) in names:
         pieces = pieces[2:]
     while len(pieces) > 1 and line_tokens(pieces[-1]) in names:

@@ -36,9 +36,15 @@ def unpacked(source: FileSource, limit: int = MAX_UNPACKED_BYTES) -> FileSource:
         part, rest = _inflate_member(rest, room, source.filename, limit)
         parts.append(part)
         room -= len(part)
-    name = PurePath(source.filename)
-    inner = name.stem if name.suffix.lower() == ".gz" else source.filename
-    return replace(source, data=b"".join(parts), filename=inner or "file", mime_type=None)
+    return replace(
+        source, data=b"".join(parts), filename=inner_name(source.filename), mime_type=None
+    )
+
+
+def inner_name(filename: str) -> str:
+    """The name of the file inside a gzip-compressed one: `page.html.gz` → `page.html`."""
+    name = PurePath(filename)
+    return name.stem if name.suffix.lower() == ".gz" else filename
 
 
 def _inflate_member(data: bytes, room: int, name: str, limit: int) -> tuple[bytes, bytes]:

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.content.ensemble import shingle_set
+from bot.content.words import count_words, line_tokens
 
-_WORD = re.compile(r"\w+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _TAIL_BOILERPLATE = re.compile(
     r"\b(?:follow (?:us|\w+) on|sign up|subscribe|newsletters?|all rights reserved|copyright"
@@ -54,18 +54,9 @@ _BOILERPLATE_MAX_WORDS = 40
 _LINK_LINE_MAX_WORDS = 25
 
 
-def _words(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def line_tokens(text: str) -> list[str]:
-    """A line's words, lower-cased: how lines are compared with headlines and each other."""
-    return [token.lower() for token in _WORD.findall(text)]
-
-
 def is_comment_heading(line: str) -> bool:
     """Whether a short line reads as the heading a comment section starts with."""
-    return _words(line) <= _COMMENTS_HEADING_MAX_WORDS and bool(_COMMENTS_HEADING.search(line))
+    return count_words(line) <= _COMMENTS_HEADING_MAX_WORDS and bool(_COMMENTS_HEADING.search(line))
 
 
 def _is_headline(line: str, headlines: list[list[str]]) -> bool:
@@ -80,7 +71,7 @@ def _comment_heading(lines: Sequence[str]) -> int | None:
     for index, line in enumerate(lines):
         if seen >= _COMMENTS_MIN_WORDS_BEFORE and is_comment_heading(line):
             return index
-        seen += _words(line)
+        seen += count_words(line)
     return None
 
 
@@ -108,7 +99,7 @@ def _where_comments_start(lines: list[str], other: str) -> int | None:
     if following is None:
         return None
     start = next((i for i, line in enumerate(lines) if line_tokens(line) == following), None)
-    if start is None or sum(map(_words, lines[:start])) < _COMMENTS_MIN_WORDS_BEFORE:
+    if start is None or sum(map(count_words, lines[:start])) < _COMMENTS_MIN_WORDS_BEFORE:
         return None
     above = shingle_set("\n".join(lines[:start]))
     seen_above = shingle_set("\n".join(theirs[:heading]))
@@ -150,13 +141,13 @@ def tidy_text(text: str, headlines: Iterable[str | None] = (), others: Iterable[
     for index in reversed(filled):
         line = lines[index]
         if index in drop or not (
-            _words(line) <= _BOILERPLATE_MAX_WORDS and _TAIL_BOILERPLATE.search(line)
+            count_words(line) <= _BOILERPLATE_MAX_WORDS and _TAIL_BOILERPLATE.search(line)
         ):
             break
         drop.add(index)
     for index in filled:
         line = lines[index]
-        if _LINK_LINE.search(line) and _words(line) <= _LINK_LINE_MAX_WORDS:
+        if _LINK_LINE.search(line) and count_words(line) <= _LINK_LINE_MAX_WORDS:
             drop.add(index)
     if not drop or len(drop) >= len(filled):
         return text
