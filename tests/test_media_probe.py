@@ -48,10 +48,11 @@ def test_truncated_recording_counts_only_what_is_there() -> None:
     assert 3 < info.duration < 7
 
 
-def zip_bytes() -> bytes:
+def zip_bytes(date_time: tuple[int, int, int, int, int, int] | None = None) -> bytes:
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("voice.ogg", "not really")
+        name = "voice.ogg" if date_time is None else zipfile.ZipInfo("voice.ogg", date_time)
+        archive.writestr(name, "not really")
     return buffer.getvalue()
 
 
@@ -63,6 +64,8 @@ def zip_bytes() -> bytes:
         pytest.param(media.png(), id="png"),
         pytest.param(media.png(640, 480), id="bigger-png"),
         pytest.param(zip_bytes(), id="zip"),
+        # A zip stamped at this time reads to FFmpeg as a raw H.266 video stream (1 in 34 do).
+        pytest.param(zip_bytes((2026, 12, 7, 0, 0, 2)), id="zip-that-ffmpeg-takes-for-video"),
         pytest.param(NOISE.randbytes(200_000), id="random"),
         pytest.param(b"ID3" + NOISE.randbytes(5000), id="mp3-tag-over-noise"),
         pytest.param(b"OggS" + NOISE.randbytes(5000), id="ogg-magic-over-noise"),

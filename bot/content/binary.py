@@ -7,8 +7,9 @@ characters mark content that no reader would call text.
 
 from __future__ import annotations
 
-# Magic numbers of formats that are never text: executables, archives, images, media.
-MAGIC = (
+# Magic numbers of formats that are neither text nor a recording: executables, archives,
+# documents. (FFmpeg, guessing at any bytes, may take an archive for a raw video stream.)
+NEVER_MEDIA = (
     b"MZ",  # Windows executables (PE)
     b"\x7fELF",
     b"\xca\xfe\xba\xbe",  # Java classes, Mach-O universal binaries
@@ -22,6 +23,13 @@ MAGIC = (
     b"BZh",
     b"\xfd7zXZ\x00",
     b"(\xb5/\xfd",  # zstd
+    b"%!PS",
+    b"\xd0\xcf\x11\xe0",  # old Office documents
+    b"SQLite format 3\x00",
+)
+# Magic numbers of formats that are never text: the above, images and media.
+MAGIC = (
+    *NEVER_MEDIA,
     b"\x89PNG",
     b"\xff\xd8\xff",
     b"GIF8",
@@ -29,9 +37,6 @@ MAGIC = (
     b"ID3",
     b"OggS",
     b"\x1aE\xdf\xa3",  # Matroska, WebM
-    b"%!PS",
-    b"\xd0\xcf\x11\xe0",  # old Office documents
-    b"SQLite format 3\x00",
 )
 SAMPLE_BYTES = 4096
 # Text may hold a few stray control characters (a vertical tab, a form feed); binary is full.

@@ -18,6 +18,7 @@ import av.container
 import av.stream
 from av.audio.stream import AudioStream
 
+from bot.content.binary import NEVER_MEDIA
 from bot.errors import MediaError
 from bot.media.info import ACCEPTED_EXTENSIONS, AudioPart, MediaInfo
 
@@ -76,6 +77,8 @@ def _open(data: bytes) -> av.container.InputContainer:
 def _probe(data: bytes) -> MediaInfo:
     if not data:
         raise MediaError(detail="no bytes")
+    if data.startswith(NEVER_MEDIA):
+        raise MediaError(detail="an archive, program or document, not media")
     with _open(data) as container:
         format_name = container.format.name
         audio = container.streams.audio[0] if container.streams.audio else None
