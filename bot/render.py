@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 from bot.content.document import Document
 from bot.i18n import t
@@ -214,3 +217,25 @@ def _utf16_prefix(text: str, units: int) -> str:
 def summary_parts(document: Document, summary: Summary, language: str | None = None) -> list[str]:
     """The summary as Telegram HTML messages, split at line boundaries under the limit."""
     return split_html(summary_lines(document, summary, language))
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """Everything a chat message of a summary needs, so handlers ask the core once.
+
+    Plain fields, not properties: the handler reads them without calling back into the core.
+    """
+
+    parts: list[str]
+    plain: Callable[[], str]  # the parse-error fallback, built only when Telegram refuses HTML
+    link: str | None
+    transcript: bool  # a recording's summary offers its whole transcript
+
+
+def summary_view(document: Document, summary: Summary, language: str | None = None) -> SummaryView:
+    return SummaryView(
+        parts=summary_parts(document, summary, language),
+        plain=partial(summary_plain, document, summary, language),
+        link=document.canonical_url or document.url,
+        transcript=document.is_recording,
+    )

@@ -33,7 +33,7 @@ from bot.pipeline import (
     SummarizeRequest,
     TextStreamed,
 )
-from bot.render import answer_parts, answer_plain, html_parts, summary_parts, summary_plain
+from bot.render import answer_parts, answer_plain, html_parts, summary_view
 from bot.store.state import Thread
 from bot.values import SummaryResult
 from handlers.addressing import Delivery
@@ -203,23 +203,13 @@ async def send_summary_message(
     In a group it also records the link (and the page's canonical link) for the repeat check:
     the canonical link is known here, so it need not be read back from the saved thread.
     """
-    document, summary = result.document, result.summary
-    link = document.canonical_url or document.url
+    view = summary_view(result.document, result.summary, delivery.language)
     markup = summary_keyboard(
-        link,
-        delivery.language,
-        interactive=not delivery.channel,
-        transcript=document.is_recording,
+        view.link, delivery.language, interactive=not delivery.channel, transcript=view.transcript
     )
     # In a one-to-one chat the summary follows the link it answers; quoting it only adds weight.
     target = delivery if delivery.group or delivery.channel else replace(delivery, reply_to=None)
-    sent = await send_html(
-        context,
-        target,
-        summary_parts(document, summary, delivery.language),
-        partial(summary_plain, document, summary, delivery.language),
-        markup,
-    )
+    sent = await send_html(context, target, view.parts, view.plain, markup)
     if sent is not None:
         await context.pipeline.keep_thread(
             delivery.chat_id,
@@ -231,7 +221,9 @@ async def send_summary_message(
         )
         repeated = repeat_key(delivery.source, group=delivery.group, channel=delivery.channel)
         if repeated is not None:
-            await remember_summary(context.state, delivery.chat_id, repeated, sent.message_id, link)
+            await remember_summary(
+                context.state, delivery.chat_id, repeated, sent.message_id, view.link
+            )
     return sent
 
 
@@ -296,18 +288,13 @@ async def rerender(
 async def _edit_summary(
     context: Context, message: Message, result: SummaryResult, language: str
 ) -> None:
-    document, summary = result.document, result.summary
-    parts = summary_parts(document, summary, language)
-    markup = summary_keyboard(
-        document.canonical_url or document.url, language, transcript=document.is_recording
-    )
+    view = summary_view(result.document, result.summary, language)
+    markup = summary_keyboard(view.link, language, transcript=view.transcript)
     try:
-        await message.edit_text(parts[0], reply_markup=markup)
+        await message.edit_text(view.parts[0], reply_markup=markup)
     except BadRequest as error:
         if "not modified" in str(error).lower():
             return
         if "parse" not in str(error).lower():
             raise
-        await message.edit_text(
-            html_parts(summary_plain(document, summary, language))[0], reply_markup=markup
-        )
+        await message.edit_text(html_parts(view.plain())[0], reply_markup=markup)

@@ -72,6 +72,27 @@ async def test_a_long_voice_message_is_transcribed_summarized_and_has_its_transc
     assert transcript.params["text"].startswith("[0:00]")
 
 
+async def test_a_shorter_version_of_a_recordings_summary_keeps_its_transcript_button(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    llm_api.script_transcript([(0.0, 30.0, LECTURE[:120]), (40.0, 75.0, LECTURE[120:])])
+    llm_api.script(SUMMARY, "The tide mill turns again\nTL;DR: A 1790 mill was restored.")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_voice(ogg_opus(75), duration=75)
+        summary = await wait_summary(bot_api)
+        shown = bot_api.message(USER_ID, summary.result["message_id"])
+        assert shown is not None
+        bot_api.send_callback_query("sk:short", message=shown)
+        edit = await bot_api.wait_for(
+            "editMessageText", lambda c: c.params.get("parse_mode") == "HTML"
+        )
+    assert len(llm_api.requests) == 2
+    assert "sk:text" in [b.get("callback_data") for b in buttons(edit)]
+
+
 async def test_a_short_voice_reply_to_a_summary_is_a_question_about_the_article(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
