@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import lxml.html  # type: ignore[import-untyped]
 import pytest
 
 from bench.extraction import (
@@ -192,6 +193,20 @@ def test_readability_sees_the_same_stripped_page(
     leaked = [m for m in FIXTURE_MARKERS[name] if m.casefold() in article.text.casefold()]
     assert not leaked, f"{name}: marker(s) leaked through the fallback: {leaked}"
     assert all(word in article.text for word in REQUIRED_WORDS[name])
+
+
+def test_readability_reads_a_copy_and_leaves_the_page_to_the_others() -> None:
+    # readability drops and rewrites elements of the tree it scores; the tidying step and the
+    # other candidates read Skim's tree after it, so it must get a copy.
+    tree = parse_html(decode_bytes(read_fixture("article_en.html"), None, html=True))
+    strip_hidden(tree)
+    before = lxml.html.tostring(tree)
+    first = candidates.later_candidate(candidates.READABILITY, tree, None)
+    again = candidates.later_candidate(candidates.READABILITY, tree, None)
+    assert lxml.html.tostring(tree) == before
+    assert first.error is None
+    assert all(word in first.text for word in REQUIRED_WORDS["article_en.html"])
+    assert again.text == first.text
 
 
 def test_the_parser_gives_every_element_the_class_lxml_html_gives_it() -> None:

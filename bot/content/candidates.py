@@ -8,10 +8,12 @@ others still decide. The ensemble in ``bot.content.ensemble`` picks among them.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import lxml.etree  # type: ignore[import-untyped]
@@ -70,12 +72,30 @@ def _trafilatura(tree: Any, url: str | None, *, precision: bool) -> str:
     return render_text(body)
 
 
-def _readability(tree: Any) -> str:
+@cache
+def _readability_class() -> type:
+    """readability-lxml's Document, reading a copy of Skim's tree without cleaning it again.
+
+    Given a tree, readability still runs lxml_html_clean over a deep copy of it, to drop
+    scripts, styles, comments and processing instructions, which ``strip_hidden`` already took
+    out, and event handlers, ``javascript:`` links and style attributes, which no text holds:
+    a third of its time (9.6 → 6.3 ms a call on the 1,505 benchmark pages, every text the
+    same). It scores and edits the tree it parses, so it gets a copy of ours.
+    """
     from readability import Document as Readability  # type: ignore[import-untyped]
 
+    class TreeReadability(Readability):  # type: ignore[misc]
+        def _parse(self, input: Any) -> Any:
+            self.encoding = "utf-8"
+            return copy.deepcopy(input)
+
+    return TreeReadability
+
+
+def _readability(tree: Any) -> str:
     # No url: readability would only make every link absolute (a pass over all of them, about
     # 3 ms a page) for markup of which Skim keeps the text.
-    summary = Readability(tree).summary(html_partial=True)
+    summary = _readability_class()(tree).summary(html_partial=True)
     if not summary or not summary.strip():
         return ""
     # document_fromstring, not fragment_fromstring: the latter asserts on odd output such as a
