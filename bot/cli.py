@@ -62,10 +62,13 @@ def _parser() -> argparse.ArgumentParser:
         "extract",
         help="print the extracted document",
         description="Print each SOURCE's document: title line, blank line, body text. "
-        "Several sources are read in one process, each under a '==> SOURCE <==' line; "
+        "Several sources (a directory: every file under it, in name order) are read in one "
+        "process, each under a '==> SOURCE <==' line; "
         "one that fails is reported on stderr and the others go on (exit 1 if any failed).",
     )
-    extract.add_argument("source", metavar="SOURCE", nargs="+", help=source_help)
+    extract.add_argument(
+        "source", metavar="SOURCE", nargs="+", help=f"{source_help}, or a directory of them"
+    )
     extract.add_argument(
         "--json",
         action="store_true",

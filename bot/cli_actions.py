@@ -14,7 +14,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings
 from bot.content.document import Document
-from bot.content.sources import source_from_argument
+from bot.content.sources import files_in_directories, source_from_argument
 from bot.deps import Deps, build_deps
 from bot.errors import SkimError
 from bot.pipeline import (
@@ -107,12 +107,14 @@ async def extract(
 ) -> int:
     """Print each source's document in turn, or one JSON object per source and line.
 
-    A source that fails is reported and the others go on; returns 1 when any failed. All
-    sources share one set of clients. `explain` reads through the reader itself, not the
-    document cache, so the extractor's reasons are always there.
+    A directory stands for every file under it. A source that fails is reported and the
+    others go on; returns 1 when any failed. All sources share one set of clients. `explain`
+    reads through the reader itself, not the document cache, so the extractor's reasons are
+    always there.
     """
     _tolerate_unencodable(sys.stdout)
     _tolerate_unencodable(sys.stderr)
+    arguments = files_in_directories(arguments)
     several = len(arguments) > 1
     failures = shown = 0
     deps = build_deps(settings)

@@ -101,6 +101,25 @@ async def test_gzip_compressed_pages_are_read_as_the_pages_inside() -> None:
     assert all(word in second["text"] for word in ARTICLE_WORDS)
 
 
+async def test_a_directory_stands_for_every_file_under_it_in_name_order() -> None:
+    Path("pages/more").mkdir(parents=True)
+    Path("pages/.cache").mkdir()
+    page = write("pages/b.html", read_fixture("article_en.html"))
+    notes = write("pages/a.txt", read_fixture("notes.txt"))
+    packed = write("pages/more/c.html.gz", gzip.compress(read_fixture("article_ru.html")))
+    write("pages/.hidden.html", b"<p>not a page of the set</p>")
+    write("pages/.cache/d.html", b"<p>nor this</p>")
+    Path("empty").mkdir()
+    code, out, err = await run_cli("extract", "--json", "pages", "empty")
+    assert code == 1, err
+    objects = json_lines(out)
+    assert [obj["source"] for obj in objects] == [notes, page, packed, "empty"]
+    assert all(word in objects[1]["text"] for word in ARTICLE_WORDS)
+    assert objects[2]["language"] == "ru"
+    assert objects[3]["error_code"] == "err_source_empty_directory"
+    assert "no files" in objects[3]["error"]
+
+
 async def test_a_gzip_compressed_page_on_stdin_is_unpacked() -> None:
     packed = gzip.compress(read_fixture("article_en.html"))
     code, out, err = await run_cli("extract", "--json", "-", stdin=packed)

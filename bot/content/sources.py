@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -64,6 +64,36 @@ class ImageSource:
 Source = UrlSource | TextSource | FileSource | MediaSource | ImageSource
 
 
+def files_in_directories(arguments: Sequence[str]) -> list[str]:
+    """The arguments with each directory replaced by the files under it, in name order.
+
+    So `skim extract --json pages/` reads a whole set of pages in one process. Hidden files
+    and folders (a name starting with a dot) are left out; a directory with no file stays as
+    it is, for `source_from_argument` to report.
+    """
+    expanded: list[str] = []
+    for argument in arguments:
+        root = Path(argument)
+        if argument == "-" or not _is_directory(root):
+            expanded.append(argument)
+            continue
+        files = sorted(
+            path
+            for path in root.rglob("*")
+            if not any(part.startswith(".") for part in path.relative_to(root).parts)
+            and path.is_file()
+        )
+        expanded.extend([str(path) for path in files] or [argument])
+    return expanded
+
+
+def _is_directory(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name the system refuses: not a directory, source_from_argument says why
+        return False
+
+
 def source_from_argument(argument: str) -> Source:
     """Interpret a command-line SOURCE: `-` for stdin, an existing path, or a URL."""
     if argument == "-":
@@ -84,6 +114,8 @@ def source_from_argument(argument: str) -> Source:
             ) from None
     if looks_like_url(argument):
         return UrlSource(argument)
+    if exists and _is_directory(path):
+        raise InvalidSourceError(key="err_source_empty_directory", name=argument)
     if exists:
         raise InvalidSourceError(key="err_source_not_file", name=argument)
     raise InvalidSourceError(key="err_source_unknown", name=argument)
