@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -109,6 +110,16 @@ async def test_private_address_refused_by_default(web: FakeWeb) -> None:
     assert code == 1
     assert "private or local" in err
     assert web.hits("/inside") == 0
+
+
+async def test_a_directory_to_summarize_is_a_clear_failure(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<p>a page</p>")
+    code, _, err = await run_cli("summarize", str(tmp_path))
+    assert (code, err) == (1, f"skim: {tmp_path} is a folder: name one file in it.\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = await run_cli("ask", str(empty), "Why?")
+    assert (code, err) == (1, f"skim: {empty} is a folder with no files to read in it.\n")
 
 
 async def test_missing_file_is_a_clear_failure() -> None:

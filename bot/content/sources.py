@@ -77,14 +77,16 @@ def files_in_directories(arguments: Sequence[str]) -> list[str]:
         if argument == "-" or not _is_directory(root):
             expanded.append(argument)
             continue
-        files = sorted(
-            path
-            for path in root.rglob("*")
-            if not any(part.startswith(".") for part in path.relative_to(root).parts)
-            and path.is_file()
-        )
-        expanded.extend([str(path) for path in files] or [argument])
+        expanded.extend([str(path) for path in _files_under(root)] or [argument])
     return expanded
+
+
+def _files_under(root: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if not any(part.startswith(".") for part in path.relative_to(root).parts) and path.is_file()
+    )
 
 
 def _is_directory(path: Path) -> bool:
@@ -115,7 +117,8 @@ def source_from_argument(argument: str) -> Source:
     if looks_like_url(argument):
         return UrlSource(argument)
     if exists and _is_directory(path):
-        raise InvalidSourceError(key="err_source_empty_directory", name=argument)
+        key = "err_source_directory" if _files_under(path) else "err_source_empty_directory"
+        raise InvalidSourceError(key=key, name=argument)
     if exists:
         raise InvalidSourceError(key="err_source_not_file", name=argument)
     raise InvalidSourceError(key="err_source_unknown", name=argument)

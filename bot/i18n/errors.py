@@ -153,6 +153,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{name} is neither a file nor an http(s) link.",
         "ru": "{name} — не файл и не ссылка http(s).",
     },
+    "err_source_directory": {
+        "en": "{name} is a folder: name one file in it.",
+        "ru": "{name} — это папка: укажите один файл из неё.",
+    },
     "err_source_empty_directory": {
         "en": "{name} is a folder with no files to read in it.",
         "ru": "В папке {name} нет файлов, которые можно прочитать.",
