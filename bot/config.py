@@ -15,6 +15,7 @@ Length = Literal["short", "medium", "long"]
 Style = Literal["bullets", "paragraph"]
 
 IdList = Annotated[list[int], NoDecode]
+PortList = Annotated[list[int] | None, NoDecode]
 
 
 def _split_ids(value: object) -> object:
@@ -115,7 +116,9 @@ class Settings(BaseSettings):
     fetch_allow_private_networks: bool = False
     fetch_max_bytes: int = Field(5_000_000, gt=0)
     fetch_timeout: float = Field(20.0, gt=0)
-    fetch_allowed_ports: IdList = Field(default_factory=lambda: [80, 443, 8080, 8443])
+    # Unset: 80, 443, 8080 and 8443, or any port with private networks allowed (the fakes of a
+    # test rig listen on whatever port they get). Set: exactly these, in every mode.
+    fetch_allowed_ports: PortList = None
     fetch_media_max_bytes: int = Field(100_000_000, gt=0)
     max_links_per_message: int = Field(3, ge=1, le=10)
 
@@ -153,6 +156,8 @@ class Settings(BaseSettings):
     @field_validator("fetch_allowed_ports", mode="before")
     @classmethod
     def _ports(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # an empty FETCH_ALLOWED_PORTS= line means the default, not no port
         return _split_ports(value)
 
     @field_validator("log_level", mode="before")

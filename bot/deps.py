@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bot.config import Settings
-from bot.content.fetch import Fetcher, FetchPolicy, Resolver
+from bot.content.fetch import WEB_PORTS, Fetcher, FetchPolicy, Resolver
 from bot.content.reader import ContentReader
 from bot.content.youtube import YouTube
 from bot.llm.client import LLMClient
@@ -49,12 +49,20 @@ class Deps:
 def fetch_policy(settings: Settings) -> FetchPolicy:
     return FetchPolicy(
         allow_private_networks=settings.fetch_allow_private_networks,
-        allowed_ports=frozenset(settings.fetch_allowed_ports),
+        allowed_ports=_allowed_ports(settings),
         max_bytes=settings.fetch_max_bytes,
         deadline=settings.fetch_timeout,
         # Recordings are downloaded only where they can be transcribed.
         media_max_bytes=settings.fetch_media_max_bytes if settings.transcription_key else 0,
     )
+
+
+def _allowed_ports(settings: Settings) -> frozenset[int] | None:
+    """FETCH_ALLOWED_PORTS when set, in every mode; else the web's ports, or any port where
+    private networks are allowed (tests and intranets serve pages on ports of their own)."""
+    if settings.fetch_allowed_ports is not None:
+        return frozenset(settings.fetch_allowed_ports)
+    return None if settings.fetch_allow_private_networks else WEB_PORTS
 
 
 def transcription_client(settings: Settings) -> AsyncOpenAI | None:

@@ -179,6 +179,16 @@ async def test_url_from_the_web(web: FakeWeb) -> None:
     assert web.hits("/story") == 1
 
 
+async def test_a_port_list_that_is_set_holds_with_private_networks_allowed(web: FakeWeb) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    env = {**PRIVATE_OK, "FETCH_ALLOWED_PORTS": "80,443"}
+    code, out, _ = await run_cli("extract", "--json", web.url("/story"), env=env)
+    assert code == 1
+    (refused,) = json_lines(out)
+    assert refused["error_code"] == "err_port"
+    assert web.hits("/story") == 0
+
+
 async def test_unreachable_and_private_links_are_error_objects(web: FakeWeb) -> None:
     web.route("/gone", "missing", status=404)
     web.route("/inside", read_fixture("article_en.html"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.content.fetch import WEB_PORTS
+from bot.deps import fetch_policy
 from bot.errors import ConfigError
 from tests.conftest import run_cli
 
@@ -78,6 +80,27 @@ async def test_bad_setting_exits_2_with_one_line(name: str, value: str) -> None:
 def test_allowed_ports_take_single_ports_and_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FETCH_ALLOWED_PORTS", "80, 443,8000-8002")
     assert load_settings().fetch_allowed_ports == [80, 443, 8000, 8001, 8002]
+
+
+@pytest.mark.parametrize(
+    ("private", "ports", "allowed"),
+    [
+        ("false", None, WEB_PORTS),
+        ("false", "", WEB_PORTS),  # an empty line in .env is the default, not "no port"
+        ("true", None, None),  # test rigs and intranets serve pages on ports of their own
+        ("true", "443,8000-8001", frozenset({443, 8000, 8001})),  # a list set holds in every mode
+        ("false", "8443", frozenset({8443})),
+    ],
+)
+def test_the_ports_a_link_may_use(
+    private: str, ports: str | None, allowed: frozenset[int] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FETCH_ALLOW_PRIVATE_NETWORKS", private)
+    if ports is None:
+        monkeypatch.delenv("FETCH_ALLOWED_PORTS", raising=False)
+    else:
+        monkeypatch.setenv("FETCH_ALLOWED_PORTS", ports)
+    assert fetch_policy(load_settings()).allowed_ports == allowed
 
 
 @pytest.mark.parametrize("value", ["http", "0", "443-80", "70000", "1-65536"])

@@ -81,12 +81,16 @@ class SystemResolver:
         return addresses
 
 
+# The ports a link may use unless the settings say otherwise: the web's own.
+WEB_PORTS = frozenset({80, 443, 8080, 8443})
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
     """Limits of one fetch; built from the settings."""
 
     allow_private_networks: bool = False
-    allowed_ports: frozenset[int] = frozenset({80, 443, 8080, 8443})
+    allowed_ports: frozenset[int] | None = WEB_PORTS  # None: any port
     max_bytes: int = 5_000_000
     deadline: float = 20.0
     connect_timeout: float = 5.0
@@ -341,8 +345,8 @@ class Fetcher:
                 raise FetchError(
                     key="err_private", detail=f"non-public address {refused[0]} for {host}"
                 )
-        # The port list holds in every mode, private networks allowed or not.
-        if port not in self._policy.allowed_ports:
+        allowed = self._policy.allowed_ports
+        if allowed is not None and port not in allowed:
             raise InvalidSourceError(key="err_port", port=port)
         return parsed, host, addresses
 
