@@ -122,8 +122,10 @@ def make_settings(**values: Any) -> Settings:
 def settings_for(bot_api: FakeBotAPI, web: FakeWeb, redis_prefix: str) -> Callable[..., Settings]:
     """Settings pointing at the Bot API fake and real Redis; keyword arguments override.
 
-    Private networks are allowed (every fake is on loopback), and the web fake's port is one of
-    the allowed ports, which hold in every mode.
+    Private networks are allowed (every fake is on loopback), with an explicit port list that
+    holds the web fake's: a list that is set holds in every mode, which the hostile-input tests
+    check. Skim processes under test use the unset default instead (any port with private
+    networks allowed: tests/helpers/processes.py), as a rig that knows only shared/DESIGN.md would.
     """
 
     def build(**overrides: Any) -> Settings:
