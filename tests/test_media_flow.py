@@ -12,7 +12,7 @@ from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.media import mp3, mp4_video, ogg_opus, png
-from tests.tg import USER_ID, send_for_summary, to_user, wait_summary, wait_text
+from tests.tg import USER_ID, message_of, send_for_summary, to_user, wait_summary, wait_text
 
 LECTURE = (
     "Welcome to the history of the tide mill. The mill on the Brackwater estuary was built in "
@@ -83,9 +83,7 @@ async def test_a_shorter_version_of_a_recordings_summary_keeps_its_transcript_bu
     async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_voice(ogg_opus(75), duration=75)
         summary = await wait_summary(bot_api)
-        shown = bot_api.message(USER_ID, summary.result["message_id"])
-        assert shown is not None
-        bot_api.send_callback_query("sk:short", message=shown)
+        bot_api.send_callback_query("sk:short", message=message_of(bot_api, summary))
         edit = await bot_api.wait_for(
             "editMessageText", lambda c: c.params.get("parse_mode") == "HTML"
         )

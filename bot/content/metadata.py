@@ -211,7 +211,7 @@ def title_without_site(title: str | None, site: str | None, url: str | None) -> 
     comment count glued to its end; the title as it is when little else would be left."""
     if not title:
         return title
-    host = (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+    host = host_name(url) or ""
     names = [
         tokens
         for tokens in (line_tokens(site or ""), line_tokens(host), line_tokens(host.split(".")[0]))
@@ -298,6 +298,4 @@ def host_name(url: str | None) -> str | None:
         host = urlsplit(url).hostname
     except ValueError:
         return None
-    if host and host.startswith("www."):
-        host = host[4:]
-    return host or None
+    return (host or "").removeprefix("www.") or None

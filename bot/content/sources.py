@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -77,12 +77,13 @@ def files_in_directories(arguments: Sequence[str]) -> list[str]:
         if argument == "-" or not _is_directory(root):
             expanded.append(argument)
             continue
-        expanded.extend([str(path) for path in _files_under(root)] or [argument])
+        expanded.extend([str(path) for path in sorted(_files_under(root))] or [argument])
     return expanded
 
 
-def _files_under(root: Path) -> list[Path]:
-    return sorted(
+def _files_under(root: Path) -> Iterator[Path]:
+    """The files under `root`, hidden ones (and those in hidden folders) left out."""
+    return (
         path
         for path in root.rglob("*")
         if not any(part.startswith(".") for part in path.relative_to(root).parts) and path.is_file()
@@ -117,7 +118,8 @@ def source_from_argument(argument: str) -> Source:
     if looks_like_url(argument):
         return UrlSource(argument)
     if exists and _is_directory(path):
-        key = "err_source_directory" if _files_under(path) else "err_source_empty_directory"
+        has_files = next(_files_under(path), None) is not None
+        key = "err_source_directory" if has_files else "err_source_empty_directory"
         raise InvalidSourceError(key=key, name=argument)
     if exists:
         raise InvalidSourceError(key="err_source_not_file", name=argument)
