@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from redis.exceptions import ResponseError
 
 from bot.config import Settings
 from bot.store.keys import UPDATE_TTL, Keys
+from bot.store.replication import REPLICA_WAIT_MS, has_replicas
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,9 @@ GROUP = "workers"
 # An entry delivered this many times without an acknowledgement is dropped (with a log line):
 # an update that kills every worker that takes it must not go round forever.
 MAX_DELIVERIES = 5
+# How long the intake trusts what the stream's master said of its replicas (ROLE); a wait that
+# no replica answered asks again at the next append.
+ROLE_SECONDS = 5.0
 
 # Append an update unless its id was appended before (a webhook retry, a poller restarted
 # before Telegram heard the offset): the dedupe mark and the entry are written together.
@@ -113,18 +118,59 @@ class UpdateStream:
         self._bot_id = bot_id
         self._max_len = max_len
         self.key = keys.update_stream(bot_id)
+        self._role: tuple[str, float, bool] | None = None  # node, when asked, has replicas
+        self._unreplicated = False  # appends lately made with no replica's confirmation
 
     async def append(self, updates: Sequence[dict[str, Any]]) -> int:
-        """Append updates in one round trip; how many were new. Raises when Redis fails."""
+        """Append updates in one round trip; how many were new. Raises when Redis fails.
+
+        Where the stream's master has a replica, the append also waits (up to REPLICA_WAIT_MS)
+        until the replica holds it: Telegram hears an update was received only after, so a
+        master that dies just then (a cluster fails over) loses no update.
+        """
         if not updates:
             return 0
+        target = await self._stream_node()
+        waits = await self._has_replicas(target)
         async with self._client.pipeline(transaction=False) as pipe:
             for update in updates:
                 seen = self._keys.update_seen(self._bot_id, int(update["update_id"]))
                 body = encode_update(update)
                 pipe.eval(_APPEND, 2, self.key, seen, body, self._max_len, UPDATE_TTL)
+            if waits:
+                pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS, **target)
             replies = await pipe.execute()
+        if waits:
+            self._confirmed(bool(replies.pop()))
         return sum(1 for reply in replies if reply)
+
+    async def _stream_node(self) -> dict[str, Any]:
+        """Where a keyless command about the stream goes: its master on a cluster."""
+        if not isinstance(self._client, RedisCluster):
+            return {}
+        await self._client.initialize()  # a no-op once the client knows the topology
+        return {"target_nodes": self._client.get_node_from_key(self.key)}
+
+    async def _has_replicas(self, target: dict[str, Any]) -> bool:
+        node = str(getattr(target.get("target_nodes"), "name", ""))
+        now = time.monotonic()
+        if self._role is None or self._role[0] != node or now - self._role[1] > ROLE_SECONDS:
+            role = await self._client.execute_command("ROLE", **target)
+            self._role = (node, now, has_replicas(role))
+        return self._role[2]
+
+    def _confirmed(self, confirmed: bool) -> None:
+        if not confirmed:
+            self._role = None  # the replica may be gone: ask again next time
+            if not self._unreplicated:
+                log.warning(
+                    "no Redis replica confirmed appended updates within %d ms; they are kept "
+                    "on the master alone until one does",
+                    REPLICA_WAIT_MS,
+                )
+        elif self._unreplicated:
+            log.info("Redis replicas confirm appended updates again")
+        self._unreplicated = not confirmed
 
     async def create_group(self) -> None:
         """The workers' group, reading from the stream's start (what intake appended before)."""

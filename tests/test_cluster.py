@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.exceptions import RedisError
 
 from bot.config import load_settings
 from bot.content.sources import UrlSource
 from bot.deps import Deps, build_deps
 from bot.store import Keys, Prefs, RedisStore, State, Thread, open_store
 from bot.store.keys import THREAD_TTL, UPDATE_TTL
-from bot.store.redis_store import REPLICA_WAIT_MS
+from bot.store.replication import REPLICA_WAIT_MS
 from bot.store.state import today
+from bot.stream import UpdateStream
 from tests.conftest import eventually, make_settings
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
@@ -427,6 +429,92 @@ async def test_forget_user_deletes_their_keys_in_every_slot(
     assert await state.user_prefs(77) == Prefs()
 
 
+# The stream of updates waits for a replica too
+
+
+def an_update(update_id: int) -> dict[str, Any]:
+    chat = {"id": update_id, "type": "private", "first_name": "Ann"}
+    return {
+        "update_id": update_id,
+        "message": {"message_id": 1, "date": 1_700_000_000, "chat": chat, "text": "hi"},
+    }
+
+
+async def test_appended_updates_are_confirmed_by_a_replica_or_waited_for(
+    cluster: PrivateCluster, raw: RedisCluster, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.stream")
+    stream = UpdateStream(
+        RedisCluster.from_url(cluster_url(cluster)), Keys(prefix), 11, max_len=1000
+    )
+    try:
+        assert await stream.append([an_update(1), an_update(2)]) == 2
+        assert "no Redis replica confirmed appended updates" not in caplog.text
+        master = raw.get_node_from_key(stream.key)
+        assert master is not None
+        replica = cluster.replica_of(int(master.port))
+        loop = asyncio.get_running_loop()
+        replica.pause()
+        try:
+            started = loop.time()
+            assert await stream.append([an_update(3)]) == 1
+            waited = loop.time() - started
+        finally:
+            replica.resume()
+        assert waited >= REPLICA_WAIT_MS / 1000 - 0.05, "the intake waits for the replica"
+        assert "no Redis replica confirmed appended updates" in caplog.text
+        assert await stream.append([an_update(4), an_update(3)]) == 1, "3 was appended before"
+        assert "Redis replicas confirm appended updates again" in caplog.text
+        assert await stream.backlog() == 4
+    finally:
+        await raw.delete(stream.key)
+        await stream.aclose()
+
+
+async def backlog_once_served(stream: UpdateStream) -> int:
+    """The stream's length, asked until the cluster answers for its slot again."""
+    for _ in range(50):
+        try:
+            return await stream.backlog()
+        except (RedisError, OSError):
+            await asyncio.sleep(0.2)
+    return await stream.backlog()
+
+
+async def test_updates_appended_before_their_master_dies_are_all_there_after_the_failover(
+    own_cluster: PrivateCluster,
+) -> None:
+    prefix = "skimtest:stream-failover:"
+    url = cluster_url(own_cluster)
+    stream = UpdateStream(RedisCluster.from_url(url), Keys(prefix), 12, max_len=10_000)
+    after: UpdateStream | None = None
+    try:
+        batches = [[an_update(first + i) for i in range(20)] for first in range(1, 401, 20)]
+        appended = await asyncio.gather(*(stream.append(batch) for batch in batches))
+        assert sum(appended) == 400
+        master = RedisCluster.from_url(url)
+        await master.initialize()
+        node = master.get_node_from_key(stream.key)
+        await master.aclose()
+        assert node is not None
+        index = [int(n.port) for n in own_cluster.masters()].index(int(node.port))
+        own_cluster.kill_master(index)  # at once: nothing is given time to replicate
+        await own_cluster.await_failover()
+        # A client that never knew the dead master, as a worker started after it would be.
+        survivor = next(n for n in own_cluster.live() if n.port != node.port)
+        after = UpdateStream(
+            RedisCluster.from_url(f"redis://127.0.0.1:{survivor.port}"),
+            Keys(prefix),
+            12,
+            max_len=10_000,
+        )
+        assert await backlog_once_served(after) == 400
+    finally:
+        await stream.aclose()
+        if after is not None:
+            await after.aclose()
+
+
 # Single flight, within one process and across processes
 
 
@@ -537,6 +625,8 @@ async def test_a_killed_master_loses_no_setting_and_the_store_recovers_by_itself
         assert await state.take_token("user", 2, 5, TINY_REFILL) == 0
         assert await state.first_time(1, 2) is True
         assert store.available
+        # The promoted replica has no replica of its own: its settings are not waited for.
+        assert "its master has no replica" in caplog.text
     finally:
         await raw.aclose()
         await deps.aclose()

@@ -7,6 +7,7 @@ node by node, and a failover is an outage like any other until the promoted repl
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from hashlib import sha1
@@ -32,14 +33,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.metrics import Metrics
 from bot.store.batching import AnyPipeline, AutoPipeline, Commands
+from bot.store.replication import REPLICA_WAIT_MS, has_replicas
 
 log = logging.getLogger(__name__)
 # Seconds the circuit stays open after Redis timed out, before one operation probes it again.
 OPEN_SECONDS = 3.0
-# A setting written to a cluster is acknowledged once a replica has it too, or after this long
-# (a replica's acknowledgement takes a network round trip; this is the cost per setting saved
-# on a cluster without replicas, or while a replica is down).
-REPLICA_WAIT_MS = 250
+# Settings waiting for a replica at once, each on a connection of its own: a burst of saves
+# queues here instead of taking more than the client's 100 connections to a node.
+REPLICATED_WRITES = 32
 # What a cluster answers while it moves a master's slots to a replica (CLUSTERDOWN, TRYAGAIN,
 # a redirect that did not settle, a slot nobody serves): an outage, not a bug of ours.
 _CLUSTER_TROUBLE = (
@@ -182,6 +183,7 @@ class RedisStore:
         self._client = client
         self._cluster = client if isinstance(client, RedisCluster) else None
         self._unreplicated = False  # settings lately stored with no replica's confirmation
+        self._replicated_writes = asyncio.Semaphore(REPLICATED_WRITES)
         self._metrics = metrics
         self._down = False
         # The circuit breaker: while open, operations answer "no Redis" without asking it.
@@ -352,28 +354,40 @@ class RedisStore:
 
         A key without a TTL is a user's setting: acknowledged once a replica holds it, it
         survives its master's death, where a write the replica had not received yet would be
-        lost in the failover. In a pipeline of its own, so that the wait delays no one else.
+        lost in the failover. The master's ROLE says first whether it has a replica to wait
+        for (the client's topology may not show one yet: CLUSTER SLOTS leaves out replicas
+        that have not reported an offset), so a master without one costs no wait. In a
+        pipeline of its own, so that the wait delays no one else.
         """
+
+        def ask_role(pipe: AnyPipeline) -> None:
+            # The key's node is looked up here, once the client knows the topology.
+            pipe.execute_command("ROLE", target_nodes=cluster.get_node_from_key(key))
+
+        replies = await self._run(ask_role)
+        if replies is None:
+            return False
+        waits = has_replicas(replies[0])
 
         def commands(pipe: AnyPipeline) -> None:
             pipe.set(key, value)
-            # WAIT counts the writes of its own connection: sent to the key's master, it goes
-            # out on that node's connection right after the SET. Sent whether or not the client
-            # knows of a replica: CLUSTER SLOTS leaves out replicas that have not yet reported
-            # a replication offset, so the topology may not show one that is there.
-            master = cluster.get_node_from_key(key)
-            pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS, target_nodes=master)
+            if waits:
+                # WAIT counts the writes of its own connection: sent to the key's master, it
+                # goes out on that node's connection right after the SET.
+                master = cluster.get_node_from_key(key)
+                pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS, target_nodes=master)
 
-        replies = await self._run(commands, alone=True)
+        async with self._replicated_writes:
+            replies = await self._run(commands, alone=True)
         if replies is None:
             return False
-        confirmed = bool(replies[1])
+        confirmed = waits and bool(replies[1])
         if not confirmed and not self._unreplicated:
             # Still stored on the master, which serves it; only its death now would lose it.
             log.warning(
-                "no Redis replica confirmed a setting within %d ms; settings are kept on the "
-                "master alone until one does",
-                REPLICA_WAIT_MS,
+                "no Redis replica confirmed a setting (%s); settings are kept on the master "
+                "alone until one does",
+                f"none within {REPLICA_WAIT_MS} ms" if waits else "its master has no replica",
             )
         elif confirmed and self._unreplicated:
             log.info("Redis replicas confirm settings again")

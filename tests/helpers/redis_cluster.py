@@ -68,7 +68,7 @@ class Node:
         return self.process.poll() is None
 
     def pause(self) -> None:
-        """SIGSTOP: the node keeps its connections but answers nothing (keep it under 1 s,
+        """SIGSTOP: the node keeps its connections but answers nothing (keep it under 2 s,
         the node timeout, or the others mark it failed)."""
         self.process.send_signal(signal.SIGSTOP)
 
@@ -184,7 +184,7 @@ class RedisCluster:
                 "--bind", "127.0.0.1",
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", f"nodes-{port}.conf",
-                "--cluster-node-timeout", "1000",
+                "--cluster-node-timeout", "2000",
                 "--save", "",
                 "--appendonly", "no",
                 "--daemonize", "no",
@@ -238,11 +238,11 @@ class RedisCluster:
         return [node for node in self.live() if node.port in serving]
 
     def replica_of(self, master_port: int) -> Node:
-        """The live replica of the master on `master_port`."""
-        view = peers(self.live()[0].port)
-        master_id = next(peer.node_id for peer in view if peer.port == master_port)
-        port = next(peer.port for peer in view if peer.master_id == master_id)
-        return self.node(port)
+        """The live replica of the master on `master_port`, as the master itself reports it
+        (another node's view of who replicates whom can lag behind, by gossip)."""
+        replica = self.node(master_port).info("replication")["slave0"]
+        fields = dict(field.split("=", 1) for field in replica.split(","))
+        return self.node(int(fields["port"]))
 
     def kill_master(self, index: int = 0) -> Node:
         """SIGKILL one master (no shutdown courtesy: its clients see connections reset)."""

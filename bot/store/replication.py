@@ -1,0 +1,22 @@
+"""Waiting for a replica: what a write acknowledged to a user must survive (a master's death).
+
+Redis replicates asynchronously, so a write its master acknowledged can be lost when the
+master dies before a replica received it. `WAIT 1 ms` on the connection that wrote answers once
+a replica holds every write of that connection. Asking the master's ROLE first tells whether
+there is a replica to wait for, so a Redis without one costs no wait.
+"""
+
+from __future__ import annotations
+
+# A replica in sync confirms within a round trip; one on a busy machine can lag by hundreds of
+# milliseconds (250 ms lost settings in a failover on a loaded machine, about one run in ten).
+# Kept under the clients' socket timeouts (2 s and more), past which a wait reads as an outage.
+REPLICA_WAIT_MS = 1000
+
+
+def has_replicas(role: object) -> bool:
+    """Whether a ROLE reply is a master's that lists a connected replica.
+
+    ROLE on a master answers ["master", offset, [[host, port, offset], ...]].
+    """
+    return isinstance(role, list | tuple) and len(role) > 2 and bool(role[2])
