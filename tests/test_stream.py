@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,6 @@ from bot.intake import Poller
 from bot.metrics import Metrics
 from bot.origin import FROM_STREAM, REDELIVERED
 from bot.store.keys import Keys
-from bot.store.replication import REPLICA_WAIT_MS
 from bot.stream import GROUP, MAX_DELIVERIES, UpdateStream, encode_update
 from bot.worker import Worker
 from tests.conftest import eventually, run_cli
@@ -254,47 +252,6 @@ async def test_a_poller_that_also_works_handles_updates_itself_while_redis_is_do
         poller.stop()
         await running
     await redis.aclose()
-
-
-async def test_an_append_waits_until_the_primarys_replica_holds_it(
-    private_redis: PrivateRedis, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="bot.stream")
-    replica = PrivateRedis(tmp_path / "replica")
-    await replica.start()
-    primary = Redis.from_url(private_redis.url)
-    follower = Redis.from_url(replica.url)
-    stream = UpdateStream(primary, Keys("skimtest:replicated:"), BOT_ID, max_len=1000)
-    try:
-        await follower.execute_command("REPLICAOF", "127.0.0.1", str(private_redis.port))
-        await eventually(lambda: _in_sync(follower), timeout=10)
-        assert await stream.append([update(1)]) == 1
-        assert await follower.xlen(stream.key) == 1, "on the replica once appended"
-        assert "no Redis replica confirmed" not in caplog.text
-
-        loop = asyncio.get_running_loop()
-        replica.pause()
-        try:
-            started = loop.time()
-            assert await stream.append([update(2)]) == 1
-            waited = loop.time() - started
-        finally:
-            replica.resume()
-        assert waited >= REPLICA_WAIT_MS / 1000 - 0.05
-        assert "no Redis replica confirmed appended updates" in caplog.text
-        assert await stream.append([update(3)]) == 1
-        assert "Redis replicas confirm appended updates again" in caplog.text
-        assert await follower.xlen(stream.key) == 3
-    finally:
-        await primary.flushdb()
-        await primary.aclose()
-        await follower.aclose()
-        await replica.stop()
-
-
-async def _in_sync(replica: Redis) -> bool:
-    info = await replica.info("replication")
-    return bool(info.get("master_link_status") == "up" and not info.get("master_sync_in_progress"))
 
 
 async def test_a_role_other_than_all_needs_redis(bot_api: FakeBotAPI) -> None:

@@ -345,54 +345,60 @@ class RedisStore:
         return await self._run(commands) is not None
 
     async def set(self, key: str, value: bytes, *, ttl: int | None) -> bool:
-        if ttl is None and self._cluster is not None:
-            return await self._set_replicated(self._cluster, key, value)
+        if ttl is None:
+            return await self._set_replicated(key, value)
         return await self._run(lambda pipe: pipe.set(key, value, ex=ttl)) is not None
 
-    async def _set_replicated(self, cluster: RedisCluster, key: str, value: bytes) -> bool:
+    async def _set_replicated(self, key: str, value: bytes) -> bool:
         """SET, then WAIT on the same connection until a replica has it too (settings).
 
         A key without a TTL is a user's setting: acknowledged once a replica holds it, it
         survives its master's death, where a write the replica had not received yet would be
         lost in the failover. The master's ROLE says first whether it has a replica to wait
-        for (the client's topology may not show one yet: CLUSTER SLOTS leaves out replicas
-        that have not reported an offset), so a master without one costs no wait. In a
-        pipeline of its own, so that the wait delays no one else.
+        for (a cluster client's topology may not show one yet: CLUSTER SLOTS leaves out
+        replicas that have not reported an offset), so a master without one costs no wait.
+        The wait runs in a pipeline of its own, so that it delays no one else.
         """
-
-        def ask_role(pipe: AnyPipeline) -> None:
-            # The key's node is looked up here, once the client knows the topology.
-            pipe.execute_command("ROLE", target_nodes=cluster.get_node_from_key(key))
-
-        replies = await self._run(ask_role)
+        replies = await self._run(lambda pipe: pipe.execute_command("ROLE", **self._to(key)))
         if replies is None:
             return False
-        waits = has_replicas(replies[0])
+        if not has_replicas(replies[0]):
+            if self._cluster is not None:
+                self._replicated(False, "its master has no replica")
+            return await self._run(lambda pipe: pipe.set(key, value)) is not None
 
         def commands(pipe: AnyPipeline) -> None:
+            # WAIT counts the writes of its own connection: sent to the key's master, it goes
+            # out on that node's connection right after the SET.
             pipe.set(key, value)
-            if waits:
-                # WAIT counts the writes of its own connection: sent to the key's master, it
-                # goes out on that node's connection right after the SET.
-                master = cluster.get_node_from_key(key)
-                pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS, target_nodes=master)
+            pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS, **self._to(key))
 
         async with self._replicated_writes:
             replies = await self._run(commands, alone=True)
         if replies is None:
             return False
-        confirmed = waits and bool(replies[1])
+        self._replicated(bool(replies[1]), f"none within {REPLICA_WAIT_MS} ms")
+        return True
+
+    def _to(self, key: str) -> dict[str, Any]:
+        """Where a keyless command about `key` goes: on a cluster, the key's master (looked up
+        when the command is queued, once the client knows the topology)."""
+        if self._cluster is None:
+            return {}
+        return {"target_nodes": self._cluster.get_node_from_key(key)}
+
+    def _replicated(self, confirmed: bool, why_not: str) -> None:
+        """Log when settings stop, and start again, being confirmed by a replica."""
         if not confirmed and not self._unreplicated:
             # Still stored on the master, which serves it; only its death now would lose it.
             log.warning(
                 "no Redis replica confirmed a setting (%s); settings are kept on the master "
                 "alone until one does",
-                f"none within {REPLICA_WAIT_MS} ms" if waits else "its master has no replica",
+                why_not,
             )
         elif confirmed and self._unreplicated:
             log.info("Redis replicas confirm settings again")
         self._unreplicated = not confirmed
-        return True
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None:
         replies = await self._run(lambda pipe: pipe.set(key, value, px=int(ttl * 1000), nx=True))
