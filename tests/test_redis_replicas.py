@@ -28,16 +28,28 @@ async def replica(private_redis: PrivateRedis, tmp_path: Path) -> AsyncIterator[
     follower = Redis.from_url(server.url)
     try:
         await follower.replicaof("127.0.0.1", private_redis.port)
-        await eventually(lambda: _in_sync(follower), timeout=10)
+        leader = Redis.from_url(private_redis.url)
+        try:
+            await eventually(lambda: _online(leader, server.port), timeout=10)
+        finally:
+            await leader.aclose()
         yield server
     finally:
         await follower.aclose()
         await server.stop()
 
 
-async def _in_sync(replica: Redis) -> bool:
-    info = await replica.info("replication")
-    return bool(info.get("master_link_status") == "up" and not info.get("master_sync_in_progress"))
+async def _online(primary: Redis, replica_port: int) -> bool:
+    """Whether the primary counts the replica as online (only then do ROLE and WAIT count it:
+    the replica sees its link up a moment before the primary has its first acknowledgement)."""
+    info = await primary.info("replication")
+    return any(
+        isinstance(value, dict)
+        and value.get("port") == replica_port
+        and value.get("state") == "online"
+        for name, value in info.items()
+        if name.startswith("slave")
+    )
 
 
 async def _paused_while(replica: PrivateRedis, operation: Awaitable[object]) -> float:

@@ -216,6 +216,7 @@ class RedisCluster:
                 if replication.get("role") == "slave" and (
                     replication.get("master_link_status") != "up"
                     or replication.get("master_sync_in_progress") != "0"
+                    or not _online_at_master(node.port, int(replication["master_port"]))
                 ):
                     return False
         except (OSError, RuntimeError):
@@ -286,6 +287,18 @@ class RedisCluster:
         self.nodes = []
         if self._own_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _online_at_master(replica_port: int, master_port: int) -> bool:
+    """Whether the master counts the replica as online: the replica may see its link up a
+    moment before the master has its first acknowledgement, and until then WAIT and ROLE on
+    the master do not count it."""
+    text = command(master_port, "INFO", "replication")
+    return any(
+        f"port={replica_port}," in line and "state=online" in line
+        for line in text.splitlines()
+        if line.startswith("slave")
+    )
 
 
 def _answers(port: int) -> bool:
