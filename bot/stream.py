@@ -120,6 +120,7 @@ class UpdateStream:
         self.key = keys.update_stream(bot_id)
         self._role: tuple[str, float, bool] | None = None  # node, when asked, has replicas
         self._unreplicated = False  # appends lately made with no replica's confirmation
+        self._role_refused = False  # a proxy or hosted Redis that does not answer ROLE
 
     async def append(self, updates: Sequence[dict[str, Any]]) -> int:
         """Append updates in one round trip; how many were new. Raises when Redis fails.
@@ -152,10 +153,19 @@ class UpdateStream:
         return {"target_nodes": self._client.get_node_from_key(self.key)}
 
     async def _has_replicas(self, target: dict[str, Any]) -> bool:
+        """Whether the stream's master lists a replica. A Redis that refuses ROLE (some
+        proxies and hosted services) has none to wait for, as far as Skim can tell."""
+        if self._role_refused:
+            return False
         node = str(getattr(target.get("target_nodes"), "name", ""))
         now = time.monotonic()
         if self._role is None or self._role[0] != node or now - self._role[1] > ROLE_SECONDS:
-            role = await self._client.execute_command("ROLE", **target)
+            try:
+                role = await self._client.execute_command("ROLE", **target)
+            except ResponseError as error:
+                self._role_refused = True
+                log.info("Redis refuses ROLE (%s): appends are not waited for on a replica", error)
+                return False
             self._role = (node, now, has_replicas(role))
         return self._role[2]
 

@@ -127,3 +127,30 @@ def _update(update_id: int) -> dict[str, Any]:
     chat = {"id": 7, "type": "private", "first_name": "Ann"}
     message = {"message_id": update_id, "date": 1_700_000_000, "chat": chat, "text": "hi"}
     return {"update_id": update_id, "message": message}
+
+
+async def test_a_redis_that_refuses_role_saves_settings_and_appends_without_waiting(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Some proxies and hosted services leave ROLE out: nothing the user saves may fail."""
+    caplog.set_level(logging.INFO)
+    server = PrivateRedis(tmp_path / "norole", options=["--rename-command", "ROLE", ""])
+    await server.start()
+    store = RedisStore.from_url(server.url)
+    client = Redis.from_url(server.url)
+    stream = UpdateStream(client, Keys(PREFIX), 4321, max_len=1000)
+    try:
+        state = State(store, Keys(PREFIX))
+        assert await state.save_user_prefs(3, Prefs(length="long"))
+        assert await state.save_user_prefs(3, Prefs(length="short"))
+        assert await state.user_prefs(3) == Prefs(length="short")
+        assert await stream.append([_update(1), _update(2)]) == 2
+        assert await stream.append([_update(3)]) == 1
+        assert caplog.text.count("Redis refuses ROLE") == 2, (
+            "once for the store, once for the stream"
+        )
+        assert "ERROR" not in caplog.text
+    finally:
+        await client.aclose()
+        await store.aclose()
+        await server.stop()

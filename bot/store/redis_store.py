@@ -183,6 +183,7 @@ class RedisStore:
         self._client = client
         self._cluster = client if isinstance(client, RedisCluster) else None
         self._unreplicated = False  # settings lately stored with no replica's confirmation
+        self._role_refused = False  # a proxy or hosted Redis that does not answer ROLE
         self._replicated_writes = asyncio.Semaphore(REPLICATED_WRITES)
         self._metrics = metrics
         self._down = False
@@ -240,8 +241,13 @@ class RedisStore:
         """Whether this store talks to a Redis Cluster."""
         return self._cluster is not None
 
-    async def _run(self, commands: Commands, *, alone: bool = False) -> list[Any] | None:
+    async def _run(
+        self, commands: Commands, *, alone: bool = False, refusable: bool = False
+    ) -> list[Any] | None:
         """The replies to one operation's commands; None means Redis did not answer.
+
+        `refusable`: a command Redis may refuse without a bug of ours (one that some proxies
+        and hosted services leave out) raises its ResponseError to the caller instead.
 
         A Redis that refuses connections fails fast, and every operation tries it again. One
         that accepts them but never answers (paused, overloaded) costs a timeout per call: after
@@ -259,6 +265,8 @@ class RedisStore:
             self._went_down(error)
             return None
         except (ResponseError, DataError, RedisClusterException) as error:
+            if refusable and isinstance(error, ResponseError):
+                raise
             # Redis refused the command, or its arguments could not be encoded, or they could
             # not be routed to one node: a bug of ours, not an outage.
             log.error("Redis command failed: %s", error)
@@ -359,10 +367,10 @@ class RedisStore:
         replicas that have not reported an offset), so a master without one costs no wait.
         The wait runs in a pipeline of its own, so that it delays no one else.
         """
-        replies = await self._run(lambda pipe: pipe.execute_command("ROLE", **self._to(key)))
-        if replies is None:
+        replicas = await self._has_replicas(key)
+        if replicas is None:
             return False
-        if not has_replicas(replies[0]):
+        if not replicas:
             if self._cluster is not None:
                 self._replicated(False, "its master has no replica")
             return await self._run(lambda pipe: pipe.set(key, value)) is not None
@@ -379,6 +387,22 @@ class RedisStore:
             return False
         self._replicated(bool(replies[1]), f"none within {REPLICA_WAIT_MS} ms")
         return True
+
+    async def _has_replicas(self, key: str) -> bool | None:
+        """Whether the master of `key` lists a replica (its ROLE); None when Redis did not
+        answer. A Redis that refuses ROLE (some proxies and hosted services) has none to wait
+        for, as far as Skim can tell: settings are then saved as on any single Redis."""
+        if self._role_refused:
+            return False
+        try:
+            replies = await self._run(
+                lambda pipe: pipe.execute_command("ROLE", **self._to(key)), refusable=True
+            )
+        except ResponseError as error:
+            self._role_refused = True
+            log.info("Redis refuses ROLE (%s): settings are not waited for on a replica", error)
+            return False
+        return None if replies is None else has_replicas(replies[0])
 
     def _to(self, key: str) -> dict[str, Any]:
         """Where a keyless command about `key` goes: on a cluster, the key's master (looked up

@@ -7,7 +7,7 @@ import contextlib
 import signal
 import socket
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -22,9 +22,12 @@ def free_port() -> int:
 class PrivateRedis:
     """One redis-server process without persistence; `stop()` and `start()` keep the port."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, port: int | None = None, options: Sequence[str] = ()
+    ) -> None:
         self.directory = directory
         self.port = port or free_port()
+        self.options = list(options)  # more redis-server arguments ("--rename-command", ...)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,6 +49,7 @@ class PrivateRedis:
                 "no",
                 "--dir",
                 str(self.directory),
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
