@@ -37,6 +37,10 @@ MAX_DELIVERIES = 5
 # How long the intake trusts what the stream's master said of its replicas (ROLE); a wait that
 # no replica answered asks again at the next append.
 ROLE_SECONDS = 5.0
+# After a wait no replica answered, appends only look for the replica this long, until one
+# confirms again: a replica that is listed but gone (a partition, until its master drops it)
+# must not hold every getUpdates answer for a second.
+REPLICA_PROBE_MS = 50
 
 # Append an update unless its id was appended before (a webhook retry, a poller restarted
 # before Telegram heard the offset): the dedupe mark and the entry are written together.
@@ -127,7 +131,8 @@ class UpdateStream:
 
         Where the stream's master has a replica, the append also waits (up to REPLICA_WAIT_MS)
         until the replica holds it: Telegram hears an update was received only after, so a
-        master that dies just then (a cluster fails over) loses no update.
+        master that dies just then (a cluster fails over) loses no update. After a wait no
+        replica answered, appends wait only REPLICA_PROBE_MS until one confirms again.
         """
         if not updates:
             return 0
@@ -139,7 +144,8 @@ class UpdateStream:
                 body = encode_update(update)
                 pipe.eval(_APPEND, 2, self.key, seen, body, self._max_len, UPDATE_TTL)
             if waits:
-                pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS, **target)
+                wait_ms = REPLICA_PROBE_MS if self._unreplicated else REPLICA_WAIT_MS
+                pipe.execute_command("WAIT", 1, wait_ms, **target)
             replies = await pipe.execute()
         if waits:
             self._confirmed(bool(replies.pop()))
@@ -171,8 +177,8 @@ class UpdateStream:
 
     def _confirmed(self, confirmed: bool) -> None:
         if not confirmed:
-            self._role = None  # the replica may be gone: ask again next time
             if not self._unreplicated:
+                self._role = None  # the replica may be gone: ask again next time
                 log.warning(
                     "no Redis replica confirmed appended updates within %d ms; they are kept "
                     "on the master alone until one does",

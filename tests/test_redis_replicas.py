@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from bot.store import Keys, Prefs, RedisStore, State
 from bot.store.replication import REPLICA_WAIT_MS
-from bot.stream import UpdateStream
+from bot.stream import REPLICA_PROBE_MS, UpdateStream
 from tests.conftest import eventually
 from tests.helpers.redis_server import PrivateRedis
 
@@ -112,15 +112,40 @@ async def test_an_append_waits_until_the_replica_holds_it(
         assert await follower.xlen(stream.key) == 1, "on the replica once appended"
         assert "no Redis replica confirmed" not in caplog.text
 
-        waited = await _paused_while(replica, stream.append([_update(2)]))
-        assert waited >= REPLICA_WAIT_MS / 1000 - 0.05
+        loop = asyncio.get_running_loop()
+        replica.pause()
+        try:
+            started = loop.time()
+            assert await stream.append([_update(2)]) == 1
+            waited = loop.time() - started
+            assert await stream.append([_update(3)]) == 1
+            probed = loop.time() - started - waited
+        finally:
+            replica.resume()
+        assert waited >= REPLICA_WAIT_MS / 1000 - 0.05, "the append waits for the replica"
         assert "no Redis replica confirmed appended updates" in caplog.text
-        assert await stream.append([_update(3)]) == 1
-        assert "Redis replicas confirm appended updates again" in caplog.text
-        assert await follower.xlen(stream.key) == 3
+        assert probed < (REPLICA_PROBE_MS + REPLICA_WAIT_MS) / 2000, "then only looks for it"
+        appended = 3 + await _until_confirmed_again(stream, caplog, next_id=4)
+        assert await follower.xlen(stream.key) == appended
     finally:
         await primary.aclose()
         await follower.aclose()
+
+
+async def _until_confirmed_again(
+    stream: UpdateStream, caplog: pytest.LogCaptureFixture, next_id: int
+) -> int:
+    """Append one update at a time until a replica confirms again; how many it took."""
+    appended = 0
+
+    async def confirms() -> bool:
+        nonlocal appended
+        assert await stream.append([_update(next_id + appended)]) == 1
+        appended += 1
+        return "Redis replicas confirm appended updates again" in caplog.text
+
+    await eventually(confirms, timeout=10)
+    return appended
 
 
 def _update(update_id: int) -> dict[str, Any]:
