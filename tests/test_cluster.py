@@ -28,6 +28,7 @@ from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.processes import run_workers, skim_llm_env
 from tests.helpers.redis_cluster import RedisCluster as PrivateCluster
+from tests.helpers.stream import append_until_confirmed, timed_while_paused, update
 
 TINY_REFILL = 0.001  # tokens per minute: nothing refills during a test
 
@@ -432,14 +433,6 @@ async def test_forget_user_deletes_their_keys_in_every_slot(
 # The stream of updates waits for a replica too
 
 
-def an_update(update_id: int) -> dict[str, Any]:
-    chat = {"id": update_id, "type": "private", "first_name": "Ann"}
-    return {
-        "update_id": update_id,
-        "message": {"message_id": 1, "date": 1_700_000_000, "chat": chat, "text": "hi"},
-    }
-
-
 async def test_appended_updates_are_confirmed_by_a_replica_or_waited_for(
     cluster: PrivateCluster, raw: RedisCluster, prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -448,31 +441,16 @@ async def test_appended_updates_are_confirmed_by_a_replica_or_waited_for(
         RedisCluster.from_url(cluster_url(cluster)), Keys(prefix), 11, max_len=1000
     )
     try:
-        assert await stream.append([an_update(1), an_update(2)]) == 2
+        assert await stream.append([update(1), update(2)]) == 2
         assert "no Redis replica confirmed appended updates" not in caplog.text
         master = raw.get_node_from_key(stream.key)
         assert master is not None
         replica = cluster.replica_of(int(master.port))
-        loop = asyncio.get_running_loop()
-        replica.pause()
-        try:
-            started = loop.time()
-            assert await stream.append([an_update(3)]) == 1
-            waited = loop.time() - started
-        finally:
-            replica.resume()
+        [waited] = await timed_while_paused(replica, stream.append([update(3)]))
         assert waited >= REPLICA_WAIT_MS / 1000 - 0.05, "the intake waits for the replica"
         assert "no Redis replica confirmed appended updates" in caplog.text
-        assert await stream.append([an_update(4), an_update(3)]) == 1, "3 was appended before"
-        appended = 4
-
-        async def confirms() -> bool:
-            nonlocal appended
-            appended += 1
-            assert await stream.append([an_update(appended)]) == 1
-            return "Redis replicas confirm appended updates again" in caplog.text
-
-        await eventually(confirms, timeout=10)
+        assert await stream.append([update(4), update(3)]) == 1, "3 was appended before"
+        appended = 4 + await append_until_confirmed(stream, caplog, next_id=5)
         assert await stream.backlog() == appended
     finally:
         await raw.delete(stream.key)
@@ -497,7 +475,7 @@ async def test_updates_appended_before_their_master_dies_are_all_there_after_the
     stream = UpdateStream(RedisCluster.from_url(url), Keys(prefix), 12, max_len=10_000)
     after: UpdateStream | None = None
     try:
-        batches = [[an_update(first + i) for i in range(20)] for first in range(1, 401, 20)]
+        batches = [[update(first + i) for i in range(20)] for first in range(1, 401, 20)]
         appended = await asyncio.gather(*(stream.append(batch) for batch in batches))
         assert sum(appended) == 400
         master = RedisCluster.from_url(url)

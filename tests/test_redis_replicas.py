@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -16,6 +14,7 @@ from bot.store.replication import REPLICA_WAIT_MS
 from bot.stream import REPLICA_PROBE_MS, UpdateStream
 from tests.conftest import eventually
 from tests.helpers.redis_server import PrivateRedis
+from tests.helpers.stream import append_until_confirmed, timed_while_paused, update
 
 PREFIX = "skimtest:replicas:"
 
@@ -52,18 +51,6 @@ async def _online(primary: Redis, replica_port: int) -> bool:
     )
 
 
-async def _paused_while(replica: PrivateRedis, operation: Awaitable[object]) -> float:
-    """Seconds `operation` took while the replica answered nothing."""
-    loop = asyncio.get_running_loop()
-    replica.pause()
-    try:
-        started = loop.time()
-        await operation
-        return loop.time() - started
-    finally:
-        replica.resume()
-
-
 async def test_a_setting_is_saved_once_the_replica_holds_it(
     private_redis: PrivateRedis, replica: PrivateRedis, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -77,7 +64,7 @@ async def test_a_setting_is_saved_once_the_replica_holds_it(
         assert await follower.exists(key) == 1, "on the replica once saved"
         assert "no Redis replica confirmed" not in caplog.text
 
-        waited = await _paused_while(replica, state.save_user_prefs(1, Prefs(length="long")))
+        [waited] = await timed_while_paused(replica, state.save_user_prefs(1, Prefs(length="long")))
         assert waited >= REPLICA_WAIT_MS / 1000 - 0.05, "the save waits for the replica"
         assert "no Redis replica confirmed a setting (none within" in caplog.text
         assert await state.user_prefs(1) == Prefs(length="long"), "saved on the primary"
@@ -108,50 +95,21 @@ async def test_an_append_waits_until_the_replica_holds_it(
     follower = Redis.from_url(replica.url)
     stream = UpdateStream(primary, Keys(PREFIX), 4321, max_len=1000)
     try:
-        assert await stream.append([_update(1)]) == 1
+        assert await stream.append([update(1)]) == 1
         assert await follower.xlen(stream.key) == 1, "on the replica once appended"
         assert "no Redis replica confirmed" not in caplog.text
 
-        loop = asyncio.get_running_loop()
-        replica.pause()
-        try:
-            started = loop.time()
-            assert await stream.append([_update(2)]) == 1
-            waited = loop.time() - started
-            assert await stream.append([_update(3)]) == 1
-            probed = loop.time() - started - waited
-        finally:
-            replica.resume()
+        waited, probed = await timed_while_paused(
+            replica, stream.append([update(2)]), stream.append([update(3)])
+        )
         assert waited >= REPLICA_WAIT_MS / 1000 - 0.05, "the append waits for the replica"
         assert "no Redis replica confirmed appended updates" in caplog.text
         assert probed < (REPLICA_PROBE_MS + REPLICA_WAIT_MS) / 2000, "then only looks for it"
-        appended = 3 + await _until_confirmed_again(stream, caplog, next_id=4)
+        appended = 3 + await append_until_confirmed(stream, caplog, next_id=4)
         assert await follower.xlen(stream.key) == appended
     finally:
         await primary.aclose()
         await follower.aclose()
-
-
-async def _until_confirmed_again(
-    stream: UpdateStream, caplog: pytest.LogCaptureFixture, next_id: int
-) -> int:
-    """Append one update at a time until a replica confirms again; how many it took."""
-    appended = 0
-
-    async def confirms() -> bool:
-        nonlocal appended
-        assert await stream.append([_update(next_id + appended)]) == 1
-        appended += 1
-        return "Redis replicas confirm appended updates again" in caplog.text
-
-    await eventually(confirms, timeout=10)
-    return appended
-
-
-def _update(update_id: int) -> dict[str, Any]:
-    chat = {"id": 7, "type": "private", "first_name": "Ann"}
-    message = {"message_id": update_id, "date": 1_700_000_000, "chat": chat, "text": "hi"}
-    return {"update_id": update_id, "message": message}
 
 
 async def test_a_redis_that_refuses_role_saves_settings_and_appends_without_waiting(
@@ -169,8 +127,8 @@ async def test_a_redis_that_refuses_role_saves_settings_and_appends_without_wait
         assert await state.save_user_prefs(3, Prefs(length="long"))
         assert await state.save_user_prefs(3, Prefs(length="short"))
         assert await state.user_prefs(3) == Prefs(length="short")
-        assert await stream.append([_update(1), _update(2)]) == 2
-        assert await stream.append([_update(3)]) == 1
+        assert await stream.append([update(1), update(2)]) == 2
+        assert await stream.append([update(3)]) == 1
         assert caplog.text.count("Redis refuses ROLE") == 2, (
             "once for the store, once for the stream"
         )

@@ -23,20 +23,9 @@ from tests.conftest import eventually, run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.helpers.processes import skim_run, skim_run_env
 from tests.helpers.redis_server import PrivateRedis, free_port
+from tests.helpers.stream import update
 
 BOT_ID = 4321
-
-
-def update(update_id: int, text: str = "hello") -> dict[str, Any]:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": 1_700_000_000,
-            "chat": {"id": 7, "type": "private", "first_name": "Ann"},
-            "text": text,
-        },
-    }
 
 
 @pytest.fixture
