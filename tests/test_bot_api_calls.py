@@ -7,8 +7,7 @@ button's toast) and a notification when the result is ready (a new message, not 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.config import Settings
@@ -26,24 +25,8 @@ from tests.fakes.bot_api import (
 )
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb
-from tests.helpers.api_calls import Kind, Tally, per_summary, tally
+from tests.helpers.api_calls import Kind, Tally, assert_paced, per_summary, tally
 from tests.tg import message_of, set_auto_summary, wait_summary
-
-
-def assert_paced(times: Sequence[float], interval: float) -> None:
-    """Calls that reached the fake at `times` kept to one per `interval`.
-
-    Between the edit clock's slot and the fake each call books its place in Telegram's limits in
-    Redis (bot/flood.py) and crosses loopback HTTP, on a machine the whole suite shares: one
-    edit can arrive late and the next on time (gaps of 2.65 s against 3 s seen under CI's load).
-    A broken pace is off by whole intervals: two requests pacing apart put edits a moment
-    apart, and a pace ignored fits twice the edits in the same time. So no two calls closer
-    than half an interval, and on average one per interval, give or take half of one.
-    """
-    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    assert all(gap >= interval / 2 for gap in gaps), gaps
-    assert times[-1] - times[0] >= (len(times) - 1.5) * interval, gaps
-
 
 AUTO_GROUP = -1001112223334
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
 from bot.llm.prompts import LENGTHS
 from bot.render import utf16_len
+from handlers.status import PRIVATE_EDIT_INTERVAL
 from tests.conftest import llm_settings
 from tests.fakes.bot_api import ApiCall, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture
+from tests.helpers.api_calls import assert_paced
 from tests.tg import (
     USER_ID,
     is_summary,
@@ -47,8 +48,7 @@ async def test_summary_streams_into_the_status_with_throttled_edits(
     edits = edits_in(bot_api, USER_ID)
     assert len(edits) >= 2, "the text was shown while it streamed"
     assert all("parse_mode" not in edit.params for edit in edits), "plain text while streaming"
-    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(edits)]
-    assert all(gap >= 0.9 for gap in gaps), gaps
+    assert_paced([edit.at for edit in edits], PRIVATE_EDIT_INTERVAL)
     assert final.params["parse_mode"] == "HTML"
     assert final.params["link_preview_options"] == {"is_disabled": True}
     status_id = bot_api.calls_to("sendMessage")[0].result["message_id"]

@@ -9,7 +9,7 @@ the load bench use it).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -141,3 +141,18 @@ def per_summary(calls: Iterable[ApiCall]) -> list[Tally]:
         elif sent is not None and call.method.lower() == "sendmessage":
             owner[sent] = target  # a status: its edits and deletion are this request's
     return done
+
+
+def assert_paced(times: Sequence[float], interval: float) -> None:
+    """Calls that reached the fake at `times` kept to one per `interval`.
+
+    Between the edit clock's slot and the fake each call books its place in Telegram's limits in
+    Redis (bot/flood.py) and crosses loopback HTTP, on a machine the whole suite shares: one
+    edit can arrive late and the next on time (gaps of 2.65 s against 3 s seen under CI's load).
+    A broken pace is off by whole intervals: two requests pacing apart put edits a moment
+    apart, and a pace ignored fits twice the edits in the same time. So no two calls closer
+    than half an interval, and on average one per interval, give or take half of one.
+    """
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= interval / 2 for gap in gaps), gaps
+    assert times[-1] - times[0] >= (len(times) - 1.5) * interval, gaps
