@@ -521,6 +521,34 @@ async def test_chat_action_callback_and_inline_answers(bot_api: FakeBotAPI, bot:
     expired = bot_api.send_inline_query("dogs")["inline_query"]
     with pytest.raises(BadRequest, match="Query is too old"):
         await bot._post("answerInlineQuery", {"inline_query_id": expired["id"], "results": []})
+    bot_api.callback_query_ttl = 0
+    late = bot_api.send_callback_query("more", message=stored)["callback_query"]
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(late["id"])
+
+
+async def test_inline_results_keyboards_are_checked(bot_api: FakeBotAPI, bot: Bot) -> None:
+    def article(url: str) -> dict[str, object]:
+        button = {"text": "Open", "url": url}
+        return {
+            "type": "article",
+            "id": "1",
+            "title": "Cats",
+            "input_message_content": {"message_text": "cats!"},
+            "reply_markup": {"inline_keyboard": [[button]]},
+        }
+
+    refused = bot_api.send_inline_query("cats")["inline_query"]
+    with pytest.raises(BadRequest, match="Button_url_invalid"):
+        await bot._post(
+            "answerInlineQuery",
+            {"inline_query_id": refused["id"], "results": [article("https://a.example/a b")]},
+        )
+    taken = bot_api.send_inline_query("cats")["inline_query"]
+    assert await bot._post(
+        "answerInlineQuery",
+        {"inline_query_id": taken["id"], "results": [article("https://a.example/a%20b")]},
+    )
 
 
 async def test_commands_are_kept_per_scope_and_language(

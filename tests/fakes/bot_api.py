@@ -504,6 +504,10 @@ class FakeBotAPI:
         self.internal_errors: list[BaseException] = []
         #: Seconds after which an inline query can no longer be answered.
         self.inline_query_ttl = 10.0
+        #: Seconds after which a button press can no longer be answered. The reference gives no
+        #: figure, only that clients show a progress bar until the answer; Telegram refuses a
+        #: late answer with "query is too old".
+        self.callback_query_ttl = 15.0
         #: Pause between webhook delivery retries.
         self.webhook_retry_delay = 0.2
 
@@ -1711,6 +1715,8 @@ class FakeBotAPI:
         query = self._callback_queries.get(_opt_str(params, "callback_query_id"))
         if query is None or query.answered:
             raise _bad_request(QUERY_TOO_OLD)
+        if time.monotonic() - query.created > self.callback_query_ttl:
+            raise _bad_request(QUERY_TOO_OLD)
         if len(_opt_str(params, "text")) > MAX_CALLBACK_ANSWER_LENGTH:
             raise _bad_request("MESSAGE_TOO_LONG")
         query.answered = True
@@ -1745,6 +1751,7 @@ class FakeBotAPI:
         result_id = result.get("id")
         if not isinstance(result_id, str) or not 1 <= len(result_id.encode()) <= 64:
             raise _bad_request("RESULT_ID_INVALID")
+        self._reply_markup(result, inline_only=True)
         if result["type"] != "article":
             return result_id
         if not isinstance(result.get("title"), str) or not result["title"]:
