@@ -131,7 +131,7 @@ def _truncation(summary: Summary, language: str | None) -> str:
 def summary_lines(document: Document, summary: Summary, language: str | None = None) -> list[str]:
     """The final summary as self-contained HTML lines: linked title, meta, body, markers."""
     title, body = _split_title(summary, document)
-    link = document.canonical_url or document.url
+    link = document.link
     title_html = f"<b>{escape(title)}</b>"
     if link:
         title_html = f'<b><a href="{html.escape(link, quote=True)}">{escape(title)}</a></b>'
@@ -236,6 +236,6 @@ def summary_view(document: Document, summary: Summary, language: str | None = No
     return SummaryView(
         parts=summary_parts(document, summary, language),
         plain=partial(summary_plain, document, summary, language),
-        link=document.canonical_url or document.url,
+        link=document.link,
         transcript=document.is_recording,
     )

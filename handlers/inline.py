@@ -135,7 +135,7 @@ def summary_message(result: SummaryResult, language: str) -> str:
 
 def summary_markup(result: SummaryResult, link: str, language: str) -> InlineKeyboardMarkup:
     """URL buttons only: callback buttons can't find an inline message's thread."""
-    source = result.document.canonical_url or result.document.url
+    source = result.document.link
     row = [InlineKeyboardButton(t("inline_ask_button", language), url=link)]
     if source:
         row.insert(0, InlineKeyboardButton(t("button_source", language), url=source))

@@ -14,7 +14,7 @@ from handlers.inline import summary_message
 from tests.conftest import eventually, llm_settings
 from tests.fakes.bot_api import DEFAULT_USER, ApiCall, FakeBotAPI, parse_html, utf16_len
 from tests.fakes.openai_api import FakeOpenAI
-from tests.fakes.web import FakeWeb, read_fixture
+from tests.fakes.web import FakeWeb, read_fixture, with_canonical
 from tests.tg import USER_ID, send_for_summary, wait_text
 
 SUMMARY = "Mill turns again\nTL;DR: A <tide> mill & more.\n\n- Halloran restored it"
@@ -78,6 +78,25 @@ async def test_inline_query_with_a_cached_link_is_answered_with_the_summary(
     assert any(b["url"].startswith("https://t.me/skim_test_bot?start=s_") for b in buttons)
     assert len(llm_api.requests) == 1
     assert web.hits("/story") == 1
+
+
+async def test_a_canonical_link_with_spaces_is_encoded_in_the_results_button(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Telegram refuses the whole answer over one bad button URL: the result never shows."""
+    web.route("/story", with_canonical("/the mill"))
+    llm_api.script(SUMMARY)
+    url = web.url("/story")
+    async with start_bot(llm_settings(settings_for, llm_api)) as bot:
+        await bot.deps.skim.summarize(UrlSource(url))
+        bot_api.send_inline_query(url)
+        answer = await bot_api.wait_for("answerInlineQuery")
+    buttons = [b for row in only_result(answer)["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[0]["url"] == web.url("/the%20mill")
 
 
 async def test_uncached_link_answers_summarizing_then_the_next_query_gets_the_summary(

@@ -9,7 +9,7 @@ from bot.config import Settings
 from tests.conftest import eventually, llm_settings, run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
-from tests.fakes.web import FakeWeb, read_fixture
+from tests.fakes.web import FakeWeb, read_fixture, with_canonical
 from tests.helpers.processes import skim_llm_env, skim_run, skim_run_env
 from tests.helpers.redis_server import PrivateRedis, monitored
 from tests.tg import USER_ID, send_for_summary, to_user, wait_summary, wait_text
@@ -41,6 +41,25 @@ async def test_link_gets_chat_action_then_summary(
     sent = llm_api.requests[0].user_text
     assert "Brackwater" in sent
     assert "menuwombat" not in sent
+
+
+async def test_a_canonical_link_with_spaces_and_non_ascii_is_encoded_for_telegram(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Telegram refuses such a URL in a button (BUTTON_URL_INVALID): the summary would fail."""
+    web.route("/story", with_canonical("/the mill/«tide» 1?q=a b"))
+    llm_api.script("Mill turns again\nTL;DR: A tide mill.\n\n- Halloran restored it")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        reply = await send_for_summary(bot_api, web.url("/story"))
+    assert reply.ok, reply.summary()
+    encoded = web.url("/the%20mill/%C2%ABtide%C2%BB%201?q=a%20b")
+    buttons = [b for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["url"] for b in buttons if "url" in b] == [encoded]
+    assert f'<a href="{encoded}">' in reply.params["text"]
 
 
 def reads_of(commands: list[list[str]], kind: str) -> int:

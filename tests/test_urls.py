@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.urls import find_urls, looks_like_url, normalize_url
+from bot.content.urls import find_urls, link_url, looks_like_url, normalize_url
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,33 @@ def test_looks_like_url() -> None:
     assert not looks_like_url("ftp://example.com/a")
     assert not looks_like_url("example text https://x.org")
     assert not looks_like_url("/etc/passwd")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://example.com/a b", "https://example.com/a%20b"),
+        ("https://example.com/a%20b%", "https://example.com/a%20b%25"),
+        (
+            "https://ru.wikipedia.org/wiki/Москва?q=ä b#part two",
+            "https://ru.wikipedia.org/wiki/%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0?q=%C3%A4%20b#part%20two",
+        ),
+        ("https://пример.рф/", "https://xn--e1afmkfd.xn--p1ai/"),
+        ('http://user:pw@Example.com:8080/x"y<z>', "http://example.com:8080/x%22y%3Cz%3E"),
+        ("https://example.com:443/a|b{c}", "https://example.com/a%7Cb%7Bc%7D"),
+        ("https://[::1]:8443/x", "https://[::1]:8443/x"),
+        ("HTTPS://WWW.EXAMPLE.COM", "https://www.example.com"),
+        ("https://exa mple.com/", None),
+        ("https://a..b/", None),
+        ("https://[zz]/x", None),
+        ("https://example.com:99999/", None),
+        ("ftp://example.com/file", None),
+        ("javascript:alert(1)", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_link_url_is_what_telegram_accepts_in_a_button(
+    raw: str | None, expected: str | None
+) -> None:
+    assert link_url(raw) == expected

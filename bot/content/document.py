@@ -7,6 +7,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from bot.content.urls import link_url
+
 SourceKind = Literal[
     "html", "pdf", "text", "markdown", "message", "audio", "video", "youtube", "telegram", "image"
 ]
@@ -61,6 +63,12 @@ class Document:
     def is_recording(self) -> bool:
         """A transcript of audio or video: it has timestamps and a Transcript button."""
         return self.source_kind in ("audio", "video", "youtube")
+
+    @property
+    def link(self) -> str | None:
+        """Where a reader opens it: the canonical URL, else the one read, encoded for Telegram's
+        links and buttons; None when neither is a usable http(s) URL."""
+        return link_url(self.canonical_url) or link_url(self.url)
 
     @property
     def reading_minutes(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -121,6 +122,46 @@ def normalize_url(url: str) -> str:
     query.sort()
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ASCII_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+# RFC 3986's characters allowed in a path, query and fragment, besides letters and digits.
+_URL_SAFE = "!$&'()*+,;=:@/?-._~%"
+
+
+def _encoded(part: str) -> str:
+    return quote(_LONE_PERCENT.sub("%25", part), safe=_URL_SAFE)
+
+
+def link_url(url: str | None) -> str | None:
+    """The link as a browser sends it, or None unless it is http(s) with a valid host.
+
+    Pages declare canonical links with spaces, quotes or non-ASCII paths, and Telegram refuses
+    such a URL in a button (``BUTTON_URL_INVALID``): the host is put in IDNA, the path, query
+    and fragment percent-encoded (existing escapes kept), any user name and password dropped.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname, parts.port
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not host:
+            return None
+        if ":" in host:
+            netloc = f"[{ipaddress.IPv6Address(host).compressed}]"
+        else:
+            netloc = _ascii_host(host)
+            if not _ASCII_HOST.fullmatch(netloc):
+                return None
+    except (ValueError, UnicodeError):  # a bad port, IPv6 literal or IDNA label
+        return None
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    return urlunsplit(
+        (scheme, netloc, _encoded(parts.path), _encoded(parts.query), _encoded(parts.fragment))
+    )
 
 
 def message_links(text: str, marked: list[str]) -> list[str]:

@@ -72,6 +72,16 @@ def read_fixture(name: str) -> bytes:
     return (FIXTURES_DIR / name).read_bytes()
 
 
+def with_canonical(href: str) -> str:
+    """The mill article declaring `href` (relative: on the site it is fetched from) as its
+    canonical link."""
+    page = read_fixture("article_en.html").decode()
+    declared = "https://coastal-ledger.example/local/2024/05/brackwater-tide-mill"
+    return page.replace(f'content="{declared}"', f'content="{href}"').replace(
+        f'href="{declared}"', f'href="{href}"'
+    )
+
+
 class _Headers(dict[str, str]):
     """Request headers with lower-case keys and case-insensitive lookups."""
 
