@@ -29,6 +29,7 @@ from handlers.keyboards import (
     language_keyboard,
     summary_keyboard,
 )
+from handlers.replies import answer_press
 from handlers.summaries import rerender, thread_of
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,12 @@ async def _pressed(
     assert query is not None
     message = query.message
     if not isinstance(message, Message):  # None, or too old for the bot to see
-        await query.answer()
+        await answer_press(query)
         return None
     thread = await thread_of(context, message)
     if thread is None:
-        await query.answer(t("thread_forgotten", interface_language(update)), show_alert=True)
+        language = interface_language(update)
+        await answer_press(query, t("thread_forgotten", language), alert=True)
         return None
     return query, message, thread
 
@@ -65,7 +67,7 @@ async def on_length(update: Update, context: Context) -> None:
     step = LENGTH_STEPS.index(thread.length) + (-1 if shorter else 1)
     if not 0 <= step < len(LENGTH_STEPS):
         language = interface_language(update)
-        await query.answer(t("already_shortest" if shorter else "already_longest", language))
+        await answer_press(query, t("already_shortest" if shorter else "already_longest", language))
         return
     options = SummaryOptions(LENGTH_STEPS[step], thread.style, thread.language)
     await _rerender(update, context, query, message, thread, options)
@@ -79,7 +81,7 @@ async def on_translate_to(update: Update, context: Context) -> None:
     target = query.data.removeprefix(TRANSLATE_TO)
     if target not in TRANSLATION_TARGETS:
         log.info("ignored a translate button for a language not offered")
-        await query.answer()
+        await answer_press(query)
         return
     pressed = await _pressed(update, context)
     if pressed is None:
@@ -98,7 +100,7 @@ async def _rerender(
     options: SummaryOptions,
 ) -> None:
     language = interface_language(update)
-    await query.answer(t("status_summarizing", language))
+    await answer_press(query, t("status_summarizing", language))
     user = query.from_user
     delivery = Delivery(
         chat_id=message.chat.id,
@@ -120,7 +122,7 @@ async def on_translate_menu(update: Update, context: Context) -> None:
     pressed = await _pressed(update, context)
     if pressed is not None:
         query, message, _ = pressed
-        await query.answer()
+        await answer_press(query)
         await _edit_markup(message, language_keyboard())
 
 
@@ -129,7 +131,7 @@ async def on_back(update: Update, context: Context) -> None:
     pressed = await _pressed(update, context)
     if pressed is not None:
         query, message, thread = pressed
-        await query.answer()
+        await answer_press(query)
         markup = summary_keyboard(
             thread.url, interface_language(update), transcript=thread.recording
         )
@@ -142,7 +144,7 @@ async def on_ask(update: Update, context: Context) -> None:
     if pressed is None:
         return
     query, message, thread = pressed
-    await query.answer()
+    await answer_press(query)
     prompt = await context.bot.send_message(
         message.chat.id,
         t("ask_prompt", interface_language(update)),
@@ -157,7 +159,7 @@ async def on_unknown(update: Update, context: Context) -> None:
     """A button from an older version of Skim, or forged data: acknowledged, nothing done."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await answer_press(query)
 
 
 async def _edit_markup(message: Message, markup: InlineKeyboardMarkup | None) -> None:

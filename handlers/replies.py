@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from telegram import InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
 from bot.render import html_parts
@@ -24,6 +24,21 @@ log = logging.getLogger(__name__)
 def plain(text: str) -> str:
     """Plain text for an HTML message: shown exactly as written."""
     return html.escape(text, quote=False)
+
+
+async def answer_press(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button press, which stops the user's client spinning.
+
+    Telegram refuses an answer that comes too late ("query is too old": a press processed after
+    a restart, from the stream after a worker died, or behind flood control); the press's work
+    goes on all the same.
+    """
+    try:
+        await query.answer(text, show_alert=alert or None)
+    except BadRequest as error:
+        log.info("could not answer a button press: %s", error)
 
 
 def reply_to(message_id: int | None) -> ReplyParameters | None:

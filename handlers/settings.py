@@ -21,7 +21,7 @@ from bot.llm.prompts import LANGUAGE_NAMES, LENGTHS, STYLES
 from bot.store.state import Prefs, today
 from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
 from handlers.context import Context
-from handlers.replies import plain, send_text
+from handlers.replies import answer_press, plain, send_text
 
 log = logging.getLogger(__name__)
 
@@ -309,30 +309,30 @@ async def on_settings_button(update: Update, context: Context) -> None:
     language = interface_language(update)
     message = query.message
     if not isinstance(message, Message):
-        await query.answer()
+        await answer_press(query)
         return
     field, _, value = query.data.removeprefix(PREFIX).partition(":")
     if query.data != DONE and value not in CHOICES.get(field, ()):
-        await query.answer()
+        await answer_press(query)
         return
     if not await may_change_settings(update, context):
-        await query.answer(t("settings_admins_only", language), show_alert=True)
+        await answer_press(query, t("settings_admins_only", language), alert=True)
         return
     if query.data == DONE:
-        await query.answer()
+        await answer_press(query)
         await _close(message)
         return
     deps = context.deps
     state = deps.skim.state
     prefs = await state.chat_prefs(chat.id)
     if current_values(prefs, deps.settings)[field] == value:
-        await query.answer(t("settings_unchanged", language))
+        await answer_press(query, t("settings_unchanged", language))
     else:
         prefs = with_value(prefs, field, value)
         if not await state.save_chat_prefs(chat.id, prefs):
-            await query.answer(t("setting_not_saved_short", language), show_alert=True)
+            await answer_press(query, t("setting_not_saved_short", language), alert=True)
             return
-        await query.answer(saved_text(field, value, language))
+        await answer_press(query, saved_text(field, value, language))
     values = current_values(prefs, deps.settings)
     private = chat.type == ChatType.PRIVATE
     try:

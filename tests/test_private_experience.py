@@ -116,6 +116,28 @@ async def test_shorter_longer_translate_buttons(
     assert len(llm_api.requests) == 3  # medium, short, Russian: one call per variant
 
 
+async def test_a_press_answered_too_late_still_gets_its_shorter_summary(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """A press processed late (after a restart, or from the stream after a worker died):
+    Telegram refuses the answer ("query is too old"), the work is done all the same."""
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY, "Mill turns again\nTL;DR: A tide mill.")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        bot_api.callback_query_ttl = 0
+        bot_api.send_callback_query("sk:short", message=summary)
+        late = await bot_api.wait_for("answerCallbackQuery")
+        await bot_api.wait_for("editMessageText", lambda c: c.params.get("parse_mode") == "HTML")
+    assert not late.ok
+    assert "TL;DR: A tide mill." in bot_api.message(USER_ID, summary["message_id"])["text"]
+    assert not any("went wrong" in m.get("text", "") for m in bot_api.messages_in(USER_ID))
+
+
 async def test_questions_in_reply_continue_the_thread(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
