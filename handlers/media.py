@@ -17,12 +17,12 @@ from bot.content.sources import ImageSource, MediaKind, MediaSource, Source
 from bot.errors import MediaError, SkimError
 from bot.i18n import t
 from bot.values import SummaryOptions
-from handlers.addressing import Delivery, delivery_for, interface_language
+from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
 from handlers.context import Context
 from handlers.keyboards import TRANSCRIPT
 from handlers.private import summarize_links_or_text
 from handlers.questions import answer_in_thread, replies_to_bot
-from handlers.replies import send_text
+from handlers.replies import answer_press, send_text
 from handlers.sources import message_urls
 from handlers.summaries import deliver_summary, thread_of
 
@@ -233,25 +233,32 @@ async def on_transcript(update: Update, context: Context) -> None:
     message = query.message
     language = interface_language(update)
     if not isinstance(message, Message):
-        await query.answer()
+        await answer_press(query)
         return
     thread = await thread_of(context, message)
     if thread is None:
-        await query.answer(t("thread_forgotten", language), show_alert=True)
+        await answer_press(query, t("thread_forgotten", language), alert=True)
         return
-    try:
-        document = await context.pipeline.thread_document(thread)
-    except SkimError as error:
-        log.info("transcript gone: %s", error.detail)
-        await query.answer(t("transcript_gone", language), show_alert=True)
-        return
-    await query.answer()
+    # Answered before the transcript is found: reading an article that left the cache again
+    # can take longer than Telegram waits for an answer.
+    await answer_press(query)
     delivery = Delivery(
         chat_id=message.chat.id,
+        user_id=query.from_user.id,
         language=language,
         reply_to=message.message_id,
         thread_id=message.message_thread_id if message.is_topic_message else None,
+        group=is_group(message.chat.type),
+        exempt=is_admin(context, query.from_user.id),
     )
+    try:
+        document = await context.pipeline.thread_document(thread, delivery.caller)
+    except SkimError as error:
+        log.info("no transcript to send: %s", error.detail)
+        gone = error.key == "thread_forgotten"
+        text = t("transcript_gone", language) if gone else error.message_for(language)
+        await send_text(context, delivery, text)
+        return
     text = document.text
     if len(text) <= TRANSCRIPT_MESSAGE_CHARS:
         await send_text(context, delivery, text)

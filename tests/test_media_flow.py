@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from redis.asyncio import Redis
+
 from bot.config import Settings
 from tests.conftest import llm_settings
 from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
@@ -24,6 +26,19 @@ SUMMARY = (
     "- Restored by volunteers\n\nKey moments:\n- [0:00] The mill's history\n"
     "- [7:77] an invented time\n- [0:40] Saturdays"
 )
+
+
+async def forget_documents(settings: Settings) -> None:
+    """Every document this test's Skim keeps, gone (as after their time in the cache)."""
+    assert settings.redis_url is not None
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        pattern = f"{settings.redis_prefix}*doc:*"
+        keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
+        assert keys, "the recording's transcript was kept"
+        await redis.delete(*keys)
+    finally:
+        await redis.aclose()
 
 
 def buttons(call: Any) -> list[dict[str, Any]]:
@@ -70,6 +85,32 @@ async def test_a_long_voice_message_is_transcribed_summarized_and_has_its_transc
     assert "Brackwater" in sent
     assert "▶ 1:15" in text, "a recording shows its length, not a reading time"
     assert transcript.params["text"].startswith("[0:00]")
+
+
+async def test_a_transcript_no_longer_kept_is_said_in_the_chat_after_the_press_is_answered(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """The press is answered before the transcript is looked for (reading a source again can
+    outlast Telegram's wait for the answer), so what went wrong is said in the chat."""
+    llm_api.script_transcript([(0.0, 30.0, LECTURE[:120]), (40.0, 75.0, LECTURE[120:])])
+    llm_api.script(SUMMARY)
+    settings = llm_settings(settings_for, llm_api)
+    async with start_bot(settings):
+        bot_api.send_voice(ogg_opus(75), duration=75)
+        summary = await wait_summary(bot_api)
+        await forget_documents(settings)
+        bot_api.send_callback_query("sk:text", message=message_of(bot_api, summary))
+        gone = await bot_api.wait_for(
+            "sendMessage", lambda c: "no longer have that transcript" in c.params.get("text", "")
+        )
+        answered = await bot_api.wait_for("answerCallbackQuery")
+    assert answered.ok
+    assert not answered.params.get("show_alert"), "a message in the chat, not an alert"
+    assert answered.at <= gone.at
+    assert gone.params["reply_parameters"]["message_id"] == summary.result["message_id"]
 
 
 async def test_a_shorter_version_of_a_recordings_summary_keeps_its_transcript_button(
