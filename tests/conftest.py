@@ -175,8 +175,9 @@ async def make_client(llm_api: FakeOpenAI) -> AsyncIterator[MakeClient]:
         settings.update(options)
         api_key = str(settings.pop("api_key", llm_api.api_key))
         base_url = str(settings.pop("base_url", llm_api.url))
+        model = str(settings.pop("model", "gpt-4o-mini"))
         raw = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
-        client = LLMClient(raw, "gpt-4o-mini", **settings)  # type: ignore[arg-type]
+        client = LLMClient(raw, model, **settings)  # type: ignore[arg-type]
         made.append(client)
         return client
 

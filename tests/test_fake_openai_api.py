@@ -317,3 +317,59 @@ async def test_raw_sse_framing(llm_api: FakeOpenAI) -> None:
     assert payloads[4]["choices"] == []
     assert payloads[4]["usage"]["completion_tokens"] == 2
     assert all(p["choices"][0]["index"] == 0 for p in payloads[:4])
+
+
+async def post_chat(llm_api: FakeOpenAI, body: dict[str, object]) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=5) as http:
+        return await http.post(
+            f"{llm_api.url}/chat/completions",
+            headers={"Authorization": f"Bearer {llm_api.api_key}"},
+            json=body,
+        )
+
+
+async def test_reasoning_models_refuse_max_tokens_and_a_temperature(llm_api: FakeOpenAI) -> None:
+    body: dict[str, object] = {"model": "o4-mini", "messages": MESSAGES, "max_tokens": 10}
+    refused = (await post_chat(llm_api, body)).json()["error"]
+    assert (refused["param"], refused["code"]) == ("max_tokens", "unsupported_parameter")
+    assert "Use 'max_completion_tokens' instead" in refused["message"]
+    body = {"model": "o4-mini", "messages": MESSAGES, "max_completion_tokens": 10}
+    warm = await post_chat(llm_api, {**body, "temperature": 0.2})
+    assert warm.status_code == 400
+    assert warm.json()["error"]["code"] == "unsupported_value"
+    assert (await post_chat(llm_api, {**body, "temperature": 1})).status_code == 200
+    assert (await post_chat(llm_api, body)).status_code == 200
+    plain = {"model": "gpt-4o-mini", "messages": MESSAGES, "max_tokens": 10, "temperature": 0.2}
+    assert (await post_chat(llm_api, plain)).status_code == 200
+
+
+async def test_strict_templates_want_alternating_roles(llm_api: FakeOpenAI) -> None:
+    llm_api.alternating_roles = True
+    twice = [*MESSAGES, {"role": "user", "content": "And then?"}]
+    refused = await post_chat(llm_api, {"model": "m", "messages": twice})
+    assert refused.status_code == 400
+    assert "roles must alternate" in refused.json()["error"]["message"]
+    turns = [*MESSAGES, {"role": "assistant", "content": "A fox."}, twice[-1]]
+    assert (await post_chat(llm_api, {"model": "m", "messages": turns})).status_code == 200
+    llm_api.alternating_roles = False
+    assert (await post_chat(llm_api, {"model": "m", "messages": twice})).status_code == 200
+
+
+async def test_unknown_parameters_are_a_422_naming_the_field(llm_api: FakeOpenAI) -> None:
+    llm_api.unknown_parameters = {"stream_options"}
+    body = {"model": "m", "messages": MESSAGES, "stream": True}
+    refused = await post_chat(llm_api, {**body, "stream_options": {"include_usage": True}})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["param"] == "stream_options"
+    assert (await post_chat(llm_api, body)).status_code == 200
+
+
+@pytest.mark.parametrize(("numbering", "indexes"), [("count", [0, 1, 2]), ("omit", [None] * 3)])
+async def test_streams_can_number_choices_their_own_way(
+    llm_api: FakeOpenAI, numbering: str, indexes: list[int | None]
+) -> None:
+    llm_api.script(Reply(content="Hi there", chunk_index=numbering))  # type: ignore[arg-type]
+    raw = (await post_chat(llm_api, {"model": "m", "messages": MESSAGES, "stream": True})).text
+    events = [e.removeprefix("data: ") for e in raw.split("\n\n") if e.startswith("data: {")]
+    choices = [json.loads(event)["choices"][0] for event in events]
+    assert [choice.get("index") for choice in choices][:3] == indexes

@@ -351,3 +351,97 @@ async def test_leaving_a_stream_early_cancels_the_request(
             break
     await asyncio.sleep(0.05)
     assert len(llm_api.requests) == 1
+
+
+# Other servers' dialects (bot/llm/dialect.py): refused optional parameters are dropped once.
+
+
+async def test_a_reasoning_model_is_asked_in_its_own_dialect_from_then_on(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    llm_api.script(ANSWER, ANSWER)
+    client = make_client(model="o4-mini")
+    first = await client.complete(MESSAGES, max_tokens=50)
+    assert first.text == ANSWER
+    refused_tokens, refused_temperature, taken = llm_api.requests
+    assert refused_tokens.status == refused_temperature.status == 400
+    assert "max_tokens" not in taken.body
+    assert taken.body["max_completion_tokens"] == 50
+    assert "temperature" not in taken.body
+    await client.complete(MESSAGES, max_tokens=60)
+    assert len(llm_api.requests) == 4, "the next request goes out in the learned dialect"
+    assert llm_api.requests[-1].body["max_completion_tokens"] == 60
+
+
+async def test_stream_options_refused_is_left_out_and_usage_counted_here(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    llm_api.unknown_parameters = {"stream_options"}
+    llm_api.script(ANSWER)
+    usage = Usage()
+    completion = await make_client().complete(MESSAGES, max_tokens=100, usage=usage)
+    refused, taken = llm_api.requests
+    assert refused.status == 422
+    assert "stream_options" not in taken.body
+    assert completion.text == ANSWER
+    assert usage.completion_tokens > 0
+
+
+async def test_roles_are_joined_for_a_server_that_wants_them_to_alternate(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    llm_api.alternating_roles = True
+    llm_api.script(ANSWER, ANSWER)
+    client = make_client()
+    question = [*MESSAGES, {"role": "user", "content": "Who restored it?"}]
+    assert (await client.complete(question, max_tokens=100)).text == ANSWER
+    refused, taken = llm_api.requests
+    assert refused.status == 400
+    assert [m["role"] for m in taken.messages] == ["system", "user"]
+    assert taken.messages[1]["content"] == f"{MESSAGES[1]['content']}\n\nWho restored it?"
+    await client.complete(question, max_tokens=100)
+    assert len(llm_api.requests) == 3, "joined from then on"
+
+
+async def test_an_account_out_of_credit_is_not_retried_and_tells_the_operator(
+    llm_api: FakeOpenAI, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm_api.fail_next(
+        429,
+        message="You exceeded your current quota, please check your plan and billing details.",
+        error_type="insufficient_quota",
+        error_code="insufficient_quota",
+    )
+    with pytest.raises(LLMAuthError) as raised:
+        await make_client().complete(MESSAGES, max_tokens=100)
+    assert raised.value.key == "err_llm_account"
+    assert "run out of credit" in raised.value.message_for("en")
+    assert len(llm_api.requests) == 1
+    assert any(r.levelname == "ERROR" and "out of credit" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize("numbering", ["count", "omit"])
+async def test_choices_numbered_their_own_way_are_still_the_answer(
+    llm_api: FakeOpenAI, make_client: MakeClient, numbering: str
+) -> None:
+    llm_api.script(Reply(content=ANSWER, chunk_index=numbering))  # type: ignore[arg-type]
+    completion = await make_client().complete(MESSAGES, max_tokens=100)
+    assert completion.text == ANSWER
+    assert len(llm_api.requests) == 1
+
+
+async def test_a_picture_the_model_refuses_is_a_refusal(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    llm_api.script(Reply(refusal="I can't help with that picture."))
+    with pytest.raises(LLMRefusalError):
+        await make_client().look(b"\x89PNG", "image/png", "Read the text.")
+
+
+async def test_a_picture_without_an_answer_in_time_is_a_timeout(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    llm_api.script(Reply(hang=True), Reply(hang=True))
+    with pytest.raises(LLMTimeoutError):
+        await make_client(timeout=0.3, max_tries=2).look(b"\x89PNG", "image/png", "Read it.")
+    assert len(llm_api.requests) == 2

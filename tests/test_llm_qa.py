@@ -90,6 +90,22 @@ async def test_answer_is_grounded_in_the_whole_document(
     assert answer.completion_tokens == count_tokens(answer.text)
 
 
+async def test_a_server_whose_roles_must_alternate_still_answers_follow_ups(
+    llm_api: FakeOpenAI, make: MakeSummarizer
+) -> None:
+    """The document and the question are two user messages: a strict chat template refuses
+    them until they are joined (bot/llm/dialect.py)."""
+    llm_api.alternating_roles = True
+    llm_api.script("It grinds “400 kg of flour a day”.")
+    history = [("When did it turn again?", "On 14 March 2026.")]
+    answer = await make().answer(doc(), "How much flour does it grind?", history)
+    assert not answer.extractive
+    refused, taken = llm_api.requests
+    assert refused.status == 400
+    assert [m["role"] for m in taken.messages] == ["system", "user", "assistant", "user"]
+    assert message_text(taken.messages[1]).endswith("\n\nWhen did it turn again?")
+
+
 async def test_history_is_sent_for_follow_ups(llm_api: FakeOpenAI, make: MakeSummarizer) -> None:
     history = [
         ("When did it turn again?", "On 14 March 2026."),

@@ -198,6 +198,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The bot's LLM key was refused: the operator has been told.",
         "ru": "Ключ LLM бота отклонён — владелец бота уже знает.",
     },
+    "err_llm_account": {
+        "en": "The bot's LLM account has run out of credit: the operator has been told.",
+        "ru": "У бота закончился баланс LLM — владелец бота уже знает.",
+    },
     "err_llm_busy": {
         "en": "The model is busy, try again in {seconds} s.",
         "ru": "Модель перегружена, попробуйте через {seconds} с.",

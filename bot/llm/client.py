@@ -31,6 +31,7 @@ from bot.errors import (
     LLMStreamError,
     LLMTimeoutError,
 )
+from bot.llm.dialect import Dialect
 from bot.llm.prompts import Message
 from bot.llm.streaming import TextCallback, TextStream
 from bot.llm.tokens import TokenCounter, counter_for_model
@@ -111,14 +112,14 @@ class _Attempt:
         return "".join(self.pieces)
 
     async def take(self, chunk: Any, on_text: TextCallback | None) -> None:
-        """One streamed chunk: its usage, and the first choice's text (relayed), refusal, end."""
+        """One streamed chunk: its usage, and the answer's text (relayed), refusal, end."""
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self.prompt_tokens = usage.prompt_tokens
             self.completion_tokens = usage.completion_tokens
+        # No `n` is sent, so every choice is the one answer: some servers number each chunk's
+        # choice anew, or leave the index out.
         for choice in chunk.choices or []:
-            if choice.index != 0:
-                continue
             delta = choice.delta
             if delta is not None and getattr(delta, "refusal", None):
                 self.refusal.append(delta.refusal)
@@ -174,11 +175,19 @@ def _retry_after(response: Any) -> float | None:
     return None
 
 
+def _out_of_credit(error: openai.APIStatusError) -> bool:
+    named = (error.code, error.type)
+    return "insufficient_quota" in named or "exceeded your current quota" in error.message.lower()
+
+
 def _status_error(error: openai.APIStatusError) -> LLMError | _Retry:
     status = error.status_code
     detail = f"HTTP {status}: {error.message}"
     if status in (401, 403):
         return LLMAuthError(detail=f"LLM endpoint refused the key ({detail})")
+    if status == 429 and _out_of_credit(error):
+        # OpenAI's 429 for an account without credit: no retry helps until the operator pays.
+        return LLMAuthError(key="err_llm_account", detail=f"LLM account out of credit ({detail})")
     if status == 429 or status == 503:
         wait = _retry_after(error.response)
         return _Retry(LLMBusyError(wait, detail=f"LLM busy ({detail})"), wait)
@@ -241,6 +250,7 @@ class LLMClient:
         self._temperature = temperature
         self._counter = counter
         self._metrics = metrics or Metrics()
+        self._dialect = Dialect()
 
     @classmethod
     def from_settings(
@@ -291,32 +301,39 @@ class LLMClient:
             {"type": "text", "text": instruction},
             {"type": "image_url", "image_url": {"url": url}},
         ]
+        messages = [{"role": "user", "content": content}]
         for attempt_number in range(1, self.max_tries + 1):
             attempt = _Attempt()
+            request = self._dialect.request(
+                self.model, messages, max_tokens, self._temperature, stream=False
+            )
             try:
-                response = await self._client.chat.completions.create(
-                    model=self.model,
-                    messages=[{"role": "user", "content": content}],  # type: ignore[list-item,misc]
-                    max_tokens=max_tokens,
-                    temperature=self._temperature,
-                    timeout=self.timeout,
+                async with asyncio.timeout(self.timeout):
+                    response = await self._create(request)
+            except TimeoutError:
+                outcome: LLMError | _Retry = _Retry(
+                    LLMTimeoutError(detail=f"LLM read no picture in {self.timeout:g} s")
                 )
             except Exception as error:  # classified below, as in `complete`
                 outcome = _classify(error, attempt)
-                if isinstance(outcome, LLMError):
-                    raise outcome from None
-                if attempt_number == self.max_tries:
-                    raise outcome.error from None
-                await asyncio.sleep(
-                    self._next_wait(outcome, attempt, attempt_number, self.max_tries)
-                )
-                continue
-            choices = response.choices or []
-            text = (choices[0].message.content or "") if choices else ""
-            if not _visible(text):
-                raise LLMEmptyError(detail="the model read nothing in the picture")
-            return text.strip()
+            else:
+                return _picture_text(response)
+            if isinstance(outcome, LLMError):
+                raise outcome from None
+            if attempt_number == self.max_tries:
+                raise outcome.error from None
+            await asyncio.sleep(self._next_wait(outcome, attempt, attempt_number, self.max_tries))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _create(self, request: dict[str, Any]) -> Any:
+        """The chat completion call, sent again in the endpoint's dialect when it refuses an
+        optional parameter (bot/llm/dialect.py)."""
+        while True:
+            try:
+                return await self._client.chat.completions.create(**request)
+            except Exception as error:
+                if not self._dialect.adapt(error, request):
+                    raise
 
     def stream(
         self, messages: list[Message], *, max_tokens: int, usage: Usage | None = None
@@ -463,15 +480,9 @@ class LLMClient:
         on_text: TextCallback | None,
         attempt: _Attempt,
     ) -> Completion:
-        request: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "max_tokens": max_tokens,
-            "temperature": self._temperature if temperature is None else temperature,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        stream: Any = await self._client.chat.completions.create(**request)
+        chosen = self._temperature if temperature is None else temperature
+        request = self._dialect.request(self.model, messages, max_tokens, chosen, stream=True)
+        stream: Any = await self._create(request)
         attempt.opened = True
         async with stream:
             async for chunk in stream:
@@ -502,6 +513,21 @@ class LLMClient:
             attempt.finish_reason,
             self.model,
         )
+
+
+def _picture_text(response: Any) -> str:
+    """The text of a non-streamed completion about a picture, or the failure it amounts to."""
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list):  # a web page or other JSON where an answer should be
+        raise LLMConfigError(detail="the LLM endpoint did not answer with a chat completion")
+    message = getattr(choices[0], "message", None) if choices else None
+    text = (getattr(message, "content", None) or "") if message is not None else ""
+    if not _visible(text):
+        refusal = getattr(message, "refusal", None)
+        if refusal:
+            raise LLMRefusalError(detail=f"LLM refused: {str(refusal)[:300]}")
+        raise LLMEmptyError(detail="the model read nothing in the picture")
+    return text.strip()
 
 
 async def _relay(on_text: Callable[[str], Awaitable[None]], piece: str) -> None:

@@ -12,6 +12,11 @@ It follows the public OpenAI API reference rather than any one client library:
   ``verbose_json``) and ``stream`` (server-sent ``transcript.text.delta``/``.done`` events for
   the gpt-4o models; whisper-1 ignores it). See "Transcriptions" below.
 * Bearer-token auth; errors are ``{"error": {"message", "type", "param", "code"}}`` bodies.
+* Other servers' and models' refusals, each off unless a test turns it on (attributes of
+  :class:`FakeOpenAI`): reasoning models refusing ``max_tokens`` and a temperature,
+  strict chat templates refusing roles that do not alternate, pydantic servers refusing
+  unknown parameters with a 422; and, per :class:`Reply`, streams numbering choices their own
+  way.
 
 Token counts are a deterministic estimate: one token per ``\\w+`` run or per single
 non-space punctuation character (regex ``\\w+|[^\\w\\s]``), see :func:`count_tokens`.
@@ -44,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import io
+import itertools
 import json
 import math
 import re
@@ -52,7 +58,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import av
@@ -60,6 +66,7 @@ from aiohttp import web
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "REASONING_MODELS",
     "TRANSCRIPTION_MAX_BYTES",
     "ChatRequest",
     "FakeOpenAI",
@@ -71,6 +78,7 @@ __all__ = [
     "default_transcript",
 ]
 
+REASONING_MODELS = ("o4-mini", "gpt-5-mini")
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 _WORD_RE = re.compile(r"\s*\S+")
 _MODEL_CREATED = 1_700_000_000
@@ -153,6 +161,9 @@ class Reply:
     error_code: str | None = None
     headers: dict[str, str] | None = None
     ignore_max_tokens: bool = False  # send the whole content even past max_tokens
+    # Servers that number choices their own way in a stream: "count" numbers each chunk's
+    # choice anew (Foundry Local 0.7, older TGI), "omit" leaves the index out (some proxies).
+    chunk_index: Literal["count", "omit"] | None = None
 
 
 class _Headers(dict[str, str]):
@@ -300,11 +311,14 @@ def _is_number(value: Any) -> bool:
 class _Invalid(Exception):
     """A 400 invalid_request_error about one parameter."""
 
-    def __init__(self, message: str, param: str | None, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, param: str | None, code: str | None = None, *, status: int = 400
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.code = code
+        self.status = status
 
 
 def _invalid_type(param: str, expected: str, value: Any) -> _Invalid:
@@ -849,7 +863,16 @@ class FakeOpenAI:
         self.chunk_words = chunk_words
         self.requests: list[ChatRequest] = []
         self.responder: Responder | None = default_responder
-        self.models: list[str] = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"]
+        self.models: list[str] = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", *REASONING_MODELS]
+        #: Models that, as OpenAI's reasoning models do, refuse ``max_tokens`` (they take
+        #: ``max_completion_tokens``) and any temperature but the default, 1.
+        self.reasoning_models: set[str] = set(REASONING_MODELS)
+        #: As a vLLM server whose model's chat template demands it (Mistral, Gemma): a 400
+        #: unless user and assistant messages take turns after the system message(s).
+        self.alternating_roles = False
+        #: Parameters refused as an OpenAI-compatible server built on pydantic refuses unknown
+        #: fields (Mistral's API on ``stream_options``): a 422 naming the field.
+        self.unknown_parameters: set[str] = set()
         self._scripted: deque[Reply] = deque()
         self._failures: deque[Reply] = deque()
         self._fail_always: Reply | None = None
@@ -926,11 +949,19 @@ class FakeOpenAI:
         count: int = 1,
         retry_after: float | None = None,
         message: str | None = None,
+        error_type: str | None = None,
+        error_code: str | None = None,
     ) -> None:
         """Make the next ``count`` requests fail with ``status`` (before any scripted reply)."""
         for _ in range(count):
             self._failures.append(
-                Reply(status=status, retry_after=retry_after, error_message=message)
+                Reply(
+                    status=status,
+                    retry_after=retry_after,
+                    error_message=message,
+                    error_type=error_type,
+                    error_code=error_code,
+                )
             )
 
     def fail_always(self, status: int) -> None:
@@ -1072,8 +1103,11 @@ class FakeOpenAI:
             )
         try:
             _validate(body)
+            self._validate_dialect(body)
         except _Invalid as exc:
-            return self._error(400, exc.message, "invalid_request_error", exc.param, exc.code)
+            return self._error(
+                exc.status, exc.message, "invalid_request_error", exc.param, exc.code
+            )
         reply = await self._next_reply(chat)
         chat.reply = reply
         if reply.delay > 0:
@@ -1098,6 +1132,36 @@ class FakeOpenAI:
         if inspect.isawaitable(result):
             result = await result
         return result if isinstance(result, Reply) else Reply(content=str(result))
+
+    def _validate_dialect(self, body: dict[str, Any]) -> None:
+        """The refusals of servers and models other than the reference's default (see the
+        attributes set in ``__init__``)."""
+        for name in sorted(self.unknown_parameters & body.keys()):
+            raise _Invalid(f"Extra inputs are not permitted: body.{name}", name, status=422)
+        if body["model"] in self.reasoning_models:
+            if "max_tokens" in body:
+                raise _Invalid(
+                    "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                    "Use 'max_completion_tokens' instead.",
+                    "max_tokens",
+                    "unsupported_parameter",
+                )
+            temperature = body.get("temperature")
+            if temperature is not None and temperature != 1:
+                raise _Invalid(
+                    f"Unsupported value: 'temperature' does not support {temperature} with this "
+                    "model. Only the default (1) value is supported.",
+                    "temperature",
+                    "unsupported_value",
+                )
+        if self.alternating_roles:
+            roles = [
+                m["role"] for m in body["messages"] if m["role"] not in ("system", "developer")
+            ]
+            if any(role != ("user", "assistant")[i % 2] for i, role in enumerate(roles)):
+                raise _Invalid(
+                    "Conversation roles must alternate user/assistant/user/assistant/...", None
+                )
 
     def _reply_error(self, chat: ChatRequest, reply: Reply) -> web.Response:
         fallback = ("server_error", "Server error.", None)
@@ -1174,22 +1238,19 @@ class FakeOpenAI:
         if include_usage:
             base["usage"] = None
 
+        numbers = itertools.count()
+
+        def choice(i: int, delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
+            made = {"index": i, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+            if reply.chunk_index == "count":
+                made["index"] = next(numbers)
+            elif reply.chunk_index == "omit":
+                del made["index"]
+            return made
+
         def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
             return b"".join(
-                _sse(
-                    {
-                        **base,
-                        "choices": [
-                            {
-                                "index": i,
-                                "delta": delta,
-                                "logprobs": None,
-                                "finish_reason": finish_reason,
-                            }
-                        ],
-                    }
-                )
-                for i in range(n)
+                _sse({**base, "choices": [choice(i, delta, finish_reason)]}) for i in range(n)
             )
 
         response = web.StreamResponse(
