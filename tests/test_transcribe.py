@@ -100,7 +100,26 @@ async def test_failure_after_the_fallback(server: FakeOpenAI, make: MakeTranscri
     with pytest.raises(TranscriptionError) as caught:
         await transcriber.transcribe(media.ogg_opus(2), "voice.ogg")
     assert caught.value.key == "err_transcription_busy"
+    assert not transcriber.plain_only, "remembered only once plain text has worked"
+    await transcriber.transcribe(media.ogg_opus(2), "voice.ogg")
     assert transcriber.plain_only
+
+
+async def test_a_file_the_model_refuses_does_not_cost_later_files_their_timestamps(
+    server: FakeOpenAI, make: MakeTranscriber
+) -> None:
+    """gpt-4o-transcribe refuses audio over 1,400 s with a 400 that is not about the format:
+    plain text is tried (and refused too); the next file still asks for segment times."""
+    transcriber = make("whisper-1")
+    too_long = "audio duration 5400 seconds is longer than 1400 seconds for this model"
+    for _ in range(2):
+        server.fail_next_transcription(400, message=too_long)
+    with pytest.raises(TranscriptionError):
+        await transcriber.transcribe(media.ogg_opus(2), "voice.ogg")
+    assert not transcriber.plain_only
+    transcript = await transcriber.transcribe(media.ogg_opus(2), "voice.ogg")
+    assert server.transcription_requests[-1].response_format == "verbose_json"
+    assert transcript.segments
 
 
 async def test_over_the_limit_goes_in_parts_on_one_timeline(
@@ -267,3 +286,15 @@ async def test_a_minimal_compatible_server_still_gives_a_transcript(
     assert transcript.text == "Only the words."
     assert transcript.timed_text().startswith("[0:00] Only the words.")
     assert seen[0] == "verbose_json"
+
+
+async def test_a_422_for_segment_times_falls_back_to_plain_text(
+    server: FakeOpenAI, make: MakeTranscriber
+) -> None:
+    """A server built on pydantic answers an unknown field or value with 422, not 400."""
+    transcriber = make("whisper-1")
+    server.fail_next_transcription(422, message="Input should be 'json' or 'text'")
+    transcript = await transcriber.transcribe(media.ogg_opus(2), "voice.ogg")
+    assert transcript.text
+    assert [r.response_format for r in server.transcription_requests] == ["verbose_json", "json"]
+    assert transcriber.plain_only

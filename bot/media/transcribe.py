@@ -120,16 +120,31 @@ class Transcriber:
     async def _part(self, part: AudioPart, length: float, language: str | None) -> Transcript:
         import openai  # the client given to us has loaded it
 
-        if not self.plain_only:
-            try:
-                return await self._timed(part, length, language)
-            except openai.BadRequestError as error:
-                if not _refuses_verbose(error):
-                    raise _mapped(error) from None
-                log.info("transcription endpoint has no verbose_json (%s); text only", self.model)
-                self.plain_only = True
-            except openai.OpenAIError as error:
+        if self.plain_only:
+            return await self._plain(part, length, language)
+        try:
+            return await self._timed(part, length, language)
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
+            if not _refuses_verbose(error):
                 raise _mapped(error) from None
+            refusal = error
+        except openai.OpenAIError as error:
+            raise _mapped(error) from None
+        transcript = await self._plain(part, length, language)
+        if not self.plain_only:
+            # Remembered only once plain text worked: a refusal of this one file (too long for
+            # the model, say) must not cost every later recording its timestamps.
+            log.info(
+                "transcription endpoint has no verbose_json (%s: %s); text only",
+                self.model,
+                refusal.message,
+            )
+            self.plain_only = True
+        return transcript
+
+    async def _plain(self, part: AudioPart, length: float, language: str | None) -> Transcript:
+        import openai
+
         try:
             response = await self.client.audio.transcriptions.create(
                 model=self.model,
@@ -139,20 +154,22 @@ class Transcriber:
             )
         except openai.OpenAIError as error:
             raise _mapped(error) from None
-        return from_plain(response.text, length)
+        return from_plain(_text_of(response), length)
 
     async def _timed(self, part: AudioPart, length: float, language: str | None) -> Transcript:
         import openai
 
-        response = await self.client.audio.transcriptions.create(
+        response: object = await self.client.audio.transcriptions.create(
             model=self.model,
             file=(part.filename, part.data),
             response_format="verbose_json",
             timestamp_granularities=["segment"],
             language=language if language else openai.omit,
         )
+        if isinstance(response, str):  # a server that answers in plain text whatever is asked
+            return from_plain(response, length)
         # Servers that call themselves compatible may leave out any field but `text`.
-        text = str(getattr(response, "text", "") or "")
+        text = _text_of(response)
         duration = float(getattr(response, "duration", None) or length)
         spoken = getattr(response, "language", None)
         found = getattr(response, "segments", None) or []
@@ -164,6 +181,13 @@ class Transcriber:
         if not segments:
             return from_plain(text, duration, spoken)
         return Transcript(segments, spoken, duration)
+
+
+def _text_of(response: object) -> str:
+    """The transcript's text, from a JSON answer or a plain-text one."""
+    if isinstance(response, str):
+        return response
+    return str(getattr(response, "text", "") or "")
 
 
 def _first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -180,7 +204,7 @@ def _first_of(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return ours[0] if ours else leaves[0]
 
 
-def _refuses_verbose(error: openai.BadRequestError) -> bool:
+def _refuses_verbose(error: openai.APIStatusError) -> bool:
     """A 400 about the request rather than the file: OpenAI's for models without segment times
     (`response_format`), or a compatible server that knows no `timestamp_granularities`."""
     text = str(error.message).lower()
