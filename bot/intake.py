@@ -27,6 +27,18 @@ from bot.tasks import cancelled_from_outside
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates call open when there is nothing
+# The kinds of update Skim's handlers take. Asking for all of them (Update.ALL_TYPES) would
+# also bring reactions, member changes and business messages, each a trip to Redis and a place
+# in the stream, and the last answered on the account owner's behalf.
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CHANNEL_POST,
+    Update.EDITED_CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+)
 RETRY_PAUSE = 1.0
 MAX_PAUSE = 30.0
 REDIS_RETRY = 3.0  # seconds a process that also works skips Redis after an append failed
@@ -103,7 +115,7 @@ class Poller:
             self._bot.get_updates(
                 offset=self._offset,
                 timeout=self._timeout,
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=ALLOWED_UPDATES,
             )
         )
         try:

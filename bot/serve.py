@@ -26,7 +26,7 @@ from bot.app import AnyApplication, build_application
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
-from bot.intake import POLL_TIMEOUT, Poller
+from bot.intake import ALLOWED_UPDATES, POLL_TIMEOUT, Poller
 from bot.stream import UpdateStream, open_stream
 from bot.warmup import warm_up
 from bot.web import Accept, NotAnUpdate, Readiness, build_web_app
@@ -259,7 +259,7 @@ async def _start_http(
     if not webhook:
         if app.updater is not None:
             await app.updater.start_polling(
-                allowed_updates=Update.ALL_TYPES, timeout=poll_timeout, poll_interval=0.0
+                allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout, poll_interval=0.0
             )
         if not settings.metrics_listen:
             return None
@@ -290,7 +290,7 @@ async def _start_http(
         await app.bot.set_webhook(
             settings.webhook_url,
             secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
+            allowed_updates=ALLOWED_UPDATES,
         )
     return server, task
 

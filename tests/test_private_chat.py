@@ -262,3 +262,25 @@ async def test_cli_and_bot_share_the_cache(
     async with start_bot(llm_settings(settings_for, llm_api)):
         await send_for_summary(bot_api, web.url("/story"))
     assert len(llm_api.requests) == 1
+
+
+async def test_the_bot_asks_telegram_only_for_the_updates_it_handles(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Not Update.ALL_TYPES: reactions, member changes and business messages would each cost a
+    trip to Redis, and a business message would be answered on the account owner's behalf."""
+    async with start_bot(settings_for()):
+        bot_api.send_private_message("/help")
+        await wait_text(bot_api, "/summary")
+    polled = bot_api.calls_to("getUpdates")[0].params["allowed_updates"]
+    assert sorted(polled) == sorted(
+        [
+            "message",
+            "edited_message",
+            "channel_post",
+            "edited_channel_post",
+            "callback_query",
+            "inline_query",
+            "chosen_inline_result",
+        ]
+    )
