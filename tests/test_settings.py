@@ -53,6 +53,8 @@ def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ("LOG_LEVEL", "LOUD"),
         ("WEBHOOK_LISTEN", "nowhere"),
         ("SUMMARY_LANGUAGE", "klingon"),
+        ("WEBHOOK_SECRET", "base64+with/padding=="),
+        ("WEBHOOK_SECRET", "x" * 257),
     ],
 )
 def test_bad_setting_raises_config_error_naming_it(
