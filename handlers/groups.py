@@ -177,6 +177,19 @@ async def ignore_group_update(update: Update, context: Context) -> None:
     log.debug("ignoring update %s in group %s", update.update_id, chat_id)
 
 
+async def on_migration(update: Update, context: Context) -> None:
+    """A group upgraded to a supergroup: its settings move to the new chat id. Telegram says so
+    twice, in the old group (migrate_to_chat_id) and in the new one (migrate_from_chat_id)."""
+    message = update.effective_message
+    if message is None:
+        return
+    old, new = message.chat.id, message.migrate_to_chat_id
+    if message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    if new is not None and await context.deps.skim.state.move_chat_prefs(old, new):
+        log.info("chat %s became supergroup %s: its settings moved with it", old, new)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Group messages (commands are handled elsewhere), then a quiet catch-all."""
     groups = filters.ChatType.GROUPS
@@ -186,4 +199,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             groups & filters.UpdateType.MESSAGE & ~filters.COMMAND & text, on_group_message
         )
     )
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migration))
     app.add_handler(MessageHandler(groups, ignore_group_update))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, ChatMigrated, TelegramError
 
 from bot.render import html_parts
 from handlers.addressing import Delivery
@@ -48,8 +48,11 @@ def reply_to(message_id: int | None) -> ReplyParameters | None:
 
 
 def _topic_gone(error: BadRequest, delivery: Delivery) -> bool:
-    """Telegram says the forum topic is no more (deleted while the request ran)."""
-    return delivery.thread_id is not None and "thread not found" in str(error).lower()
+    """Telegram says the forum topic is no more, or closed (deleted or closed while the request
+    ran: the bot may not post there)."""
+    said = str(error).lower()
+    gone = ("thread not found", "topic_closed", "topic_deleted")
+    return delivery.thread_id is not None and any(words in said for words in gone)
 
 
 async def _send(
@@ -75,6 +78,11 @@ async def _send(
         )
 
     try:
+        return await post(delivery), delivery
+    except ChatMigrated as error:
+        # The group became a supergroup (a new id) while the request ran.
+        log.info("chat %s is now %s; answering there", delivery.chat_id, error.new_chat_id)
+        delivery = replace(delivery, chat_id=error.new_chat_id, thread_id=None)
         return await post(delivery), delivery
     except BadRequest as error:
         if not _topic_gone(error, delivery):

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, RetryAfter
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from tests.fakes.bot_api import (
@@ -1009,3 +1009,14 @@ async def test_a_chunked_upload_over_50_mb_is_cut_off_while_reading(
     assert response.status_code == 413
     assert response.json()["description"] == "Request Entity Too Large"
     assert bot_api.messages_in(USER_ID) == []
+
+
+async def test_a_migrated_group_points_to_its_supergroup(bot_api: FakeBotAPI, bot: Bot) -> None:
+    bot_api.migrate_group(-42, -10042)
+    went, came = (update["message"] for update in bot_api.pending_updates[-2:])
+    assert (went["chat"]["id"], went["migrate_to_chat_id"]) == (-42, -10042)
+    assert (came["chat"]["type"], came["migrate_from_chat_id"]) == ("supergroup", -42)
+    with pytest.raises(ChatMigrated) as moved:
+        await bot.send_message(-42, "hello")
+    assert moved.value.new_chat_id == -10042
+    assert (await bot.send_message(-10042, "hello")).chat.id == -10042

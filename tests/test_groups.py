@@ -35,8 +35,8 @@ BOT = "@skim_test_bot"
 TOPIC = 77
 
 
-def article(web: FakeWeb, path: str, subject: str) -> str:
-    """Route a distinct article about `subject`; returns its URL."""
+def article(web: FakeWeb, path: str, subject: str, *, delay: float = 0.0) -> str:
+    """Route a distinct article about `subject` (served `delay` seconds late); returns its URL."""
     paragraphs = [
         f"The {subject} was the talk of the town this spring, and for good reason: nobody had "
         f"seen anything like the {subject} in living memory, the old people said.",
@@ -45,7 +45,9 @@ def article(web: FakeWeb, path: str, subject: str) -> str:
         f"The council will decide next month whether the {subject} gets a grant for repairs, "
         "after a public meeting that drew more people than any in the last ten years.",
     ]
-    web.page(path, title=f"The {subject}", paragraphs=paragraphs)
+    page = web.page(path, title=f"The {subject}", paragraphs=paragraphs)
+    if delay:
+        web.route(path, page, delay=delay)
     return web.url(path)
 
 
@@ -369,3 +371,36 @@ async def test_service_messages_media_and_edits_are_ignored(
     assert len(sent) == 1
     assert "How to use Skim" in sent[0].params["text"]
     assert not bot_api.internal_errors
+
+
+UPGRADED = -1009876543210  # the supergroup DEFAULT_GROUP_ID becomes
+
+
+async def test_a_groups_settings_follow_it_when_it_becomes_a_supergroup(
+    web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Telegram gives an upgraded group a new id; what its admins chose must not be lost."""
+    url = article(web, "/lock", "lock gates")
+    async with (
+        FakeBotAPI(can_read_all_group_messages=True) as api,
+        start_bot(settings_for(telegram_api_url=api.url)) as bot,
+    ):
+        await set_auto_summary(bot, DEFAULT_GROUP_ID)
+        api.migrate_group(DEFAULT_GROUP_ID, UPGRADED, user=BOB)
+        await settle(api)
+        link = posted(api.send_group_message(f"news: {url}", chat_id=UPGRADED, user=BOB))
+        summary = await wait_summary(api, chat_id=UPGRADED)
+    assert replied_to(summary) == link["message_id"]
+    assert (await bot.deps.skim.state.chat_prefs(UPGRADED)).auto_summary
+
+
+async def test_a_summary_asked_for_before_the_upgrade_reaches_the_supergroup(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/weir", "weir", delay=1.0)
+    async with start_bot(settings_for()):
+        command(bot_api, f"/summary {url}", chat_type="group", chat_id=DEFAULT_GROUP_ID)
+        await bot_api.wait_for("sendMessage", sent_in(DEFAULT_GROUP_ID))  # the status
+        bot_api.migrate_group(DEFAULT_GROUP_ID, UPGRADED)
+        summary = await wait_summary(bot_api, chat_id=UPGRADED)
+    assert "weir" in summary.result["text"].lower()

@@ -126,6 +126,15 @@ class State:
     async def save_chat_prefs(self, chat_id: int, prefs: Prefs) -> bool:
         return await self._save_prefs(self._keys.chat_settings(chat_id), prefs)
 
+    async def move_chat_prefs(self, old_id: int, new_id: int) -> bool:
+        """A group's settings follow it when Telegram upgrades it to a supergroup, which has a
+        new id; settings the supergroup already has are kept. True when they were moved."""
+        saved = await self._store.get(self._keys.chat_settings(old_id))
+        target = self._keys.chat_settings(new_id)
+        if saved is None or await self._store.get(target) is not None:
+            return False
+        return await self._store.set(target, saved, ttl=None)
+
     async def save_user_prefs(self, user_id: int, prefs: Prefs) -> bool:
         return await self._save_prefs(self._keys.user_settings(user_id), prefs)
 

@@ -537,6 +537,7 @@ class FakeBotAPI:
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
         self._callback_queries: dict[str, _Query] = {}
+        self._migrated: dict[int, int] = {}  # basic group id -> its supergroup's id
         self._inline_queries: dict[str, _Query] = {}
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._failures: dict[str, list[_FailRule]] = {}
@@ -816,6 +817,26 @@ class FakeBotAPI:
         sender = copy.deepcopy(user or DEFAULT_USER)
         message = self._incoming_message(chat, sender, text, entities, reply_to_message, fields)
         return self._queue_message(message)
+
+    def migrate_group(
+        self, chat_id: int, supergroup_id: int, *, user: JSONDict | None = None
+    ) -> None:
+        """Upgrade a basic group to a supergroup, as Telegram does: the group's last service
+        message says where it went (``migrate_to_chat_id``), the supergroup's first says where
+        it came from (``migrate_from_chat_id``), and from then on a call naming the old group
+        is refused with 400 "group chat was upgraded to a supergroup chat" and
+        ``parameters.migrate_to_chat_id``."""
+        self.send_group_message(
+            None, chat_type="group", chat_id=chat_id, user=user, migrate_to_chat_id=supergroup_id
+        )
+        self._migrated[chat_id] = supergroup_id
+        self.send_group_message(
+            None,
+            chat_type="supergroup",
+            chat_id=supergroup_id,
+            user=user,
+            migrate_from_chat_id=chat_id,
+        )
 
     def send_channel_post(
         self,
@@ -1830,6 +1851,12 @@ class FakeBotAPI:
             raw = int(raw)
         if isinstance(raw, str):
             return copy.deepcopy(self._chat_by_username(raw.removeprefix("@").lower()))
+        if isinstance(raw, int) and raw in self._migrated:
+            raise BotApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self._migrated[raw]},
+            )
         if isinstance(raw, bool) or not isinstance(raw, int) or raw == 0:
             raise _bad_request("chat not found")
         if raw not in self._chats and raw > 0:
