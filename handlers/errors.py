@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.i18n import t
@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: Context) -> None:
     """Log an unexpected error by type and place; tell the user if there is one."""
     error = context.error
+    if isinstance(error, Forbidden):
+        # Blocked by the user, or removed from the group: nobody left to tell, nothing broken.
+        chat = update.effective_chat if isinstance(update, Update) else None
+        log.info("Telegram refuses messages to chat %s: %s", chat.id if chat else "-", error)
+        return
     log.error(
         "unhandled %s while processing update %s",
         type(error).__name__,

@@ -204,22 +204,24 @@ async def test_a_failure_whose_status_message_was_deleted_is_sent_as_a_new_messa
         await _next_link_works(bot_api, llm_api, pages)
 
 
+@pytest.mark.parametrize(
+    "refusal", ["Bad Request: message thread not found", "Bad Request: TOPIC_CLOSED"]
+)
 async def test_a_deleted_forum_topic_gets_its_summary_in_the_chat(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
     pages: FakeWeb,
     settings_for: Callable[..., Settings],
     start_bot: Any,
+    refusal: str,
 ) -> None:
-    """The topic a summary was asked in is deleted while it is written ("message thread not
-    found"). Whoever asked is still in the group and expects the answer: it goes to the chat
+    """The topic a summary was asked in is deleted ("message thread not found") or closed while
+    it is written. Whoever asked is still in the group and expects the answer: it goes to the chat
     itself (the General topic), without the topic, rather than being lost. The next request in
     a live topic stays in its topic."""
     llm_api.script(SUMMARY, OTHER)
     async with start_bot(llm_settings(settings_for, llm_api)):
-        bot_api.fail_next(
-            "sendMessage", status=400, description="Bad Request: message thread not found", count=2
-        )
+        bot_api.fail_next("sendMessage", status=400, description=refusal, count=2)
         bot_api.send_group_message(
             f"/summary {pages.url('/story')}",
             user=BOB,
@@ -268,3 +270,28 @@ async def test_a_bot_api_call_that_times_out_leaves_the_bot_working(
         assert again.ok
         assert len(llm_api.requests) == 1, "the resend came from the cache"
         await _next_link_works(bot_api, llm_api, pages)
+
+
+async def test_a_user_who_blocked_the_bot_is_logged_not_treated_as_a_bug(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    pages: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram answers 403 "bot was blocked by the user": nobody to apologise to, no error."""
+    caplog.set_level(logging.INFO, logger="handlers.errors")
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.fail_next(
+            "sendMessage", status=403, description="Forbidden: bot was blocked by the user", count=5
+        )
+        bot_api.send_private_message(pages.url("/story"))
+        await bot_api.wait_for("sendMessage", count=2)
+        await bot_api.wait_idle(quiet=0.5)
+    refused = bot_api.calls_to("sendMessage")
+    assert all(c.status == 403 for c in refused)
+    assert len(refused) == 2, "the status message and the summary: no apology sent after them"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any("refuses messages to chat" in r.message for r in caplog.records)
