@@ -57,3 +57,22 @@ def test_a_latin1_label_is_read_as_windows_1252_as_browsers_do() -> None:
 
 def test_a_byte_windows_1252_leaves_undefined_still_decodes_as_latin1() -> None:
     assert decode_bytes(b"caf\xe9 \x81", "latin1") == "caf\u00e9 \x81"
+
+
+def test_utf8_with_a_stray_bad_byte_stays_utf8_as_in_a_browser() -> None:
+    """One bad byte in a page declared UTF-8 (or not declared) replaces that byte only; before,
+    the whole page went to detection and every quote and accent came out wrong."""
+    page = (
+        '<meta charset="utf-8"><p>“It is the sound — café that people remember,” dere'.encode()
+        + b"\xa0lict</p>"
+    )
+    for declared in (None, "utf-8"):
+        text = decode_bytes(page, declared, html=True)
+        assert "“It is the sound — café that people remember,”" in text
+        assert "dere\ufffdlict" in text
+
+
+def test_a_legacy_page_declared_utf8_is_still_detected() -> None:
+    russian = "<p>Привет, мир! Это страница в кодировке windows-1251 с неверным заявлением.</p>"
+    page = f'<meta charset="utf-8">{russian}'.encode("cp1251")
+    assert russian in decode_bytes(page, html=True)

@@ -15,6 +15,8 @@ _META_CHARSET = re.compile(
 # Latin-1 would turn into invisible control characters. Latin-1 stays the fallback for the five
 # bytes windows-1252 leaves undefined.
 _READ_AS = {"iso8859-1": "cp1252"}
+# Valid non-ASCII characters per invalid sequence for bytes to be UTF-8 with a stray bad byte.
+_VALID_PER_BAD = 4
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -47,6 +49,16 @@ def decode_bytes(data: bytes, declared: str | None = None, *, html: bool = False
     return _decode_detected(data)
 
 
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a stray bad byte, read as a browser reads it (that byte replaced), or None
+    when the bad sequences are too many for UTF-8 text: a page in a legacy 8-bit encoding
+    (cp1251, Latin-1) almost never forms a valid multi-byte sequence."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    valid = sum(1 for char in text if char > "\x7f") - bad
+    return text if bad and valid >= _VALID_PER_BAD * bad else None
+
+
 def _decode_bom(data: bytes) -> str | None:
     """The text after a byte-order mark, or None when the data starts with none."""
     for bom, bom_encoding in _BOMS:
@@ -76,6 +88,9 @@ def _decode_detected(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    mostly = _mostly_utf8(data)
+    if mostly is not None:
+        return mostly
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace")
