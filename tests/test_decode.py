@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
+
 from bot.content.decode import decode_bytes
 from bot.content.extract import extract_bytes
-from tests.fakes.web import read_fixture
+from bot.errors import ExtractionError
+from tests.fakes.web import make_pdf, read_fixture
+
+PDF_TEXT = (
+    "The tide mill on the Brackwater estuary turns again after sixty years. Volunteers spent "
+    "six years restoring the wheel, the sluice gates and the millstones, and the council paid "
+    "for a visitor centre where the flour is sold on Saturdays."
+)
 
 RUSSIAN = "Съешь же ещё этих мягких французских булок, да выпей чаю. " * 5
 
@@ -76,3 +87,24 @@ def test_a_legacy_page_declared_utf8_is_still_detected() -> None:
     russian = "<p>Привет, мир! Это страница в кодировке windows-1251 с неверным заявлением.</p>"
     page = f'<meta charset="utf-8">{russian}'.encode("cp1251")
     assert russian in decode_bytes(page, html=True)
+
+
+def _locked_pdf(user_password: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([PDF_TEXT]))))
+    writer.encrypt(user_password, owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_pdf_locked_with_a_password_says_so() -> None:
+    with pytest.raises(ExtractionError) as caught:
+        extract_bytes(_locked_pdf("secret"), "application/pdf", filename="locked.pdf")
+    assert caught.value.key == "err_pdf_password"
+
+
+def test_a_pdf_locked_only_against_editing_is_read() -> None:
+    document = extract_bytes(_locked_pdf(""), "application/pdf", filename="open.pdf")
+    assert "tide mill" in document.text

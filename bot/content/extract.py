@@ -6,6 +6,7 @@ import io
 import logging
 import re
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.content.binary import looks_binary
@@ -14,6 +15,9 @@ from bot.content.document import Document
 from bot.content.fetch import sniff_media_type
 from bot.content.html import extract_article
 from bot.errors import ExtractionError, UnsupportedContentError
+
+if TYPE_CHECKING:  # pypdf itself is imported only when a PDF comes
+    from pypdf import PdfReader
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,15 @@ def extract_html(
     return document
 
 
+def _opened(reader: PdfReader) -> bool:
+    from pypdf import PasswordType
+
+    try:
+        return bool(reader.decrypt("") != PasswordType.NOT_DECRYPTED)
+    except Exception:  # an encryption pypdf cannot undo (or a broken one): locked for us
+        return False
+
+
 def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None) -> Document:
     """The text layer of a PDF; scanned PDFs have none and say so."""
     # Imported here: pypdf is about 7 MB of a running bot that most bots never use.
@@ -109,11 +122,10 @@ def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                reader.decrypt("")
-            except Exception:
-                raise ExtractionError(key="err_pdf_password") from None
+        # An empty user password opens PDFs locked only against editing; decrypt reports
+        # (rather than raises) that a real password is needed.
+        if reader.is_encrypted and not _opened(reader):
+            raise ExtractionError(key="err_pdf_password")
         pages = [page.extract_text() or "" for page in reader.pages]
         metadata = reader.metadata
         title = str(metadata.title) if metadata and metadata.title else None

@@ -74,7 +74,7 @@ def files_in_directories(arguments: Sequence[str]) -> list[str]:
     expanded: list[str] = []
     for argument in arguments:
         root = Path(argument)
-        if argument == "-" or not _is_directory(root):
+        if argument in ("-", "") or not _is_directory(root):
             expanded.append(argument)
             continue
         expanded.extend([str(path) for path in sorted(_files_under(root))] or [argument])
@@ -102,6 +102,8 @@ def source_from_argument(argument: str) -> Source:
     if argument == "-":
         data = sys.stdin.buffer.read()
         return FileSource(data=data, filename="stdin.txt", mime_type=None)
+    if not argument.strip():  # Path("") is the current directory: not what was meant
+        raise InvalidSourceError(key="err_source_unknown", name=repr(argument))
     path = Path(argument)
     try:
         is_file = path.is_file()
