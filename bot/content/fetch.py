@@ -189,15 +189,16 @@ def _parse_hop(url: str) -> tuple[httpx.URL, str, int]:
     """The parsed URL of one hop, its host and port; refuses what is not plain http(s)."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
+        host = parsed.host  # decoded from IDNA here: a malformed "xn--" label raises
+    except (httpx.InvalidURL, ValueError):  # IDNA's errors are UnicodeErrors, ValueErrors
         raise InvalidSourceError(key="err_invalid_link") from None
     if parsed.scheme not in ("http", "https"):
         raise InvalidSourceError(key="err_scheme")
     if parsed.userinfo:
         raise InvalidSourceError(key="err_userinfo")
-    if not parsed.host:
+    if not host:
         raise InvalidSourceError(key="err_no_host")
-    return parsed, parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+    return parsed, host, parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
 def _refused(media_type: str) -> bool:

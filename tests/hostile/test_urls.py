@@ -422,6 +422,9 @@ async def test_idn_hosts_are_resolved_and_requested_by_one_name(
         ("http://public.test:{port}/st\x00ory", INVALID),
         ("http://public.test\x00.evil.example:{port}/story", INVALID),
         ("http://pub\u200blic.test:{port}/story", INVALID),
+        # Punycode that decodes to nothing, or to a code point IDNA forbids.
+        ("http://xn--:{port}/story", INVALID),
+        ("http://xn--ls8h.test:{port}/story", INVALID),
         # Whitespace ends a link: what is left is not one, so there is nothing to read.
         ("http://public.test:{port}/story\r\nX-Injected: 1", NOTHING),
         ("http://pub\tlic.test:{port}/story", NOTHING),
