@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import sys
@@ -18,6 +19,8 @@ from bot.errors import ConfigError, SkimError
 from bot.logging_setup import redact, setup_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+_OUTPUT_ERRORS = (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG)
 ROLES = ("all", "intake", "worker")
 
 BOTFATHER_HELP = (
@@ -107,15 +110,36 @@ def _run_async(settings: Settings, work: Callable[[Settings], Coroutine[Any, Any
     except SkimError as error:
         logging.getLogger("bot.cli").info("failed: %s", error.detail)
         return _fail(error.user_message, EXIT_FAILED)
+    except KeyboardInterrupt:  # Ctrl-C: the user knows, no traceback
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`skim extract --json ... | head`): stop quietly, and keep
         # Python's flush at exit from failing on the closed pipe too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         return EXIT_FAILED
+    except OSError as error:
+        if error.errno not in _OUTPUT_ERRORS:
+            raise
+        _quiet_stdout()  # a full disk (> /dev/full): the flush at exit would fail again
+        return _fail(f"cannot write the output: {error.strerror}", EXIT_FAILED)
+
+
+def _quiet_stdout() -> None:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _closed_streams_to_devnull() -> None:
+    """Run with stdin or stdout closed (`<&-`, `>&-`), Python has None for them: reading
+    gets nothing and writing goes nowhere, as for any other program."""
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the whole run
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the same
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    _closed_streams_to_devnull()
     args = _parser().parse_args(argv)
     command = args.command or "run"
     try:

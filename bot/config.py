@@ -217,6 +217,21 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not host:port")
         return value
 
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        # A token pasted with a space or a newline at its end is still the token.
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if any(char.isspace() for char in value):
+            raise ValueError("may not contain white space")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -292,3 +307,5 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error)) from None
+    except UnicodeDecodeError as error:  # Windows editors save .env as UTF-16 or a code page
+        raise ConfigError(f".env is not UTF-8 text ({error.reason}); save it as UTF-8") from None

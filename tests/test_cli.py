@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
+import signal
+import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +18,7 @@ from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.processes import LOOPBACK_FAKES
 
+ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_WORDS = ("Brackwater", "Halloran", "quernstone")
 BOILERPLATE = ("menuwombat", "cookiegiraffe", "footerlynx", "commentpelican", "relatedotter")
 
@@ -160,3 +167,63 @@ async def test_check_reports_each_dependency(llm_api: FakeOpenAI, redis_url: str
     assert "telegram" in err
     assert re.search(r"redis\s+ok", out)
     assert re.search(r"llm\s+ok", out)
+
+
+async def _shell(
+    command: str, cwd: Path, *, interrupt_after: float | None = None
+) -> tuple[int, str]:
+    """`python -m bot ...` through a shell (for redirections); (exit code, stderr)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "OPENAI_"))}
+    env.update(LOOPBACK_FAKES)
+    process = await asyncio.create_subprocess_shell(
+        command.replace("skim ", f"exec {sys.executable} -m bot ", 1),
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdin=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    if interrupt_after is not None:
+        await asyncio.sleep(interrupt_after)
+        process.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+async def test_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "story.html").write_bytes(read_fixture("article_en.html"))
+    code, err = await _shell("skim extract story.html > /dev/full", tmp_path)
+    assert code == 1
+    assert err.strip() == "skim: cannot write the output: No space left on device"
+    code, err = await _shell("skim extract story.html >&-", tmp_path)
+    assert (code, err) == (0, ""), "a closed stdout takes the output, as /dev/null would"
+    code, err = await _shell("skim extract - <&-", tmp_path)
+    assert (code, err.strip()) == (1, "skim: stdin.txt is empty.")
+
+
+async def test_ctrl_c_stops_a_command_quietly(tmp_path: Path) -> None:
+    """A page that never answers, and the user presses Ctrl-C: exit 130, no traceback."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/story"
+        code, err = await _shell(f"skim extract {url}", tmp_path, interrupt_after=2.0)
+    finally:
+        silent.close()
+    assert code == 130
+    assert err == ""
+
+
+async def test_an_empty_source_is_not_the_current_directory(tmp_path: Path) -> None:
+    code, out, _ = await run_cli("extract", "--json", "")
+    assert code == 1
+    assert json.loads(out)["error_code"] == "err_source_unknown"
+
+
+async def test_a_dotenv_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes("LOG_LEVEL=INFO\n".encode("utf-16"))
+    code, err = await _shell("skim extract -", tmp_path)
+    assert code == 2
+    assert err.startswith("skim: .env is not UTF-8 text")
+    assert len(err.strip().splitlines()) == 1

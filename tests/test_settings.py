@@ -55,6 +55,7 @@ def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ("SUMMARY_LANGUAGE", "klingon"),
         ("WEBHOOK_SECRET", "base64+with/padding=="),
         ("WEBHOOK_SECRET", "x" * 257),
+        ("REDIS_PREFIX", "my bot:"),
     ],
 )
 def test_bad_setting_raises_config_error_naming_it(
@@ -110,3 +111,12 @@ def test_bad_allowed_ports_are_refused(value: str, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("FETCH_ALLOWED_PORTS", value)
     with pytest.raises(ConfigError):
         load_settings()
+
+
+def test_a_token_pasted_with_white_space_is_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", " 123456:ABC-def \n")
+    token = load_settings().telegram_bot_token
+    assert token is not None
+    assert token.get_secret_value() == "123456:ABC-def"
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "   ")
+    assert load_settings().telegram_bot_token is None
