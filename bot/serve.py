@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import uvicorn
 from redis.exceptions import RedisError
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.app import AnyApplication, build_application
 from bot.config import Settings
@@ -264,11 +266,13 @@ async def _start_http(
         if not settings.metrics_listen:
             return None
         host, port = settings.metrics_host_port
+        listen = _listening_socket(host, port, "METRICS_LISTEN")
         asgi = build_web_app(deps.metrics, readiness)
     else:
         assert settings.webhook_url is not None
         assert settings.webhook_secret is not None
         host, port = settings.webhook_host_port
+        listen = _listening_socket(host, port, "WEBHOOK_LISTEN")
         path = urlsplit(settings.webhook_url).path or "/"
         secret = settings.webhook_secret.get_secret_value()
 
@@ -277,7 +281,7 @@ async def _start_http(
     server = _EmbeddedServer(
         uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
     )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listen]))
     for _ in range(500):  # up to 5 s to bind
         if server.started or task.done():
             break
@@ -287,12 +291,40 @@ async def _start_http(
     if webhook:
         assert settings.webhook_url is not None
         assert settings.webhook_secret is not None
-        await app.bot.set_webhook(
-            settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
+        try:
+            await app.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except BadRequest as error:  # a NetworkError to the library, but no network fault
+            server.should_exit = True
+            await task
+            raise ConfigError(f"Telegram refused WEBHOOK_URL: {error.message}") from None
     return server, task
+
+
+def _listening_socket(host: str, port: int, setting: str) -> socket.socket:
+    """The server's socket, bound here: a port that is taken or a host that is not this
+    machine's is one line naming the setting, not uvicorn's exit from inside a task."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listen = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {host}:{port} ({setting}): {_reason(error)}") from None
+    try:
+        listen.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listen.bind(address)
+    except OSError as error:
+        listen.close()
+        raise ConfigError(f"cannot listen on {host}:{port} ({setting}): {_reason(error)}") from None
+    return listen
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error)).lower()
 
 
 def _to_queue(app: AnyApplication) -> Callable[[Sequence[Update]], Awaitable[None]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +25,41 @@ async def test_webhook_url_without_secret_is_refused() -> None:
     assert code == 2
     assert "WEBHOOK_SECRET" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("setting", ["WEBHOOK_LISTEN", "METRICS_LISTEN"])
+async def test_a_port_that_is_taken_is_one_line_naming_the_setting(
+    bot_api: FakeBotAPI, setting: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        env = {"TELEGRAM_BOT_TOKEN": bot_api.token, "TELEGRAM_API_URL": bot_api.url}
+        env[setting] = listen
+        if setting == "WEBHOOK_LISTEN":
+            env |= {"WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": "s3cret"}
+        code, _, err = await run_cli("run", env=env)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        f"skim: cannot listen on {listen} ({setting}): address already in use"
+    )
+    assert "Traceback" not in err
+
+
+async def test_a_webhook_url_telegram_refuses_is_one_line_naming_it(bot_api: FakeBotAPI) -> None:
+    """Telegram wants HTTPS: its refusal is about the setting, not the network."""
+    env = {
+        "TELEGRAM_BOT_TOKEN": bot_api.token,
+        "TELEGRAM_API_URL": bot_api.url,
+        "WEBHOOK_URL": "http://bot.example/hook",
+        "WEBHOOK_SECRET": "s3cret",
+        "WEBHOOK_LISTEN": f"127.0.0.1:{free_port()}",
+    }
+    code, _, err = await run_cli("run", env=env)
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("skim: Telegram refused WEBHOOK_URL: ")
+    assert "Traceback" not in err
 
 
 async def test_webhook_server_answers_a_link_and_refuses_forged_posts(
