@@ -25,6 +25,7 @@ from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
 from bot.flood import PerChatRateLimiter
 from bot.i18n import t
+from bot.store.redis_store import cluster_support_off
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,12 @@ def build_application(
 
     async def post_init(app: AnyApplication) -> None:
         if not await shared.store.ping():
+            url = shared.settings.plain_redis_url
+            if shared.settings.uses_cluster and url and await cluster_support_off(url):
+                raise ConfigError(
+                    "REDIS_URL names a Redis Cluster, but that Redis runs without cluster "
+                    "support: use redis:// (and no REDIS_CLUSTER=true) for a single Redis"
+                )
             log.warning("Redis does not answer; running without cache until it does")
         await _set_commands(app, shared.settings.admin_user_ids)
         background.append(asyncio.create_task(keep_finishing_orphans(app.bot, shared.pipeline)))

@@ -28,6 +28,7 @@ from bot.pipeline import (
     Surface,
 )
 from bot.render import summary_plain
+from bot.store.redis_store import cluster_support_off
 from bot.values import LANGUAGE_CODE, SummaryOptions
 
 log = logging.getLogger(__name__)
@@ -239,6 +240,13 @@ async def _check_telegram(settings: Settings) -> tuple[bool, str]:
         return False, f"the Bot API at {api} did not answer ({type(error).__name__})"
 
 
+async def _redis_trouble(settings: Settings) -> str:
+    url = settings.plain_redis_url
+    if settings.uses_cluster and url and await cluster_support_off(url):
+        return "answers, but runs without cluster support: REDIS_URL should not say cluster"
+    return "does not answer (-v says why)"
+
+
 async def check(settings: Settings) -> int:
     """Print one line per dependency; exit 1 when any of them fails."""
     results: list[tuple[str, bool, str]] = [("settings", True, "valid")]
@@ -250,7 +258,7 @@ async def check(settings: Settings) -> int:
             results.append(("redis", True, "REDIS_URL not set: in-process store (one process)"))
         else:
             alive = await deps.store.ping()
-            results.append(("redis", alive, "answers" if alive else "does not answer"))
+            results.append(("redis", alive, "answers" if alive else await _redis_trouble(settings)))
         if deps.llm is None:
             results.append(("llm", True, "OPENAI_API_KEY not set: built-in extractive summarizer"))
         else:

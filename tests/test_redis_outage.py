@@ -112,3 +112,28 @@ async def test_pooled_connections_from_before_a_restart_do_not_lose_writes(
     assert all(written), "every write after the restart reached Redis"
     assert store_log(caplog, DOWN) == 1
     assert store_log(caplog, BACK) == 1
+
+
+async def test_a_cluster_url_to_a_redis_without_cluster_support_is_a_setting_to_fix(
+    bot_api: FakeBotAPI, redis_url: str
+) -> None:
+    """Not an outage to wait out: the cluster client can never connect to it."""
+    cluster_url = redis_url.replace("redis://", "redis+cluster://", 1)
+    env = {
+        "TELEGRAM_BOT_TOKEN": bot_api.token,
+        "TELEGRAM_API_URL": bot_api.url,
+        "REDIS_URL": cluster_url,
+    }
+    code, _, err = await run_cli("run", "--role", "worker", env=env)
+    assert code == 2
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "skim: REDIS_URL names a Redis Cluster, but that Redis runs without cluster support"
+        )
+    )
+    assert "Traceback" not in err
+    code, out, err = await run_cli("check", env=env)
+    assert code == 1
+    assert "runs without cluster support" in out + err

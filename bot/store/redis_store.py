@@ -508,3 +508,17 @@ class RedisStore:
     async def aclose(self) -> None:
         await self._batch.drain()
         await self._client.aclose()
+
+
+async def cluster_support_off(url: str) -> bool:
+    """Whether the Redis at `url` answers but runs without cluster support: REDIS_URL says
+    cluster and the cluster client can never connect, which is a setting to fix, not an
+    outage to wait out."""
+    client: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        info = await client.info("cluster")
+    except RedisError:
+        return False
+    finally:
+        await client.aclose()
+    return not info.get("cluster_enabled")
