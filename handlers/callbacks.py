@@ -29,7 +29,7 @@ from handlers.keyboards import (
     language_keyboard,
     summary_keyboard,
 )
-from handlers.replies import answer_press
+from handlers.replies import answer_press, plain, reply_to
 from handlers.summaries import rerender, thread_of
 
 log = logging.getLogger(__name__)
@@ -145,13 +145,23 @@ async def on_ask(update: Update, context: Context) -> None:
         return
     query, message, thread = pressed
     await answer_press(query)
-    prompt = await context.bot.send_message(
-        message.chat.id,
-        t("ask_prompt", interface_language(update)),
-        reply_to_message_id=message.message_id,
-        reply_markup=ForceReply(selective=True),
-        message_thread_id=message.message_thread_id if message.is_topic_message else None,
-    )
+    text = plain(t("ask_prompt", interface_language(update)))
+    if is_group(message.chat.type):
+        # A selective ForceReply reaches whoever the message mentions, or the sender of the
+        # message it replies to: that is the bot itself here, so the presser is mentioned.
+        user = query.from_user
+        text = f'<a href="tg://user?id={user.id}">{plain(user.first_name)}</a>, {text}'
+    try:
+        prompt = await context.bot.send_message(
+            message.chat.id,
+            text,
+            reply_parameters=reply_to(message.message_id),
+            reply_markup=ForceReply(selective=True),
+            message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        )
+    except TelegramError as error:
+        log.info("could not ask for a question in chat %s: %s", message.chat.id, error)
+        return
     await context.state.save_thread(message.chat.id, prompt.message_id, thread)
 
 

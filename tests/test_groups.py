@@ -20,6 +20,7 @@ from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.tg import (
     is_summary,
+    message_of,
     replied_to,
     sent_in,
     sent_to,
@@ -404,3 +405,29 @@ async def test_a_summary_asked_for_before_the_upgrade_reaches_the_supergroup(
         bot_api.migrate_group(DEFAULT_GROUP_ID, UPGRADED)
         summary = await wait_summary(bot_api, chat_id=UPGRADED)
     assert "weir" in summary.result["text"].lower()
+
+
+async def test_the_ask_button_in_a_group_prompts_whoever_pressed_it(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """A selective ForceReply reaches the users a message mentions, or the sender of the
+    message it replies to (the bot's own summary here): the presser is mentioned."""
+    url = article(web, "/dock", "dry dock")
+    async with start_bot(settings_for()):
+        command(bot_api, f"/summary {url}")
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+        shown = message_of(bot_api, summary, GROUP)
+        bot_api.send_callback_query("sk:ask", message=shown, user=BOB)
+        prompt = await bot_api.wait_for(
+            "sendMessage", lambda c: "force_reply" in str(c.params) and c.ok
+        )
+        asked = message_of(bot_api, prompt, GROUP)
+        bot_api.send_group_message("How old is the dock?", user=BOB, reply_to_message=asked)
+        await bot_api.wait_for(
+            "sendMessage",
+            lambda c: sent_in(GROUP)(c) and "Most relevant passages" in c.params["text"],
+        )
+    mentions = [e for e in asked.get("entities", []) if e["type"] == "text_mention"]
+    assert [mention["user"]["id"] for mention in mentions] == [BOB["id"]]
+    assert asked["text"].startswith("Bob, ")
+    assert prompt.params["reply_markup"] == {"force_reply": True, "selective": True}
