@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -115,9 +116,13 @@ async def _summarize(
 # Results
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _first_line(lines: list[str]) -> str:
+    """The summary's first line of text as the result's description, which is plain text."""
     for line in lines:
-        text = html.unescape(line).removeprefix("• ").strip()
+        text = html.unescape(_TAG.sub("", line)).removeprefix("• ").strip()
         if text and not line.startswith("<"):
             return text if len(text) <= DESCRIPTION_CHARS else text[: DESCRIPTION_CHARS - 1] + "…"
     return ""

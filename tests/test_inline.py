@@ -99,6 +99,24 @@ async def test_a_canonical_link_with_spaces_is_encoded_in_the_results_button(
     assert buttons[0]["url"] == web.url("/the%20mill")
 
 
+async def test_the_results_description_is_plain_text(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Telegram shows a result's description as it is: no HTML tags in it."""
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script("Mill turns again\nTL;DR: A **restored** mill & `more`.\n\n- Halloran")
+    url = web.url("/story")
+    async with start_bot(llm_settings(settings_for, llm_api)) as bot:
+        await bot.deps.skim.summarize(UrlSource(url))
+        bot_api.send_inline_query(url)
+        answer = await bot_api.wait_for("answerInlineQuery")
+    assert only_result(answer)["description"] == "TL;DR: A restored mill & more."
+
+
 async def test_uncached_link_answers_summarizing_then_the_next_query_gets_the_summary(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
