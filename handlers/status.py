@@ -60,6 +60,7 @@ class StatusMessage:
         # The status message itself took the chat's slot: the first edit waits a full interval.
         self._clock.reserve(message.chat_id, interval)
         self._flusher: asyncio.Task[None] | None = None
+        self._gone = False  # deleted by the user: no more edits are tried
 
     @classmethod
     async def send(
@@ -93,6 +94,8 @@ class StatusMessage:
     def show(self, text: str) -> None:
         """Ask for `text` to be shown; it is edited in at the next allowed moment."""
         self._wanted = text
+        if self._gone:
+            return
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
 
@@ -114,12 +117,16 @@ class StatusMessage:
 
     async def _edit(self, text: str) -> bool:
         """Edit `text` in; False when Telegram refused (the message was deleted, say)."""
+        if self._gone:
+            return False
         shown = False
         try:
             await self.message.edit_text(text, parse_mode=None)
             shown = True
         except BadRequest as error:
-            shown = "not modified" in str(error).lower()
+            said = str(error).lower()
+            shown = "not modified" in said
+            self._gone = "not found" in said
             if not shown:
                 log.info("status edit refused: %s", error)
         except TelegramError as error:
@@ -147,6 +154,8 @@ class StatusMessage:
 
     async def delete(self) -> None:
         await self.stop()
+        if self._gone:
+            return
         try:
             await self.message.delete()
         except TelegramError as error:
