@@ -40,7 +40,7 @@ from handlers.addressing import Delivery
 from handlers.context import Context
 from handlers.keyboards import summary_keyboard
 from handlers.repeats import message_link, remember_summary, repeat_key
-from handlers.replies import send_html, send_text
+from handlers.replies import send_html, send_parts, send_text
 from handlers.status import StatusMessage
 
 log = logging.getLogger(__name__)
@@ -278,23 +278,34 @@ async def rerender(
     if done is None or not isinstance(done.outcome, Summarized):
         return None
     result = done.outcome.result
-    await _edit_summary(context, message, result, delivery.language)
+    keyboard = await _edit_summary(context, message, result, delivery)
     options = delivery.options
     changed = replace(thread, length=options.length, style=options.style, language=options.language)
     await context.state.save_thread(message.chat_id, message.message_id, changed)
+    if keyboard is not None and keyboard.message_id != message.message_id:
+        await context.state.save_thread(keyboard.chat_id, keyboard.message_id, changed)
     return result
 
 
 async def _edit_summary(
-    context: Context, message: Message, result: SummaryResult, language: str
-) -> None:
+    context: Context, message: Message, result: SummaryResult, delivery: Delivery
+) -> Message | None:
+    """The new version edited into `message`; a version too long for one message goes on in
+    replies to it, the keyboard under the last. Returns the message with the keyboard."""
+    language = delivery.language
     view = summary_view(result.document, result.summary, language)
     markup = summary_keyboard(view.link, language, transcript=view.transcript)
+    head, rest = view.parts[0], view.parts[1:]
     try:
-        await message.edit_text(view.parts[0], reply_markup=markup)
+        await message.edit_text(head, reply_markup=None if rest else markup)
     except BadRequest as error:
         if "not modified" in str(error).lower():
-            return
+            return message
         if "parse" not in str(error).lower():
             raise
-        await message.edit_text(html_parts(view.plain())[0], reply_markup=markup)
+        plain = html_parts(view.plain())
+        head, rest = plain[0], plain[1:]
+        await message.edit_text(head, reply_markup=None if rest else markup)
+    if not rest:
+        return message
+    return await send_parts(context, replace(delivery, reply_to=message.message_id), rest, markup)

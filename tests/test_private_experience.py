@@ -138,6 +138,36 @@ async def test_a_press_answered_too_late_still_gets_its_shorter_summary(
     assert not any("went wrong" in m.get("text", "") for m in bot_api.messages_in(USER_ID))
 
 
+async def test_a_longer_version_too_long_for_one_message_goes_on_below_it(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """The edit takes the first part; the rest follows in replies, the keyboard under the last
+    (before, everything past the first 4,096 characters was lost)."""
+    web.route("/story", read_fixture("article_en.html"))
+    points = [
+        f"- Point {n}: the mill's {n}th restoration detail, told at length." for n in range(90)
+    ]
+    long = "Mill turns again\nTL;DR: A long story.\n\n" + "\n".join(points)
+    llm_api.script(SUMMARY, Reply(content=long, ignore_max_tokens=True))
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        bot_api.send_callback_query("sk:long", message=summary)
+        rest = await bot_api.wait_for("sendMessage", lambda c: "Point 89" in c.params["text"])
+        edited = bot_api.message(USER_ID, summary["message_id"])
+        shown = edited["text"] + "\n" + message_of(bot_api, rest)["text"]
+        assert all(f"Point {n}:" in shown for n in range(90))
+        assert "reply_markup" not in edited, "the keyboard moved to the last part"
+        assert rest.params["reply_markup"]["inline_keyboard"]
+        assert rest.params["reply_parameters"]["message_id"] == summary["message_id"]
+        bot_api.send_callback_query("sk:short", message=message_of(bot_api, rest))
+        pressed = await bot_api.wait_for("answerCallbackQuery", count=2)
+    assert "no longer have that article" not in str(pressed.params), "its thread is kept"
+
+
 async def test_questions_in_reply_continue_the_thread(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
