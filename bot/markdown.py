@@ -9,6 +9,7 @@ one Skim vouches for (`javascript:`, `tg://`, or just wrong).
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -22,6 +23,10 @@ _TAGS = {
     "s_open": "<s>",
     "s_close": "</s>",
 }
+
+
+# A tag opened again after a piece of code and closed at once holds nothing.
+_EMPTY_TAGS = re.compile(r"<(b|i|s)></\1>")
 
 
 @lru_cache(maxsize=1)
@@ -48,16 +53,31 @@ def _text_of(token: Token) -> str:
 
 
 def inline_html(line: str) -> str:
-    """One line of Markdown as Telegram HTML, every piece of text escaped, tags balanced."""
+    """One line of Markdown as Telegram HTML, every piece of text escaped, tags balanced.
+
+    Telegram's entities may not put code inside bold, italic or strikethrough: the formatting
+    is closed around a piece of code and opened again after it.
+    """
     out: list[str] = []
+    opened: list[str] = []  # the formatting tags open at this point, outermost first
     for token in _tokens(line):
         if token.type in _TAGS:
-            out.append(_TAGS[token.type])
+            tag = _TAGS[token.type]
+            out.append(tag)
+            if token.type.endswith("_open"):
+                opened.append(tag)
+            elif opened:
+                opened.pop()
         elif token.type == "code_inline":
-            out.append(f"<code>{html.escape(token.content, quote=False)}</code>")
+            around = "".join(f"</{tag[1:]}" for tag in reversed(opened))
+            code = f"<code>{html.escape(token.content, quote=False)}</code>"
+            out.append(f"{around}{code}{''.join(opened)}")
         else:
             out.append(html.escape(_text_of(token), quote=False))
-    return "".join(out)
+    rendered, emptied = "".join(out), 1
+    while emptied:
+        rendered, emptied = _EMPTY_TAGS.subn("", rendered)
+    return rendered
 
 
 def inline_plain(line: str) -> str:

@@ -172,6 +172,9 @@ def answer_parts(text: str, document: Document | None = None) -> list[str]:
     return split_html(lines)
 
 
+_CODE_SPAN = re.compile(r"(<code>.*?</code>)")
+
+
 def moment_links(line_html: str, document: Document) -> str:
     """`[m:ss]` times in rendered HTML as links to that second of the video (YouTube)."""
     base = document.media_link
@@ -185,7 +188,11 @@ def moment_links(line_html: str, document: Document) -> str:
         href = html.escape(f"{base}?t={seconds}", quote=True)
         return f'<a href="{href}">{match[0]}</a>'
 
-    return MARKER_RE.sub(link, line_html)
+    # Not inside code: Telegram's entities may not put a link there.
+    pieces = _CODE_SPAN.split(line_html)
+    return "".join(
+        piece if piece.startswith("<code>") else MARKER_RE.sub(link, piece) for piece in pieces
+    )
 
 
 def answer_plain(text: str) -> str:

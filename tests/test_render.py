@@ -10,6 +10,7 @@ from bot.render import (
     answer_parts,
     answer_plain,
     escape,
+    moment_links,
     preview,
     split_text,
     summary_html,
@@ -93,6 +94,9 @@ def test_extractive_summary_is_marked() -> None:
         ("<b>not a tag</b> & more", "&lt;b&gt;not a tag&lt;/b&gt; &amp; more", None),
         ("snake_case_name stays", "snake_case_name stays", "snake_case_name stays"),
         ("an *unclosed emphasis", "an *unclosed emphasis", "an *unclosed emphasis"),
+        # Telegram's entities may not put code inside bold, italic or strikethrough.
+        ("**run `make` now**", "<b>run </b><code>make</code><b> now</b>", "run make now"),
+        ("*__x `y`__*", "<i><b>x </b></i><code>y</code>", "x y"),
     ],
 )
 def test_model_markdown_becomes_telegram_html_or_plain_text(
@@ -135,3 +139,11 @@ def test_a_streaming_preview_stays_under_the_limit_and_is_a_prefix(text: str) ->
 
 def test_a_short_preview_is_the_text_itself() -> None:
     assert preview("TL;DR: short", 4000) == "TL;DR: short"
+
+
+def test_moment_links_are_not_put_inside_code() -> None:
+    video = Document(text="x", source_kind="youtube", media_link="https://youtu.be/abc")
+    line = "[1:05] the intro, then <code>[2:00]</code>"
+    assert moment_links(line, video) == (
+        '<a href="https://youtu.be/abc?t=65">[1:05]</a> the intro, then <code>[2:00]</code>'
+    )
