@@ -16,13 +16,14 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.content.sources import ImageSource, MediaKind, MediaSource, Source
 from bot.errors import MediaError, SkimError
 from bot.i18n import t
+from bot.render import utf16_len
 from bot.values import SummaryOptions
 from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
 from handlers.context import Context
 from handlers.keyboards import TRANSCRIPT
 from handlers.private import summarize_links_or_text
 from handlers.questions import answer_in_thread, replies_to_bot
-from handlers.replies import answer_press, send_text
+from handlers.replies import answer_press, reply_to, send_text
 from handlers.sources import message_urls
 from handlers.summaries import deliver_summary, thread_of
 
@@ -32,8 +33,10 @@ log = logging.getLogger(__name__)
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 # A voice message this short, alone, gets a short summary; in reply to a summary, it is a question.
 SHORT_RECORDING_SECONDS = 60
-# A transcript longer than this goes out as a .txt document rather than as messages.
-TRANSCRIPT_MESSAGE_CHARS = 3500
+# A transcript longer than this (in UTF-16 units, as Telegram counts) goes out as a .txt
+# document rather than as a message; a document's caption holds at most 1,024.
+TRANSCRIPT_MESSAGE_UNITS = 3500
+CAPTION_LIMIT = 1024
 IMAGE_MIME_PREFIX = "image/"
 
 
@@ -260,16 +263,19 @@ async def on_transcript(update: Update, context: Context) -> None:
         await send_text(context, delivery, text)
         return
     text = document.text
-    if len(text) <= TRANSCRIPT_MESSAGE_CHARS:
+    if utf16_len(text) <= TRANSCRIPT_MESSAGE_UNITS:  # Telegram counts UTF-16 units
         await send_text(context, delivery, text)
         return
     title = document.title or t("voice_note_title", language)
+    caption = t("transcript_caption", language, title=title)
+    while utf16_len(caption) > CAPTION_LIMIT:
+        caption = caption[: len(caption) - 16] + "…"
     try:
         await context.bot.send_document(
             message.chat.id,
             InputFile(BytesIO(text.encode("utf-8")), filename="transcript.txt"),
-            caption=t("transcript_caption", language, title=title)[:1000],
-            reply_to_message_id=message.message_id,
+            caption=caption,
+            reply_parameters=reply_to(message.message_id),
             message_thread_id=delivery.thread_id,
             parse_mode=None,
         )

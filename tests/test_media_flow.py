@@ -426,6 +426,26 @@ async def test_a_long_transcript_is_sent_as_a_text_file(
     assert "[9:55]" in text or "[9:30]" in text
 
 
+async def test_a_transcript_long_in_telegrams_units_is_sent_as_a_text_file(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Telegram counts UTF-16 units: 3,300 characters, 2,200 of them emoji, are 5,500 units, too
+    many for a message though under the 3,500 characters a message was allowed."""
+    segments = [(5.0 * k, 5.0 * k + 4.5, "Mill turns " + "🌊" * 40) for k in range(55)]
+    llm_api.script_transcript(segments)
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_voice(ogg_opus(280), duration=280)
+        summary = await wait_summary(bot_api)
+        bot_api.send_callback_query("sk:text", message=message_of(bot_api, summary))
+        sent = await bot_api.wait_for("sendDocument")
+    assert sent.ok
+    assert sent.result["document"]["file_name"] == "transcript.txt"
+
+
 async def test_video_notes_videos_and_audio_files_are_transcribed_and_summarized(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
