@@ -391,8 +391,8 @@ async def test_a_groups_settings_follow_it_when_it_becomes_a_supergroup(
         await settle(api)
         link = posted(api.send_group_message(f"news: {url}", chat_id=UPGRADED, user=BOB))
         summary = await wait_summary(api, chat_id=UPGRADED)
+        assert (await bot.deps.skim.state.chat_prefs(UPGRADED)).auto_summary
     assert replied_to(summary) == link["message_id"]
-    assert (await bot.deps.skim.state.chat_prefs(UPGRADED)).auto_summary
 
 
 async def test_a_summary_asked_for_before_the_upgrade_reaches_the_supergroup(
