@@ -309,3 +309,16 @@ async def test_an_unexpected_error_is_one_source_s_failure(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "skim: I couldn't read that: an unexpected error (RuntimeError).\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+async def test_html_saved_as_utf16_is_read_as_html_when_piped(encoding: str) -> None:
+    """Windows tools save HTML in UTF-16 with a BOM; piped in (no .html name) it was taken for
+    text, and its markup came out as the document."""
+    page = read_fixture("article_en.html").decode().replace('charset="utf-8"', "")
+    code, out, err = await run_cli("extract", "--json", "-", stdin=page.encode(encoding))
+    assert code == 0, err
+    found = json.loads(out)
+    assert "Brackwater" in found["text"]
+    assert "<" not in found["text"]
+    assert found["title"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
 import logging
 import socket
@@ -148,9 +149,25 @@ def _looks_like_html(stripped: bytes) -> bool:
     )
 
 
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _narrow(head: bytes) -> bytes:
+    """Text in UTF-16 or UTF-32 (Windows tools save HTML so) as UTF-8, for the byte checks."""
+    for bom, codec in _WIDE_BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(codec, "ignore").encode()
+    return head
+
+
 def sniff_media_type(head: bytes) -> str:
     """Guess a type from the first bytes when the server gave none or a generic one."""
-    stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
+    stripped = _narrow(head).lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     if _looks_like_html(stripped):
