@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import json
 import logging
 import os
 import sys
@@ -23,6 +24,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 _OUTPUT_ERRORS = (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG)
 ROLES = ("all", "intake", "worker")
 
+TELEGRAM_API = "https://api.telegram.org"
 BOTFATHER_HELP = (
     "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (send /newbot), "
     "then put the token it gives you in .env as TELEGRAM_BOT_TOKEN=123456:ABC... "
@@ -164,8 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
     # A network failure is expected (and retried) in a long-running bot: one line each.
+    # A TELEGRAM_API_URL that is no Bot API answers with a page, which the library logs as
+    # JSON it could not load: one line as well.
     setup_logging(
-        settings.log_level, settings.log_format, secrets, brief=(NetworkError, InvalidToken)
+        settings.log_level,
+        settings.log_format,
+        secrets,
+        brief=(NetworkError, InvalidToken, json.JSONDecodeError),
     )
     if settings.telegram_bot_token is None:
         return _fail(BOTFATHER_HELP, EXIT_USAGE)
@@ -181,11 +188,19 @@ def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
     except ConfigError as error:
         return _fail(error.user_message, EXIT_USAGE)
     except InvalidToken:
-        return _fail("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather", EXIT_USAGE)
+        refused = "Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather"
+        if settings.telegram_api_url != TELEGRAM_API:
+            # Any server answers 404 for a path it does not know, as the Bot API does for a
+            # token it does not know.
+            refused += f", and that TELEGRAM_API_URL ({settings.telegram_api_url}) is a Bot API"
+        return _fail(refused, EXIT_USAGE)
     except NetworkError as error:
+        # The library's message may carry a whole HTML page a wrong URL answered with.
+        said = redact(str(error), secrets).split("Parsing the server response")[0]
+        said = " ".join(said.split())[:200].rstrip(". ")
         return _fail(
             f"cannot reach the Telegram Bot API at {settings.telegram_api_url} "
-            f"({redact(str(error), secrets)}); check the network or TELEGRAM_API_URL",
+            f"({said}); check the network or TELEGRAM_API_URL",
             EXIT_FAILED,
         )
     return EXIT_OK

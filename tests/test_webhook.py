@@ -194,3 +194,16 @@ async def test_health_readiness_and_metrics_are_served_with_the_webhook(
     assert metrics.status_code == 200
     assert "skim_updates_total" in metrics.text
     assert bot_api.token not in metrics.text
+
+
+async def test_a_telegram_api_url_that_is_no_bot_api_is_named(web: FakeWeb) -> None:
+    """Any web server answers 404 for a path it does not know, as the Bot API does for a
+    token it does not know: both are named, without the library's traceback."""
+    env = {"TELEGRAM_BOT_TOKEN": "123456:abc", "TELEGRAM_API_URL": web.url("/api")}
+    code, _, err = await run_cli("run", env=env)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        "skim: Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather, "
+        f"and that TELEGRAM_API_URL ({web.url('/api')}) is a Bot API"
+    )
+    assert "Traceback" not in err
