@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
@@ -30,6 +31,11 @@ from bot.pipeline import (
 from bot.render import summary_plain
 from bot.store.redis_store import cluster_support_off
 from bot.values import LANGUAGE_CODE, SummaryOptions
+
+if TYPE_CHECKING:  # the client library is loaded only where an endpoint is configured
+    from openai import AsyncOpenAI
+
+CHECK_TIMEOUT = 15.0  # seconds `skim check` waits for one dependency
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +246,22 @@ async def _check_telegram(settings: Settings) -> tuple[bool, str]:
         return False, f"the Bot API at {api} did not answer ({type(error).__name__})"
 
 
+async def _check_transcription(model: str, client: AsyncOpenAI) -> tuple[bool, str]:
+    """The speech-to-text endpoint knows the key and the model (GET /models/MODEL: free, no
+    audio sent)."""
+    import openai
+
+    try:
+        await asyncio.wait_for(client.models.retrieve(model), CHECK_TIMEOUT)
+    except (openai.AuthenticationError, openai.PermissionDeniedError):
+        return False, f"{model}: the endpoint refused the key (TRANSCRIBE_API_KEY)"
+    except openai.NotFoundError:
+        return False, f"{model}: the endpoint does not know this model (TRANSCRIBE_MODEL)"
+    except (openai.APIError, TimeoutError) as error:
+        return False, f"{model}: the endpoint does not answer ({type(error).__name__})"
+    return True, f"{model} answers"
+
+
 async def _redis_trouble(settings: Settings) -> str:
     url = settings.plain_redis_url
     if settings.uses_cluster and url and await cluster_support_off(url):
@@ -264,6 +286,9 @@ async def check(settings: Settings) -> int:
         else:
             ok, detail = await deps.llm.check()
             results.append(("llm", ok, detail))
+        if deps.transcription is not None:
+            ok, detail = await _check_transcription(settings.transcribe_model, deps.transcription)
+            results.append(("speech", ok, detail))
     finally:
         await deps.aclose()
     for name, ok, detail in results:

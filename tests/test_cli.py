@@ -167,6 +167,23 @@ async def test_check_reports_each_dependency(llm_api: FakeOpenAI, redis_url: str
     assert "telegram" in err
     assert re.search(r"redis\s+ok", out)
     assert re.search(r"llm\s+ok", out)
+    assert re.search(r"speech\s+ok\s+whisper-1 answers", out)
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"TRANSCRIBE_MODEL": "whisper-9"}, "does not know this model (TRANSCRIBE_MODEL)"),
+        ({"TRANSCRIBE_API_KEY": "sk-wrong"}, "refused the key (TRANSCRIBE_API_KEY)"),
+        ({"TRANSCRIBE_BASE_URL": "http://127.0.0.1:9/v1"}, "does not answer"),
+    ],
+)
+async def test_check_says_what_is_wrong_with_the_speech_endpoint(
+    llm_api: FakeOpenAI, env: dict[str, str], said: str
+) -> None:
+    code, _, err = await run_cli("check", env={**llm_env(llm_api), **env})
+    assert code == 1
+    assert re.search(rf"speech\s+FAILED\s+.*{re.escape(said)}", err), err
 
 
 async def _shell(

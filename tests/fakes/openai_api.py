@@ -1047,14 +1047,18 @@ class FakeOpenAI:
         if (denied := self._unauthorized(request)) is not None:
             return denied
         return web.json_response(
-            {"object": "list", "data": [self._model_object(m) for m in self.models]}
+            {"object": "list", "data": [self._model_object(m) for m in self._all_models()]}
         )
+
+    def _all_models(self) -> list[str]:
+        """Chat and speech-to-text models, as OpenAI lists both."""
+        return [*self.models, *(m for m in self.transcription_models if m not in self.models)]
 
     async def _get_model(self, request: web.Request) -> web.Response:
         if (denied := self._unauthorized(request)) is not None:
             return denied
         model = request.match_info["model"]
-        if model not in self.models:
+        if model not in self._all_models():
             return self._error(
                 404,
                 f"The model '{model}' does not exist",
