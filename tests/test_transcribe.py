@@ -298,3 +298,21 @@ async def test_a_422_for_segment_times_falls_back_to_plain_text(
     assert transcript.text
     assert [r.response_format for r in server.transcription_requests] == ["verbose_json", "json"]
     assert transcriber.plain_only
+
+
+async def test_gpt_4o_models_get_audio_in_slices_they_take(
+    server: FakeOpenAI, make: MakeTranscriber
+) -> None:
+    """gpt-4o-transcribe refuses audio over 1,400 s, whatever its size: a long recording goes
+    in slices short enough (here the fake's limit and the slice are scaled down to 12 and 10 s)."""
+    server.transcription_max_seconds["gpt-4o-transcribe"] = 12.0
+    transcriber = make("gpt-4o-transcribe")
+    assert transcriber.part_seconds is not None
+    transcriber.part_seconds = 10.0
+    transcript = await transcriber.transcribe(media.ogg_opus(30), "talk.ogg")
+    requests = server.transcription_requests
+    assert len([r for r in requests if r.status == 200]) == 3
+    assert all((r.duration or 0) <= 12 for r in requests if r.status == 200)
+    assert transcript.duration == pytest.approx(30, abs=0.5)
+    whisper = make("whisper-1")
+    assert whisper.part_seconds is None

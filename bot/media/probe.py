@@ -154,19 +154,27 @@ def _decodes(audio: AudioStream, packet: av.Packet[AudioStream]) -> bool:
 
 
 def upload_parts(
-    data: bytes, info: MediaInfo, *, filename: str, limit_bytes: int
+    data: bytes,
+    info: MediaInfo,
+    *,
+    filename: str,
+    limit_bytes: int,
+    limit_seconds: float | None = None,
 ) -> list[AudioPart]:
-    """The uploads that carry `data`'s audio, each at most `limit_bytes`.
+    """The uploads that carry `data`'s audio, each at most `limit_bytes` (and `limit_seconds`
+    long, for models that take no longer audio).
 
-    The original goes as it is when the endpoint reads its format and it is small enough;
-    otherwise its audio is transcoded to Opus, and cut into time slices if that is still big.
+    The original goes as it is when the endpoint reads its format and it is small (and short)
+    enough; otherwise its audio is transcoded to Opus, and cut into time slices if that is
+    still too big or too long.
     """
     stem = os.path.splitext(os.path.basename(filename))[0] or "audio"
-    passthrough = _passthrough_extension(data, info, limit_bytes)
+    short = limit_seconds is None or info.duration <= limit_seconds
+    passthrough = _passthrough_extension(data, info, limit_bytes) if short else None
     if passthrough is not None:
         return [AudioPart(data, f"{stem}.{passthrough}", 0.0)]
     try:
-        return _transcoded_parts(data, info, stem, limit_bytes)
+        return _transcoded_parts(data, info, stem, limit_bytes, limit_seconds)
     except MediaError:
         raise
     except Exception as exc:
@@ -189,13 +197,17 @@ def _passthrough_extension(data: bytes, info: MediaInfo, limit_bytes: int) -> st
     return extension if extension in ACCEPTED_EXTENSIONS else None
 
 
-def _transcoded_parts(data: bytes, info: MediaInfo, stem: str, limit_bytes: int) -> list[AudioPart]:
+def _transcoded_parts(
+    data: bytes, info: MediaInfo, stem: str, limit_bytes: int, limit_seconds: float | None
+) -> list[AudioPart]:
     # Constant bit rate makes the size predictable: cut once, at slices that fit with room for
     # Ogg pages; shrink and cut again only if a part still came out too big.
     per_second = OPUS_BIT_RATE / 8 * 1.1
     seconds: float | None = None
     if info.duration * per_second + 4096 > limit_bytes:
         seconds = max(1.0, (limit_bytes - 4096) / per_second)
+    if limit_seconds is not None and info.duration > limit_seconds:
+        seconds = min(seconds or limit_seconds, limit_seconds)
     for _ in range(4):
         pieces = _transcode(data, seconds)
         if all(len(piece) <= limit_bytes for piece, _ in pieces):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # loaded only where a transcription endpoint is configured
 __all__ = ["Transcriber"]
 
 log = logging.getLogger(__name__)
+GPT_4O_PART_SECONDS = 1_300.0
 
 # Parts of one long recording sent at once: faster than one by one, gentle on rate limits.
 PARALLEL_PARTS = 3
@@ -44,6 +45,9 @@ class Transcriber:
         self.client = client
         self.model = model
         self.upload_limit = upload_limit
+        # OpenAI's gpt-4o transcription models refuse audio over 1,400 s: longer recordings go
+        # in slices with room to spare.
+        self.part_seconds = GPT_4O_PART_SECONDS if "gpt-4o" in model else None
         self.timeout = timeout
         # Set once the endpoint refuses `verbose_json` (gpt-4o-transcribe does): no times then.
         self.plain_only = False
@@ -66,7 +70,12 @@ class Transcriber:
                 if info is None:
                     info = await asyncio.to_thread(probe, data)
                 parts = await asyncio.to_thread(
-                    upload_parts, data, info, filename=filename, limit_bytes=self.upload_limit
+                    upload_parts,
+                    data,
+                    info,
+                    filename=filename,
+                    limit_bytes=self.upload_limit,
+                    limit_seconds=self.part_seconds,
                 )
                 texts = await self._parts(parts, info.duration, language)
         except TimeoutError:

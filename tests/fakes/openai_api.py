@@ -880,6 +880,11 @@ class FakeOpenAI:
         self.transcription_requests: list[TranscriptionRequest] = []
         self.transcription_responder: TranscriptionResponder = default_transcript
         self.transcription_models: dict[str, tuple[str, ...]] = dict(TRANSCRIPTION_MODELS)
+        #: Longest audio each model takes, in seconds (OpenAI's gpt-4o models: 1,400).
+        self.transcription_max_seconds: dict[str, float] = {
+            "gpt-4o-transcribe": 1400.0,
+            "gpt-4o-mini-transcribe": 1400.0,
+        }
         self.transcription_delay = 0.0
         self._scripted_transcripts: deque[str | ScriptedSegments] = deque()
         self._transcription_failures: deque[TranscriptionFailure] = deque()
@@ -1476,6 +1481,16 @@ class FakeOpenAI:
                 "Audio file might be corrupted or unsupported",
                 "invalid_request_error",
                 "file",
+                "invalid_value",
+            )
+        longest = self.transcription_max_seconds.get(record.model or "")
+        if longest is not None and record.duration > longest:
+            return self._error(
+                400,
+                f"audio duration {record.duration:.0f} seconds is longer than {longest:.0f} "
+                "seconds which is the maximum for this model",
+                "invalid_request_error",
+                None,
                 "invalid_value",
             )
         return None
