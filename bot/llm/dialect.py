@@ -23,11 +23,14 @@ _REFUSAL_STATUSES = (400, 422)
 
 
 def _refusal_text(error: Exception) -> str | None:
-    """The lower-cased message, parameter and body of a 400/422, else None."""
+    """The lower-cased message and parameter of a 400/422 (its body only when it has no
+    message: some servers echo the whole request in theirs), else None."""
     if getattr(error, "status_code", None) not in _REFUSAL_STATUSES:
         return None
-    parts = (getattr(error, "message", ""), getattr(error, "param", ""), getattr(error, "body", ""))
-    return " ".join(str(part) for part in parts if part).lower()
+    said = [getattr(error, "message", None), getattr(error, "param", None)]
+    if not said[0]:
+        said.append(getattr(error, "body", None))
+    return " ".join(str(part) for part in said if part).lower()
 
 
 @dataclass
