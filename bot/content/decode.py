@@ -55,7 +55,8 @@ def _mostly_utf8(data: bytes) -> str | None:
     (cp1251, Latin-1) almost never forms a valid multi-byte sequence."""
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
-    valid = sum(1 for char in text if char > "\x7f") - bad
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # counted in C: pages are big
+    valid = non_ascii - bad
     return text if bad and valid >= _VALID_PER_BAD * bad else None
 
 
