@@ -276,7 +276,9 @@ async def test_validation_errors(
 
 async def test_models_list(llm_api: FakeOpenAI, client: AsyncOpenAI) -> None:
     models = [m async for m in client.models.list()]
-    assert [m.id for m in models] == llm_api.models
+    # Chat models, then the speech-to-text ones, as OpenAI lists both.
+    assert [m.id for m in models] == [*llm_api.models, *llm_api.transcription_models]
+    assert (await client.models.retrieve("whisper-1")).id == "whisper-1"
     assert all(m.object == "model" and m.owned_by == "fake" for m in models)
     async with AsyncOpenAI(api_key="nope", base_url=llm_api.url, max_retries=0) as bad:
         with pytest.raises(openai.AuthenticationError):

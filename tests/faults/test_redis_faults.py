@@ -49,18 +49,21 @@ async def test_a_paused_redis_costs_one_timeout_then_the_bot_is_back(
     async with start_bot(settings):
         private_redis.pause()
         try:
-            # Dozens of Redis operations per link: without the breaker, each a 2 s timeout.
-            assert await summary_of("/during") < 8, "one timeout, not one per operation"
-            assert await summary_of("/again") < 3, "the circuit is open: Redis is not waited on"
+            during = await summary_of("/during")
+            again = await summary_of("/again")
         finally:
             private_redis.resume()
         back = time.monotonic()
         await asyncio.sleep(OPEN_SECONDS + 0.5)  # the breaker tries Redis again after this
-        await summary_of("/after")
+        healthy = await summary_of("/after")  # with Redis: the baseline on this machine now
         asked = len(llm_api.requests)
         await summary_of("/after")
         assert len(llm_api.requests) == asked, "the second /after came from Redis's cache"
     assert time.monotonic() - back < 10, "fully back within 10 s of Redis answering"
+    # Dozens of Redis operations per link: without the breaker, each a 2 s timeout (over 20 s
+    # in all); with it, one: about 2 s more than a summary with Redis.
+    assert during < healthy + 10, ("one timeout, not one per operation", during, healthy)
+    assert again < healthy + 1.5, ("the circuit is open: Redis is not waited on", again, healthy)
 
 
 async def test_the_breaker_probes_one_operation_at_a_time(
