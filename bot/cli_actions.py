@@ -46,13 +46,13 @@ def summary_options(
     settings: Settings, length: str | None, style: str | None, language: str | None
 ) -> SummaryOptions:
     """Command-line choices over the configured defaults; ValueError for a bad language code."""
-    chosen = (language or settings.summary_language).strip()
+    chosen = (language or settings.summary_language).strip().lower()  # EN is en
     if not LANGUAGE_CODE.match(chosen):
         raise ValueError(f"--lang {chosen!r} is not a language code such as en, ru or auto")
     return SummaryOptions(
         length=length or settings.summary_length,
         style=style or settings.summary_style,
-        language=chosen.lower(),
+        language=chosen,
     )
 
 

@@ -202,7 +202,7 @@ class Settings(BaseSettings):
     @field_validator("summary_language", mode="before")
     @classmethod
     def _language(cls, value: object) -> object:
-        code = value.strip() if isinstance(value, str) else value
+        code = value.strip().lower() if isinstance(value, str) else value
         if isinstance(code, str) and not LANGUAGE_CODE.match(code):
             raise ValueError(f"{value!r} is not a language code such as en, ru or auto")
         return code

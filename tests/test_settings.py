@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.cli_actions import summary_options
 from bot.config import Settings, load_settings
 from bot.content.fetch import WEB_PORTS
 from bot.deps import fetch_policy
@@ -120,3 +121,11 @@ def test_a_token_pasted_with_white_space_is_the_token(monkeypatch: pytest.Monkey
     assert token.get_secret_value() == "123456:ABC-def"
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "   ")
     assert load_settings().telegram_bot_token is None
+
+
+def test_a_language_code_in_capitals_is_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARY_LANGUAGE", "RU")
+    settings = load_settings()
+    assert settings.summary_language == "ru"
+    assert summary_options(settings, None, None, "EN").language == "en"
+    assert summary_options(settings, None, None, None).language == "ru"
