@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
@@ -187,9 +188,10 @@ async def test_check_says_what_is_wrong_with_the_speech_endpoint(
 
 
 async def _shell(
-    command: str, cwd: Path, *, interrupt_after: float | None = None
+    command: str, cwd: Path, *, interrupt_when: Awaitable[object] | None = None
 ) -> tuple[int, str]:
-    """`python -m bot ...` through a shell (for redirections); (exit code, stderr)."""
+    """`python -m bot ...` through a shell (for redirections); (exit code, stderr). With
+    `interrupt_when`, Ctrl-C (SIGINT) once it is done."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "OPENAI_"))}
     env.update(LOOPBACK_FAKES)
     process = await asyncio.create_subprocess_shell(
@@ -199,8 +201,8 @@ async def _shell(
         stdin=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    if interrupt_after is not None:
-        await asyncio.sleep(interrupt_after)
+    if interrupt_when is not None:
+        await asyncio.wait_for(interrupt_when, 60)
         process.send_signal(signal.SIGINT)
     _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
@@ -223,10 +225,19 @@ async def test_ctrl_c_stops_a_command_quietly(tmp_path: Path) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()
+    silent.setblocking(False)
+    connected: list[socket.socket] = []
+
+    async def fetching() -> None:  # the command is past its start-up, waiting for the page
+        connection, _ = await asyncio.get_running_loop().sock_accept(silent)
+        connected.append(connection)
+
     try:
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/story"
-        code, err = await _shell(f"skim extract {url}", tmp_path, interrupt_after=2.0)
+        code, err = await _shell(f"skim extract {url}", tmp_path, interrupt_when=fetching())
     finally:
+        for connection in connected:
+            connection.close()
         silent.close()
     assert code == 130
     assert err == ""
