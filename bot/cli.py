@@ -217,6 +217,8 @@ def _run_command(settings: Settings, command: str, args: argparse.Namespace) -> 
             return _fail(str(error), EXIT_USAGE)
         return _run_async(settings, lambda s: cli_actions.summarize(s, args.source, options))
     if command == "ask":
+        if not args.question.strip():
+            return _fail("QUESTION is empty: ask something about the document", EXIT_USAGE)
         return _run_async(settings, lambda s: cli_actions.ask(s, args.source, args.question))
     if command == "transcribe":
         return _run_async(settings, lambda s: cli_actions.transcribe(s, args.source))

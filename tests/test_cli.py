@@ -255,3 +255,10 @@ async def test_a_dotenv_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     assert code == 2
     assert err.startswith("skim: .env is not UTF-8 text")
     assert len(err.strip().splitlines()) == 1
+
+
+async def test_an_empty_question_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "story.html").write_bytes(read_fixture("article_en.html"))
+    code, _, err = await run_cli("ask", str(tmp_path / "story.html"), "  ")
+    assert code == 2
+    assert err.strip() == "skim: QUESTION is empty: ask something about the document"
