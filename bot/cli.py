@@ -8,6 +8,7 @@ import errno
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -106,9 +107,43 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _until_interrupted(work: Coroutine[Any, Any, int]) -> int:
+    """Run a command; Ctrl-C cancels it (a second one stops it at once), and the run ends with
+    EXIT_INTERRUPTED however the cancelled work ends: one of its steps may finish regardless,
+    or turn the cancellation into a failure of its own (exit 1 on a loaded machine, once)."""
+    presses = 0
+    running: list[asyncio.Task[Any]] = []
+
+    async def main() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append(task)
+        return await work
+
+    with asyncio.Runner() as runner:
+
+        def on_ctrl_c(signum: int, frame: object) -> None:
+            nonlocal presses
+            presses += 1
+            if presses > 1 or not running:
+                raise KeyboardInterrupt
+            runner.get_loop().call_soon_threadsafe(running[0].cancel)
+
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+        try:
+            code = runner.run(main())
+        except BaseException:
+            if presses:
+                return EXIT_INTERRUPTED
+            raise
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    return EXIT_INTERRUPTED if presses else code
+
+
 def _run_async(settings: Settings, work: Callable[[Settings], Coroutine[Any, Any, int]]) -> int:
     try:
-        return asyncio.run(work(settings))
+        return _until_interrupted(work(settings))
     except SkimError as error:
         logging.getLogger("bot.cli").info("failed: %s", error.detail)
         return _fail(error.user_message, EXIT_FAILED)

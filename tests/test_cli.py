@@ -239,7 +239,7 @@ async def test_ctrl_c_stops_a_command_quietly(tmp_path: Path) -> None:
         for connection in connected:
             connection.close()
         silent.close()
-    assert code == 130
+    assert code == 130, err
     assert err == ""
 
 
