@@ -26,7 +26,7 @@ from redis.exceptions import ResponseError
 
 from bot.config import Settings
 from bot.store.keys import UPDATE_TTL, Keys
-from bot.store.replication import REPLICA_WAIT_MS, has_replicas
+from bot.store.replication import REPLICA_WAIT_MS, Confirmations, has_replicas
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class UpdateStream:
         self._max_len = max_len
         self.key = keys.update_stream(bot_id)
         self._role: tuple[str, float, bool] | None = None  # node, when asked, has replicas
-        self._unreplicated = False  # appends lately made with no replica's confirmation
+        self._confirmations = Confirmations("appended updates", "appended updates")
         self._role_refused = False  # a proxy or hosted Redis that does not answer ROLE
 
     async def append(self, updates: Sequence[dict[str, Any]]) -> int:
@@ -138,17 +138,19 @@ class UpdateStream:
             return 0
         target = await self._stream_node()
         waits = await self._has_replicas(target)
+        wait_ms = REPLICA_PROBE_MS if self._confirmations.lacking else REPLICA_WAIT_MS
         async with self._client.pipeline(transaction=False) as pipe:
             for update in updates:
                 seen = self._keys.update_seen(self._bot_id, int(update["update_id"]))
                 body = encode_update(update)
                 pipe.eval(_APPEND, 2, self.key, seen, body, self._max_len, UPDATE_TTL)
             if waits:
-                wait_ms = REPLICA_PROBE_MS if self._unreplicated else REPLICA_WAIT_MS
                 pipe.execute_command("WAIT", 1, wait_ms, **target)
             replies = await pipe.execute()
         if waits:
-            self._confirmed(bool(replies.pop()))
+            confirmed = bool(replies.pop())
+            if self._confirmations.record(confirmed, f"none within {wait_ms} ms"):
+                self._role = None  # the replica may be gone: ask again next time
         return sum(1 for reply in replies if reply)
 
     async def _stream_node(self) -> dict[str, Any]:
@@ -174,19 +176,6 @@ class UpdateStream:
                 return False
             self._role = (node, now, has_replicas(role))
         return self._role[2]
-
-    def _confirmed(self, confirmed: bool) -> None:
-        if not confirmed:
-            if not self._unreplicated:
-                self._role = None  # the replica may be gone: ask again next time
-                log.warning(
-                    "no Redis replica confirmed appended updates within %d ms; they are kept "
-                    "on the master alone until one does",
-                    REPLICA_WAIT_MS,
-                )
-        elif self._unreplicated:
-            log.info("Redis replicas confirm appended updates again")
-        self._unreplicated = not confirmed
 
     async def create_group(self) -> None:
         """The workers' group, reading from the stream's start (what intake appended before)."""

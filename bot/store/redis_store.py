@@ -33,7 +33,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.metrics import Metrics
 from bot.store.batching import AnyPipeline, AutoPipeline, Commands
-from bot.store.replication import REPLICA_WAIT_MS, has_replicas
+from bot.store.replication import REPLICA_WAIT_MS, Confirmations, has_replicas
 
 log = logging.getLogger(__name__)
 # Seconds the circuit stays open after Redis timed out, before one operation probes it again.
@@ -182,7 +182,7 @@ class RedisStore:
     ) -> None:
         self._client = client
         self._cluster = client if isinstance(client, RedisCluster) else None
-        self._unreplicated = False  # settings lately stored with no replica's confirmation
+        self._confirmations = Confirmations("a setting", "settings")
         self._role_refused = False  # a proxy or hosted Redis that does not answer ROLE
         self._replicated_writes = asyncio.Semaphore(REPLICATED_WRITES)
         self._metrics = metrics
@@ -372,7 +372,7 @@ class RedisStore:
             return False
         if not replicas:
             if self._cluster is not None:
-                self._replicated(False, "its master has no replica")
+                self._confirmations.record(False, "its master has no replica")
             return await self._run(lambda pipe: pipe.set(key, value)) is not None
 
         def commands(pipe: AnyPipeline) -> None:
@@ -385,7 +385,7 @@ class RedisStore:
             replies = await self._run(commands, alone=True)
         if replies is None:
             return False
-        self._replicated(bool(replies[1]), f"none within {REPLICA_WAIT_MS} ms")
+        self._confirmations.record(bool(replies[1]), f"none within {REPLICA_WAIT_MS} ms")
         return True
 
     async def _has_replicas(self, key: str) -> bool | None:
@@ -410,19 +410,6 @@ class RedisStore:
         if self._cluster is None:
             return {}
         return {"target_nodes": self._cluster.get_node_from_key(key)}
-
-    def _replicated(self, confirmed: bool, why_not: str) -> None:
-        """Log when settings stop, and start again, being confirmed by a replica."""
-        if not confirmed and not self._unreplicated:
-            # Still stored on the master, which serves it; only its death now would lose it.
-            log.warning(
-                "no Redis replica confirmed a setting (%s); settings are kept on the master "
-                "alone until one does",
-                why_not,
-            )
-        elif confirmed and self._unreplicated:
-            log.info("Redis replicas confirm settings again")
-        self._unreplicated = not confirmed
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float) -> bool | None:
         replies = await self._run(lambda pipe: pipe.set(key, value, px=int(ttl * 1000), nx=True))
