@@ -37,7 +37,7 @@ def _known(name: str | None) -> str | None:
 
 def decode_bytes(data: bytes, declared: str | None = None, *, html: bool = False) -> str:
     """Decode without raising: a BOM wins, then the declared or meta charset, then detection."""
-    by_bom = _decode_bom(data)
+    by_bom = bom_text(data)
     if by_bom is not None:
         return by_bom
     for encoding in _declared(data, declared, html=html):
@@ -60,7 +60,7 @@ def _mostly_utf8(data: bytes) -> str | None:
     return text if bad and valid >= _VALID_PER_BAD * bad else None
 
 
-def _decode_bom(data: bytes) -> str | None:
+def bom_text(data: bytes) -> str | None:
     """The text after a byte-order mark, or None when the data starts with none."""
     for bom, bom_encoding in _BOMS:
         if data.startswith(bom):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import ipaddress
 import logging
 import socket
@@ -20,6 +19,7 @@ import httpx
 
 from bot import __version__
 from bot.content.addresses import IPAddress, is_public_address
+from bot.content.decode import bom_text
 from bot.errors import FetchError, InvalidSourceError, SkimError, UnsupportedContentError
 from bot.metrics import Metrics
 
@@ -149,20 +149,11 @@ def _looks_like_html(stripped: bytes) -> bool:
     )
 
 
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
 def _narrow(head: bytes) -> bytes:
-    """Text in UTF-16 or UTF-32 (Windows tools save HTML so) as UTF-8, for the byte checks."""
-    for bom, codec in _WIDE_BOMS:
-        if head.startswith(bom):
-            return head[len(bom) :].decode(codec, "ignore").encode()
-    return head
+    """Text after a byte-order mark (Windows tools save HTML in UTF-16) as UTF-8, for the byte
+    checks."""
+    text = bom_text(head)
+    return head if text is None else text.encode()
 
 
 def sniff_media_type(head: bytes) -> str:
