@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from typing import Any, Literal
 
 from bot.content.urls import link_url
@@ -64,7 +65,7 @@ class Document:
         """A transcript of audio or video: it has timestamps and a Transcript button."""
         return self.source_kind in ("audio", "video", "youtube")
 
-    @property
+    @cached_property  # read by the summary's title link and its keyboard alike
     def link(self) -> str | None:
         """Where a reader opens it: the canonical URL, else the one read, encoded for Telegram's
         links and buttons; None when neither is a usable http(s) URL."""
