@@ -123,7 +123,7 @@ class UpdateStream:
         self._max_len = max_len
         self.key = keys.update_stream(bot_id)
         self._role: tuple[str, float, bool] | None = None  # node, when asked, has replicas
-        self._confirmations = Confirmations("appended updates", "appended updates")
+        self._confirmations = Confirmations(log, "appended updates", "appended updates")
         self._role_refused = False  # a proxy or hosted Redis that does not answer ROLE
 
     async def append(self, updates: Sequence[dict[str, Any]]) -> int:

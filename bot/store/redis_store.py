@@ -182,7 +182,7 @@ class RedisStore:
     ) -> None:
         self._client = client
         self._cluster = client if isinstance(client, RedisCluster) else None
-        self._confirmations = Confirmations("a setting", "settings")
+        self._confirmations = Confirmations(log, "a setting", "settings")
         self._role_refused = False  # a proxy or hosted Redis that does not answer ROLE
         self._replicated_writes = asyncio.Semaphore(REPLICATED_WRITES)
         self._metrics = metrics

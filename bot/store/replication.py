@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 
-log = logging.getLogger(__name__)
-
 # A replica in sync confirms within a round trip; one on a busy machine can lag by hundreds of
 # milliseconds (250 ms lost settings in a failover on a loaded machine, about one run in ten).
 # Kept under the clients' socket timeouts (2 s and more), past which a wait reads as an outage.
@@ -27,10 +25,11 @@ def has_replicas(role: object) -> bool:
 
 
 class Confirmations:
-    """Whether replicas lately confirmed one kind of write; says so in the log when that
-    changes (once, not at every write)."""
+    """Whether replicas lately confirmed one kind of write; says so in the writer's log when
+    that changes (once, not at every write)."""
 
-    def __init__(self, missing: str, again: str) -> None:
+    def __init__(self, log: logging.Logger, missing: str, again: str) -> None:
+        self._log = log
         self._missing = missing  # "a setting": no replica confirmed it
         self._again = again  # "settings": replicas confirm them again
         self.lacking = False  # the last write was not confirmed
@@ -40,12 +39,12 @@ class Confirmations:
         stopped = not confirmed and not self.lacking
         if stopped:
             # Still stored on the master, which serves it; only its death now would lose it.
-            log.warning(
+            self._log.warning(
                 "no Redis replica confirmed %s (%s); kept on the master alone until one does",
                 self._missing,
                 why_not,
             )
         elif confirmed and self.lacking:
-            log.info("Redis replicas confirm %s again", self._again)
+            self._log.info("Redis replicas confirm %s again", self._again)
         self.lacking = not confirmed
         return stopped
