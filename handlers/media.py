@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.content.sources import ImageSource, MediaKind, MediaSource, Source
 from bot.errors import MediaError, SkimError
 from bot.i18n import t
-from bot.render import utf16_len
+from bot.render import preview, utf16_len
 from bot.values import SummaryOptions
 from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
 from handlers.context import Context
@@ -267,9 +267,7 @@ async def on_transcript(update: Update, context: Context) -> None:
         await send_text(context, delivery, text)
         return
     title = document.title or t("voice_note_title", language)
-    caption = t("transcript_caption", language, title=title)
-    while utf16_len(caption) > CAPTION_LIMIT:
-        caption = caption[: len(caption) - 16] + "…"
+    caption = preview(t("transcript_caption", language, title=title), CAPTION_LIMIT)
     try:
         await context.bot.send_document(
             message.chat.id,
