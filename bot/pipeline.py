@@ -437,7 +437,7 @@ class Pipeline:
     async def _resummarize(self, request: ResummarizeRequest) -> AsyncGenerator[Event]:
         caller = request.caller
         try:
-            document = await self._thread_document(request.thread, caller)
+            document = await self.thread_document(request.thread, caller)
         except SkimError as error:
             yield Failed(error, error.message_for(caller.language))
             return
@@ -467,7 +467,7 @@ class Pipeline:
         caller, about = request.caller, request.about
         try:
             if isinstance(about, Thread):
-                document: Document | None = await self._thread_document(about, caller)
+                document: Document | None = await self.thread_document(about, caller)
                 history = about.history(self._limits.history_turns)
             else:
                 document, history = None, []
@@ -676,12 +676,9 @@ class Pipeline:
         return on_text
 
     async def thread_document(self, thread: Thread, caller: Caller) -> Document:
-        """The article (or transcript) a thread is about, for the Transcript button."""
-        return await self._thread_document(thread, caller)
-
-    async def _thread_document(self, thread: Thread, caller: Caller) -> Document:
-        """The article a thread is about: kept by its hash, else read again from its link
-        (a recording transcribed again counts against the caller's minutes)."""
+        """The article (or transcript) a thread is about, for buttons, questions and the
+        Transcript button: kept by its hash, else read again from its link (a recording
+        transcribed again counts against the caller's minutes)."""
         document = await self._state.document(thread.content_hash)
         if document is None and thread.url:
             try:
