@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -125,6 +126,14 @@ async def send_parts(
     return sent
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def html_to_plain(part: str) -> str:
+    """An HTML part's visible text, escaped to read the same as plain text."""
+    return plain(html.unescape(_TAG.sub("", part)))
+
+
 async def send_html(
     context: Context,
     delivery: Delivery,
@@ -132,14 +141,25 @@ async def send_html(
     fallback: Callable[[], str],
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send HTML parts (keyboard on the last one); the plain `fallback` on a parse error.
+    """Send HTML parts (keyboard on the last one); plain text where Telegram refuses the HTML.
 
-    `fallback` is rendered only for that case, so a cache hit renders its summary once.
+    A refused first part means the `fallback` (rendered only then, so a cache hit renders its
+    summary once) replaces the whole message. A later part that is refused, after earlier ones
+    went out, is sent as its text without tags: the reader neither loses the rest nor sees the
+    start twice.
     """
-    try:
-        return await send_parts(context, delivery, parts, markup)
-    except BadRequest as error:
-        if "parse" not in str(error).lower():
-            raise
-        log.warning("Telegram refused our HTML (%s); re-sending as plain text", error)
-    return await send_parts(context, delivery, html_parts(fallback()), markup)
+    sent: Message | None = None
+    last = len(parts) - 1
+    for index, part in enumerate(parts):
+        reply = delivery.reply_to if index == 0 else None
+        keyboard = markup if index == last else None
+        try:
+            sent, delivery = await _send(context, delivery, part, reply, keyboard)
+        except BadRequest as error:
+            if "parse" not in str(error).lower():
+                raise
+            log.warning("Telegram refused our HTML (%s); re-sending as plain text", error)
+            if index == 0:
+                return await send_parts(context, delivery, html_parts(fallback()), markup)
+            sent, delivery = await _send(context, delivery, html_to_plain(part), None, keyboard)
+    return sent

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -243,6 +245,49 @@ async def test_long_answer_arrives_as_several_valid_messages(
     # The model's Markdown is rendered (issue 12): the words stay, the asterisks don't.
     assert "<tag> & bold under 😀" in str(shown[0]["text"])
     assert {e["type"] for e in shown[0].get("entities", [])} == {"italic"}
+
+
+async def test_a_later_part_refused_as_html_is_sent_plain_without_repeating_the_start(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Telegram refusing the second part's HTML costs that part its formatting, nothing more:
+    the first part is not sent again and the third still follows."""
+    web.route("/story", read_fixture("article_en.html"))
+    sentence = "The *harbour* board met again 😀 & voted. "
+    long_answer = "\n".join(f"Line {n}: " + sentence * 8 for n in range(40))
+    llm_api.script(SUMMARY, Reply(content=long_answer, ignore_max_tokens=True))
+
+    def answer_part(call: ApiCall) -> bool:
+        return "harbour" in call.params.get("text", "")
+
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        # Answers come back late, so the refusal below meets the second part, not the first.
+        bot_api.delay_responses("sendMessage", 0.5)
+        bot_api.send_private_message("Tell me everything", reply_to_message=summary)
+        await bot_api.wait_for("sendMessage", answer_part)
+        bot_api.fail_next(
+            "sendMessage", status=400, description="Bad Request: can't parse entities: oops"
+        )
+        await bot_api.wait_for("sendMessage", lambda c: c.ok and answer_part(c), count=3)
+        await bot_api.wait_idle()
+    sent = [c for c in bot_api.calls_to("sendMessage") if answer_part(c)]
+    assert len(sent) >= 4
+    assert [c.ok for c in sent] == [True, False] + [True] * (len(sent) - 2), "one refusal"
+    refused = sent[1]
+    first, resent, *rest = (message_of(bot_api, c) for c in sent if c.ok)
+    assert "entities" not in resent, "the part as plain text"
+    assert (
+        str(resent["text"]).split()
+        == html.unescape(re.sub("<[^>]*>", "", str(refused.params["text"]))).split()
+    ), "the refused part's words, once"
+    texts = [str(m["text"]) for m in (first, resent, *rest)]
+    assert len(set(texts)) == len(texts), "no part twice"
+    assert {e["type"] for e in first.get("entities", [])} == {"italic"}
 
 
 async def test_hostile_characters_never_cause_a_parse_error(
