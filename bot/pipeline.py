@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 import secrets
 import time
@@ -584,12 +585,23 @@ class Pipeline:
         return charge
 
     def _minutes_charge(self, caller: Caller) -> Callable[[float], Awaitable[None]]:
-        """Charged just before a recording is transcribed for this request (DAILY_MEDIA_MINUTES)."""
+        """Charged just before a recording is transcribed for this request (DAILY_MEDIA_MINUTES);
+        negative seconds give back those of a recording that was not transcribed after all."""
 
         async def charge(seconds: float) -> None:
             limit = self._limits.daily_media_seconds
             if caller.exempt or caller.user_id is None or limit <= 0:
                 return
+            if seconds < 0:
+                await self._state.give_back_media_seconds(caller.user_id, round(-seconds))
+                return
+            if seconds > limit:  # no day's allowance would do: say so, not "come back tomorrow"
+                raise MediaQuotaExceeded(
+                    key="err_media_over_daily",
+                    minutes=math.ceil(seconds / 60),
+                    limit=round(limit / 60),
+                    detail=f"recording of {seconds:.0f} s over the daily {limit} s",
+                )
             wait = await self._state.use_media_seconds(caller.user_id, round(seconds), limit)
             if wait is not None:
                 raise MediaQuotaExceeded(

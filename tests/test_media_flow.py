@@ -267,9 +267,46 @@ async def test_the_daily_minutes_quota_refuses_the_recording_that_would_pass_it(
         bot_api.send_voice(ogg_opus(70), duration=70)
         await wait_summary(bot_api)
         bot_api.send_voice(ogg_opus(65, frequency=330), duration=65)
-        refused = await wait_text(bot_api, "today's 2 minutes")
+        refused = await wait_text(bot_api, "today's 2 min")
     assert len(llm_api.transcription_requests) == 1
     assert "midnight UTC" in str(refused["text"])
+
+
+async def test_minutes_of_a_recording_that_was_not_transcribed_are_given_back(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """The endpoint could not read the first recording: its 70 s don't count, so the second
+    (70 + 65 s would pass the 2 minutes) is transcribed."""
+    llm_api.fail_next_transcription(400, message="Invalid file format.", param="file")
+    llm_api.script_transcript(LECTURE)
+    llm_api.script(SUMMARY)
+    settings = llm_settings(settings_for, llm_api, daily_media_minutes=2)
+    async with start_bot(settings):
+        bot_api.send_voice(ogg_opus(70), duration=70)
+        await wait_text(bot_api, "doesn't look like audio")
+        bot_api.send_voice(ogg_opus(65, frequency=330), duration=65)
+        await wait_summary(bot_api)
+    assert not [text for text in texts_to_user(bot_api) if "today's" in text]
+
+
+async def test_a_recording_longer_than_a_days_minutes_is_told_so(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Waiting for midnight would not help: the message says what would."""
+    settings = llm_settings(settings_for, llm_api, daily_media_minutes=1)
+    async with start_bot(settings):
+        bot_api.send_voice(ogg_opus(75), duration=75)
+        refused = await wait_text(bot_api, "a day")
+    assert "2 min long" in str(refused["text"])
+    assert "up to 1 min a day" in str(refused["text"])
+    assert "midnight" not in str(refused["text"])
+    assert not llm_api.transcription_requests
 
 
 async def test_an_audio_link_is_fetched_transcribed_and_summarized(

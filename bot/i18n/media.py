@@ -42,9 +42,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Сервис расшифровки сейчас перегружен. Попробуйте через минуту.",
     },
     "err_media_quota": {
-        "en": "You've used today's {limit} minutes of transcription. It resets at midnight UTC.",
-        "ru": "Вы израсходовали сегодняшние {limit} мин. расшифровки. Лимит обновится в "
-        "полночь UTC.",
+        "en": "That recording would go past today's {limit} min of transcription. "
+        "The allowance resets at midnight UTC.",
+        "ru": "С этой записью вы превысите сегодняшний лимит расшифровки ({limit} мин). "
+        "Лимит обновится в полночь UTC.",
+    },
+    "err_media_over_daily": {
+        "en": "That recording is {minutes} min long; I transcribe up to {limit} min a day "
+        "for each person. Send a shorter recording or a part of it.",
+        "ru": "Эта запись длится {minutes} мин., а я расшифровываю каждому до {limit} мин. "
+        "в день. Пришлите запись покороче или её часть.",
     },
     "err_youtube_transcript": {
         "en": "I couldn't get this video's transcript.",

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 Report = Callable[[Progress], Awaitable[None]]
 # Called with the recording's seconds just before it is transcribed; raises to refuse.
-Charge = Callable[[float], Awaitable[None]]
+Charge = Callable[[float], Awaitable[None]]  # seconds to count; negative ones give back
 
 # A picture's types the OpenAI image input takes.
 PICTURE_TYPES = {
@@ -180,6 +180,22 @@ class MediaReader:
             as_is = True
         self.check_length(info.duration)
         await hooks.charge(info.duration)
+        try:
+            transcript = await self._transcribe(transcriber, data, filename, info, as_is, hooks)
+        except BaseException:  # failed, empty or cancelled: the minutes were not used
+            await hooks.charge(-info.duration)
+            raise
+        return transcript, info
+
+    async def _transcribe(
+        self,
+        transcriber: Transcriber,
+        data: bytes,
+        filename: str,
+        info: MediaInfo,
+        as_is: bool,
+        hooks: MediaHooks,
+    ) -> Transcript:
         await hooks.report(Progress(Stage.TRANSCRIBING, format_timestamp(info.duration)))
         try:
             if as_is:
@@ -195,7 +211,7 @@ class MediaReader:
         self._metrics.transcribed_seconds.inc(info.duration)
         if not transcript.text.strip():
             raise MediaError(key="err_media_empty", detail="the transcript is empty")
-        return transcript, info
+        return transcript
 
     async def read_recording(
         self,

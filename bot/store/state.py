@@ -291,6 +291,12 @@ class State:
             return seconds_until_midnight()
         return None
 
+    async def give_back_media_seconds(self, user_id: int, seconds: int) -> None:
+        """Return seconds counted for a recording that was not transcribed after all."""
+        key = self._keys.media_seconds(user_id, today())
+        if await self._store.count(key, ttl=QUOTA_TTL, by=-seconds) is None:
+            await self._fallback.count(key, ttl=QUOTA_TTL, by=-seconds)
+
     async def first_time(self, bot_id: int, update_id: int) -> bool:
         """True the first time an update id is seen (per id, not a high-water mark)."""
         return await self._set_if_absent(self._keys.update(bot_id, update_id), b"1", UPDATE_TTL)
