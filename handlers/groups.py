@@ -19,23 +19,14 @@ from telegram.ext import Application, MessageHandler, filters
 from bot.i18n import t
 from handlers.addressing import delivery_for
 from handlers.context import Context
+from handlers.media import carries_media, summarize_media_message
 from handlers.private import summarize_document_message
 from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.replies import send_text
-from handlers.sources import message_urls, text_source, typed_text_source
+from handlers.sources import message_urls, replied_message, text_source, typed_text_source
 from handlers.summaries import deliver_links, deliver_summary
 
 log = logging.getLogger(__name__)
-
-
-def replied_message(message: Message) -> Message | None:
-    """The message this one answers; None for the topic's opening message a topic reply carries."""
-    target = message.reply_to_message
-    if target is None or target.forum_topic_created is not None:
-        return None
-    if message.is_topic_message and target.message_id == message.message_thread_id:
-        return None
-    return target
 
 
 def _mention_pattern(username: str) -> re.Pattern[str]:
@@ -94,13 +85,17 @@ async def summarize_group_links(
 async def _summarize_on_mention(
     update: Update, context: Context, message: Message, rest: str
 ) -> None:
-    """`@bot <link or text>`, or `@bot` in reply to a message with a link, text or file."""
+    """`@bot <link or text>`, or `@bot` in reply to a message with a link, text, file,
+    recording or picture (a link in a picture's caption is what is read)."""
     urls = message_urls(message)
     if urls:
         await summarize_group_links(update, context, urls, auto=False)
         return
     if message.document is not None:
         await summarize_document_message(update, context, message)
+        return
+    if carries_media(message):  # a recording or picture captioned with the mention
+        await summarize_media_message(update, context, message)
         return
     target = replied_message(message)
     if target is not None and target.document is not None:
@@ -110,6 +105,9 @@ async def _summarize_on_mention(
         urls = message_urls(target)
         if urls:
             await summarize_group_links(update, context, urls, auto=False)
+            return
+        if carries_media(target):
+            await summarize_media_message(update, context, target)
             return
     # The replied message has no links (just checked): only its own text is left to read.
     source = text_source(target) if target is not None else None

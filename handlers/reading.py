@@ -16,7 +16,7 @@ from handlers.media import carries_media, summarize_media_message
 from handlers.private import summarize_document_message, summarize_links_or_text
 from handlers.questions import answer_in_thread
 from handlers.replies import send_text
-from handlers.sources import typed_text_source
+from handlers.sources import message_urls, replied_message, typed_text_source
 from handlers.summaries import deliver_summary
 
 SUMMARY_COMMANDS = ("summary", "tldr", "s")
@@ -62,12 +62,12 @@ async def summary_command(update: Update, context: Context) -> None:
             return
         await deliver_summary(context, delivery)
         return
-    target = message.reply_to_message
+    target = replied_message(message)
     if target is None:
         delivery = await delivery_for(update, context, None)
         await send_text(context, delivery, t("summary_usage", delivery.language))
         return
-    if carries_media(target):
+    if carries_media(target) and not message_urls(target):  # a caption's link is what's meant
         await summarize_media_message(update, context, target)
         return
     if target.document is not None:

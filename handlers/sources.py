@@ -46,3 +46,13 @@ class Paste:
     update: Update
     parts: list[str] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
+
+
+def replied_message(message: Message) -> Message | None:
+    """The message this one answers; None for the topic's opening message a topic reply carries."""
+    target = message.reply_to_message
+    if target is None or target.forum_topic_created is not None:
+        return None
+    if message.is_topic_message and target.message_id == message.message_thread_id:
+        return None
+    return target

@@ -18,6 +18,7 @@ from tests.fakes.bot_api import (
 )
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
+from tests.helpers.media import ogg_opus, png
 from tests.tg import (
     is_summary,
     message_of,
@@ -431,3 +432,68 @@ async def test_the_ask_button_in_a_group_prompts_whoever_pressed_it(
     assert [mention["user"]["id"] for mention in mentions] == [BOB["id"]]
     assert asked["text"].startswith("Bob, ")
     assert prompt.params["reply_markup"] == {"force_reply": True, "selective": True}
+
+
+async def test_summary_in_reply_to_a_picture_reads_its_captions_link(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """A news post shared as a photo with its link in the caption: the link is what is meant
+    (no vision model is needed, as for a mention or in a private chat)."""
+    url = article(web, "/mill", "tide mill")
+    async with start_bot(settings_for()):
+        photo = posted(
+            bot_api.send_photo(
+                png(), width=4, height=4, caption=f"Read this: {url}", chat_type="supergroup"
+            )
+        )
+        bot_api.send_group_message("/summary", reply_to_message=photo)
+        await wait_summary(bot_api, chat_id=GROUP)
+    assert web.hits("/mill") == 1
+
+
+async def test_a_mention_in_reply_to_a_voice_message_summarizes_it(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """`@bot` under a recording works as `/summary` under it does, and so does a recording
+    captioned with the mention."""
+    said = "The tide mill on the estuary was rebuilt by volunteers and grinds flour again. "
+    llm_api.script_transcript(said * 3, said * 4)
+    llm_api.script("Mill\nTL;DR: a mill grinds again.", "Mill\nTL;DR: the mill again.")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        voice = posted(
+            bot_api.send_voice(ogg_opus(40), duration=40, chat_type="supergroup", user=BOB)
+        )
+        bot_api.send_group_message(BOT, reply_to_message=voice)
+        await wait_summary(bot_api, chat_id=GROUP)
+        bot_api.send_voice(
+            ogg_opus(40, frequency=330), duration=40, chat_type="supergroup", caption=BOT
+        )
+        await wait_summary(bot_api, count=2, chat_id=GROUP)
+    assert len(llm_api.transcription_requests) == 2
+
+
+async def test_a_bare_summary_in_a_topic_is_told_how_to_use_it(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """In a forum topic every message replies to the topic's opening message; that one is not
+    what `/summary` was sent in reply to."""
+    opening = {
+        "message_id": TOPIC,
+        "from": BOB,
+        "chat": {"id": GROUP, "type": "supergroup", "title": "Forum", "is_forum": True},
+        "date": 1_700_000_000,
+        "message_thread_id": TOPIC,
+        "is_topic_message": True,
+        "forum_topic_created": {"name": "Reading", "icon_color": 7322096},
+    }
+    async with start_bot(settings_for()):
+        bot_api.send_group_message(
+            "/summary", message_thread_id=TOPIC, is_topic_message=True, reply_to_message=opening
+        )
+        await settle(bot_api)
+    [reply] = sent_to(bot_api, GROUP)
+    assert reply.params["text"].startswith("Send /summary with a link")
+    assert reply.params["message_thread_id"] == TOPIC
