@@ -63,6 +63,21 @@ def interface_language(update: Update) -> str:
     return pick_language(user.language_code if user else None)
 
 
+def requester_id(update: Update) -> int | None:
+    """Whose request this is: the user, or the chat a message was sent as.
+
+    Telegram gives everyone who posts as a chat one shared stand-in user (an anonymous group
+    admin is GroupAnonymousBot, a post as a channel Channel_Bot, an automatic forward 777000):
+    keyed on that, every anonymous admin on Telegram would share one request at a time, one
+    rate limit and one quota. The chat they post as tells them apart.
+    """
+    message = update.message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id
+    user = update.effective_user
+    return user.id if user is not None else None
+
+
 def is_admin(context: Context, user_id: int | None) -> bool:
     """Operators listed in ADMIN_USER_IDS."""
     return user_id is not None and user_id in context.deps.settings.admin_user_ids
@@ -72,20 +87,20 @@ async def delivery_for(update: Update, context: Context, source: Source | None) 
     """A Delivery answering in the update's chat (and forum topic), with the chat's options."""
     message = update.effective_message
     chat = update.effective_chat
-    user = update.effective_user
+    requester = requester_id(update)
     assert chat is not None
     prefs = await context.chat_prefs(update)
     topic = message.message_thread_id if message is not None and message.is_topic_message else None
     return Delivery(
         chat_id=chat.id,
         source=source,
-        user_id=user.id if user is not None else None,
+        user_id=requester,
         language=interface_language(update),
         reply_to=message.message_id if message is not None else None,
         thread_id=topic,
         group=is_group(chat.type),
         options=options_from(context.deps.settings, prefs),
-        exempt=is_admin(context, user.id if user else None),
+        exempt=is_admin(context, requester),
         channel=chat.type == ChatType.CHANNEL,
         chat_type=chat.type,
         chat_username=chat.username,

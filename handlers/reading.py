@@ -9,7 +9,7 @@ from bot.content.sources import UrlSource
 from bot.content.urls import find_urls
 from bot.i18n import t
 from bot.pipeline import CancelResult
-from handlers.addressing import delivery_for
+from handlers.addressing import delivery_for, requester_id
 from handlers.context import Context
 from handlers.deeplinks import open_payload
 from handlers.media import carries_media, summarize_media_message
@@ -90,10 +90,10 @@ async def ask_command(update: Update, context: Context) -> None:
 
 async def cancel_command(update: Update, context: Context) -> None:
     """Stop the user's running request."""
-    user = update.effective_user
-    if user is None:
+    requester = requester_id(update)
+    if requester is None:
         return
-    found = await context.pipeline.cancel(user.id)
+    found = await context.pipeline.cancel(requester)
     if found is CancelResult.STOPPING:
         return  # the cancelled request says "Stopped." itself
     delivery = await delivery_for(update, context, None)
@@ -103,21 +103,21 @@ async def cancel_command(update: Update, context: Context) -> None:
 
 async def forget_command(update: Update, context: Context) -> None:
     """Delete everything Skim keeps about this user."""
-    user = update.effective_user
-    if user is None:
+    requester = requester_id(update)
+    if requester is None:
         return
-    await context.state.forget_user(user.id)
+    await context.state.forget_user(requester)
     delivery = await delivery_for(update, context, None)
     await send_text(context, delivery, t("forgotten", delivery.language))
 
 
 async def usage_command(update: Update, context: Context) -> None:
     """The user's own usage today."""
-    user = update.effective_user
-    if user is None:
+    requester = requester_id(update)
+    if requester is None:
         return
     deps = context.deps
-    usage = await deps.skim.state.user_usage(user.id)
+    usage = await deps.skim.state.user_usage(requester)
     delivery = await delivery_for(update, context, None)
     await send_text(
         context,

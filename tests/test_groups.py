@@ -497,3 +497,28 @@ async def test_a_bare_summary_in_a_topic_is_told_how_to_use_it(
     [reply] = sent_to(bot_api, GROUP)
     assert reply.params["text"].startswith("Send /summary with a link")
     assert reply.params["message_thread_id"] == TOPIC
+
+
+async def test_anonymous_admins_of_two_groups_are_two_requesters(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Every anonymous admin on Telegram is the one user GroupAnonymousBot: the group they post
+    as is who asks, so one group's admin neither waits for nor cancels another group's."""
+    anonymous = make_user(1087968824, "Group", "GroupAnonymousBot", is_bot=True)
+    group_a, group_b = -1001111111111, -1002222222222
+    slow = article(web, "/slow", "slow harbour", delay=3.0)
+    other = article(web, "/other", "other bridge")
+
+    def as_group(chat_id: int, text: str) -> None:
+        sender = {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
+        bot_api.send_group_message(text, chat_id=chat_id, user=anonymous, sender_chat=sender)
+
+    async with start_bot(settings_for()):
+        as_group(group_a, f"/summary {slow}")
+        await bot_api.wait_for("sendMessage", sent_in(group_a))  # its status: A's request runs
+        as_group(group_b, f"/summary {other}")
+        await wait_summary(bot_api, chat_id=group_b)
+        as_group(group_b, "/cancel")
+        await wait_summary(bot_api, chat_id=group_a, timeout=10)
+        await settle(bot_api)
+    assert sent_to(bot_api, group_b)[-1].params["text"] == "Nothing is running."
