@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Sequence
 
-from telegram import Message, MessageEntity, Update
+from telegram import Message, MessageEntity, MessageOriginUser, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
@@ -77,6 +77,16 @@ async def summarize_group_links(
     except TelegramError as error:
         # Typically no right to post here (muted, restricted); nothing more to do.
         log.info("could not answer in group %s: %s", chat.id, error)
+
+
+def not_for_auto_summary(message: Message, bot_id: int) -> bool:
+    """Posts whose links were summarized already, or are the channel's to summarize."""
+    if message.via_bot is not None and message.via_bot.id == bot_id:
+        return True  # our own inline result, posted by a member
+    if message.is_automatic_forward:
+        return True  # a linked channel's post copied into its discussion group
+    origin = message.forward_origin
+    return isinstance(origin, MessageOriginUser) and origin.sender_user.id == bot_id
 
 
 # Handlers
@@ -157,8 +167,8 @@ async def _answer_reply(update: Update, context: Context, message: Message, ques
 
 async def _auto_summary(update: Update, context: Context, message: Message) -> None:
     """Summarize every link posted, when the chat turned auto-summary on."""
-    if message.via_bot is not None and message.via_bot.id == context.bot.id:
-        return  # our own inline result, posted by a member
+    if not_for_auto_summary(message, context.bot.id):
+        return
     urls = message_urls(message)
     if not urls:
         return

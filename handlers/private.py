@@ -58,6 +58,8 @@ async def on_private_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
+    if message.via_bot is not None and message.via_bot.id == context.bot.id:
+        return  # our own inline result, sent in the chat with us: it is a summary already
     text = message.text or message.caption or ""
     if replies_to_bot(message, context.bot.id) and await answer_in_thread(update, context, text):
         return

@@ -522,3 +522,37 @@ async def test_anonymous_admins_of_two_groups_are_two_requesters(
         await wait_summary(bot_api, chat_id=group_a, timeout=10)
         await settle(bot_api)
     assert sent_to(bot_api, group_b)[-1].params["text"] == "Nothing is running."
+
+
+async def test_auto_summary_skips_a_channels_copies_and_forwarded_summaries(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """A linked channel's posts arrive in its discussion group as automatic forwards (their
+    summary is the channel's), and a summary of ours forwarded into the group is one already:
+    neither is summarized again. A member's own link after them is."""
+    channel = {"id": -1009999999999, "type": "channel", "title": "News"}
+    copied = article(web, "/copied", "railway museum")
+    forwarded = article(web, "/forwarded", "ferry timetable")
+    posted_link = article(web, "/posted", "city library")
+    service = make_user(777000, "Telegram")
+    bot_user = make_user(bot_api.bot_id, "Skim", "skim_test_bot", is_bot=True)
+    bot_api.set_chat_admins(GROUP, [bot_api.bot_id])  # it sees every message
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, GROUP)
+        bot_api.send_group_message(
+            f"Worth a visit: {copied}",
+            user=service,
+            sender_chat=channel,
+            is_automatic_forward=True,
+            forward_origin={"type": "channel", "chat": channel, "message_id": 5, "date": 1},
+        )
+        bot_api.send_group_message(
+            f"Summary of {forwarded}",
+            user=BOB,
+            forward_origin={"type": "user", "sender_user": bot_user, "date": 1},
+        )
+        bot_api.send_group_message(f"Look: {posted_link}", user=BOB)
+        await wait_summary(bot_api, chat_id=GROUP)
+        await settle(bot_api)
+    assert len(summaries_in(bot_api, GROUP)) == 1
+    assert (web.hits("/copied"), web.hits("/forwarded"), web.hits("/posted")) == (0, 0, 1)

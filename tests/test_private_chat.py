@@ -284,3 +284,18 @@ async def test_the_bot_asks_telegram_only_for_the_updates_it_handles(
             "chosen_inline_result",
         ]
     )
+
+
+async def test_our_own_inline_result_sent_in_the_chat_with_us_is_not_summarized_again(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """`@bot <link>` chosen in the private chat with the bot posts a summary already."""
+    web.route("/story", read_fixture("article_en.html"))
+    web.route("/other", read_fixture("article_ru.html"))
+    bot_user = {"id": bot_api.bot_id, "is_bot": True, "first_name": "Skim"}
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(f"Summary of {web.url('/story')}", via_bot=bot_user)
+        bot_api.send_private_message(web.url("/other"))
+        await wait_summary(bot_api)
+        await bot_api.wait_idle()
+    assert (web.hits("/story"), web.hits("/other")) == (0, 1)
