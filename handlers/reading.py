@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CommandHandler, filters
 
 from bot.content.sources import UrlSource
 from bot.content.urls import find_urls
@@ -134,10 +134,12 @@ async def usage_command(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CommandHandler(list(SUMMARY_COMMANDS), summary_command))
-    app.add_handler(CommandHandler(list(ASK_COMMANDS), ask_command))
-    app.add_handler(CommandHandler("cancel", cancel_command))
-    app.add_handler(CommandHandler("forget", forget_command))
-    app.add_handler(CommandHandler("usage", usage_command))
+    # New messages only: an edited command is not run again (a second summary or answer).
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("start", start, filters=new))
+    app.add_handler(CommandHandler("help", help_command, filters=new))
+    app.add_handler(CommandHandler(list(SUMMARY_COMMANDS), summary_command, filters=new))
+    app.add_handler(CommandHandler(list(ASK_COMMANDS), ask_command, filters=new))
+    app.add_handler(CommandHandler("cancel", cancel_command, filters=new))
+    app.add_handler(CommandHandler("forget", forget_command, filters=new))
+    app.add_handler(CommandHandler("usage", usage_command, filters=new))

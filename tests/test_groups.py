@@ -556,3 +556,24 @@ async def test_auto_summary_skips_a_channels_copies_and_forwarded_summaries(
         await settle(bot_api)
     assert len(summaries_in(bot_api, GROUP)) == 1
     assert (web.hits("/copied"), web.hits("/forwarded"), web.hits("/posted")) == (0, 0, 1)
+
+
+async def test_an_edited_command_is_not_run_again(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Fixing a typo in an old `/summary` or `/help` posts no second reply."""
+    url = article(web, "/mill", "tide mill")
+    async with start_bot(settings_for()):
+        command = posted(bot_api.send_group_message(f"/summary {url}", user=BOB))
+        await wait_summary(bot_api, chat_id=GROUP)
+        await settle(bot_api)
+        before = len(sent_to(bot_api, GROUP))
+        for text in (f"/summary  {url}", "/help me"):
+            edited = {**command, "text": text, "edit_date": command["date"] + 5}
+            edited["entities"] = detect_entities(text)
+            bot_api.add_update({"edited_message": edited})
+        bot_api.send_group_message("/usage", user=BOB)  # answered: the edits were seen first
+        await bot_api.wait_for("sendMessage", sent_in(GROUP), count=before + 1)
+        await settle(bot_api)
+    assert len(sent_to(bot_api, GROUP)) == before + 1
+    assert web.hits("/mill") == 1
