@@ -153,16 +153,13 @@ async def on_group_message(update: Update, context: Context) -> None:
 
 
 async def _answer_reply(update: Update, context: Context, message: Message, question: str) -> None:
-    """A reply to the bot: a question about its summary, or links sent to a non-summary."""
-    replied = message.reply_to_message
-    assert replied is not None
-    state = context.state
-    urls = message_urls(message)
-    if urls and await state.thread(replied.chat_id, replied.message_id) is None:
-        await summarize_group_links(update, context, urls, auto=False)
+    """A reply to the bot: a question about its summary, or links to read (shared in reply to
+    a summary, or to anything else of ours). "Thanks" under a help line gets nothing."""
+    if question and await answer_in_thread(update, context, question):
         return
-    if question:
-        await answer_in_thread(update, context, question)
+    urls = message_urls(message)
+    if urls:
+        await summarize_group_links(update, context, urls, auto=False)
 
 
 async def _auto_summary(update: Update, context: Context, message: Message) -> None:

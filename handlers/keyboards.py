@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
 
+CALLBACK_PREFIX = "sk:"  # every button of ours
 SHORTER = "sk:short"
 LONGER = "sk:long"
 TRANSLATE = "sk:tr"

@@ -7,7 +7,9 @@ from telegram import Message, Update
 from bot.i18n import t
 from handlers.addressing import delivery_for
 from handlers.context import Context
+from handlers.keyboards import CALLBACK_PREFIX
 from handlers.replies import send_text
+from handlers.sources import asks_beside_links, message_urls
 from handlers.summaries import deliver_answer, thread_of
 
 
@@ -16,17 +18,31 @@ def replies_to_bot(message: Message, bot_id: int) -> bool:
     return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
 
 
+def _summary_of_ours(message: Message) -> bool:
+    """The message carries our summary keyboard: it was a summary, whatever its thread became."""
+    markup = message.reply_markup
+    return markup is not None and any(
+        str(button.callback_data or "").startswith(CALLBACK_PREFIX)
+        for row in markup.inline_keyboard
+        for button in row
+    )
+
+
 async def answer_in_thread(update: Update, context: Context, question: str) -> bool:
-    """Answer `question` about the bot message being replied to; False when it isn't a thread."""
+    """Answer `question` about the bot message being replied to; False when that is no summary
+    or answer of ours, or the reply shares links to read rather than asking about one."""
     message = update.effective_message
     if message is None or message.reply_to_message is None:
+        return False
+    if message_urls(message) and not asks_beside_links(message):
         return False
     thread = await thread_of(context, message.reply_to_message)
     delivery = await delivery_for(update, context, None)
     if thread is None:
-        if replies_to_bot(message, context.bot.id):
-            await send_text(context, delivery, t("thread_forgotten", delivery.language))
-            return True
-        return False
+        # Under a help line, a hint or a refusal the reply is no question about an article.
+        if not _summary_of_ours(message.reply_to_message):
+            return False
+        await send_text(context, delivery, t("thread_forgotten", delivery.language))
+        return True
     await deliver_answer(context, delivery, thread, question)
     return True

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from telegram import Message, MessageEntity, Update
 
 from bot.content.sources import TextSource
-from bot.content.urls import message_links
+from bot.content.urls import find_urls, message_links
 
 MIN_TEXT_WORDS = 40
 _WORD = re.compile(r"\w+")
@@ -24,6 +24,22 @@ def message_urls(message: Message) -> list[str]:
         for entity, text in entities.items()
     ]
     return message_links(message.text or message.caption or "", [url or "" for url in marked])
+
+
+def asks_beside_links(message: Message) -> bool:
+    """A question mark outside the message's links: words about the links, not just links.
+
+    A reply to a summary that only shares another link wants that link read; "how does this
+    compare with <link>?" is a question about the summary.
+    """
+    text = message.text or message.caption or ""
+    kinds: list[str | None] = [MessageEntity.URL]
+    for entities in (message.parse_entities(kinds), message.parse_caption_entities(kinds)):
+        for shown in entities.values():
+            text = text.replace(shown, " ")
+    for written in find_urls(text):
+        text = text.replace(written, " ")
+    return "?" in text
 
 
 def text_source(message: Message) -> TextSource | None:

@@ -577,3 +577,19 @@ async def test_an_edited_command_is_not_run_again(
         await settle(bot_api)
     assert len(sent_to(bot_api, GROUP)) == before + 1
     assert web.hits("/mill") == 1
+
+
+async def test_thanks_under_a_help_line_gets_no_reply(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Only a summary of ours has an article to have forgotten."""
+    async with start_bot(settings_for()):
+        bot_api.send_group_message("/help", user=BOB)
+        sent = await bot_api.wait_for("sendMessage", sent_in(GROUP))
+        help_line = message_of(bot_api, sent, GROUP)
+        help_line["date"] -= 60  # no thread is being saved under it any more
+        bot_api.send_group_message("thanks, got it", user=BOB, reply_to_message=help_line)
+        bot_api.send_group_message("/usage", user=BOB)
+        await bot_api.wait_for("sendMessage", sent_in(GROUP), count=2)
+        await settle(bot_api)
+    assert len(sent_to(bot_api, GROUP)) == 2

@@ -407,3 +407,26 @@ async def test_a_new_link_right_after_the_summary_is_not_refused_as_busy(
     assert "The wall holds." in second.params["text"]
     texts = [str(call.params.get("text", "")) for call in bot_api.calls_to("sendMessage")]
     assert not any("Still working" in text for text in texts), texts
+
+
+async def test_replies_to_our_messages_read_links_and_say_when_an_article_is_gone(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """A question under a summary whose article expired is told so; a link shared in reply to
+    a summary, or to the help line, is read (it was asked about the old article, or lost)."""
+    web.route("/story", read_fixture("article_en.html"))
+    web.route("/other", read_fixture("article_ru.html"))
+    web.route("/third", read_fixture("article_en.html").replace(b"mill", b"ferry"))
+    async with start_bot(settings_for()):
+        summary = await _summary_message(bot_api, web)
+        expired = {**summary, "message_id": summary["message_id"] + 1000}
+        expired["date"] = summary["date"] - 3600
+        bot_api.send_private_message("Who runs the mill?", reply_to_message=expired)
+        await wait_text(bot_api, "no longer have that article")
+        bot_api.send_private_message(web.url("/other"), reply_to_message=summary)
+        await wait_summary(bot_api, count=2)
+        bot_api.send_private_message("/help")
+        help_line = await wait_text(bot_api, "How to use Skim")
+        bot_api.send_private_message(f"this one: {web.url('/third')}", reply_to_message=help_line)
+        await wait_summary(bot_api, count=3)
+    assert (web.hits("/other"), web.hits("/third")) == (1, 1)
