@@ -78,7 +78,20 @@ def test_compose_scales_out_as_one_intake_and_many_workers_on_one_redis() -> Non
         assert set(service["environment"]) <= SETTINGS
         assert service["environment"]["REDIS_URL"] == services["skim"]["environment"]["REDIS_URL"]
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert service["build"] == ".", "the profile alone builds its image on a fresh host"
     assert "ports" not in worker, "workers are scaled: a fixed host port would clash"
+
+
+def test_the_kubernetes_sketch_runs_the_images_program() -> None:
+    """The image has no ENTRYPOINT: a container's `args` would replace CMD and be run as the
+    program itself ("run"), so the sketch must give the whole `command`."""
+    assert "ENTRYPOINT" not in dict(_dockerfile())
+    text = (ROOT / "docs" / "scaling.md").read_text(encoding="utf-8")
+    [sketch] = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    [container] = yaml.safe_load(sketch)["spec"]["template"]["spec"]["containers"]
+    assert "args" not in container
+    assert container["command"] == ["skim", "run", "--role", "worker"]
+    assert {variable["name"] for variable in container["env"]} <= SETTINGS
 
 
 def test_compose_offers_a_local_model_as_a_profile() -> None:
