@@ -16,7 +16,7 @@ from typing import Any
 from telegram.error import InvalidToken, NetworkError
 
 from bot import __version__
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, masked, url_passwords
 from bot.errors import ConfigError, SkimError
 from bot.logging_setup import redact, setup_logging
 
@@ -189,9 +189,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.telegram_bot_token,
             settings.openai_api_key,
             settings.transcribe_api_key,
+            settings.webhook_secret,  # the library logs setWebhook's parameters at DEBUG
         )
         if secret is not None
-    ]
+    ] + url_passwords(
+        settings.redis_url,
+        settings.telegram_api_url,
+        settings.openai_base_url,
+        settings.transcribe_base_url,
+        settings.webhook_url,
+    )
     if command == "run":
         return _run_bot(settings, secrets, getattr(args, "role", "all"))
     level = settings.log_level if args.verbose else "CRITICAL"
@@ -227,14 +234,15 @@ def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
         if settings.telegram_api_url != TELEGRAM_API:
             # Any server answers 404 for a path it does not know, as the Bot API does for a
             # token it does not know.
-            refused += f", and that TELEGRAM_API_URL ({settings.telegram_api_url}) is a Bot API"
+            shown = masked(settings.telegram_api_url)
+            refused += f", and that TELEGRAM_API_URL ({shown}) is a Bot API"
         return _fail(refused, EXIT_USAGE)
     except NetworkError as error:
         # The library's message may carry a whole HTML page a wrong URL answered with.
         said = redact(str(error), secrets).split("Parsing the server response")[0]
         said = " ".join(said.split())[:200].rstrip(". ")
         return _fail(
-            f"cannot reach the Telegram Bot API at {settings.telegram_api_url} "
+            f"cannot reach the Telegram Bot API at {masked(settings.telegram_api_url)} "
             f"({said}); check the network or TELEGRAM_API_URL",
             EXIT_FAILED,
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.config import Settings
+from bot.config import Settings, masked
 from bot.content.document import Document
 from bot.content.sources import files_in_directories, source_from_argument
 from bot.deps import Deps, build_deps
@@ -232,6 +232,7 @@ async def _check_telegram(settings: Settings) -> tuple[bool, str]:
     if settings.telegram_bot_token is None:
         return False, "TELEGRAM_BOT_TOKEN is not set (needed to run the bot)"
     api = settings.telegram_api_url
+    shown = masked(api)
     bot = Bot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=f"{api}/bot",
@@ -239,11 +240,11 @@ async def _check_telegram(settings: Settings) -> tuple[bool, str]:
     )
     try:
         async with bot:
-            return True, f"@{bot.username} answers at {api}"
+            return True, f"@{bot.username} answers at {shown}"
     except InvalidToken:
         return False, "the Bot API refused TELEGRAM_BOT_TOKEN"
     except TelegramError as error:
-        return False, f"the Bot API at {api} did not answer ({type(error).__name__})"
+        return False, f"the Bot API at {shown} did not answer ({type(error).__name__})"
 
 
 async def _check_transcription(model: str, client: AsyncOpenAI) -> tuple[bool, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -56,10 +56,33 @@ def _split_ports(value: object) -> object:
     return ports
 
 
+def masked(url: str) -> str:
+    """A URL as it may be shown or logged: credentials in it (a Redis password, a proxy's
+    user) replaced by ***, even in a URL too malformed to parse (more hidden, never less)."""
+    head, at, rest = url.rpartition("@")
+    if not at:
+        return url
+    scheme, written, _ = head.partition("://")
+    return f"{scheme}://***@{rest}" if written else f"***@{rest}"
+
+
+def url_passwords(*urls: str | None) -> list[str]:
+    """The passwords written into URLs, for the logs' list of secrets."""
+    found = []
+    for url in urls:
+        try:
+            password = urlsplit(url).password if url else None
+        except ValueError:
+            password = None
+        if password:
+            found.extend({password, unquote(password)})
+    return found
+
+
 def _http_url(value: str, what: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{value!r} is not an http(s) URL for {what}")
+        raise ValueError(f"{masked(value)!r} is not an http(s) URL for {what}")
     return value.rstrip("/")
 
 
@@ -75,6 +98,7 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
         extra="ignore",
         case_sensitive=False,
+        allow_inf_nan=False,  # "inf" seconds or messages a second pass no limit check
     )
 
     telegram_bot_token: SecretStr | None = None
@@ -189,14 +213,22 @@ class Settings(BaseSettings):
         if value is None:
             return None
         parts = urlsplit(value)
+        shown = masked(value)
         if parts.scheme not in ("redis", "rediss", "unix", *CLUSTER_SCHEMES):
-            raise ValueError(f"{value!r} is not a Redis URL (expected redis://host:port/db)")
-        if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError(f"{value!r} has no host (expected redis://host:port/db)")
+            raise ValueError(f"{shown!r} is not a Redis URL (expected redis://host:port/db)")
+        if parts.scheme == "unix":
+            return value
+        if not parts.hostname:
+            raise ValueError(f"{shown!r} has no host (expected redis://host:port/db)")
         try:
             _ = parts.port
         except ValueError:
-            raise ValueError(f"{value!r} has an invalid port") from None
+            raise ValueError(f"{shown!r} has an invalid port") from None
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise ValueError(f"{shown!r}: the database after the port must be a number")
+        if database not in ("", "0") and parts.scheme in CLUSTER_SCHEMES:
+            raise ValueError(f"{shown!r}: a Redis Cluster has only database 0")
         return value
 
     @field_validator("summary_language", mode="before")
@@ -297,7 +329,9 @@ def describe_validation_error(error: ValidationError) -> str:
         return f"invalid settings: {message}"
     name = str(first["loc"][0]).upper()
     if name in {"TELEGRAM_BOT_TOKEN", "OPENAI_API_KEY", "WEBHOOK_SECRET", "TRANSCRIBE_API_KEY"}:
-        return f"invalid setting {name}: {first['type']}"
+        # Our own checks of these never quote the value; the library's might.
+        said = message if first["type"] == "value_error" else first["type"]
+        return f"invalid setting {name}: {said}"
     return f"invalid setting {name}: {message}"
 
 

@@ -57,6 +57,11 @@ def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ("WEBHOOK_SECRET", "base64+with/padding=="),
         ("WEBHOOK_SECRET", "x" * 257),
         ("REDIS_PREFIX", "my bot:"),
+        ("TELEGRAM_MAX_RATE", "inf"),  # no limit check holds for infinity or NaN
+        ("SINGLE_FLIGHT_LOCK_TTL", "inf"),
+        ("DAILY_MEDIA_MINUTES", "nan"),
+        ("REDIS_URL", "redis://localhost:6379/abc"),  # was database 0 without a word
+        ("REDIS_URL", "redis+cluster://localhost:7000/3"),  # was a traceback from redis-py
     ],
 )
 def test_bad_setting_raises_config_error_naming_it(
@@ -66,6 +71,33 @@ def test_bad_setting_raises_config_error_naming_it(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert name in caught.value.user_message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REDIS_URL", "redis://:s3cretRedisPw@localhost:notaport/0"),
+        ("REDIS_URL", "http://admin:s3cretRedisPw@localhost:6379/0"),
+        ("TELEGRAM_API_URL", "ftp://user:s3cretRedisPw@proxy.example"),
+        ("OPENAI_BASE_URL", "localhost:s3cretRedisPw@llm"),
+    ],
+)
+def test_a_bad_url_is_named_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert name in caught.value.user_message
+    assert "s3cretRedisPw" not in caught.value.user_message
+
+
+def test_a_bad_webhook_secret_says_what_telegram_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", "with space")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "A-Z, a-z, 0-9, _ and -" in caught.value.user_message
+    assert "with space" not in caught.value.user_message
 
 
 @pytest.mark.parametrize(
