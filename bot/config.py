@@ -68,7 +68,7 @@ def masked(url: str) -> str:
 
 def url_passwords(*urls: str | None) -> list[str]:
     """The passwords written into URLs, for the logs' list of secrets."""
-    found = []
+    found: list[str] = []
     for url in urls:
         try:
             password = urlsplit(url).password if url else None

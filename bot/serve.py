@@ -279,7 +279,10 @@ async def _start_http(
         accept = _acceptor(app, stream, deps, alone=role == "all")
         asgi = build_web_app(deps.metrics, readiness, webhook=(path, secret, accept))
     server = _EmbeddedServer(
-        uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
+        # log_config=None: uvicorn's lines go through our handlers (JSON, secrets scrubbed).
+        uvicorn.Config(
+            asgi, host=host, port=port, log_level="warning", lifespan="off", log_config=None
+        )
     )
     task = asyncio.create_task(server.serve(sockets=[listen]))
     for _ in range(500):  # up to 5 s to bind

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import httpx
@@ -77,3 +78,26 @@ async def test_readiness_follows_redis_and_metrics_move_on_a_cache_hit(
         await private_redis.start()
         await _until(client, f"{base}/readyz", 200)
     assert bot_api.token not in run.stderr
+
+
+async def test_json_logs_stay_json_when_the_port_gets_garbage(
+    bot_api: FakeBotAPI, redis_url: str, redis_prefix: str
+) -> None:
+    """The web server's own complaints ("Invalid HTTP request received") go through Skim's log
+    handler: one JSON object a line, secrets scrubbed, like every other line."""
+    port = free_port()
+    env = skim_run_env(
+        bot_api, redis_url, redis_prefix, METRICS_LISTEN=f"127.0.0.1:{port}", LOG_FORMAT="json"
+    )
+    async with skim_run(env) as run:
+        await bot_api.wait_for("getUpdates", timeout=30)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GARBAGE / HTTP/1.1\r\n\r\n")
+        await writer.drain()
+        await asyncio.wait_for(reader.read(), 5)  # answered 400 and closed
+        writer.close()
+        await asyncio.sleep(0.3)
+    lines = run.stderr.strip().splitlines()
+    assert any("Invalid HTTP request" in line for line in lines)
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
