@@ -32,7 +32,7 @@ lock: $(STAMP)
 
 ## run: set up .venv and run the bot (needs TELEGRAM_BOT_TOKEN in the environment or .env)
 run: $(STAMP)
-	$(BIN)/skim run
+	exec $(BIN)/skim run  # exec: a supervisor's SIGTERM reaches skim once, not twice
 
 ## test: set up .venv, then lint, type-check and run every test against real Redis (with coverage)
 test: lint typecheck pytest

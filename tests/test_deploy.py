@@ -167,5 +167,9 @@ def test_alerts_and_dashboard_use_only_metrics_skim_exports() -> None:
     used = {name for expr in exprs for name in re.findall(r"\bskim_[a-z_]+", expr)}
     assert used, "the rules and panels query Skim's metrics"
     assert used <= _exposed_names(), used - _exposed_names()
-    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
-    assert {"SkimLLMFailing", "SkimBotAPIFloods", "SkimRedisOutage", "SkimNoUpdates"} <= alerts
+    alerts = {rule["alert"]: rule["expr"] for group in rules["groups"] for rule in group["rules"]}
+    assert {"SkimLLMFailing", "SkimBotAPIFloods", "SkimRedisOutage", "SkimNoUpdates"} <= set(alerts)
+    # Extractive summaries (no LLM key: all of them) and dead links are no LLM failure.
+    assert "skim_summaries_total" not in alerts["SkimLLMFailing"]
+    # A process with no update yet exports no sample: without a default the rule stays empty.
+    assert "or vector(0)" in alerts["SkimNoUpdates"]
