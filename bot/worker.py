@@ -64,6 +64,9 @@ class Worker:
         self._concurrency = concurrency
         self.name = name or consumer_name()
         self._working: dict[str, asyncio.Task[None]] = {}
+        # Finished, but Redis did not take the acknowledgement: kept (heartbeat) and
+        # acknowledged again by the upkeep, so that nobody claims and answers them again.
+        self._unacknowledged: set[str] = set()
         self._stopping = asyncio.Event()
         self._reading: asyncio.Future[list[Entry]] | None = None
         self.done = 0
@@ -118,14 +121,16 @@ class Worker:
             await asyncio.gather(*late, return_exceptions=True)
         # The abandoned entries, and any a cancelled read took without handing over.
         with contextlib.suppress(RedisError, OSError):
+            await self._acknowledge_finished()
             left = await self._stream.pending_of(self.name)
+            left = [entry_id for entry_id in left if entry_id not in self._unacknowledged]
             if left:
                 await self._stream.release(self.name, left, self._claim_idle)
         return len(running) - len(late), len(late)
 
     def _start(self, entry: Entry, source: str) -> None:
-        if entry.entry_id in self._working:
-            return  # claimed back while still running here
+        if entry.entry_id in self._working or entry.entry_id in self._unacknowledged:
+            return  # claimed back while still running here, or done and to be acknowledged
         task = asyncio.create_task(self._handle(entry, source), context=contextvars.copy_context())
         self._working[entry.entry_id] = task
 
@@ -158,14 +163,24 @@ class Worker:
             except (RedisError, OSError) as error:
                 log.warning("could not acknowledge an update: %s", type(error).__name__)
                 await self._pause()
-        log.error("update entry %s stays pending: another worker may answer it again", entry_id)
+        self._unacknowledged.add(entry_id)
+        log.warning("update entry %s is done; acknowledged once Redis answers", entry_id)
+
+    async def _acknowledge_finished(self) -> None:
+        if not self._unacknowledged:
+            return
+        finished = list(self._unacknowledged)
+        await self._stream.acknowledge(*finished)
+        self._unacknowledged.difference_update(finished)
+        log.info("acknowledged %d finished updates now that Redis answers", len(finished))
 
     async def _keep_and_claim(self) -> None:
         """Heartbeat for entries in progress, and claims of dead workers' entries."""
         while True:
             await asyncio.sleep(min(self._claim_idle / 3, UPKEEP_EVERY))
             try:
-                await self._stream.keep(self.name, list(self._working))
+                await self._stream.keep(self.name, [*self._working, *self._unacknowledged])
+                await self._acknowledge_finished()
                 if self._metrics is not None:
                     self._metrics.stream_backlog.set(await self._stream.backlog())
                 free = self._concurrency - len(self._working)

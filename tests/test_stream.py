@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from telegram import Bot, Update
 
 from bot.intake import Poller
@@ -195,6 +196,48 @@ async def test_a_stopping_worker_waits_for_acknowledgements_on_their_way(
     assert await draining == (1, 0)
     assert len(stream.acknowledged) == 1
     assert await stream.backlog() == 0
+
+
+class RefusingAcknowledgements(UpdateStream):
+    """The real stream, whose first acknowledgements fail as they do while Redis stalls."""
+
+    def __init__(self, *args: Any, failures: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures = failures
+
+    async def acknowledge(self, *entry_ids: str) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RedisConnectionError("Redis stalled")
+        await super().acknowledge(*entry_ids)
+
+
+async def test_an_update_done_while_redis_stalled_is_not_answered_again(
+    client: Redis, redis_prefix: str
+) -> None:
+    """Its worker keeps it (heartbeat) and acknowledges it once Redis answers: no worker claims
+    it as a dead worker's and answers the user a second time."""
+    stream = RefusingAcknowledgements(client, Keys(redis_prefix), BOT_ID, max_len=1000, failures=3)
+    await stream.create_group()
+    seen: list[int] = []
+
+    async def process(data: dict[str, Any]) -> None:
+        seen.append(data["update_id"])
+
+    workers = [Worker(stream, process, claim_idle=1.5, name=name) for name in ("one", "two")]
+    running = [asyncio.create_task(worker.run()) for worker in workers]
+    await stream.append([update(1)])
+    await eventually(lambda: _true(stream.failures == 0), timeout=10)
+    await eventually(lambda: _backlog_empty(stream), timeout=10)
+    await asyncio.sleep(2.5)  # past the claim idle: a second answer would have come by now
+    for worker in workers:
+        worker.stop()
+    await asyncio.gather(*running)
+    assert seen == [1]
+
+
+async def _backlog_empty(stream: UpdateStream) -> bool:
+    return await stream.backlog() == 0
 
 
 async def test_the_poller_confirms_updates_only_once_they_are_in_redis(
