@@ -67,10 +67,11 @@ async def on_private_text(update: Update, context: Context) -> None:
     key = _paste_key(message)
     paste = pastes.get(key)
     if paste is None:
-        urls = message_urls(message)
-        if urls or len(text) < SPLIT_PART_CHARS:
-            await summarize_links_or_text(update, context, message, urls)
+        if len(text) < SPLIT_PART_CHARS:
+            await summarize_links_or_text(update, context, message)
             return
+        # A text this long is the thing to read, links in it or not (sources it cites); it may
+        # be the first part of a paste Telegram split.
         paste = pastes[key] = Paste(update)
     paste.parts.append(text)
     if paste.timer is not None:

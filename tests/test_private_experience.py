@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from bot.config import Settings
 from bot.llm.prompts import LENGTHS
 from bot.render import utf16_len
@@ -301,13 +303,21 @@ async def test_hostile_characters_never_cause_a_parse_error(
     assert all(call.ok for call in bot_api.calls_to("sendMessage"))
 
 
+@pytest.mark.parametrize("cited", [False, True])
 async def test_a_split_long_paste_is_answered_once(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
+    web: FakeWeb,
     settings_for: Callable[..., Settings],
     start_bot: Any,
+    cited: bool,
 ) -> None:
+    """Answered once, from all of it, also when its first part cites a link (the paste is what
+    is read, not the page it cites)."""
+    web.route("/source", read_fixture("article_ru.html"))
     paragraph = "The harbour authority approved a new breakwater after a long debate. " * 12
+    if cited:
+        paragraph = f"As first reported at {web.url('/source')}, " + paragraph
     first, second = (paragraph * 5)[:4096], paragraph[:1500] + " Final sentence about gulls."
     async with start_bot(llm_settings(settings_for, llm_api)):
         bot_api.send_private_message(first)
@@ -317,6 +327,8 @@ async def test_a_split_long_paste_is_answered_once(
     assert len([c for c in bot_api.calls_to("sendMessage") if is_summary(c)]) == 1
     assert len(llm_api.requests) == 1
     assert "Final sentence about gulls." in llm_api.requests[0].user_text
+    assert "breakwater" in llm_api.requests[0].user_text
+    assert web.hits("/source") == 0
 
 
 async def test_one_request_in_flight_per_user_and_cancel(
