@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -20,7 +21,12 @@ from bot.media.transcript import MARKER_RE, format_timestamp, parse_timestamp
 from bot.values import Summary
 
 TELEGRAM_LIMIT = 4096
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_BULLET = re.compile(r"^\s*[-*•+]\s+")
+# "1." to "99)": a list's number, kept; "1790. The year..." is a sentence, not an item.
+_NUMBERED = re.compile(r"^\s*(\d{1,2})[.)]\s+")
+_FENCE = re.compile(r"^\s*(?:```|~~~)\s*([\w+#.-]*)")
+# A code block's piece per element: whole within a message, with room for the text around.
+CODE_PIECE = 3000
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
 _TAG = re.compile(r"<[^>]+>")
 
@@ -96,19 +102,94 @@ def split_html(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     return [part for part in parts if part.strip()]
 
 
-def _body_lines(text: str) -> list[str]:
-    """The model's lines, still Markdown inside, with headings unmarked and bullets as "• "."""
-    lines = []
+@dataclass(frozen=True)
+class Code:
+    """A fenced block of the model's: shown as written (indentation, `*`, `__`), not as
+    Markdown."""
+
+    text: str
+    language: str = ""
+
+    def html(self) -> str:
+        language = re.sub(r"[^\w+#.-]", "", self.language)
+        if language:
+            return f'<pre><code class="language-{language}">{escape(self.text)}</code></pre>'
+        return f"<pre>{escape(self.text)}</pre>"
+
+
+BodyLine = str | Code
+
+
+def _body_lines(text: str) -> list[BodyLine]:
+    """The model's lines, still Markdown inside, with headings unmarked, bullets as "• ",
+    numbered items keeping their numbers, and fenced code as `Code` blocks."""
+    lines: list[BodyLine] = []
+    code: list[str] | None = None
+    language = ""
     for line in text.strip().split("\n"):
-        plain = line.strip().lstrip("#").strip() if line.strip() else ""
-        lines.append(_BULLET.sub("• ", plain) if _BULLET.match(plain) else plain)
+        fence = _FENCE.match(line)
+        if code is not None:
+            if fence and not fence.group(1):  # the closing fence
+                lines.extend(_code_blocks(code, language))
+                code = None
+            else:
+                code.append(line)
+            continue
+        if fence:
+            code, language = [], fence.group(1)
+            continue
+        lines.append(_item(line.strip().lstrip("#").strip() if line.strip() else ""))
+    if code is not None:  # never closed: code to the end
+        lines.extend(_code_blocks(code, language))
     return lines
 
 
-def _split_title(summary: Summary, document: Document) -> tuple[str, list[str]]:
+def _item(line: str) -> str:
+    if _BULLET.match(line):
+        return _BULLET.sub("• ", line)
+    numbered = _NUMBERED.match(line)
+    if numbered:
+        return f"{numbered.group(1)}. {line[numbered.end() :]}"
+    return line
+
+
+def _is_item(line: BodyLine) -> bool:
+    return isinstance(line, Code) or line.startswith("• ") or bool(_NUMBERED.match(line))
+
+
+def _code_blocks(lines: list[str], language: str) -> list[Code]:
+    """A block's lines, their common indentation taken off, in pieces that fit a message."""
+    body = textwrap.dedent("\n".join(lines)).strip("\n")
+    if not body.strip():
+        return []
+    blocks: list[Code] = []
+    piece: list[str] = []
+    for line in body.split("\n"):
+        if piece and utf16_len("\n".join([*piece, line])) > CODE_PIECE:
+            blocks.append(Code("\n".join(piece), language))
+            piece = []
+        piece.extend(_pieces(line, CODE_PIECE) if utf16_len(line) > CODE_PIECE else [line])
+    blocks.append(Code("\n".join(piece), language))
+    return blocks
+
+
+def _line_html(line: BodyLine, document: Document | None = None) -> str:
+    if isinstance(line, Code):
+        return line.html()
+    rendered = inline_html(line)
+    return moment_links(rendered, document) if document is not None else rendered
+
+
+def _line_plain(line: BodyLine) -> str:
+    return line.text if isinstance(line, Code) else inline_plain(line)
+
+
+def _split_title(summary: Summary, document: Document) -> tuple[str, list[BodyLine]]:
     lines = _body_lines(summary.text)
-    if not summary.extractive and len(lines) > 1 and not lines[0].startswith("• "):
-        return inline_plain(lines[0]), lines[1:]
+    first = lines[0] if lines else ""
+    if not summary.extractive and len(lines) > 1 and not _is_item(first):
+        assert isinstance(first, str)
+        return inline_plain(first), lines[1:]
     return document.title or document.site_name or "Summary", lines
 
 
@@ -136,7 +217,7 @@ def summary_lines(document: Document, summary: Summary, language: str | None = N
     if link:
         title_html = f'<b><a href="{html.escape(link, quote=True)}">{escape(title)}</a></b>'
     lines = [title_html, f"<i>{escape(meta_line(document, language))}</i>", ""]
-    lines.extend(moment_links(inline_html(line), document) for line in body)
+    lines.extend(_line_html(line, document) for line in body)
     if summary.extractive:
         lines.extend(["", f"<i>{escape(t('extractive_note', language))}</i>"])
     if summary.truncated:
@@ -155,7 +236,7 @@ def summary_plain(document: Document, summary: Summary, language: str | None = N
     if document.canonical_url or document.url:
         lines.append(str(document.canonical_url or document.url))
     lines.append("")
-    lines.extend(inline_plain(line) for line in body)
+    lines.extend(_line_plain(line) for line in body)
     if summary.extractive:
         lines.extend(["", f"[{t('extractive_note', language)}]"])
     if summary.truncated:
@@ -166,10 +247,7 @@ def summary_plain(document: Document, summary: Summary, language: str | None = N
 def answer_parts(text: str, document: Document | None = None) -> list[str]:
     """A model's answer as Telegram HTML messages (its Markdown rendered, never shown raw);
     about a video, its cited moments link into it."""
-    lines = [inline_html(line) for line in _body_lines(text)]
-    if document is not None:
-        lines = [moment_links(line, document) for line in lines]
-    return split_html(lines)
+    return split_html([_line_html(line, document) for line in _body_lines(text)])
 
 
 _CODE_SPAN = re.compile(r"(<code>.*?</code>)")
@@ -197,7 +275,7 @@ def moment_links(line_html: str, document: Document) -> str:
 
 def answer_plain(text: str) -> str:
     """The same answer as plain text, for the parse-error fallback."""
-    return "\n".join(inline_plain(line) for line in _body_lines(text))
+    return "\n".join(_line_plain(line) for line in _body_lines(text))
 
 
 def html_parts(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:

@@ -18,6 +18,7 @@ from bot.render import (
     utf16_len,
 )
 from bot.values import Summary
+from tests.fakes.bot_api_text import parse_html
 
 
 def test_escape_covers_telegram_specials() -> None:
@@ -147,3 +148,54 @@ def test_moment_links_are_not_put_inside_code() -> None:
     assert moment_links(line, video) == (
         '<a href="https://youtu.be/abc?t=65">[1:05]</a> the intro, then <code>[2:00]</code>'
     )
+
+
+def test_numbered_items_keep_their_numbers_and_a_year_is_no_item() -> None:
+    parts = answer_parts("Steps:\n1. Open the sluice.\n2) Wait for the tide.\n1790. The year.")
+    text = "\n".join(parts)
+    assert "1. Open the sluice." in text
+    assert "2. Wait for the tide." in text
+    assert "1790. The year." in text, "a sentence starting with a year keeps it"
+    assert "•" not in text
+
+
+def test_fenced_code_is_shown_as_written() -> None:
+    """Indentation, `__init__` and `a*b*c` are code, not Markdown; the fences are not shown."""
+    answer = (
+        "Like this:\n```python\nclass Wheel:\n    def __init__(self, size=2*3*4):\n"
+        "        self.rate = a*b*c  # <fast>\n```\nDone."
+    )
+    [html_part] = answer_parts(answer)
+    code = (
+        "class Wheel:\n    def __init__(self, size=2*3*4):\n"
+        "        self.rate = a*b*c  # &lt;fast&gt;"
+    )
+    assert f'<pre><code class="language-python">{code}</code></pre>' in html_part
+    assert "```" not in html_part
+    text, entities = parse_html(html_part)
+    assert "    def __init__(self, size=2*3*4):" in text
+    assert [e["type"] for e in entities] == ["pre"]
+    plain = answer_plain(answer)
+    assert "    def __init__(self, size=2*3*4):" in plain
+    assert "```" not in plain
+
+
+def test_a_long_or_unclosed_code_block_is_split_into_valid_messages() -> None:
+    code = "\n".join(f"    line_{n} = compute(a*b, {n})" for n in range(600))
+    parts = answer_parts(f"Code:\n```\n{code}")
+    assert len(parts) > 1
+    for part in parts:
+        assert utf16_len(parse_html(part)[0]) <= 4096
+    shown = "\n".join(parse_html(part)[0] for part in parts)
+    assert "line_599 = compute(a*b, 599)" in shown
+    assert "line_0 = compute(a*b, 0)" in shown
+
+
+def test_a_summary_whose_first_line_is_numbered_has_no_numbered_title() -> None:
+    document = Document(
+        text="x", source_kind="html", title="The mill", url="https://example.com/mill"
+    )
+    summary = Summary(text="1. First point.\n2. Second point.", extractive=False, model="m")
+    html_out = summary_html(document, summary)
+    assert html_out.startswith('<b><a href="https://example.com/mill">The mill</a></b>')
+    assert "1. First point." in html_out
