@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.i18n import t
@@ -16,11 +16,23 @@ from handlers.replies import plain
 log = logging.getLogger(__name__)
 
 
+# Telegram's words for a chat the bot may not write to (restricted, read-only, closed).
+_NO_RIGHT_TO_POST = ("not enough rights", "chat_write_forbidden", "chat_restricted")
+
+
+def _may_not_post(error: BaseException | None) -> bool:
+    """Blocked by the user, removed from the group, or muted in it."""
+    if isinstance(error, Forbidden):
+        return True
+    said = str(error).lower()
+    return isinstance(error, BadRequest) and any(words in said for words in _NO_RIGHT_TO_POST)
+
+
 async def on_error(update: object, context: Context) -> None:
     """Log an unexpected error by type and place; tell the user if there is one."""
     error = context.error
-    if isinstance(error, Forbidden):
-        # Blocked by the user, or removed from the group: nobody left to tell, nothing broken.
+    if _may_not_post(error):
+        # Nobody can be told (an apology would be refused too), and nothing of ours broke.
         chat = update.effective_chat if isinstance(update, Update) else None
         log.info("Telegram refuses messages to chat %s: %s", chat.id if chat else "-", error)
         return

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from bot.config import Settings
 from bot.content.urls import normalize_url
@@ -593,3 +596,26 @@ async def test_thanks_under_a_help_line_gets_no_reply(
         await bot_api.wait_for("sendMessage", sent_in(GROUP), count=2)
         await settle(bot_api)
     assert len(sent_to(bot_api, GROUP)) == 2
+
+
+async def test_a_group_where_the_bot_may_not_post_is_no_error(
+    bot_api: FakeBotAPI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A muted bot's /summary: one INFO line, no traceback, and no apology that would be
+    refused as well."""
+    url = article(web, "/mill", "tide mill")
+    refusal = "Bad Request: not enough rights to send text messages to the chat"
+    caplog.set_level(logging.INFO)
+    async with start_bot(settings_for()):
+        bot_api.fail_next("sendMessage", status=400, description=refusal, count=10, chat_id=GROUP)
+        bot_api.send_group_message(f"/summary {url}", user=BOB)
+        await bot_api.wait_for("sendMessage", lambda c: not c.ok and sent_in(GROUP)(c), count=2)
+        await settle(bot_api)
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert any("refuses messages to chat" in record.getMessage() for record in caplog.records)
+    attempts = [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
+    assert "went wrong" not in str([c.params["text"] for c in attempts])
