@@ -70,16 +70,24 @@ def _job_key(user_id: int, normalized_url: str, options: SummaryOptions) -> JobK
 
 
 def start_job(
-    context: Context, key: JobKey, language: str, update: Update, *, debounce: bool
+    context: Context,
+    key: JobKey,
+    language: str,
+    update: Update,
+    *,
+    debounce: bool,
+    chosen: bool = False,
 ) -> InlineJob:
-    """The running job for `key` (now answering this update too), or a new one."""
+    """The running job for `key` (now answering this update too), or a new one; a `chosen`
+    job fills in a sent message and runs to its end whatever the user types next."""
     jobs = context.bot_data.inline_jobs
     running = jobs.running(key)
     if running is not None:
         running.outcome.query = max(running.outcome.query, update.update_id)
+        running.outcome.chosen |= chosen
         return running
     jobs.prune()
-    outcome = Outcome(query=update.update_id)
+    outcome = Outcome(query=update.update_id, chosen=chosen)
     task = context.application.create_task(
         _summarize(context, outcome, key, language, debounce=debounce), update=update
     )
@@ -273,13 +281,13 @@ async def on_chosen_result(update: Update, context: Context) -> None:
     result = (await skim.peek(UrlSource(url), options)).result
     failure: str | None = None
     if result is None:
-        job = start_job(context, key, language, update, debounce=False)
+        job = start_job(context, key, language, update, debounce=False, chosen=True)
         result = await asyncio.shield(job.task)
         failure = job.outcome.failure
     if result is None:
         failure = failure or await skim.recent_failure(UrlSource(url), language)
         if failure is None:
-            return  # superseded without a word: leave the "Summarizing…" message as it is
+            return  # nothing to say (a chosen job is never superseded)
         text = f"{escape(url)}\n\n<i>{escape(failure)}</i>"
         markup = None
     else:

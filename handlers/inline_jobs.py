@@ -24,6 +24,7 @@ class Outcome:
     query: int = 0
     failure: str | None = None
     finished_at: float | None = None
+    chosen: bool = False  # its "Summarizing…" message was sent: newer typing can't cancel it
 
 
 @dataclass
@@ -47,7 +48,7 @@ class InlineJobs:
         self.latest[user_id] = (newest, time.monotonic())
 
     def superseded(self, user_id: int, outcome: Outcome) -> bool:
-        return self.latest.get(user_id, (0, 0.0))[0] > outcome.query
+        return not outcome.chosen and self.latest.get(user_id, (0, 0.0))[0] > outcome.query
 
     def failure(self, key: JobKey) -> str | None:
         """A recent failure of this work for this user, shown instead of starting again."""

@@ -313,6 +313,32 @@ async def test_chosen_summarizing_message_is_filled_in_with_the_summary(
     assert len(llm_api.requests) == 1
 
 
+async def test_a_chosen_message_is_filled_in_when_the_user_goes_on_typing(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """The user picks "Summarizing…" for one link and at once starts a query for the next:
+    the sent message still gets its summary (the newer typing only supersedes queries)."""
+    web.route("/story", read_fixture("article_en.html"))
+    web.route("/next", read_fixture("article_ru.html"))
+    url = web.url("/story")
+    async with start_bot(settings_for()):
+        bot_api.send_inline_query(url)
+        answer = await bot_api.wait_for("answerInlineQuery")
+        chosen = {
+            "result_id": only_result(answer)["id"],
+            "from": DEFAULT_USER,
+            "query": url,
+            "inline_message_id": "AAAAAinline2",
+        }
+        bot_api.add_update({"chosen_inline_result": chosen})
+        bot_api.send_inline_query(web.url("/next"))
+        edit = await bot_api.wait_for(
+            "editMessageText", lambda c: c.params["inline_message_id"] == "AAAAAinline2"
+        )
+    assert edit.ok, edit.summary()
+    assert web.hits("/story") == 1
+
+
 def test_long_summary_is_cut_to_one_inline_message() -> None:
     bullets = "\n".join(
         f"- Point {n}: " + "the mill grinds flour 🌾 again. " * 6 for n in range(40)
