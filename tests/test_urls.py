@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.urls import find_urls, link_url, looks_like_url, normalize_url
+from bot.content.urls import find_urls, link_url, looks_like_url, message_links, normalize_url
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,12 @@ def test_link_url_is_what_telegram_accepts_in_a_button(
     raw: str | None, expected: str | None
 ) -> None:
     assert link_url(raw) == expected
+
+
+def test_a_page_linked_twice_in_one_message_is_one_link() -> None:
+    """The same article with a tracker or a fragment is one summary, not three."""
+    text = (
+        "https://example.com/story and https://example.com/story?utm_source=tg "
+        "and https://EXAMPLE.com/story#comments, also https://example.com/other"
+    )
+    assert message_links(text, []) == ["https://example.com/story", "https://example.com/other"]

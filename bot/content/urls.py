@@ -171,14 +171,24 @@ def message_links(text: str, marked: list[str]) -> list[str]:
     with a scheme other than http(s) are left out, never read as `https://ftp://...`.
     """
     links: list[str] = []
+    seen: set[str] = set()  # one page once, however its links differ (utm_*, #fragment)
+
+    def add(url: str) -> None:
+        try:
+            page = normalize_url(url)
+        except ValueError:
+            page = url
+        if page not in seen:
+            seen.add(page)
+            links.append(url)
+
     for candidate in marked:
         if candidate and not candidate.lower().startswith(("http://", "https://")):
             if _SCHEME.match(candidate):
                 continue  # another scheme (ftp:, file:, mailto:, tg:...): not a web page
             candidate = "https://" + candidate
-        if candidate and looks_like_url(candidate) and candidate not in links:
-            links.append(candidate)
+        if candidate and looks_like_url(candidate):
+            add(candidate)
     for url in find_urls(text):
-        if url not in links:
-            links.append(url)
+        add(url)
     return links
