@@ -112,25 +112,31 @@ async def forget_command(update: Update, context: Context) -> None:
 
 
 async def usage_command(update: Update, context: Context) -> None:
-    """The user's own usage today."""
+    """The user's own usage today, and how much of the daily quota is left."""
     requester = requester_id(update)
     if requester is None:
         return
     deps = context.deps
     usage = await deps.skim.state.user_usage(requester)
     delivery = await delivery_for(update, context, None)
-    await send_text(
-        context,
-        delivery,
+    language = delivery.language
+    lines = [
         t(
             "usage",
-            delivery.language,
+            language,
             requests=usage.get("requests", 0),
             prompt=usage.get("prompt_tokens", 0),
             completion=usage.get("completion_tokens", 0),
-            limit=deps.settings.daily_summary_quota,
-        ),
-    )
+        )
+    ]
+    limit = deps.settings.daily_summary_quota
+    # Only summaries the LLM writes count: none without an LLM, nor for operators.
+    if limit > 0 and deps.llm is not None and not delivery.exempt:
+        used = min(await deps.skim.state.daily_quota_used(requester), limit)
+        lines.append(t("usage_limit", language, used=used, limit=limit))
+    else:
+        lines.append(t("usage_no_limit", language))
+    await send_text(context, delivery, " ".join(lines))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

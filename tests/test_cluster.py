@@ -418,15 +418,15 @@ async def test_forget_user_deletes_their_keys_in_every_slot(
         keys.user_settings(77),
         keys.chat_settings(77),
         keys.user_threads(77),
-        keys.bucket("user", 77),
         keys.user_usage(77, today()),
-        keys.quota(77, today()),
         *(keys.thread(77, message_id) for message_id in range(5)),
     ]
+    limits = [keys.bucket("user", 77), keys.quota(77, today())]
     assert len(masters_of(raw, written)) == 3
-    assert await raw.exists(*written) == len(written)
+    assert await raw.exists(*written, *limits) == len(written) + len(limits)
     await state.forget_user(77)
     assert await raw.exists(*written) == 0
+    assert await raw.exists(*limits) == len(limits), "a fresh quota is not one command away"
     assert await state.user_prefs(77) == Prefs()
 
 

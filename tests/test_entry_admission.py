@@ -79,6 +79,24 @@ async def test_private_entry_points_at_quota_are_refused_alike(
     assert len(llm_api.requests) == 1, f"no LLM request for a refused {entry}"
 
 
+async def test_forget_does_not_hand_out_a_fresh_quota(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    _pages(web)
+    settings = llm_settings(settings_for, llm_api, daily_summary_quota=1)
+    async with start_bot(settings):
+        await _use_the_quota(bot_api, llm_api, web)
+        bot_api.send_private_message("/forget")
+        await wait_text(bot_api, "are deleted")
+        bot_api.send_private_message(web.url("/other"))
+        await wait_text(bot_api, QUOTA_TEXT)
+    assert len(llm_api.requests) == 1
+
+
 async def test_a_mention_in_a_group_at_quota_is_refused_there(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,

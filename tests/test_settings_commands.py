@@ -100,11 +100,24 @@ async def test_reading_commands_and_aliases_answer_in_private(
         assert await say(bot_api, "/cancel") == "Nothing is running."
         usage = await say(bot_api, "/usage")
         assert usage.startswith("Today: 3 LLM requests")
-        assert "Daily limit: 200 summaries" in usage
+        assert "New summaries today: 2 of 200" in usage  # /tldr and /s; the answer is free
         assert "settings, questions and usage are deleted" in await say(bot_api, "/forget")
         assert (await say(bot_api, "/usage")).startswith(
             "Today: 0 LLM requests, 0 tokens in, 0 tokens out."
         )
+
+
+async def test_usage_says_no_limit_where_none_applies(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Without an LLM no summary is counted, and a quota of 0 means none: not "limit: 0"."""
+    async with start_bot(settings_for()):
+        assert "No daily limit applies to you." in await say(bot_api, "/usage")
+    async with start_bot(llm_settings(settings_for, llm_api, daily_summary_quota=0)):
+        assert "No daily limit applies to you." in await say(bot_api, "/usage")
 
 
 async def test_setting_commands_in_private(

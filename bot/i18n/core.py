@@ -146,9 +146,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Готово: ваши настройки, вопросы и статистика удалены.",
     },
     "usage": {
-        "en": "Today: {requests} LLM requests, {prompt} tokens in, {completion} tokens out. "
-        "Daily limit: {limit} summaries.",
-        "ru": "Сегодня: {requests} запросов к LLM, {prompt} токенов на входе, {completion} на "
-        "выходе. Дневной лимит: {limit} пересказов.",
+        "en": "Today: {requests} LLM requests, {prompt} tokens in, {completion} tokens out.",
+        "ru": "Сегодня: запросов к LLM — {requests}, токенов на входе — {prompt}, на выходе — "
+        "{completion}.",
+    },
+    "usage_limit": {
+        "en": "New summaries today: {used} of {limit} (summaries already made for someone are "
+        "free). The count resets at midnight UTC.",
+        "ru": "Новых пересказов сегодня: {used} из {limit} (уже готовые пересказы бесплатны). "
+        "Счётчик обнуляется в полночь UTC.",
+    },
+    "usage_no_limit": {
+        "en": "No daily limit applies to you.",
+        "ru": "Дневной лимит на вас не распространяется.",
     },
 }

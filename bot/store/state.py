@@ -277,6 +277,11 @@ class State:
             return seconds_until_midnight()
         return None
 
+    async def daily_quota_used(self, user_id: int) -> int:
+        """LLM summaries counted against the user's quota today."""
+        used = await self._store.count(self._keys.quota(user_id, today()), ttl=QUOTA_TTL, by=0)
+        return used or 0
+
     async def use_media_seconds(self, user_id: int, seconds: int, limit: int) -> int | None:
         """Count seconds of transcription; seconds until reset when they pass `limit`, else None.
 
@@ -397,7 +402,11 @@ class State:
 
     # Privacy
     async def forget_user(self, user_id: int) -> None:
-        """Remove a user's settings, threads, usage and limits."""
+        """Remove a user's settings, threads and usage figures.
+
+        Today's quota, minutes and rate limits stay (counts, not content; gone within a day):
+        forgetting them would hand a user at the daily quota a fresh one for one command.
+        """
         threads = await self._store.set_members(self._keys.user_threads(user_id))
         days = [
             datetime.fromtimestamp(time.time() - offset * 86400, UTC).strftime("%Y-%m-%d")
@@ -407,12 +416,8 @@ class State:
             self._keys.user_settings(user_id),
             self._keys.chat_settings(user_id),  # the private chat has the user's id
             self._keys.user_threads(user_id),
-            self._keys.bucket("user", user_id),
-            self._keys.in_flight(user_id),
-            self._keys.cancel(user_id),
             *threads,
             *(self._keys.user_usage(user_id, day) for day in days),
-            *(self._keys.quota(user_id, day) for day in days[:3]),
         ]
         await self._store.delete(*keys)
         await self._fallback.delete(*keys)
