@@ -4,9 +4,12 @@ or, for a short voice reply to a summary, heard as a question about it."""
 from __future__ import annotations
 
 import logging
+import operator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import reduce
 from io import BytesIO
+from pathlib import PurePath
 from typing import Any
 
 from telegram import InputFile, Message, Update
@@ -16,6 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.content.sources import ImageSource, MediaKind, MediaSource, Source
 from bot.errors import MediaError, SkimError
 from bot.i18n import t
+from bot.media.info import RECORDING_EXTENSIONS
 from bot.render import preview, utf16_len
 from bot.values import SummaryOptions
 from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
@@ -71,10 +75,13 @@ def _attachment(message: Message) -> tuple[MediaKind | None, Any] | None:
     if message.photo:
         return None, message.photo[-1]  # the largest size comes last
     document = message.document
-    declared = (document.mime_type or "") if document is not None else ""
+    if document is None or message.animation is not None:
+        return None  # a GIF comes as a silent video document: no recording, no picture
+    declared = (document.mime_type or "").lower()
     if declared.startswith(IMAGE_MIME_PREFIX):
         return None, document
-    if declared.startswith(("audio/", "video/")):
+    named = PurePath(document.file_name or "").suffix.lower() in RECORDING_EXTENSIONS
+    if declared.startswith(("audio/", "video/")) or declared == "application/ogg" or named:
         return "audio", document
     return None
 
@@ -120,6 +127,10 @@ def _source(context: Context, media: _Media, caption: str | None) -> Source:
         except TelegramError as error:
             log.info("media download failed: %s", error)
             if "too big" in str(error).lower():
+                if media.size is None:  # Telegram's file_size is optional
+                    raise MediaError(
+                        key="err_telegram_file_over_limit", detail="getFile: file is too big"
+                    ) from None
                 raise MediaError(
                     key="err_telegram_file_too_big",
                     megabytes=_megabytes(media.size),
@@ -141,8 +152,8 @@ def _source(context: Context, media: _Media, caption: str | None) -> Source:
     )
 
 
-def _megabytes(size: int | None) -> str:
-    return f"{(size or 0) / 1024 / 1024:.1f}"
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}"
 
 
 async def summarize_media_message(update: Update, context: Context, message: Message) -> None:
@@ -290,7 +301,14 @@ MEDIA = (
     | filters.Document.IMAGE
     | filters.Document.AUDIO
     | filters.Document.VIDEO
-)
+    # Recordings sent as files of no audio type: Ogg's registered type, or a name's extension
+    # (a client sends application/octet-stream for an extension it does not know).
+    | filters.Document.MimeType("application/ogg")
+    | reduce(
+        operator.or_,
+        [filters.Document.FileExtension(e.lstrip(".")) for e in sorted(RECORDING_EXTENSIONS)],
+    )
+) & ~filters.ANIMATION  # a GIF is a silent video document: nothing to hear or read
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from bot.config import Settings
@@ -13,7 +14,7 @@ from tests.conftest import llm_settings
 from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.helpers.media import mp3, mp4_video, ogg_opus, png
+from tests.helpers.media import m4a, mp3, mp4_video, ogg_opus, png
 from tests.tg import USER_ID, message_of, send_for_summary, to_user, wait_summary, wait_text
 
 LECTURE = (
@@ -510,3 +511,72 @@ async def test_video_notes_videos_and_audio_files_are_transcribed_and_summarized
     assert names[2].endswith(".mp3")
     first = bot_api.messages_in(USER_ID)
     assert any("▶ 1:02" in str(message.get("text")) for message in first)
+
+
+@pytest.mark.parametrize(
+    ("file_name", "mime_type"),
+    [("talk.ogg", "application/ogg"), ("memo.m4a", "application/octet-stream")],
+)
+async def test_a_recording_sent_as_a_file_of_no_audio_type_is_transcribed(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    file_name: str,
+    mime_type: str,
+) -> None:
+    """Ogg's registered type is application/ogg, and a client declares octet-stream for an
+    extension it does not know: the name says it is a recording."""
+    llm_api.script_transcript(LECTURE)
+    llm_api.script(SUMMARY)
+    data = ogg_opus(20) if file_name.endswith(".ogg") else m4a(20)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_document(data, file_name=file_name, mime_type=mime_type)
+        await wait_summary(bot_api)
+    assert len(llm_api.transcription_requests) == 1
+
+
+async def test_a_gif_is_not_taken_for_a_recording(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Telegram sends an animation with a `document` (a silent MP4) beside it."""
+    stored = bot_api.add_file(mp4_video(3, audio=False), file_path="animations/file_1.mp4")
+    animation = {
+        "file_id": stored["file_id"],
+        "file_unique_id": stored["file_unique_id"],
+        "width": 32,
+        "height": 32,
+        "duration": 3,
+        "file_name": "funny.gif.mp4",
+        "mime_type": "video/mp4",
+    }
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_private_message(None, animation=animation, document=dict(animation))
+        reply = await wait_text(bot_api, "I can read")
+    assert "sound" not in str(reply["text"])
+    assert not llm_api.transcription_requests
+
+
+async def test_a_recording_too_big_for_telegram_with_no_declared_size(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Telegram's file_size is optional: the refusal says "bigger", not "0.0 MB"."""
+    stored = bot_api.add_file(mp3(5), file_path="music/file_1.mp3", file_size=30 * 1024 * 1024)
+    audio = {
+        "file_id": stored["file_id"],
+        "file_unique_id": stored["file_unique_id"],
+        "duration": 1800,
+        "file_name": "lecture.mp3",
+        "mime_type": "audio/mpeg",
+    }
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_private_message(None, audio=audio)
+        reply = await wait_text(bot_api, "20 MB")
+    assert "this one is bigger" in str(reply["text"])
+    assert "0.0" not in str(reply["text"])

@@ -36,7 +36,7 @@ from bot.errors import (
     UnsupportedContentError,
     VideoError,
 )
-from bot.media.info import ACCEPTED_EXTENSIONS
+from bot.media.info import RECORDING_EXTENSIONS
 from bot.media.reading import MediaHooks, MediaReader, picture_type, transcript_document
 from bot.media.transcript import format_timestamp
 from bot.metrics import Metrics
@@ -46,9 +46,6 @@ log = logging.getLogger(__name__)
 NO_HOOKS = MediaHooks()
 # Besides those the endpoint takes as they are, containers a recording arrives in (cut or
 # transcoded before the upload).
-_RECORDING_EXTENSIONS = frozenset(
-    {f".{extension}" for extension in ACCEPTED_EXTENSIONS} | {".opus", ".aac", ".mov", ".mkv"}
-)
 
 
 class ContentReader:
@@ -276,5 +273,5 @@ def _is_recording(source: FileSource) -> bool:
         return True
     declared = (source.mime_type or "").lower()
     return is_recording_type(declared) or (
-        PurePath(source.filename).suffix.lower() in _RECORDING_EXTENSIONS
+        PurePath(source.filename).suffix.lower() in RECORDING_EXTENSIONS
     )

@@ -19,6 +19,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "That file is {megabytes} MB; I download media up to {limit} MB.",
         "ru": "Этот файл весит {megabytes} МБ; я скачиваю медиафайлы до {limit} МБ.",
     },
+    "err_telegram_file_over_limit": {
+        "en": "Telegram lets bots download files up to 20 MB, and this one is bigger. "
+        "Send a shorter recording, or a link to the file.",
+        "ru": "Telegram разрешает ботам скачивать файлы до 20 МБ, а этот больше. "
+        "Пришлите запись покороче или ссылку на файл.",
+    },
     "err_telegram_file_too_big": {
         "en": "Telegram lets bots download files up to 20 MB, and this one is {megabytes} MB. "
         "Send a shorter recording, or a link to the file.",

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 ACCEPTED_EXTENSIONS = frozenset(
     {"flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm"}
 )
+# A file named like a recording is read as one, whatever type its sender declared.
+RECORDING_EXTENSIONS = frozenset(
+    {f".{extension}" for extension in ACCEPTED_EXTENSIONS} | {".opus", ".aac", ".mov", ".mkv"}
+)
 
 
 @dataclass(frozen=True)
