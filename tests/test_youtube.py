@@ -22,10 +22,11 @@ from bot.content.youtube import (
     parse_captions,
     parse_vtt,
     start_seconds,
+    unavailable_key,
     video_id,
 )
 from bot.errors import MediaError, VideoError
-from tests.fakes.youtube import AUDIO_HOST, FakeYouTube, fixture, video_from_fixtures
+from tests.fakes.youtube import AUDIO_HOST, FakeVideo, FakeYouTube, fixture, video_from_fixtures
 
 VIDEO = "dQw4w9WgXcQ"
 OTHER = "Zx-_9aB3cD4"
@@ -410,7 +411,57 @@ async def test_captions_listed_but_not_served_is_one_clear_error(fake: FakeYouTu
 async def test_an_unavailable_video_is_one_clear_error(fake: FakeYouTube) -> None:
     with pytest.raises(VideoError) as raised:
         await client(fake).info_and_captions(OTHER)
-    assert raised.value.key == "err_youtube_transcript"
+    assert raised.value.key == "err_youtube_unavailable"
+
+
+def _refused(status: str, reason: str, subreason: str | None = None) -> dict[str, object]:
+    """A player answer for a video YouTube will not show, as its watch page carries it."""
+    playability: dict[str, object] = {"status": status, "reason": reason}
+    if subreason is not None:
+        playability["errorScreen"] = {
+            "playerErrorMessageRenderer": {
+                "reason": {"simpleText": reason},
+                "subreason": {"simpleText": subreason},
+            }
+        }
+    return {"playabilityStatus": playability, "videoDetails": {"videoId": VIDEO}}
+
+
+@YTDLP_LEAKS
+@pytest.mark.parametrize(
+    ("player", "key"),
+    [
+        (_refused("LOGIN_REQUIRED", "This video is private", "Private video"), "private"),
+        (_refused("ERROR", "This video has been removed by the uploader"), "unavailable"),
+        (
+            _refused(
+                "UNPLAYABLE", "The uploader has not made this video available in your country"
+            ),
+            "region",
+        ),
+    ],
+)
+async def test_a_video_youtube_will_not_show_says_why(
+    fake: FakeYouTube, player: dict[str, object], key: str
+) -> None:
+    """Private, age-restricted, removed or blocked: the user learns that trying again won't
+    help (it was "I couldn't get this video's transcript" for all of them)."""
+    fake.add(FakeVideo(id=VIDEO, player=player))
+    with pytest.raises(VideoError) as raised:
+        await client(fake).info_and_captions(VIDEO)
+    assert raised.value.key == f"err_youtube_{key}"
+
+
+def test_an_age_restricted_video_says_so() -> None:
+    """yt-dlp's words (the fake cannot play the age gate's second client, so this is read off
+    the message yt-dlp raises, as the bot gets it)."""
+    said = (
+        "ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm your age. This video may be "
+        "inappropriate for some users. Use --cookies-from-browser or --cookies for the "
+        "authentication."
+    )
+    assert unavailable_key(said) == "err_youtube_age"
+    assert unavailable_key("HTTP Error 403: Forbidden") == "err_youtube_transcript"
 
 
 @YTDLP_LEAKS

@@ -356,6 +356,38 @@ _RECENT_VIDEOS = 8
 _RECENT_SECONDS = 600.0
 
 
+# What YouTube says (through yt-dlp) when a video is not for us to watch, and what the user
+# is told: that it is the video, not a fault of ours, and that trying again won't help.
+_UNAVAILABLE = (
+    (("private video", "video is private"), "err_youtube_private"),
+    (("confirm your age", "age-restricted", "inappropriate for some users"), "err_youtube_age"),
+    (
+        ("members-only", "join this channel", "available to this channel's members"),
+        "err_youtube_members",
+    ),
+    (("in your country", "blocked it in your country", "geo-restricted"), "err_youtube_region"),
+    (
+        (
+            "been removed",
+            "no longer available",
+            "account associated with this video has been terminated",
+            "video is unavailable",
+            "video unavailable",
+        ),
+        "err_youtube_unavailable",
+    ),
+)
+
+
+def unavailable_key(said: str) -> str:
+    """The message key for why YouTube would not show a video, or the generic one."""
+    said = said.lower()
+    for phrases, key in _UNAVAILABLE:
+        if any(phrase in said for phrase in phrases):
+            return key
+    return VideoError.key
+
+
 class YouTube:
     """Reads YouTube videos through yt-dlp; built once at startup and passed in.
 
@@ -419,7 +451,10 @@ class YouTube:
             raise VideoError(detail=f"youtube {what} {video_id}: timed out") from None
         except Exception as e:  # yt-dlp raises anything at all when YouTube changes
             log.warning("youtube %s %s failed: %s: %.300s", what, video_id, type(e).__name__, e)
-            raise VideoError(detail=f"youtube {what} {video_id}: {type(e).__name__}") from e
+            key = unavailable_key(str(e))
+            raise VideoError(
+                key=key, detail=f"youtube {what} {video_id}: {type(e).__name__}"
+            ) from e
         finally:
             stop.set()
 
@@ -467,7 +502,9 @@ class YouTube:
         has_captions = bool(_dict(info.get("subtitles")) or _dict(info.get("automatic_captions")))
         if not info.get("title") or not (_list(info.get("formats")) or has_captions):
             reason = "; ".join(logger.warnings) or "no title, streams or captions"
-            raise VideoError(detail=f"{video_id} unavailable: {reason}")
+            raise VideoError(
+                key=unavailable_key(reason), detail=f"{video_id} unavailable: {reason}"
+            )
         return info
 
     def _info_and_captions(

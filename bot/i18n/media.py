@@ -63,6 +63,28 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "I couldn't get this video's transcript.",
         "ru": "Не удалось получить расшифровку этого видео.",
     },
+    "err_youtube_private": {
+        "en": "This video is private: I can't watch it.",
+        "ru": "Это видео закрыто владельцем: я не могу его посмотреть.",
+    },
+    "err_youtube_age": {
+        "en": "This video is age-restricted: YouTube shows it only to signed-in viewers, so I "
+        "can't read it.",
+        "ru": "У этого видео возрастное ограничение: YouTube показывает его только после входа в "
+        "аккаунт, поэтому я не могу его прочитать.",
+    },
+    "err_youtube_members": {
+        "en": "This video is for the channel's members only: I can't watch it.",
+        "ru": "Это видео только для спонсоров канала: я не могу его посмотреть.",
+    },
+    "err_youtube_region": {
+        "en": "This video is blocked in the country I run in, so I can't read it.",
+        "ru": "Это видео заблокировано в стране, где я работаю, поэтому я не могу его прочитать.",
+    },
+    "err_youtube_unavailable": {
+        "en": "This video is unavailable (removed, or never published).",
+        "ru": "Это видео недоступно (удалено или не опубликовано).",
+    },
     "err_youtube_no_captions": {
         "en": "This video has no captions, and no transcription service is set up to listen to it.",
         "ru": "У этого видео нет субтитров, а сервис расшифровки, чтобы его прослушать, не "
