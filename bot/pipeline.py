@@ -41,6 +41,8 @@ from bot.store.state import REQUEST_LEASE, OrphanedStatus, Thread
 from bot.values import Answer, Progress, Requester, Stage, SummaryOptions, SummaryResult
 
 log = logging.getLogger(__name__)
+# The message of a cancellation /cancel asked for (any other is the process stopping).
+USER_CANCEL = "cancelled by the user"
 # Seconds between a process's signs of life; three missed and its status messages are orphans.
 HEARTBEAT = 3.0
 # Seconds a process counts as alive after its last beat: five beats, so that a process busy
@@ -336,7 +338,7 @@ class Pipeline:
         requested = await self._state.request_cancel(user_id)
         task = self._running.get(user_id)
         if task is not None and not task.done():
-            task.cancel()
+            task.cancel(USER_CANCEL)
             return CancelResult.STOPPING
         return CancelResult.REQUESTED if requested else CancelResult.NOTHING
 
@@ -378,6 +380,10 @@ class Pipeline:
 
     async def untrack_status(self, chat_id: int, message_id: int) -> None:
         await self._state.untrack_status(chat_id, message_id)
+
+    async def own_statuses(self) -> list[OrphanedStatus]:
+        """This process's status messages: requests still running (at shutdown, abandoned)."""
+        return await self._state.statuses_of(self.instance_id)
 
     async def beat(self) -> None:
         """Say this process is alive for `LIFE` seconds (called every `HEARTBEAT` seconds)."""
@@ -633,8 +639,10 @@ class Pipeline:
             except SkimError as error:
                 log.info("request of chat %s failed: %s", caller.chat_id, error.detail)
                 queue.put_nowait(Failed(error, error.message_for(language)))
-            except (CancelledByUser, asyncio.CancelledError):
-                log.info("request of chat %s cancelled by the user", caller.chat_id)
+            except (CancelledByUser, asyncio.CancelledError) as stop:
+                by_user = isinstance(stop, CancelledByUser) or USER_CANCEL in stop.args
+                why = "by the user" if by_user else "as the process stops"
+                log.info("request of chat %s cancelled %s", caller.chat_id, why)
                 queue.put_nowait(Cancelled(t("cancelled", language)))
             except Exception as error:  # a bug of ours: the user still gets a last word
                 log.exception("request of chat %s failed unexpectedly", caller.chat_id)

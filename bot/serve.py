@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import os
 import signal
@@ -22,12 +23,13 @@ from urllib.parse import urlsplit
 import uvicorn
 from redis.exceptions import RedisError
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.app import AnyApplication, build_application
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
+from bot.i18n import t
 from bot.intake import ALLOWED_UPDATES, POLL_TIMEOUT, Poller
 from bot.stream import UpdateStream, open_stream
 from bot.warmup import warm_up
@@ -374,6 +376,30 @@ def _acceptor(
     return to_queue if stream is None else to_stream
 
 
+# Seconds the last words to abandoned requests may take, so a dead Bot API can't hold the stop.
+LAST_WORDS_SECONDS = 5.0
+
+
+async def _say_abandoned(app: AnyApplication, deps: Deps) -> None:
+    """Without a stream nothing will redo the requests the grace cut off (Telegram was told
+    their updates arrived): their status messages say to send again, not "Summarizing…"
+    forever."""
+
+    async def tell() -> None:
+        for status in await deps.pipeline.own_statuses():
+            text = html.escape(t("abandoned_at_stop", status.language), quote=False)
+            try:
+                await app.bot.edit_message_text(text, status.chat_id, status.message_id)
+            except TelegramError as error:
+                log.info("could not finish an abandoned status message: %s", error)
+            await deps.pipeline.untrack_status(status.chat_id, status.message_id)
+
+    try:
+        await asyncio.wait_for(tell(), LAST_WORDS_SECONDS)
+    except (TimeoutError, RedisError, OSError) as error:
+        log.warning("could not tell every abandoned request: %s", type(error).__name__)
+
+
 async def _stop(
     app: AnyApplication,
     server: tuple[_EmbeddedServer, asyncio.Task[None]] | None,
@@ -409,6 +435,8 @@ async def _stop(
         await asyncio.wait_for(app.stop(), machinery)
     except TimeoutError:
         left = max(left, deps.pipeline.in_flight)
+        if worker is None:
+            await _say_abandoned(app, deps)
     if left:
         log.warning(
             "stopped; requests in flight: %d finished, %d abandoned after %gs%s",

@@ -62,3 +62,26 @@ async def test_a_second_signal_exits_at_once_abandoning_the_work(
         code = await asyncio.wait_for(run.process.wait(), 5)
     assert code == 1
     assert "second signal: exiting now" in run.stderr
+
+
+async def test_work_the_grace_cuts_off_without_redis_tells_its_user_to_send_again(
+    bot_api: FakeBotAPI, llm_api: FakeOpenAI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> None:
+    """Without Redis nothing redoes the request (Telegram was told the update arrived): its
+    status says to send again instead of "Summarizing…" forever, and the log blames no user."""
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(Reply(content=SUMMARY, delay=60))
+    env = _env(bot_api, llm_api, redis_url, redis_prefix, grace="1")
+    del env["REDIS_URL"]
+    async with skim_run(env) as run:
+        bot_api.send_private_message(web.url("/story"))
+        await llm_api.wait_for_requests(1, timeout=30)
+        status = await wait_text(bot_api, "Summarizing", timeout=10)
+        run.process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(run.process.wait(), 20)
+    assert code == 0, run.stderr
+    shown = bot_api.message(status["chat"]["id"], status["message_id"])
+    assert shown is not None
+    assert shown["text"] == "I was restarted before I could finish this. Please send it again."
+    assert "1 abandoned" in run.stderr
+    assert "cancelled by the user" not in run.stderr

@@ -80,6 +80,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Дневной лимит в {limit} пересказов исчерпан. Попробуйте снова через {wait}.",
     },
     "cancelled": {"en": "Stopped.", "ru": "Остановлено."},
+    "abandoned_at_stop": {
+        "en": "I was restarted before I could finish this. Please send it again.",
+        "ru": "Меня перезапустили раньше, чем я успел закончить. Пожалуйста, отправьте ещё раз.",
+    },
     "nothing_to_cancel": {"en": "Nothing is running.", "ru": "Сейчас ничего не выполняется."},
     "not_allowed": {
         "en": "Sorry, this bot is private. Ask its owner for access.",

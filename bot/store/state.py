@@ -396,6 +396,19 @@ class State:
                 orphans.append(OrphanedStatus(chat_id, message_id, str(value["language"])))
         return orphans
 
+    async def statuses_of(self, instance: str) -> list[OrphanedStatus]:
+        """The status messages a process still owns (its requests have not ended)."""
+        members = sorted(await self._store.set_members(self._keys.statuses()))
+        places = [tuple(int(part) for part in member.split(":", 1)) for member in members]
+        values = await asyncio.gather(
+            *(self._read(self._keys.status(chat, message)) for chat, message in places)
+        )
+        return [
+            OrphanedStatus(chat_id, message_id, str(value["language"]))
+            for (chat_id, message_id), value in zip(places, values, strict=True)
+            if value is not None and value["instance"] == instance
+        ]
+
     async def cancelled(self, user_id: int) -> bool:
         key = self._keys.cancel(user_id)
         return await self._store.get(key) is not None or await self._fallback.get(key) is not None
