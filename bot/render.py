@@ -18,7 +18,7 @@ from bot.content.document import Document
 from bot.i18n import t
 from bot.markdown import inline_html, inline_plain
 from bot.media.transcript import MARKER_RE, format_timestamp, parse_timestamp
-from bot.values import Summary
+from bot.values import Answer, Summary
 
 TELEGRAM_LIMIT = 4096
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
@@ -242,6 +242,17 @@ def summary_plain(document: Document, summary: Summary, language: str | None = N
     if summary.truncated:
         lines.extend(["", f"[{_truncation(summary, language)}]"])
     return "\n".join(lines).strip()
+
+
+def answer_text(answer: Answer, language: str | None = None) -> str:
+    """The answer as the user reads it: a quoted (extractive) one introduced in their
+    language."""
+    if not answer.extractive:
+        return answer.text
+    if not answer.passages:
+        return t("answer_no_passages", language)
+    quoted = "\n".join(f"“{passage}”" for passage in answer.passages)
+    return f"{t('answer_passages', language)}\n{quoted}"
 
 
 def answer_parts(text: str, document: Document | None = None) -> list[str]:

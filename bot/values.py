@@ -88,6 +88,7 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
+    passages: tuple[str, ...] = ()  # an extractive answer's quotes, for the user's language
 
 
 @dataclass(frozen=True)

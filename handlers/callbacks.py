@@ -83,6 +83,9 @@ async def on_translate_to(update: Update, context: Context) -> None:
         log.info("ignored a translate button for a language not offered")
         await answer_press(query)
         return
+    if context.deps.llm is None:
+        await answer_press(query, t("translate_needs_llm", interface_language(update)))
+        return
     pressed = await _pressed(update, context)
     if pressed is None:
         return
@@ -122,6 +125,9 @@ async def on_translate_menu(update: Update, context: Context) -> None:
     pressed = await _pressed(update, context)
     if pressed is not None:
         query, message, _ = pressed
+        if context.deps.llm is None:  # a button from before the LLM key was taken away
+            await answer_press(query, t("translate_needs_llm", interface_language(update)))
+            return
         await answer_press(query)
         await _edit_markup(message, language_keyboard())
 
@@ -133,7 +139,10 @@ async def on_back(update: Update, context: Context) -> None:
         query, message, thread = pressed
         await answer_press(query)
         markup = summary_keyboard(
-            thread.url, interface_language(update), transcript=thread.recording
+            thread.url,
+            interface_language(update),
+            transcript=thread.recording,
+            translate=context.deps.llm is not None,
         )
         await _edit_markup(message, markup)
 

@@ -33,7 +33,7 @@ from bot.pipeline import (
     SummarizeRequest,
     TextStreamed,
 )
-from bot.render import answer_parts, answer_plain, html_parts, summary_view
+from bot.render import answer_parts, answer_plain, answer_text, html_parts, summary_view
 from bot.store.state import Thread
 from bot.values import SummaryResult
 from handlers.addressing import Delivery
@@ -205,7 +205,11 @@ async def send_summary_message(
     """
     view = summary_view(result.document, result.summary, delivery.language)
     markup = summary_keyboard(
-        view.link, delivery.language, interactive=not delivery.channel, transcript=view.transcript
+        view.link,
+        delivery.language,
+        interactive=not delivery.channel,
+        transcript=view.transcript,
+        translate=context.deps.llm is not None,
     )
     # In a one-to-one chat the summary follows the link it answers; quoting it only adds weight.
     target = delivery if delivery.group or delivery.channel else replace(delivery, reply_to=None)
@@ -261,7 +265,7 @@ async def deliver_answer(
     if done.status_id is not None:
         await context.pipeline.untrack_status(delivery.chat_id, done.status_id)
     answered = done.outcome
-    text = answered.answer.text
+    text = answer_text(answered.answer, delivery.language)
     parts = answer_parts(text, answered.document)
     sent = await send_html(context, delivery, parts, partial(answer_plain, text))
     if sent is not None and answered.thread is not None:
@@ -294,7 +298,9 @@ async def _edit_summary(
     replies to it, the keyboard under the last. Returns the message with the keyboard."""
     language = delivery.language
     view = summary_view(result.document, result.summary, language)
-    markup = summary_keyboard(view.link, language, transcript=view.transcript)
+    markup = summary_keyboard(
+        view.link, language, transcript=view.transcript, translate=context.deps.llm is not None
+    )
     head, rest = view.parts[0], view.parts[1:]
     try:
         await message.edit_text(head, reply_markup=None if rest else markup)

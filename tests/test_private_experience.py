@@ -15,7 +15,7 @@ from bot.llm.prompts import LENGTHS
 from bot.render import utf16_len
 from handlers.status import PRIVATE_EDIT_INTERVAL
 from tests.conftest import llm_settings
-from tests.fakes.bot_api import ApiCall, FakeBotAPI
+from tests.fakes.bot_api import ApiCall, FakeBotAPI, make_user
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.api_calls import assert_paced
@@ -442,3 +442,32 @@ async def test_replies_to_our_messages_read_links_and_say_when_an_article_is_gon
         bot_api.send_private_message(f"this one: {web.url('/third')}", reply_to_message=help_line)
         await wait_summary(bot_api, count=3)
     assert (web.hits("/other"), web.hits("/third")) == (1, 1)
+
+
+async def test_without_an_llm_no_translate_button_and_quoted_answers_in_the_users_language(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Nothing can translate without a model (the button changed nothing); the quoted answer
+    is introduced in the reader's language and says why nothing matched."""
+    web.route("/story", read_fixture("article_en.html"))
+    russian = make_user(USER_ID, "Ivan", language_code="ru")
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(web.url("/story"), user=russian)
+        call = await wait_summary(bot_api)
+        summary = message_of(bot_api, call)
+        buttons = [
+            b["callback_data"]
+            for row in summary["reply_markup"]["inline_keyboard"]
+            for b in row
+            if "callback_data" in b
+        ]
+        assert "sk:tr" not in buttons
+        assert "sk:short" in buttons
+        bot_api.send_private_message(
+            "Who restored the mill?", reply_to_message=summary, user=russian
+        )
+        quoted = await wait_text(bot_api, "Самые подходящие места статьи")
+        assert "“" in str(quoted["text"])
+        bot_api.send_private_message("Кто построил?", reply_to_message=summary, user=russian)
+        nothing = await wait_text(bot_api, "Ни одно место статьи")
+    assert "языковой модели" in str(nothing["text"])

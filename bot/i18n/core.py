@@ -80,6 +80,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Дневной лимит в {limit} пересказов исчерпан. Попробуйте снова через {wait}.",
     },
     "cancelled": {"en": "Stopped.", "ru": "Остановлено."},
+    "translate_needs_llm": {
+        "en": "Translating needs a language model, and this bot runs without one.",
+        "ru": "Для перевода нужна языковая модель, а этот бот работает без неё.",
+    },
+    "answer_passages": {
+        "en": "Most relevant passages of the article (quoted: no language model answered):",
+        "ru": "Самые подходящие места статьи (цитаты: языковая модель не отвечала):",
+    },
+    "answer_no_passages": {
+        "en": "No passage of the article shares words with your question. Without a language "
+        "model I can only match words, in the article's language.",
+        "ru": "Ни одно место статьи не совпадает по словам с вашим вопросом. Без языковой модели "
+        "я могу искать только совпадения слов, на языке статьи.",
+    },
     "abandoned_at_stop": {
         "en": "I was restarted before I could finish this. Please send it again.",
         "ru": "Меня перезапустили раньше, чем я успел закончить. Пожалуйста, отправьте ещё раз.",

@@ -131,7 +131,8 @@ def extractive_answer(
     passages = relevant_passages(document, question, history)
     if not passages:
         return Answer(NO_ANSWER, True)
-    return Answer("Most relevant passages:\n" + "\n".join(f"“{p}”" for p in passages), True)
+    quoted = "\n".join(f"“{p}”" for p in passages)
+    return Answer("Most relevant passages:\n" + quoted, True, passages=tuple(passages))
 
 
 def _question_query(question: str, history: list[tuple[str, str]]) -> dict[str, float]:
