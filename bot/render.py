@@ -184,13 +184,15 @@ def _line_plain(line: BodyLine) -> str:
     return line.text if isinstance(line, Code) else inline_plain(line)
 
 
-def _split_title(summary: Summary, document: Document) -> tuple[str, list[BodyLine]]:
+def _split_title(
+    summary: Summary, document: Document, language: str | None
+) -> tuple[str, list[BodyLine]]:
     lines = _body_lines(summary.text)
     first = lines[0] if lines else ""
     if not summary.extractive and len(lines) > 1 and not _is_item(first):
         assert isinstance(first, str)
         return inline_plain(first), lines[1:]
-    return document.title or document.site_name or "Summary", lines
+    return document.title or document.site_name or t("summary_title", language), lines
 
 
 def meta_line(document: Document, language: str | None = None) -> str:
@@ -211,7 +213,7 @@ def _truncation(summary: Summary, language: str | None) -> str:
 
 def summary_lines(document: Document, summary: Summary, language: str | None = None) -> list[str]:
     """The final summary as self-contained HTML lines: linked title, meta, body, markers."""
-    title, body = _split_title(summary, document)
+    title, body = _split_title(summary, document, language)
     link = document.link
     title_html = f"<b>{escape(title)}</b>"
     if link:
@@ -231,7 +233,7 @@ def summary_html(document: Document, summary: Summary, language: str | None = No
 
 def summary_plain(document: Document, summary: Summary, language: str | None = None) -> str:
     """The same summary as plain text, for the command line and the parse-error fallback."""
-    title, body = _split_title(summary, document)
+    title, body = _split_title(summary, document, language)
     lines = [title, meta_line(document, language)]
     if document.canonical_url or document.url:
         lines.append(str(document.canonical_url or document.url))

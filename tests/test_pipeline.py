@@ -108,7 +108,7 @@ async def test_over_the_quota_the_work_stops_before_the_llm(
     last = (await events_of(deps, request))[-1]
     assert isinstance(last, Refused)
     assert last.reason is Refusal.QUOTA
-    assert last.message.startswith("You've used today's 1")
+    assert last.message.startswith("You've used today's summaries (1 a day)")
     assert len(llm_api.requests) == 1
     operator = SummarizeRequest(request.source, request.options, Caller(7, 7, exempt=True))
     assert isinstance((await events_of(deps, operator))[-1], Summarized), "operators pass"

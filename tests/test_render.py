@@ -199,3 +199,10 @@ def test_a_summary_whose_first_line_is_numbered_has_no_numbered_title() -> None:
     html_out = summary_html(document, summary)
     assert html_out.startswith('<b><a href="https://example.com/mill">The mill</a></b>')
     assert "1. First point." in html_out
+
+
+def test_an_untitled_summary_is_titled_in_the_readers_language() -> None:
+    document = Document(text="x", source_kind="text")
+    summary = Summary(text="- One point.", extractive=True, model="extractive")
+    assert summary_html(document, summary, "ru").startswith("<b>Пересказ</b>")
+    assert summary_html(document, summary, "en").startswith("<b>Summary</b>")

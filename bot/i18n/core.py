@@ -76,10 +76,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "В этом чате слишком много запросов. Попробуйте снова через {wait}.",
     },
     "quota_reached": {
-        "en": "You've used today's {limit} summaries. Try again in {wait}.",
-        "ru": "Дневной лимит в {limit} пересказов исчерпан. Попробуйте снова через {wait}.",
+        "en": "You've used today's summaries ({limit} a day). Try again in {wait}.",
+        "ru": "Дневной лимит пересказов ({limit}) исчерпан. Попробуйте снова через {wait}.",
     },
     "cancelled": {"en": "Stopped.", "ru": "Остановлено."},
+    "summary_title": {"en": "Summary", "ru": "Пересказ"},
     "translate_needs_llm": {
         "en": "Translating needs a language model, and this bot runs without one.",
         "ru": "Для перевода нужна языковая модель, а этот бот работает без неё.",
