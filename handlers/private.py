@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import PurePath
 
 from telegram import Message, Update
@@ -11,14 +12,14 @@ from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.content.packed import inner_name
-from bot.content.sources import FileSource, TextSource
+from bot.content.sources import FileSource, TextSource, UrlSource
 from bot.i18n import t
 from handlers.addressing import delivery_for
 from handlers.context import Context
 from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.replies import send_text
-from handlers.sources import Paste, message_urls, text_source
-from handlers.summaries import deliver_links, deliver_summary
+from handlers.sources import Paste, asks_beside_links, message_urls, text_source, without_links
+from handlers.summaries import deliver_answer, deliver_links, deliver_summary
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,12 @@ PASTE_WINDOW = 1.5
 async def summarize_links_or_text(
     update: Update, context: Context, message: Message, urls: list[str] | None = None
 ) -> None:
-    """Summarize the first few links of a message, or its text when there are none."""
+    """Summarize the first few links of a message, or its text when there are none; a question
+    beside one link ("<link> does it say when?") is answered from it after its summary."""
     urls = message_urls(message) if urls is None else urls
+    if len(urls) == 1 and asks_beside_links(message):
+        await _summarize_and_answer(update, context, message, urls[0])
+        return
     if urls:
         await deliver_links(context, await delivery_for(update, context, None), urls)
         return
@@ -47,6 +52,19 @@ async def summarize_links_or_text(
         await send_text(context, delivery, t("nothing_to_read", delivery.language))
         return
     await deliver_summary(context, delivery)
+
+
+async def _summarize_and_answer(
+    update: Update, context: Context, message: Message, url: str
+) -> None:
+    delivery = await delivery_for(update, context, UrlSource(url))
+    sent = await deliver_summary(context, delivery)
+    if sent is None:
+        return
+    thread = await context.state.thread(sent.chat_id, sent.message_id)
+    question = without_links(message)
+    if thread is not None and question:
+        await deliver_answer(context, replace(delivery, source=None), thread, question)
 
 
 def _paste_key(message: Message) -> tuple[int, int]:

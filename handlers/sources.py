@@ -26,12 +26,8 @@ def message_urls(message: Message) -> list[str]:
     return message_links(message.text or message.caption or "", [url or "" for url in marked])
 
 
-def asks_beside_links(message: Message) -> bool:
-    """A question mark outside the message's links: words about the links, not just links.
-
-    A reply to a summary that only shares another link wants that link read; "how does this
-    compare with <link>?" is a question about the summary.
-    """
+def without_links(message: Message) -> str:
+    """The message's words with its written-out links taken out."""
     text = message.text or message.caption or ""
     kinds: list[str | None] = [MessageEntity.URL]
     for entities in (message.parse_entities(kinds), message.parse_caption_entities(kinds)):
@@ -39,7 +35,16 @@ def asks_beside_links(message: Message) -> bool:
             text = text.replace(shown, " ")
     for written in find_urls(text):
         text = text.replace(written, " ")
-    return "?" in text
+    return " ".join(text.split())
+
+
+def asks_beside_links(message: Message) -> bool:
+    """A question mark outside the message's links: words about the links, not just links.
+
+    A reply to a summary that only shares another link wants that link read; "how does this
+    compare with <link>?" is a question about the summary.
+    """
+    return "?" in without_links(message)
 
 
 def text_source(message: Message) -> TextSource | None:

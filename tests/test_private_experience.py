@@ -471,3 +471,21 @@ async def test_without_an_llm_no_translate_button_and_quoted_answers_in_the_user
         bot_api.send_private_message("Кто построил?", reply_to_message=summary, user=russian)
         nothing = await wait_text(bot_api, "Ни одно место статьи")
     assert "языковой модели" in str(nothing["text"])
+
+
+async def test_a_question_beside_a_link_is_answered_after_its_summary(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY, "Halloran restored the mill in 2019.")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_private_message(f"{web.url('/story')} who restored it?")
+        await wait_summary(bot_api)
+        answer = await wait_text(bot_api, "Halloran restored the mill in 2019.")
+    assert len(llm_api.requests) == 2
+    assert "who restored it?" in llm_api.requests[1].user_text
+    assert answer["reply_to_message"]["text"].endswith("who restored it?")
