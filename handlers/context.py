@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.pipeline import Pipeline
 from bot.store.state import Prefs, State
 from handlers.inline_jobs import InlineJobs
-from handlers.sources import Paste
+from handlers.sources import Album, Paste
 from handlers.status import EditClock
 
 
@@ -28,6 +28,7 @@ class BotData:
 
     deps: Deps | None = None
     pastes: dict[tuple[int, int], Paste] = field(default_factory=dict)
+    albums: dict[tuple[int, str], Album] = field(default_factory=dict)
     inline_jobs: InlineJobs = field(default_factory=InlineJobs)
     refused_users: set[int] = field(default_factory=set)
     edit_clock: EditClock = field(default_factory=EditClock)

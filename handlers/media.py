@@ -3,8 +3,10 @@ or, for a short voice reply to a summary, heard as a question about it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import operator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import reduce
@@ -28,7 +30,7 @@ from handlers.keyboards import TRANSCRIPT
 from handlers.private import summarize_links_or_text
 from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.replies import answer_press, reply_to, send_text
-from handlers.sources import message_urls
+from handlers.sources import Album, message_urls, text_source
 from handlers.summaries import deliver_summary, thread_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ SHORT_RECORDING_SECONDS = 60
 TRANSCRIPT_MESSAGE_UNITS = 3500
 CAPTION_LIMIT = 1024
 IMAGE_MIME_PREFIX = "image/"
+# Seconds after an album's latest picture before it is read: Telegram sends them back to back.
+ALBUM_WINDOW = 1.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,24 @@ def carries_media(message: Message) -> bool:
 
 
 def _source(context: Context, media: _Media, caption: str | None) -> Source:
+    load = _loader(context, media)
+    if media.kind is None:
+        return ImageSource(load, media.unique_id, media.mime_type, caption)
+    return MediaSource(
+        load,
+        media.unique_id,
+        media.kind,
+        media.filename,
+        media.mime_type,
+        media.duration,
+        media.size,
+        media.title,
+    )
+
+
+def _loader(context: Context, media: _Media) -> Callable[[], Awaitable[bytes]]:
+    """Downloads the file through the Bot API when the work gets to it (after admission)."""
+
     async def load() -> bytes:
         try:
             telegram_file = await context.bot.get_file(media.file_id)
@@ -138,18 +160,7 @@ def _source(context: Context, media: _Media, caption: str | None) -> Source:
                 ) from None
             raise SkimError(key="document_download_failed", detail=str(error)) from None
 
-    if media.kind is None:
-        return ImageSource(load, media.unique_id, media.mime_type, caption)
-    return MediaSource(
-        load,
-        media.unique_id,
-        media.kind,
-        media.filename,
-        media.mime_type,
-        media.duration,
-        media.size,
-        media.title,
-    )
+    return load
 
 
 def _megabytes(size: int) -> str:
@@ -160,6 +171,11 @@ async def summarize_media_message(update: Update, context: Context, message: Mes
     """Transcribe (or read) a message's recording or picture and summarize it."""
     media = _media_of(message)
     assert media is not None
+    reader = context.deps.skim.reader.media
+    if media.kind is None and not reader.sees_pictures and text_source(message) is not None:
+        # A post's picture with its words as the caption: without vision, the words are read.
+        await summarize_links_or_text(update, context, message)
+        return
     delivery = await delivery_for(update, context, None)
     if media.size and media.size > MAX_DOWNLOAD_BYTES:
         log.info("media of %s bytes refused in chat %s", media.size, delivery.chat_id)
@@ -219,6 +235,9 @@ async def on_private_media(update: Update, context: Context) -> None:
     media = _media_of(message)
     if media is None:
         return
+    if media.kind is None and message.media_group_id is not None:
+        _collect_album(update, context, message)
+        return
     if media.kind is None and message_urls(message):
         await summarize_links_or_text(update, context, message)  # a link under a picture
         return
@@ -227,6 +246,48 @@ async def on_private_media(update: Update, context: Context) -> None:
     if spoken and short and await _ask_by_voice(update, context, message, media):
         return
     await summarize_media_message(update, context, message)
+
+
+def _collect_album(update: Update, context: Context, message: Message) -> None:
+    """Telegram sends an album as one message per picture: they are read as one, once the
+    last has come (ALBUM_WINDOW after the latest)."""
+    assert message.media_group_id is not None
+    key = (message.chat_id, message.media_group_id)
+    album = context.bot_data.albums.setdefault(key, Album())
+    album.messages.append((update, message))
+    if album.timer is not None:
+        album.timer.cancel()
+    album.timer = asyncio.get_running_loop().call_later(
+        ALBUM_WINDOW,
+        lambda: context.application.create_task(_read_album(context, key), update=update),
+    )
+
+
+async def _read_album(context: Context, key: tuple[int, str]) -> None:
+    album = context.bot_data.albums.pop(key, None)
+    if album is None:
+        return
+    ordered = sorted(album.messages, key=lambda pair: pair[1].message_id)
+    update, first = next(
+        ((u, m) for u, m in ordered if m.caption), ordered[0]
+    )  # Telegram puts the album's caption on one of its messages
+    if message_urls(first):
+        await summarize_links_or_text(update, context, first)  # a link under the pictures
+        return
+    pictures = [media for _, message in ordered if (media := _media_of(message)) is not None]
+    if len(pictures) == 1 or not context.deps.skim.reader.media.sees_pictures:
+        await summarize_media_message(update, context, first)
+        return
+    delivery = await delivery_for(update, context, None)
+    loads = [_loader(context, media) for media in pictures]  # each says if it is too big
+    delivery.source = ImageSource(
+        loads[0],
+        "+".join(media.unique_id for media in pictures),
+        pictures[0].mime_type,
+        first.caption,
+        more=tuple(loads[1:]),
+    )
+    await deliver_summary(context, delivery)
 
 
 async def on_group_voice(update: Update, context: Context) -> None:

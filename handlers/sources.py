@@ -69,6 +69,14 @@ class Paste:
     timer: asyncio.TimerHandle | None = None
 
 
+@dataclass
+class Album:
+    """Pictures sent together (one media group), collected until the last has arrived."""
+
+    messages: list[tuple[Update, Message]] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
 def replied_message(message: Message) -> Message | None:
     """The message this one answers; None for the topic's opening message a topic reply carries."""
     target = message.reply_to_message

@@ -580,3 +580,44 @@ async def test_a_recording_too_big_for_telegram_with_no_declared_size(
         reply = await wait_text(bot_api, "20 MB")
     assert "this one is bigger" in str(reply["text"])
     assert "0.0" not in str(reply["text"])
+
+
+async def test_an_album_of_pictures_is_read_as_one_text(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """An article screenshotted in three parts: Telegram sends one message a picture, sharing
+    a media_group_id. One summary of all three, not one summary and two "still working"."""
+    pages = [f"Page {n}: the mill's story goes on, part {n} of three. " * 4 for n in (1, 2, 3)]
+    llm_api.script(*pages, "Mill\nTL;DR: The whole story.\n\n- Three parts")
+    async with start_bot(llm_settings(settings_for, llm_api, llm_vision=True)):
+        for n in range(3):
+            bot_api.send_photo(png(4 + n, 4), width=4 + n, height=4, media_group_id="album-1")
+        summary = await wait_summary(bot_api)
+        await bot_api.wait_idle(quiet=0.5)
+    assert len(llm_api.requests) == 4, "three pictures read, one summary written"
+    summarized = llm_api.requests[3].user_text
+    assert summarized.index("Page 1") < summarized.index("Page 2") < summarized.index("Page 3")
+    assert "The whole story" in summary.params["text"]
+    assert not [text for text in texts_to_user(bot_api) if "Still working" in text]
+
+
+@pytest.mark.parametrize("vision", [False, True])
+async def test_a_pictures_long_caption_is_read(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    vision: bool,
+) -> None:
+    """A forwarded post: a photo and its words in the caption. Without vision the words are
+    summarized; with it, a photo with no text in it leaves the words."""
+    caption = "The harbour board voted to rebuild the tide mill's sluice gates this winter. " * 4
+    replies = ["NO_TEXT"] if vision else []
+    llm_api.script(*replies, "Mill\nTL;DR: The sluice gates.\n\n- This winter")
+    async with start_bot(llm_settings(settings_for, llm_api, llm_vision=vision)):
+        bot_api.send_photo(png(), width=4, height=4, caption=caption)
+        await wait_summary(bot_api)
+    assert "sluice gates" in llm_api.requests[-1].user_text

@@ -235,7 +235,7 @@ class ContentReader:
 
     async def read_image(self, source: ImageSource, hooks: MediaHooks) -> Document:
         await hooks.report(Progress(Stage.LOOKING))
-        return await self._media.read_picture(await source.load(), caption=source.caption)
+        return await self._media.read_pictures([source.load, *source.more], caption=source.caption)
 
     async def read_file(
         self, source: FileSource, *, explain: list[str] | None = None, hooks: MediaHooks = NO_HOOKS

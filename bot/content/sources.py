@@ -59,6 +59,8 @@ class ImageSource:
     key: str
     mime_type: str | None = None
     caption: str | None = None
+    # The album's other pictures, in order (a long article screenshotted in several parts).
+    more: tuple[Callable[[], Awaitable[bytes]], ...] = field(default=(), compare=False, repr=False)
 
 
 Source = UrlSource | TextSource | FileSource | MediaSource | ImageSource

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -50,6 +50,8 @@ READ_PICTURE = (
     "status bars). If the image holds no readable text, answer with nothing but NO_TEXT."
 )
 NO_TEXT = "NO_TEXT"
+# A caption this long is words of its own (a post under its picture), read with the picture's.
+CAPTION_TEXT_WORDS = 20
 
 
 async def _nothing(_: object) -> None:
@@ -126,6 +128,10 @@ class MediaReader:
     @property
     def can_transcribe(self) -> bool:
         return self._transcriber is not None
+
+    @property
+    def sees_pictures(self) -> bool:
+        return self._vision is not None
 
     def require_vision(self) -> None:
         if self._vision is None:
@@ -239,7 +245,38 @@ class MediaReader:
 
     async def read_picture(self, data: bytes, *, caption: str | None = None) -> Document:
         """The text in a picture, read by the vision model."""
+        return await self.read_pictures([_loaded(data)], caption=caption)
+
+    async def read_pictures(
+        self, loads: Sequence[Callable[[], Awaitable[bytes]]], *, caption: str | None = None
+    ) -> Document:
+        """The text in pictures (an album's, in order), read by the vision model, with the
+        caption when it is text of its own (a post's words under its picture), not a title.
+
+        A picture without text is passed over; none with text and no such caption is an error.
+        """
         self.require_vision()
+        texts = []
+        for load in loads:
+            try:
+                texts.append(await self._picture_text(await load()))
+            except MediaError as error:
+                if error.key != "err_image_no_text":
+                    raise
+        words = caption.split() if caption else []
+        if caption and len(words) >= CAPTION_TEXT_WORDS:
+            texts.append(caption.strip())
+        if not texts:
+            raise MediaError(key="err_image_no_text", detail="the model found no text")
+        read = extract_plain("\n\n".join(texts))
+        return Document(
+            text=read.text,
+            source_kind="image",
+            title=caption.strip()[:200] if caption and caption.strip() else None,
+            language=read.language,
+        )
+
+    async def _picture_text(self, data: bytes) -> str:
         assert self._vision is not None
         media_type = picture_type(data)
         if media_type is None:
@@ -253,13 +290,14 @@ class MediaReader:
             self._metrics.pictures.labels("no_text").inc()
             raise MediaError(key="err_image_no_text", detail="the model found no text")
         self._metrics.pictures.labels("ok").inc()
-        read = extract_plain(text)
-        return Document(
-            text=read.text,
-            source_kind="image",
-            title=caption.strip()[:200] if caption and caption.strip() else None,
-            language=read.language,
-        )
+        return text
+
+
+def _loaded(data: bytes) -> Callable[[], Awaitable[bytes]]:
+    async def load() -> bytes:
+        return data
+
+    return load
 
 
 def transcript_document(
