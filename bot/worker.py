@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +37,31 @@ UPKEEP_EVERY = 2.0
 RETRY_PAUSE = 1.0
 
 Process = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Outage:
+    """One warning when Redis stops answering a loop, one line when it answers again: an
+    outage of minutes is a few lines, not one a second."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._since: float | None = None
+
+    def failed(self, error: BaseException) -> None:
+        if self._since is None:
+            self._since = time.monotonic()
+            log.warning("could not %s: %s (trying again)", self._what, type(error).__name__)
+        else:
+            log.debug("could not %s: %s", self._what, type(error).__name__)
+
+    def answered(self) -> None:
+        if self._since is not None:
+            log.info("Redis answers again (%s after %.0f s)", self._what, self._outage_seconds())
+            self._since = None
+
+    def _outage_seconds(self) -> float:
+        assert self._since is not None
+        return time.monotonic() - self._since
 
 
 def consumer_name() -> str:
@@ -75,6 +101,7 @@ class Worker:
         """Read and claim until `stop()`; Redis trouble pauses, never ends, the loop."""
         await self._until_ready(self._stream.create_group)
         upkeep = asyncio.create_task(self._keep_and_claim())
+        reading = _Outage("read updates from Redis")
         try:
             while not self._stopping.is_set():
                 await self._slots.acquire()
@@ -91,9 +118,10 @@ class Worker:
                         break  # stopped while waiting: what the read took is given back
                     raise
                 except (RedisError, OSError) as error:
-                    log.warning("could not read updates from Redis: %s", type(error).__name__)
+                    reading.failed(error)
                     await self._pause()
                     continue
+                reading.answered()
                 for entry in entries:
                     self._start(entry, "read")
         finally:
@@ -176,6 +204,7 @@ class Worker:
 
     async def _keep_and_claim(self) -> None:
         """Heartbeat for entries in progress, and claims of dead workers' entries."""
+        keeping = _Outage("keep or claim updates")
         while True:
             await asyncio.sleep(min(self._claim_idle / 3, UPKEEP_EVERY))
             try:
@@ -192,16 +221,19 @@ class Worker:
                             entry.update.get("update_id"),
                         )
                         self._start(entry, "claimed")
+                keeping.answered()
             except (RedisError, OSError) as error:
-                log.warning("could not keep or claim updates: %s", type(error).__name__)
+                keeping.failed(error)
 
     async def _until_ready(self, step: Callable[[], Awaitable[None]]) -> None:
+        starting = _Outage("reach Redis")
         while not self._stopping.is_set():
             try:
                 await step()
+                starting.answered()
                 return
             except (RedisError, OSError) as error:
-                log.warning("Redis does not answer yet (%s); trying again", type(error).__name__)
+                starting.failed(error)
                 await self._pause()
 
     async def _pause(self) -> None:

@@ -240,6 +240,44 @@ async def _backlog_empty(stream: UpdateStream) -> bool:
     return await stream.backlog() == 0
 
 
+class RefusingReads(UpdateStream):
+    """The real stream, whose reads fail for a while as they do while Redis is down."""
+
+    def __init__(self, *args: Any, failures: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures = failures
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[Any]:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RedisConnectionError("Redis down")
+        return await super().read(consumer, count, block_ms)
+
+
+async def test_a_redis_outage_is_logged_once_and_its_end_once(
+    client: Redis, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker retries every second: an outage of minutes must not be a warning a second."""
+    stream = RefusingReads(client, Keys(redis_prefix), BOT_ID, max_len=1000, failures=4)
+    await stream.create_group()
+    seen: list[int] = []
+
+    async def process(data: dict[str, Any]) -> None:
+        seen.append(data["update_id"])
+
+    caplog.set_level(logging.INFO, logger="bot.worker")
+    worker = Worker(stream, process, claim_idle=30, name="patient")
+    running = asyncio.create_task(worker.run())
+    await stream.append([update(1)])
+    await eventually(lambda: _true(seen == [1]), timeout=10)
+    worker.stop()
+    await running
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "bot.worker"]
+    warnings = [message for level, message in said if level >= logging.WARNING]
+    assert warnings == ["could not read updates from Redis: ConnectionError (trying again)"]
+    assert any(message.startswith("Redis answers again (read updates") for _, message in said)
+
+
 async def test_the_poller_confirms_updates_only_once_they_are_in_redis(
     bot_api: FakeBotAPI, private_redis: PrivateRedis, redis_prefix: str
 ) -> None:
