@@ -154,6 +154,16 @@ async def summarize_document_message(update: Update, context: Context, message: 
     await deliver_summary(context, delivery)
 
 
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """A command Skim does not have (`/language` for /lang): say so, rather than nothing."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split(maxsplit=1)[0].split("@", 1)[0]
+    delivery = await delivery_for(update, context, None)
+    await send_text(context, delivery, t("unknown_command", delivery.language, command=command))
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Private text, captions and documents that are not commands.
 
@@ -163,3 +173,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(private & filters.Document.ALL, on_private_document))
     app.add_handler(MessageHandler(private & (filters.TEXT | filters.CAPTION), on_private_text))
+    # Registered after every command handler: what reaches it is a command nobody handles.
+    commands = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.COMMAND
+    app.add_handler(MessageHandler(commands, on_unknown_command))

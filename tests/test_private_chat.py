@@ -299,3 +299,12 @@ async def test_our_own_inline_result_sent_in_the_chat_with_us_is_not_summarized_
         await wait_summary(bot_api)
         await bot_api.wait_idle()
     assert (web.hits("/story"), web.hits("/other")) == (0, 1)
+
+
+async def test_an_unknown_command_points_to_help(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    async with start_bot(settings_for()):
+        bot_api.send_private_message("/language ru")
+        reply = await wait_text(bot_api, "I don't know")
+    assert reply["text"] == "I don't know /language. /help lists what I can do."

@@ -14,9 +14,13 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "nothing_to_read": {
         "en": "Send me a link or paste a longer text (a few sentences at least) "
-        "and I'll summarize it.",
+        "and I'll summarize it. To ask about a summary, reply to it.",
         "ru": "Пришлите ссылку или вставьте текст подлиннее (хотя бы несколько предложений) — "
-        "я его перескажу.",
+        "я его перескажу. Чтобы спросить о пересказе, ответьте на него.",
+    },
+    "unknown_command": {
+        "en": "I don't know {command}. /help lists what I can do.",
+        "ru": "Я не знаю команды {command}. /help — что я умею.",
     },
     "internal_error": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
