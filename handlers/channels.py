@@ -3,12 +3,14 @@
 Telegram sends channel posts only to bots that administer the channel. A post has no user
 (`sender_chat` is the channel), so jobs carry no user id: no per-user limits, no /cancel; the
 chat's rate limit still applies. An edited post is summarized again only for links it did not
-have before.
+have before: a post's links are on record for POST_LINK_TTL (also while auto-summary is off),
+and an edit of an older post is left alone.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -36,10 +38,27 @@ async def on_channel_post(update: Update, context: Context) -> None:
     urls = message_urls(post)
     if not urls:
         return
+    edited = update.edited_channel_post is not None
+    age = (datetime.now(UTC) - post.date).total_seconds()
+    if edited and age >= POST_LINK_TTL:
+        return  # its links are no longer on record: an old post's typo fix is no new link
     prefs = await context.chat_prefs(update)
     if not prefs.auto_summary:
+        if not edited:  # on record, so that turning auto-summary on is no reason to answer it
+            await _note_links(context, post, urls)
         return
     await summarize_post_links(update, context, post, urls, pick_language(prefs.language))
+
+
+async def _note_links(context: Context, post: Message, urls: list[str]) -> None:
+    for url in urls:
+        try:
+            normalized = normalize_url(url)
+        except ValueError:
+            continue
+        await context.deps.skim.state.claim_post_link(
+            post.chat_id, post.message_id, normalized, ttl=POST_LINK_TTL
+        )
 
 
 async def summarize_post_links(

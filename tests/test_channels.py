@@ -49,6 +49,26 @@ async def test_channel_post_with_link_gets_a_summary_reply(
     assert [m["message_id"] for m in bot_api.messages_in(CHANNEL)] == [summary.result["message_id"]]
 
 
+async def test_a_post_from_before_auto_summary_gets_none_for_a_typo_fix(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Only a new link in an edit is news: an old post's typo fix after auto-summary was
+    turned on would otherwise notify every subscriber about it."""
+    old = article(web, "/garden", "walled garden")
+    new = article(web, "/boathouse", "boathouse")
+    async with start_bot(settings_for()) as bot:
+        post = bot_api.send_channel_post(f"Open this weekend: {old}")["channel_post"]
+        await bot_api.wait_idle(quiet=0.3)
+        await set_auto_summary(bot, CHANNEL)
+        bot_api.send_channel_post(
+            f"Open this weekend!! {old}", edited=True, message_id=post["message_id"]
+        )
+        bot_api.send_channel_post(f"And now: {new}")
+        await wait_summary(bot_api, chat_id=CHANNEL)
+        await bot_api.wait_idle(quiet=0.3)
+    assert (web.hits("/garden"), web.hits("/boathouse")) == (0, 1)
+
+
 async def test_edited_post_with_a_new_link_gets_a_new_summary(
     bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:
