@@ -94,10 +94,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Самые подходящие места статьи (цитаты: языковая модель не отвечала):",
     },
     "answer_no_passages": {
-        "en": "No passage of the article shares words with your question. Without a language "
-        "model I can only match words, in the article's language.",
-        "ru": "Ни одно место статьи не совпадает по словам с вашим вопросом. Без языковой модели "
-        "я могу искать только совпадения слов, на языке статьи.",
+        "en": "No passage of the article shares words with your question (no language model "
+        "answered: I can only match words, in the article's language).",
+        "ru": "Ни одно место статьи не совпадает по словам с вашим вопросом (языковая модель не "
+        "ответила, а я могу искать только совпадения слов на языке статьи).",
     },
     "abandoned_at_stop": {
         "en": "I was restarted before I could finish this. Please send it again.",
