@@ -378,6 +378,9 @@ class Pipeline:
         """A request's status message, owned by this process until the request ends."""
         await self._state.track_status(chat_id, message_id, language, self.instance_id)
 
+    async def is_status(self, chat_id: int, message_id: int) -> bool:
+        return await self._state.is_status(chat_id, message_id)
+
     async def untrack_status(self, chat_id: int, message_id: int) -> None:
         await self._state.untrack_status(chat_id, message_id)
 

@@ -39,8 +39,14 @@ async def answer_in_thread(update: Update, context: Context, question: str) -> b
     thread = await thread_of(context, message.reply_to_message)
     delivery = await delivery_for(update, context, None)
     if thread is None:
+        replied = message.reply_to_message
+        if replies_to_bot(message, context.bot.id) and await context.pipeline.is_status(
+            replied.chat_id, replied.message_id
+        ):
+            await send_text(context, delivery, t("thread_still_writing", delivery.language))
+            return True
         # Under a help line, a hint or a refusal the reply is no question about an article.
-        if not _summary_of_ours(message.reply_to_message):
+        if not _summary_of_ours(replied):
             return False
         await send_text(context, delivery, t("thread_forgotten", delivery.language))
         return True

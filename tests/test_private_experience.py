@@ -489,3 +489,21 @@ async def test_a_question_beside_a_link_is_answered_after_its_summary(
     assert len(llm_api.requests) == 2
     assert "who restored it?" in llm_api.requests[1].user_text
     assert answer["reply_to_message"]["text"].endswith("who restored it?")
+
+
+async def test_a_question_under_a_summary_still_being_written_is_told_to_wait(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(Reply(content=SUMMARY, delay=4))
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_private_message(web.url("/story"))
+        status = await wait_text(bot_api, "Summarizing")
+        bot_api.send_private_message("Who restored it?", reply_to_message=status)
+        told = await wait_text(bot_api, "still writing")
+        await wait_summary(bot_api)
+    assert "no longer have" not in str(told["text"])

@@ -59,6 +59,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Reply to the summary (or to this message) with your question.",
         "ru": "Ответьте на пересказ (или на это сообщение) своим вопросом.",
     },
+    "thread_still_writing": {
+        "en": "I'm still writing that summary: ask again in reply to it once it's done.",
+        "ru": "Я ещё пишу этот пересказ: задайте вопрос в ответ на него, когда он будет готов.",
+    },
     "thread_forgotten": {
         "en": "I no longer have that article. Send the link again and ask once more.",
         "ru": "Этой статьи у меня уже нет. Пришлите ссылку ещё раз и повторите вопрос.",

@@ -362,6 +362,10 @@ class State:
             self._keys.statuses(), f"{chat_id}:{message_id}", ttl=STATUS_TTL
         )
 
+    async def is_status(self, chat_id: int, message_id: int) -> bool:
+        """Whether the message is a running request's status (a summary still being written)."""
+        return await self._read(self._keys.status(chat_id, message_id)) is not None
+
     async def untrack_status(self, chat_id: int, message_id: int) -> None:
         await self._store.delete(self._keys.status(chat_id, message_id))
         await self._store.remove_from_set(self._keys.statuses(), f"{chat_id}:{message_id}")
