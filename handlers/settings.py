@@ -209,6 +209,12 @@ async def settings_command(update: Update, context: Context) -> None:
     text = settings_text(values, delivery.language, private=private, editable=editable)
     markup = settings_keyboard(values, delivery.language) if editable else None
     await send_text(context, delivery, text, markup)
+    post = update.channel_post
+    if post is not None:  # subscribers see the menu until Done; the command itself goes now
+        try:
+            await post.delete()
+        except TelegramError as error:
+            log.info("could not delete a command post in channel %s: %s", post.chat_id, error)
 
 
 async def change_setting(update: Update, context: Context, command: str) -> None:

@@ -330,18 +330,22 @@ async def test_channel_autosummary_on_saves_and_cleans_up(
 
         # The keyboard in a channel: its admins may press it, and Done removes it.
         bot_api.set_chat_admins(DEFAULT_CHANNEL_ID, [USER_ID])
-        bot_api.send_channel_post("/settings")
+        command = bot_api.send_channel_post("/settings")["channel_post"]
         menu = await bot_api.wait_for(
             "sendMessage", lambda c: "st:done" in str(c.params.get("reply_markup")), count=1
         )
+        await bot_api.wait_for(
+            "deleteMessage", lambda c: c.params["message_id"] == command["message_id"]
+        )  # subscribers don't keep the command post
         answered = await press(bot_api, menu, "st:auto:off", MEMBER)
         assert answered.params["show_alert"] is True
         answered = await press(bot_api, menu, "st:auto:off", DEFAULT_USER)
         assert answered.params["text"] == "Saved: Auto-summary — off."
         assert (await bot.deps.skim.state.chat_prefs(DEFAULT_CHANNEL_ID)).auto_summary is False
         await press(bot_api, menu, "st:done", DEFAULT_USER)
-        await bot_api.wait_for("deleteMessage")
+        await bot_api.wait_for("deleteMessage", count=2)
         assert bot_api.message(DEFAULT_CHANNEL_ID, menu.result["message_id"]) is None
+        assert bot_api.message(DEFAULT_CHANNEL_ID, command["message_id"]) is None
 
 
 async def test_stats_for_operators_only(
