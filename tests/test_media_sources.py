@@ -159,13 +159,29 @@ async def test_a_broken_youtube_is_one_clear_message(
     settings_for: Callable[..., Settings],
     start_bot: Any,
 ) -> None:
-    settings = settings_for()  # the fake knows no video: yt-dlp fails
+    settings = settings_for()
+    youtube.fail_status = 500  # YouTube (or yt-dlp's way into it) is broken
     deps = build_deps(settings, youtube=youtube_client(youtube))
     async with start_bot(settings, deps):
         bot_api.send_private_message(f"https://youtu.be/{VIDEO}")
         reply = await wait_text(bot_api, "transcript")
     assert "couldn't get this video's transcript" in str(reply["text"])
     assert deps.metrics.videos.labels("err_youtube_transcript")._value.get() == 1
+
+
+async def test_an_unknown_video_says_it_is_unavailable(
+    bot_api: FakeBotAPI,
+    youtube: FakeYouTube,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    settings = settings_for()  # the fake knows no video: "This video is unavailable"
+    deps = build_deps(settings, youtube=youtube_client(youtube))
+    async with start_bot(settings, deps):
+        bot_api.send_private_message(f"https://youtu.be/{VIDEO}")
+        reply = await wait_text(bot_api, "unavailable")
+    assert "removed, or never published" in str(reply["text"])
+    assert deps.metrics.videos.labels("err_youtube_unavailable")._value.get() == 1
 
 
 async def test_a_public_telegram_post_link_is_read_from_its_embed_page(

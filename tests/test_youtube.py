@@ -462,6 +462,8 @@ def test_an_age_restricted_video_says_so() -> None:
     )
     assert unavailable_key(said) == "err_youtube_age"
     assert unavailable_key("HTTP Error 403: Forbidden") == "err_youtube_transcript"
+    rate_limited = "Video unavailable. This content isn't available, try again later."
+    assert unavailable_key(rate_limited) == "err_youtube_transcript", "that may pass"
 
 
 @YTDLP_LEAKS

@@ -382,6 +382,8 @@ _UNAVAILABLE = (
 def unavailable_key(said: str) -> str:
     """The message key for why YouTube would not show a video, or the generic one."""
     said = said.lower()
+    if "try again later" in said:  # YouTube's rate limit says "unavailable" too
+        return VideoError.key
     for phrases, key in _UNAVAILABLE:
         if any(phrase in said for phrase in phrases):
             return key
