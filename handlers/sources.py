@@ -44,6 +44,8 @@ def asks_beside_links(message: Message) -> bool:
     A reply to a summary that only shares another link wants that link read; "how does this
     compare with <link>?" is a question about the summary.
     """
+    if "?" not in (message.text or message.caption or ""):
+        return False  # no question mark anywhere: no need to take the links out
     return "?" in without_links(message)
 
 
