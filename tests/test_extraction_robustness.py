@@ -456,3 +456,26 @@ def test_a_failure_outside_the_extractors_is_a_clear_extraction_error(
     with caplog.at_level("WARNING", logger="bot.content.extract"), pytest.raises(ExtractionError):
         extract_html(f"<html><body>{STORY}</body></html>", URL)
     assert "HTML extraction failed: ValueError" in caplog.text
+
+
+def test_a_login_wall_is_named_and_a_login_box_beside_an_article_is_not() -> None:
+    """A page that is only its login form is no article to summarize ("Forgot your
+    password?"); a site's login box in the header of a real article changes nothing."""
+    from bot.content.extract import extract_html
+    from bot.errors import ExtractionError
+
+    wall = (
+        "<html><head><title>Sign in</title></head><body><form><h1>Sign in to continue</h1>"
+        "<input name=user><input type=password name=pw><button>Sign in</button></form>"
+        "<p>Forgot your password?</p></body></html>"
+    )
+    with pytest.raises(ExtractionError) as raised:
+        extract_html(wall, "https://example.com/story")
+    assert raised.value.key == "err_login_wall"
+    paragraph = "The harbour board met on Tuesday and voted to rebuild the old sluice gates. "
+    article = (
+        "<html><body><header><form><input type='password' name=pw></form></header><article>"
+        + "".join(f"<p>{paragraph * 3}</p>" for _ in range(4))
+        + "</article></body></html>"
+    )
+    assert "sluice gates" in extract_html(article, "https://example.com/story").text

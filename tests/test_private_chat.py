@@ -308,3 +308,19 @@ async def test_an_unknown_command_points_to_help(
         bot_api.send_private_message("/language ru")
         reply = await wait_text(bot_api, "I don't know")
     assert reply["text"] == "I don't know /language. /help lists what I can do."
+
+
+async def test_a_link_to_a_login_wall_says_so(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """It was summarized as if "Sign in to continue. Forgot your password?" were the article."""
+    web.route(
+        "/members/story",
+        "<html><head><title>Sign in</title></head><body><form><h1>Sign in to continue</h1>"
+        "<input name=user><input type=password name=pw><button>Sign in</button></form>"
+        "<p>Forgot your password?</p></body></html>",
+    )
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(web.url("/members/story"))
+        reply = await wait_text(bot_api, "sign in")
+    assert reply["text"] == "That page asks to sign in first: all I can see is its login form."

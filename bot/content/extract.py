@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # pypdf itself is imported only when a PDF comes
 log = logging.getLogger(__name__)
 
 _MIN_WORDS = 3
+# A page this short with a password field is a login wall: its text is the form's, not an
+# article's ("Sign in to continue", "Forgot your password?").
+LOGIN_WALL_WORDS = 40
+_PASSWORD_FIELD = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password\b", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _EXTENSIONS = {
@@ -101,6 +105,9 @@ def extract_html(
         "err_no_text_page",
         explain,
     )
+    if document.word_count < LOGIN_WALL_WORDS and _PASSWORD_FIELD.search(html):
+        _note(explain, f"result: a login form and {document.word_count} words: a login wall")
+        raise ExtractionError(key="err_login_wall", detail="a login form and little text")
     _note(explain, f"result: {document.word_count} words")
     return document
 

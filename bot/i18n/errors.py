@@ -120,6 +120,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The connection broke while reading the page.",
         "ru": "Соединение оборвалось во время чтения страницы.",
     },
+    "err_login_wall": {
+        "en": "That page asks to sign in first: all I can see is its login form.",
+        "ru": "Эта страница сначала просит войти в аккаунт: я вижу только форму входа.",
+    },
     "err_no_article": {
         "en": "I couldn't find an article on that page.",
         "ru": "Не нашёл на этой странице статьи.",
