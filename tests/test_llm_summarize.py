@@ -395,6 +395,21 @@ async def test_hard_cap_summarizes_only_the_first_part(
     assert not any(tail in message_text(r.messages[1]) for r in llm_api.requests)
 
 
+@pytest.mark.parametrize("tokens", [20_000, 40_000, 160_000])
+async def test_a_longer_document_never_reads_less_under_the_cap(
+    make: MakeSummarizer, tokens: int
+) -> None:
+    """The plan shrank by the whole excess of the first try: a document many times the cap
+    was read from almost nothing (one token of a 40,000-token text under a cap of 8,000)."""
+    summarizer = make(context_tokens=2000, max_input_tokens=8000)
+    counter = await summarizer._llm.counter()  # type: ignore[union-attr]
+    plan = summarizer.plan(doc(long_text(tokens)), SummaryOptions(), counter)
+    assert plan.read_tokens < plan.document_tokens
+    assert plan.read_tokens >= 5000, "most of the cap goes to the text"
+    total = sum(chunk.tokens for chunk in plan.chunks)
+    assert total == plan.read_tokens
+
+
 async def test_hard_cap_below_one_request(llm_api: FakeOpenAI, make: MakeSummarizer) -> None:
     text = long_text(5_000)
     summary = await make(max_input_tokens=2_000).summarize(doc(text), SummaryOptions())

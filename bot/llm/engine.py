@@ -288,7 +288,12 @@ class Summarizer:
             cost = self._cost(chunks, overhead, notes_tokens, single)
             if cost <= self.max_input_tokens:
                 return Plan(chunks, notes_tokens, total, read)
-            allowed = max(1, allowed - (cost - self.max_input_tokens) - len(chunks))
+            # The cost grows about in proportion to the text read (each part carries its
+            # prompt and its notes): shrink by the ratio, never by the whole excess, which
+            # overshot to nothing for a document many times the cap.
+            allowed = max(
+                1, min(allowed - 1, math.floor(allowed * self.max_input_tokens / cost * 0.98))
+            )
         raise LLMError(detail="could not fit the document under LLM_MAX_INPUT_TOKENS")
 
     def _cost(self, chunks: list[Chunk], overhead: int, notes_tokens: int, single: int) -> int:
