@@ -433,3 +433,29 @@ async def test_too_many_notes_for_one_request_are_combined_in_a_tree(
     final = llm_api.requests[-1]
     assert "notes on the" in message_text(final.messages[0])
     assert final.max_tokens == LENGTHS["short"].max_tokens
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'm sorry, but I can't help with that.",
+        "I’m sorry, I can’t summarize this content.\nPlease try another text.",
+        "As an AI, I cannot provide a summary of this material.",
+        "Извините, я не могу помочь с этим.",
+    ],
+)
+async def test_a_reply_that_only_declines_is_a_refusal_not_a_summary(
+    llm_api: FakeOpenAI, make: MakeSummarizer, reply: str
+) -> None:
+    """It was shown under the article's title with every button, and cached for everyone."""
+    llm_api.script(reply)
+    with pytest.raises(LLMRefusalError):
+        await make().summarize(doc(), SummaryOptions())
+
+
+async def test_a_summary_that_mentions_sorry_is_still_a_summary(
+    llm_api: FakeOpenAI, make: MakeSummarizer
+) -> None:
+    llm_api.script("Sorry state of the mill\nTL;DR: The mill was neglected.\n\n- Restored now")
+    summary = await make().summarize(doc(), SummaryOptions())
+    assert summary.text.startswith("Sorry state of the mill")

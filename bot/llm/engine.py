@@ -124,6 +124,23 @@ def relevant_passages(
     return [sentences[i] for i in sorted(best[:limit])]
 
 
+# How models decline in plain text (no refusal field, no content filter): the whole reply is
+# a sentence or two of apology, not a summary.
+_REFUSALS = re.compile(
+    r"^\W*(?:i'?m sorry|i am sorry|sorry, (?:but )?i|i can(?:'|no)t (?:help|assist|comply|"
+    r"provide|summari[sz]e)|i'?m (?:not able|unable) to|i am (?:not able|unable) to|as an ai\b|"
+    r"извините|к сожалению, я не могу|я не могу (?:помочь|выполнить))",
+    re.IGNORECASE,
+)
+_REFUSAL_MAX_CHARS = 300
+
+
+def looks_like_refusal(text: str) -> bool:
+    """A short reply that is only an apology or a refusal, in place of a summary."""
+    reply = text.strip().replace("’", "'")
+    return len(reply) <= _REFUSAL_MAX_CHARS and bool(_REFUSALS.match(reply))
+
+
 def extractive_answer(
     document: Document, question: str, history: list[tuple[str, str]] | None = None
 ) -> Answer:
@@ -344,6 +361,9 @@ class Summarizer:
         if completion.finish_reason == "length":
             log.info("LLM summary hit max_tokens; dropping its unfinished last line")
             text = _whole_lines(text)
+        if looks_like_refusal(text):
+            # Not a summary to show under the article's title, nor to cache for everyone.
+            raise LLMRefusalError(detail=f"LLM declined in its reply: {text[:200]!r}")
         return Summary(
             text=text,
             extractive=False,
