@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 
 from telegram import Message, MessageEntity, Update
 
 from bot.content.sources import TextSource
 from bot.content.urls import find_urls, message_links
+from bot.content.words import reading_words
 
 MIN_TEXT_WORDS = 40
-_WORD = re.compile(r"\w+")
 
 
 def message_urls(message: Message) -> list[str]:
@@ -52,14 +51,14 @@ def asks_beside_links(message: Message) -> bool:
 def text_source(message: Message) -> TextSource | None:
     """The message's own text, when it is long enough to be worth summarizing."""
     text = message.text or message.caption or ""
-    if len(_WORD.findall(text)) >= MIN_TEXT_WORDS:
+    if reading_words(text) >= MIN_TEXT_WORDS:
         return TextSource(text)
     return None
 
 
 def typed_text_source(text: str) -> TextSource | None:
     """Text typed after a command or a mention: it was asked for, so half the length will do."""
-    return TextSource(text) if len(text.split()) >= MIN_TEXT_WORDS // 2 else None
+    return TextSource(text) if reading_words(text) >= MIN_TEXT_WORDS // 2 else None
 
 
 @dataclass

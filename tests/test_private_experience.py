@@ -507,3 +507,16 @@ async def test_a_question_under_a_summary_still_being_written_is_told_to_wait(
         told = await wait_text(bot_api, "still writing")
         await wait_summary(bot_api)
     assert "no longer have" not in str(told["text"])
+
+
+async def test_a_chinese_paste_is_long_enough_to_summarize(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Chinese has no spaces: 16 sentences were "24 words" and refused as too short."""
+    sentence = "潮汐磨坊在周四早上重新转动了起来，志愿者们花了六年时间修复它。"
+    async with start_bot(settings_for()):
+        bot_api.send_private_message(sentence * 12)
+        summary = await wait_summary(bot_api)
+        bot_api.send_private_message("/summary " + sentence * 3)
+        await wait_summary(bot_api, count=2)
+    assert "潮汐磨坊" in summary.params["text"]

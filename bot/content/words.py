@@ -19,3 +19,15 @@ def line_tokens(text: str) -> list[str]:
 
 def count_words(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+# Chinese and Japanese are written without spaces: a run of their characters is no one word.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHARACTER = re.compile(f"[{_CJK}]")
+_OTHER_WORD = re.compile(f"[^\\W{_CJK}]+")
+
+
+def reading_words(text: str) -> int:
+    """How many words a reader would say the text has: two Chinese or Japanese characters
+    count as about one word (as in reading-time rules of thumb), other scripts by spaces."""
+    return len(_OTHER_WORD.findall(text)) + len(_CJK_CHARACTER.findall(text)) // 2
