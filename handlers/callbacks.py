@@ -13,6 +13,7 @@ from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, U
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.content.urls import link_url
 from bot.i18n import t
 from bot.store.state import Thread
 from bot.values import SummaryOptions
@@ -139,7 +140,7 @@ async def on_back(update: Update, context: Context) -> None:
         query, message, thread = pressed
         await answer_press(query)
         markup = summary_keyboard(
-            thread.url,
+            link_url(thread.url),  # as the summary's own button had it: encoded for Telegram
             interface_language(update),
             transcript=thread.recording,
             translate=context.deps.llm is not None,

@@ -17,7 +17,7 @@ from handlers.status import PRIVATE_EDIT_INTERVAL
 from tests.conftest import llm_settings
 from tests.fakes.bot_api import ApiCall, FakeBotAPI, make_user
 from tests.fakes.openai_api import FakeOpenAI, Reply
-from tests.fakes.web import FakeWeb, read_fixture
+from tests.fakes.web import FakeWeb, read_fixture, with_canonical
 from tests.helpers.api_calls import assert_paced
 from tests.tg import (
     USER_ID,
@@ -520,3 +520,27 @@ async def test_a_chinese_paste_is_long_enough_to_summarize(
         bot_api.send_private_message("/summary " + sentence * 3)
         await wait_summary(bot_api, count=2)
     assert "潮汐磨坊" in summary.params["text"]
+
+
+async def test_back_from_the_language_picker_restores_the_summarys_keyboard(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Also when the page's link needs encoding for Telegram (it was refused, and the message
+    stayed on the picker without Shorter, Longer, Ask or Open source)."""
+    web.route("/story", with_canonical("/the mill/«tide» 1?q=a b"))
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        before = summary["reply_markup"]["inline_keyboard"]
+        bot_api.send_callback_query("sk:tr", message=summary)
+        await bot_api.wait_for("editMessageReplyMarkup")
+        bot_api.send_callback_query("sk:back", message=summary)
+        back = await bot_api.wait_for("editMessageReplyMarkup", count=2)
+        now = bot_api.message(USER_ID, summary["message_id"])
+    assert back.ok, back.summary()
+    assert now is not None
+    assert now["reply_markup"]["inline_keyboard"] == before
