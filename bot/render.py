@@ -184,15 +184,39 @@ def _line_plain(line: BodyLine) -> str:
     return line.text if isinstance(line, Code) else inline_plain(line)
 
 
+# A model's first line that is no title: its TL;DR, a label ("Key points:"), or a sentence.
+_NOT_A_TITLE = re.compile(r"^(?:tl;?\s?dr|summary|key (?:points|moments)|кратко)\b", re.I)
+_TITLE_LABEL = re.compile(r"^(?:title|headline|заголовок)\s*:\s*", re.I)
+TITLE_MAX_CHARS = 150
+
+
 def _split_title(
     summary: Summary, document: Document, language: str | None
 ) -> tuple[str, list[BodyLine]]:
-    lines = _body_lines(summary.text)
+    lines = _without_blank_runs(_body_lines(summary.text))
     first = lines[0] if lines else ""
     if not summary.extractive and len(lines) > 1 and not _is_item(first):
         assert isinstance(first, str)
-        return inline_plain(first), lines[1:]
+        title = _TITLE_LABEL.sub("", inline_plain(first)).strip()
+        is_title = (
+            title
+            and len(title) <= TITLE_MAX_CHARS
+            and not title.endswith(":")
+            and not _NOT_A_TITLE.match(title)
+        )
+        if is_title:
+            return title, _without_blank_runs(lines[1:])
     return document.title or document.site_name or t("summary_title", language), lines
+
+
+def _without_blank_runs(lines: list[BodyLine]) -> list[BodyLine]:
+    """No blank line at the start and none twice in a row (the layout adds its own)."""
+    kept: list[BodyLine] = []
+    for line in lines:
+        if line == "" and (not kept or kept[-1] == ""):
+            continue
+        kept.append(line)
+    return kept
 
 
 def meta_line(document: Document, language: str | None = None) -> str:

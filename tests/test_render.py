@@ -206,3 +206,29 @@ def test_an_untitled_summary_is_titled_in_the_readers_language() -> None:
     summary = Summary(text="- One point.", extractive=True, model="extractive")
     assert summary_html(document, summary, "ru").startswith("<b>Пересказ</b>")
     assert summary_html(document, summary, "en").startswith("<b>Summary</b>")
+
+
+@pytest.mark.parametrize(
+    ("reply", "title", "kept"),
+    [
+        ("TL;DR: The tide mill works.\n\n- Restored", "Bees &amp; &lt;Wasps&gt;", "TL;DR: The"),
+        ("Key points:\n- One\n- Two", "Bees &amp; &lt;Wasps&gt;", "Key points:"),
+        ("Title: Mill turns again\nTL;DR: It works.", "Mill turns again", "TL;DR: It works."),
+        ("x" * 200 + "\nTL;DR: long.", "Bees &amp; &lt;Wasps&gt;", "TL;DR: long."),
+    ],
+)
+def test_a_first_line_that_is_no_title_leaves_the_articles_title(
+    reply: str, title: str, kept: str
+) -> None:
+    """A reply without its title line lost the article's title to its TL;DR or a label."""
+    rendered = summary_html(_doc(), Summary(text=reply, extractive=False, model="m"))
+    first = rendered.split("\n", 1)[0]
+    assert f">{title}</a></b>" in first
+    assert kept in rendered.split("\n", 1)[1]
+
+
+def test_blank_lines_after_the_title_are_not_doubled() -> None:
+    summary = Summary(
+        text="Mill turns again\n\n\nTL;DR: It works.\n\n\n- One", extractive=False, model="m"
+    )
+    assert "\n\n\n" not in summary_html(_doc(), summary)
