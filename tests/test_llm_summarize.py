@@ -4,6 +4,7 @@ long documents (map-reduce, concurrency, token totals, hard cap) and the extract
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import re
 from collections.abc import Callable
@@ -459,3 +460,16 @@ async def test_a_summary_that_mentions_sorry_is_still_a_summary(
     llm_api.script("Sorry state of the mill\nTL;DR: The mill was neglected.\n\n- Restored now")
     summary = await make().summarize(doc(), SummaryOptions())
     assert summary.text.startswith("Sorry state of the mill")
+
+
+@pytest.mark.parametrize(
+    ("language", "factor"), [("zh", 2.0), ("ja", 2.0), ("ar", 1.6), ("en", 1.0)]
+)
+async def test_a_summary_in_a_dense_script_has_room_for_the_length_asked(
+    llm_api: FakeOpenAI, make: MakeSummarizer, language: str, factor: float
+) -> None:
+    """The prompt asks for about N characters; in Chinese those take about four times the
+    tokens of English, and max_tokens cut the summary's last points off."""
+    await make().summarize(doc(), SummaryOptions(language=language))
+    [request] = llm_api.requests
+    assert request.max_tokens == math.ceil(LENGTHS["medium"].max_tokens * factor)

@@ -34,7 +34,9 @@ from bot.llm.prompts import (
     answer_messages,
     combine_notes,
     notes_messages,
+    output_language,
     reduce_messages,
+    reply_tokens,
     summary_messages,
 )
 from bot.llm.retrieval import rank_passages, weighted_query
@@ -351,7 +353,12 @@ class Summarizer:
         if len(plan.chunks) == 1:
             messages = self._summary_prompt(document, options, plan.chunks[0].text)
             completion = await llm.complete(
-                messages, max_tokens=preset.max_tokens, on_text=on_text, usage=usage
+                messages,
+                max_tokens=reply_tokens(
+                    preset.max_tokens, output_language(options.language, document)
+                ),
+                on_text=on_text,
+                usage=usage,
             )
         else:
             completion = await self._map_reduce(
@@ -407,8 +414,12 @@ class Summarizer:
                 break
             notes = await self._combine_level(llm, document, notes, counter, plan, usage)
         preset = LENGTHS[options.length]
+        language = output_language(options.language, document)
         return await llm.complete(
-            messages, max_tokens=preset.max_tokens, on_text=on_text, usage=usage
+            messages,
+            max_tokens=reply_tokens(preset.max_tokens, language),
+            on_text=on_text,
+            usage=usage,
         )
 
     async def _combine_level(
