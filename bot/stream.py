@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from bot.config import Settings
 from bot.store.keys import UPDATE_TTL, Keys
@@ -43,13 +43,26 @@ ROLE_SECONDS = 5.0
 REPLICA_PROBE_MS = 50
 
 # Append an update unless its id was appended before (a webhook retry, a poller restarted
-# before Telegram heard the offset): the dedupe mark and the entry are written together.
+# before Telegram heard the offset): the dedupe mark and the entry are written together. A
+# stream holding STREAM_MAX_LEN unfinished updates takes no more (-1): trimming it would drop
+# updates Telegram was told had arrived; refused, they stay with Telegram until workers catch
+# up. Finished entries are deleted, so the stream holds only unfinished work.
 _APPEND = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then
+  return -1
+end
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'update', ARGV[1])
+  return redis.call('XADD', KEYS[1], '*', 'update', ARGV[1])
 end
 return false
 """
+STREAM_FULL = -1
+
+
+class StreamFull(RedisError):
+    """The stream holds STREAM_MAX_LEN unfinished updates: the workers don't keep up (or none
+    runs). Handled as Redis being unavailable: Telegram keeps the updates meanwhile."""
+
 
 AnyRedis = Redis | RedisCluster
 
@@ -151,6 +164,8 @@ class UpdateStream:
             confirmed = bool(replies.pop())
             if self._confirmations.record(confirmed, f"none within {wait_ms} ms"):
                 self._role = None  # the replica may be gone: ask again next time
+        if STREAM_FULL in replies:
+            raise StreamFull(f"the stream holds {self._max_len} unfinished updates")
         return sum(1 for reply in replies if reply)
 
     async def _stream_node(self) -> dict[str, Any]:

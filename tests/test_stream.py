@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from bot.intake import Poller
 from bot.metrics import Metrics
 from bot.origin import FROM_STREAM, REDELIVERED
 from bot.store.keys import Keys
-from bot.stream import GROUP, MAX_DELIVERIES, UpdateStream, encode_update
+from bot.stream import GROUP, MAX_DELIVERIES, StreamFull, UpdateStream, encode_update
 from bot.worker import Worker
 from tests.conftest import eventually, run_cli
 from tests.fakes.bot_api import FakeBotAPI
@@ -48,6 +49,25 @@ async def test_an_update_id_is_appended_once(stream: UpdateStream) -> None:
     assert await stream.append([update(2), update(3)]) == 1  # 2 again: a webhook retry
     entries = await stream.read("a", 10, 100)
     assert [entry.update["update_id"] for entry in entries] == [1, 2, 3]
+
+
+async def test_a_full_stream_refuses_updates_instead_of_dropping_unread_ones(
+    client: Redis, redis_prefix: str
+) -> None:
+    """Trimming dropped the oldest unread updates, which Telegram had been told had arrived,
+    without a word. A full stream now refuses: the intake keeps them with Telegram."""
+    stream = UpdateStream(client, Keys(redis_prefix), BOT_ID, max_len=3)
+    await stream.create_group()
+    with pytest.raises(StreamFull):
+        await stream.append([update(n) for n in range(1, 6)])
+    assert await stream.backlog() == 3
+    first = (await stream.read("w", 1, 100))[0]
+    await stream.acknowledge(first.entry_id)
+    assert await stream.append([update(n) for n in range(1, 5)]) == 1  # 1-3 seen, 4 appended
+    with pytest.raises(StreamFull):
+        await stream.append([update(5)])
+    entries = await stream.read("w", 10, 100)
+    assert [entry.update["update_id"] for entry in entries] == [2, 3, 4]
 
 
 async def test_an_acknowledged_entry_leaves_the_stream(stream: UpdateStream) -> None:
@@ -93,11 +113,12 @@ async def test_an_entry_that_keeps_failing_is_dropped_with_a_log_line(
     assert (await client.xpending(stream.key, GROUP))["pending"] == 0
 
 
-async def test_the_stream_is_trimmed(stream: UpdateStream, client: Redis) -> None:
+async def test_the_stream_stays_bounded(stream: UpdateStream, client: Redis) -> None:
+    """Memory is bounded by STREAM_MAX_LEN (1,000 here): the rest waits with Telegram."""
     for start in range(0, 3000, 500):
-        await stream.append([update(i) for i in range(start, start + 500)])
-    # MAXLEN ~ trims whole nodes of the stream: about the cap, never the 3,000 appended.
-    assert await client.xlen(stream.key) < 1200
+        with contextlib.suppress(StreamFull):
+            await stream.append([update(i) for i in range(start, start + 500)])
+    assert await client.xlen(stream.key) == 1000
 
 
 async def test_a_worker_handles_each_entry_once_and_marks_where_it_came_from(
