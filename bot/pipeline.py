@@ -548,11 +548,20 @@ class Pipeline:
         return owner
 
     async def _renew(self, user_id: int, owner: bytes) -> None:
-        """Keep the user's lease while the work runs; a crash lets it lapse in seconds."""
+        """Keep the user's lease while the work runs; a crash lets it lapse in seconds.
+
+        A /cancel another process took is seen here too, within a renewal: the work may be
+        past its last stage change (a summary streaming), where it would finish regardless.
+        """
         while True:
             await asyncio.sleep(REQUEST_LEASE / 3)
+            if await self._state.cancelled(user_id):
+                task = self._running.get(user_id)
+                if task is not None and not task.done():
+                    task.cancel(USER_CANCEL)
+                return
             if not await self._state.renew_request(user_id, owner):
-                return  # released by /cancel, or lost: the work goes on, unguarded
+                return  # lost: the work goes on, unguarded
 
     async def _rate_limited(self, caller: Caller) -> Refused | None:
         if caller.exempt:

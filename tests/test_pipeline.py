@@ -146,6 +146,21 @@ async def test_cancel_stops_the_running_request_with_an_event(
     assert await deps.pipeline.cancel(7) is CancelResult.NOTHING, "the lock went with it"
 
 
+async def test_a_cancel_another_process_took_stops_a_summary_being_written(
+    make_deps: Callable[..., Deps], llm_api: FakeOpenAI, web: FakeWeb
+) -> None:
+    """Two workers on one Redis: /cancel reached the other one. The request, past its last
+    stage change while the model writes, said "Stopped." and then delivered the summary."""
+    here, there = make_deps(), make_deps()
+    llm_api.script(Reply(content=SUMMARY, delay=8))
+    running = asyncio.create_task(events_of(here, story(web)))
+    await llm_api.wait_for_requests(1)
+    assert await there.pipeline.cancel(7) is CancelResult.REQUESTED
+    events = await asyncio.wait_for(running, 5)
+    assert isinstance(events[-1], Cancelled)
+    assert not any(isinstance(event, Summarized) for event in events)
+
+
 async def test_rate_limits_refuse_before_any_work(
     make_deps: Callable[..., Deps], llm_api: FakeOpenAI, web: FakeWeb
 ) -> None:
