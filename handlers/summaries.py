@@ -144,6 +144,11 @@ async def _finish_with(
 # Summaries
 
 
+# Seconds an auto-summary holds its link in a chat: longer than a summary takes, after which
+# the link's recorded summary answers repeats.
+AUTO_CLAIM_SECONDS = 180
+
+
 async def deliver_summary(context: Context, delivery: Delivery) -> Message | None:
     """Summarize `delivery.source` and send it; returns the summary message.
 
@@ -155,6 +160,11 @@ async def deliver_summary(context: Context, delivery: Delivery) -> Message | Non
         earlier = await context.state.earlier_summary(delivery.chat_id, repeated)
         if earlier is not None:
             await point_to_earlier(context, delivery, earlier)
+            return None
+        if delivery.quiet and not await context.state.claim_auto_summary(
+            delivery.chat_id, repeated, ttl=AUTO_CLAIM_SECONDS
+        ):
+            log.info("chat %s: a link posted twice at once is summarized once", delivery.chat_id)
             return None
     request = SummarizeRequest(delivery.source, delivery.options, delivery.caller)
     done = await run_request(context, delivery, request)

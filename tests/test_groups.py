@@ -619,3 +619,19 @@ async def test_a_group_where_the_bot_may_not_post_is_no_error(
     assert any("refuses messages to chat" in record.getMessage() for record in caplog.records)
     attempts = [c for c in bot_api.calls_to("sendMessage") if sent_in(GROUP)(c)]
     assert "went wrong" not in str([c.params["text"] for c in attempts])
+
+
+async def test_a_link_two_members_post_at_once_gets_one_auto_summary(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """The earlier-summary record is written when the summary is sent: both posts passed the
+    check before it, and the group got the same summary twice."""
+    url = article(web, "/mill", "tide mill", delay=1.0)
+    bot_api.set_chat_admins(GROUP, [bot_api.bot_id])
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, GROUP)
+        bot_api.send_group_message(f"look {url}", user=BOB)
+        bot_api.send_group_message(f"also {url}", user=CAROL)
+        await wait_summary(bot_api, chat_id=GROUP)
+        await settle(bot_api)
+    assert len(summaries_in(bot_api, GROUP)) == 1

@@ -103,6 +103,9 @@ class Keys:
     def seen_link(self, chat_id: int, normalized_url: str) -> str:
         return f"{self.root}seen:{int(chat_id)}:{digest(normalized_url)}"
 
+    def auto_link(self, chat_id: int, normalized_url: str) -> str:
+        return f"{self.root}auto:{int(chat_id)}:{digest(normalized_url)}"
+
     # Accounting and limits
     def user_usage(self, user_id: int, day: str) -> str:
         return f"{self.root}usage:user:{int(user_id)}:{day}"

@@ -173,6 +173,11 @@ class State:
             await self._store.set(key, encode_value({"message_id": message_id}), ttl=SEEN_LINK_TTL)
         return earlier
 
+    async def claim_auto_summary(self, chat_id: int, normalized_url: str, *, ttl: int) -> bool:
+        """True for the first auto-summary of a link in a chat within `ttl` seconds: two
+        members posting it at once (on two workers) get one summary, not two."""
+        return await self._set_if_absent(self._keys.auto_link(chat_id, normalized_url), b"1", ttl)
+
     async def earlier_summary(self, chat_id: int, normalized_url: str) -> int | None:
         value = await self._read(self._keys.seen_link(chat_id, normalized_url))
         return int(value["message_id"]) if value is not None else None
