@@ -137,7 +137,9 @@ class Service:
             poll_timeout=self._poll_timeout,
         )
         self.readiness.started = True
-        log.info("serving as %s (%s)", self.role, "Redis Stream" if self._durable else "in process")
+        # The stream's key names the prefix and the bot: an intake and its workers must agree.
+        where = f"Redis Stream {self._stream.key}" if self._stream is not None else "in process"
+        log.info("serving as %s (%s)", self.role, where)
 
     async def stop(self) -> None:
         """Stop taking updates, finish the work in flight within SHUTDOWN_GRACE, close all."""
