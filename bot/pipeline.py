@@ -526,6 +526,12 @@ class Pipeline:
             async for event in self._working(caller, None, work):
                 yield event
             return
+        if again and await self._state.cancelled(user_id):
+            # Its worker died; the user's /cancel came after it began (a new request clears
+            # the mark): redone now, it would undo the cancel and cost a second LLM call.
+            log.info("a redelivered request of chat %s was cancelled meanwhile", caller.chat_id)
+            yield Cancelled(t("cancelled", caller.language))
+            return
         owner = await self._begin(user_id, wait=REQUEST_LEASE + 1 if again else 0)
         if owner is None:
             yield Refused(Refusal.BUSY, t(Refusal.BUSY, caller.language))

@@ -15,6 +15,7 @@ import pytest
 from bot.config import Settings
 from bot.content.sources import UrlSource
 from bot.deps import Deps, build_deps
+from bot.origin import REDELIVERED
 from bot.pipeline import (
     Answered,
     AskRequest,
@@ -159,6 +160,24 @@ async def test_a_cancel_another_process_took_stops_a_summary_being_written(
     events = await asyncio.wait_for(running, 5)
     assert isinstance(events[-1], Cancelled)
     assert not any(isinstance(event, Summarized) for event in events)
+
+
+async def test_a_redelivered_request_cancelled_meanwhile_is_not_done_again(
+    make_deps: Callable[..., Deps], llm_api: FakeOpenAI, web: FakeWeb
+) -> None:
+    """Its worker died mid-summary and the user sent /cancel: the worker that claims the
+    update must not summarize it after all (a "Stopped." then the summary, and an LLM call)."""
+    deps = make_deps()
+    assert await deps.pipeline.cancel(7) is CancelResult.NOTHING  # nothing runs: no mark
+    await deps.skim.state.begin_request(7)  # the dead worker's request, lease left behind
+    assert await deps.pipeline.cancel(7) is CancelResult.REQUESTED
+    token = REDELIVERED.set(True)
+    try:
+        events = await events_of(deps, story(web))
+    finally:
+        REDELIVERED.reset(token)
+    assert isinstance(events[-1], Cancelled)
+    assert not llm_api.requests
 
 
 async def test_rate_limits_refuse_before_any_work(
