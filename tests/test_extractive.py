@@ -97,8 +97,13 @@ def _random_document(n: int, seed: int = 7) -> str:
             ["今日は晴れです。", "明日は雨でしょう！", "本当？", "はい。"],
         ),
         (
-            "Title without a dot\nsecond line\n\n  Third paragraph. Two sentences.  ",
-            ["Title without a dot", "second line", "Third paragraph.", "Two sentences."],
+            "Title without a dot\nSecond line\n\n  Third paragraph. Two sentences.  ",
+            ["Title without a dot", "Second line", "Third paragraph.", "Two sentences."],
+        ),
+        # Text wrapped at a width (a PDF's lines): a line going on in lowercase is one sentence.
+        (
+            "The flood tide reached its\nheight, and the oak water-\nwheel turned.\nNext one.",
+            ["The flood tide reached its height, and the oak water-wheel turned.", "Next one."],
         ),
         ("", []),
         ("  \n\n \t ", []),
@@ -274,3 +279,15 @@ def test_long_document_finishes_quickly() -> None:
     scores = rank_sentences(sentences)
     assert len(scores) == 2000
     assert sum(score > 0 for score in scores) == 300  # only the shortlist enters the graph
+
+
+def test_hindi_and_arabic_sentences_end_at_their_own_marks() -> None:
+    """Nine Hindi sentences were one, and the summary the first 450 characters cut short."""
+    text = "यह पहला वाक्य है। यह दूसरा वाक्य है। क्या यह तीसरा है؟ نعم هذا رابع؟ وهذا خامس."
+    assert split_sentences(text) == [
+        "यह पहला वाक्य है।",
+        "यह दूसरा वाक्य है।",
+        "क्या यह तीसरा है؟",
+        "نعم هذا رابع؟",
+        "وهذا خامس.",
+    ]

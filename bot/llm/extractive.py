@@ -30,9 +30,12 @@ def _word_set(words: str) -> frozenset[str]:
 
 
 _CJK_TERMINATORS = "。！？"
+# Full stops and question marks of scripts without letter case (Devanagari's danda, Arabic's
+# question mark, Urdu's full stop): always a sentence's end, as the CJK ones.
+_ALWAYS_TERMINATORS = _CJK_TERMINATORS + "।॥؟۔"
 _CLOSERS = "\"'”’»)]」』）】》"
 _OPENERS = "\"'“‘«([「『（【《¿¡"
-_TERMINATOR_RE = re.compile(r"[.!?…。！？]+[\"'”’»)\]」』）】》]*")
+_TERMINATOR_RE = re.compile(r"[.!?…。！？।॥؟۔]+[\"'”’»)\]」』）】》]*")
 # First visible character of the next sentence, skipping opening quotes and brackets.
 _NEXT_RE = re.compile(r"\s*[\"'“‘«(\[「『（【《¿¡]*(\S)")
 _LAST_TOKEN_RE = re.compile(r"(\S*)$")
@@ -61,13 +64,14 @@ _ABBREV_BEFORE_NUMBER = frozenset({"no", "nos", "nr", "n", "art", "p", "ст"})
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences.
 
-    Heuristic rather than model-based so it works for any language without data files: line
-    breaks always end a sentence, a terminator must be followed by whitespace (so decimals, URLs
+    Heuristic rather than model-based so it works for any language without data files: a line
+    break ends a sentence unless the next line goes on with a lowercase word (wrapped text),
+    a terminator must be followed by whitespace (so decimals, URLs
     and dotted acronyms stay whole) except CJK full stops, and abbreviations, initials and a
     following lowercase word suppress a break. Pieces without any letter or digit are dropped.
     """
     sentences: list[str] = []
-    for line in text.splitlines():
+    for line in _unwrapped(text.splitlines()):
         start = 0
         for match in _TERMINATOR_RE.finditer(line):
             if _is_boundary(line, match):
@@ -75,6 +79,25 @@ def split_sentences(text: str) -> list[str]:
                 start = match.end()
         _append_piece(sentences, line[start:])
     return sentences
+
+
+# A line that goes on in the next: no sentence end or colon at its end, and the next line
+# starts with a lowercase letter (text wrapped at a width: PDFs, e-mail, plain-text files).
+_LINE_END = re.compile(r"[.!?…:;。！？।॥؟۔\"'”’»)\]」』）】》]\s*$")
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Lines a text's wrapping cut in the middle of a sentence, joined again."""
+    joined: list[str] = []
+    for line in lines:
+        following = line.lstrip()
+        previous = joined[-1] if joined else ""
+        if following[:1].islower() and previous.strip() and not _LINE_END.search(previous):
+            glue = "" if previous.endswith("-") else " "
+            joined[-1] = previous.rstrip() + glue + following
+        else:
+            joined.append(line)
+    return joined
 
 
 def _append_piece(sentences: list[str], piece: str) -> None:
@@ -87,7 +110,7 @@ def _is_boundary(line: str, match: re.Match[str]) -> bool:
     """Decide whether a run of terminators (plus closing quotes) ends a sentence."""
     run = match.group()
     punct = run.rstrip(_CLOSERS)
-    if any(c in _CJK_TERMINATORS for c in punct):
+    if any(c in _ALWAYS_TERMINATORS for c in punct):
         return True
     end = match.end()
     if end < len(line) and not line[end].isspace():
