@@ -164,3 +164,14 @@ def test_answer_prompt_order() -> None:
     assert "quoting a short passage" in messages[0]["content"]
     passages = answer_messages(doc(), "a", "q", [], passages=True)
     assert "most relevant to the question" in passages[0]["content"]
+
+
+def test_the_combine_step_is_not_invited_to_call_a_long_document_short() -> None:
+    """Its notes are short by design: "if the text is already shorter, say so" made models
+    call a 120,000-character document short."""
+    document = Document(text="x" * 120_000, source_kind="text", title="Long")
+    notes = ["- the mill", "- the tide"]
+    reduce = reduce_messages(document, notes, length="medium", style="bullets", language="en")
+    single = summary_messages(document, length="medium", style="bullets", language="en")
+    assert "already shorter" not in str(reduce[0]["content"])
+    assert "already shorter" in str(single[0]["content"])

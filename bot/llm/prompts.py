@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.content.document import Document
 
-PROMPT_VERSION = "2026-11-27.2"
+PROMPT_VERSION = "2026-12-07.1"
 
 Message = dict[str, str]
 
@@ -85,8 +85,12 @@ SYSTEM_SUMMARY = (
     'line 2: "TL;DR: " and one sentence with the main point\n'
     "then a blank line and {body}\n"
     + _FAITHFUL
-    + " About {target_chars} characters in all. {language_rule} If the text is already shorter "
-    "than that, say so in the TL;DR and give its gist instead of padding.{short_note}"
+    + " About {target_chars} characters in all. {language_rule}{shorter_rule}{short_note}"
+)
+# Not for the combine step: its notes are short by design, the document they stand for is not.
+SHORTER_RULE = (
+    " If the text is already shorter than that, say so in the TL;DR and give its gist instead "
+    "of padding."
 )
 BODY_BULLETS = '{points} key points, one per line, each starting with "- ".'
 BODY_PARAGRAPH = "one short paragraph."
@@ -199,6 +203,7 @@ def _summary_system(
         body=body,
         target_chars=preset.target_chars,
         language_rule=language_rule(language, document),
+        shorter_rule="" if what else SHORTER_RULE,
         short_note=short_note,
         what=what,
     )
