@@ -228,10 +228,17 @@ def meta_line(document: Document, language: str | None = None) -> str:
     return " · ".join(parts)
 
 
+_SHARE_READ = re.compile(r"first (\d+)%")
+
+
 def _truncation(summary: Summary, language: str | None) -> str:
-    """Which part of a long document was summarized (the engine's note is English)."""
+    """Which part of a long document was summarized (the engine's note is English; other
+    languages get its share read)."""
     if summary.note and (language or "en") == "en":
         return summary.note
+    share = _SHARE_READ.search(summary.note or "")
+    if share is not None:
+        return t("truncated_share", language, share=share.group(1))
     return t("truncated_note", language)
 
 

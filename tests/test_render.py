@@ -232,3 +232,16 @@ def test_blank_lines_after_the_title_are_not_doubled() -> None:
         text="Mill turns again\n\n\nTL;DR: It works.\n\n\n- One", extractive=False, model="m"
     )
     assert "\n\n\n" not in summary_html(_doc(), summary)
+
+
+def test_a_readers_own_language_says_how_much_of_a_long_document_was_read() -> None:
+    summary = Summary(
+        text="Mill\nTL;DR: It works.",
+        extractive=False,
+        model="m",
+        truncated=True,
+        note="The document is too long to read in full: this summary covers its first 4% "
+        "(about 1,260 of 26,702 tokens).",
+    )
+    assert "первые 4% его текста" in summary_html(_doc(), summary, "ru")
+    assert "covers its first 4% (about 1,260" in summary_html(_doc(), summary, "en")

@@ -43,6 +43,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "extractive summary (no LLM)",
         "ru": "выжимка из текста (без LLM)",
     },
+    "truncated_share": {
+        "en": "The document was long: this summary covers its first {share}%.",
+        "ru": "Документ длинный: пересказаны только первые {share}% его текста.",
+    },
     "truncated_note": {
         "en": "The document was long: only its first part was summarized.",
         "ru": "Документ длинный: пересказана только его первая часть.",
