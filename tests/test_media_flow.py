@@ -268,7 +268,7 @@ async def test_the_daily_minutes_quota_refuses_the_recording_that_would_pass_it(
         bot_api.send_voice(ogg_opus(70), duration=70)
         await wait_summary(bot_api)
         bot_api.send_voice(ogg_opus(65, frequency=330), duration=65)
-        refused = await wait_text(bot_api, "today's 2 min")
+        refused = await wait_text(bot_api, "today's 2 minutes")
     assert len(llm_api.transcription_requests) == 1
     assert "midnight UTC" in str(refused["text"])
 

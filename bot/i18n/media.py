@@ -48,10 +48,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Сервис расшифровки сейчас перегружен. Попробуйте через минуту.",
     },
     "err_media_quota": {
-        "en": "That recording would go past today's {limit} min of transcription. "
-        "The allowance resets at midnight UTC.",
-        "ru": "С этой записью вы превысите сегодняшний лимит расшифровки ({limit} мин). "
-        "Лимит обновится в полночь UTC.",
+        "en": "You've used today's {limit} minutes of transcription (or this recording would go "
+        "past them). It resets at midnight UTC.",
+        "ru": "Вы израсходовали сегодняшние {limit} мин. расшифровки (или эта запись их "
+        "превысит). Лимит обновится в полночь UTC.",
     },
     "err_media_over_daily": {
         "en": "That recording is {minutes} min long; I transcribe up to {limit} min a day "
