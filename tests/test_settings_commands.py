@@ -100,7 +100,7 @@ async def test_reading_commands_and_aliases_answer_in_private(
         assert await say(bot_api, "/cancel") == "Nothing is running."
         usage = await say(bot_api, "/usage")
         assert usage.startswith("Today: 3 LLM requests")
-        assert "New summaries today: 2 of 200" in usage  # /tldr and /s; the answer is free
+        assert "Daily limit: 200 summaries; 2 used today" in usage  # /tldr and /s; answers free
         assert "settings, questions and usage are deleted" in await say(bot_api, "/forget")
         assert (await say(bot_api, "/usage")).startswith(
             "Today: 0 LLM requests, 0 tokens in, 0 tokens out."

@@ -182,10 +182,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "{completion}.",
     },
     "usage_limit": {
-        "en": "New summaries today: {used} of {limit} (summaries already made for someone are "
-        "free). The count resets at midnight UTC.",
-        "ru": "Новых пересказов сегодня: {used} из {limit} (уже готовые пересказы бесплатны). "
-        "Счётчик обнуляется в полночь UTC.",
+        "en": "Daily limit: {limit} summaries; {used} used today (summaries already made for "
+        "someone are free). It resets at midnight UTC.",
+        "ru": "Дневной лимит пересказов: {limit}; сегодня использовано {used} (уже готовые "
+        "пересказы бесплатны). Лимит обновится в полночь UTC.",
     },
     "usage_no_limit": {
         "en": "No daily limit applies to you.",
