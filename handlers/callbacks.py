@@ -143,7 +143,6 @@ async def on_back(update: Update, context: Context) -> None:
             link_url(thread.url),  # as the summary's own button had it: encoded for Telegram
             interface_language(update),
             transcript=thread.recording,
-            translate=context.deps.llm is not None,
         )
         await _edit_markup(message, markup)
 

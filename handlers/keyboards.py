@@ -50,11 +50,9 @@ def summary_keyboard(
     *,
     interactive: bool = True,
     transcript: bool = False,
-    translate: bool = True,
 ) -> InlineKeyboardMarkup | None:
     """Shorter / Longer / Translate / Ask a question / Open source (only the link in channels);
-    a recording's summary also offers its Transcript. Without an LLM nothing can translate:
-    no Translate button.
+    a recording's summary also offers its Transcript.
 
     Cached per link and language: the same link's summary is sent again and again.
     """
@@ -66,13 +64,10 @@ def summary_keyboard(
         [
             InlineKeyboardButton(t("button_shorter", language), callback_data=SHORTER),
             InlineKeyboardButton(t("button_longer", language), callback_data=LONGER),
+            InlineKeyboardButton(t("button_translate", language), callback_data=TRANSLATE),
         ],
         [InlineKeyboardButton(t("button_ask", language), callback_data=ASK)],
     ]
-    if translate:
-        rows[0].append(
-            InlineKeyboardButton(t("button_translate", language), callback_data=TRANSLATE)
-        )
     if transcript:
         rows[1].insert(
             1, InlineKeyboardButton(t("button_transcript", language), callback_data=TRANSCRIPT)

@@ -219,7 +219,6 @@ async def send_summary_message(
         delivery.language,
         interactive=not delivery.channel,
         transcript=view.transcript,
-        translate=context.deps.llm is not None,
     )
     # In a one-to-one chat the summary follows the link it answers; quoting it only adds weight.
     target = delivery if delivery.group or delivery.channel else replace(delivery, reply_to=None)
@@ -308,9 +307,7 @@ async def _edit_summary(
     replies to it, the keyboard under the last. Returns the message with the keyboard."""
     language = delivery.language
     view = summary_view(result.document, result.summary, language)
-    markup = summary_keyboard(
-        view.link, language, transcript=view.transcript, translate=context.deps.llm is not None
-    )
+    markup = summary_keyboard(view.link, language, transcript=view.transcript)
     head, rest = view.parts[0], view.parts[1:]
     try:
         await message.edit_text(head, reply_markup=None if rest else markup)

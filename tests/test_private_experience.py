@@ -444,25 +444,20 @@ async def test_replies_to_our_messages_read_links_and_say_when_an_article_is_gon
     assert (web.hits("/other"), web.hits("/third")) == (1, 1)
 
 
-async def test_without_an_llm_no_translate_button_and_quoted_answers_in_the_users_language(
+async def test_without_an_llm_translate_says_why_and_answers_are_in_the_users_language(
     bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:
-    """Nothing can translate without a model (the button changed nothing); the quoted answer
-    is introduced in the reader's language and says why nothing matched."""
+    """Nothing can translate without a model (the press said "Summarizing…" and changed
+    nothing); the quoted answer is introduced in the reader's language and says why nothing
+    matched."""
     web.route("/story", read_fixture("article_en.html"))
     russian = make_user(USER_ID, "Ivan", language_code="ru")
     async with start_bot(settings_for()):
         bot_api.send_private_message(web.url("/story"), user=russian)
-        call = await wait_summary(bot_api)
-        summary = message_of(bot_api, call)
-        buttons = [
-            b["callback_data"]
-            for row in summary["reply_markup"]["inline_keyboard"]
-            for b in row
-            if "callback_data" in b
-        ]
-        assert "sk:tr" not in buttons
-        assert "sk:short" in buttons
+        summary = message_of(bot_api, await wait_summary(bot_api))
+        bot_api.send_callback_query("sk:tr", message=summary, user=russian)
+        pressed = await bot_api.wait_for("answerCallbackQuery")
+        assert "языковая модель" in pressed.params["text"]
         bot_api.send_private_message(
             "Who restored the mill?", reply_to_message=summary, user=russian
         )
@@ -471,6 +466,7 @@ async def test_without_an_llm_no_translate_button_and_quoted_answers_in_the_user
         bot_api.send_private_message("Кто построил?", reply_to_message=summary, user=russian)
         nothing = await wait_text(bot_api, "Ни одно место статьи")
     assert "языковая модель не ответила" in str(nothing["text"])
+    assert not bot_api.calls_to("editMessageReplyMarkup"), "no language picker"
 
 
 async def test_a_question_beside_a_link_is_answered_after_its_summary(
