@@ -41,9 +41,14 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def visible_text(fragment: str) -> str:
+    """An HTML fragment's text as Telegram shows it: tags gone, entities read."""
+    return html.unescape(_TAG.sub("", fragment))
+
+
 def visible_len(fragment: str) -> int:
     """UTF-16 length of an HTML fragment after Telegram parses its entities."""
-    return utf16_len(html.unescape(_TAG.sub("", fragment)))
+    return utf16_len(visible_text(fragment))
 
 
 def _hard_split(text: str, limit: int) -> list[str]:
@@ -87,7 +92,7 @@ def split_html(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     for line in lines:
         pieces = [line]
         if visible_len(line) > limit:
-            plain = html.unescape(_TAG.sub("", line))
+            plain = visible_text(line)
             pieces = [escape(piece) for piece in _pieces(plain, limit)]
         for piece in pieces:
             width = visible_len(piece) + (1 if current else 0)

@@ -11,9 +11,7 @@ feedback (`chosen_inline_result`) is enabled for the bot.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import time
 from urllib.parse import urlsplit
 
@@ -34,7 +32,7 @@ from bot.content.sources import UrlSource
 from bot.content.urls import find_urls, normalize_url
 from bot.i18n import pick_language, t
 from bot.pipeline import Caller, Cancelled, Failed, Refused, Summarized, SummarizeRequest, Surface
-from bot.render import TELEGRAM_LIMIT, escape, split_html, summary_lines
+from bot.render import TELEGRAM_LIMIT, escape, split_html, summary_lines, visible_text
 from bot.values import SummaryOptions, SummaryResult
 from handlers.addressing import is_admin
 from handlers.context import Context
@@ -124,13 +122,10 @@ async def _summarize(
 # Results
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def _first_line(lines: list[str]) -> str:
     """The summary's first line of text as the result's description, which is plain text."""
     for line in lines:
-        text = html.unescape(_TAG.sub("", line)).removeprefix("• ").strip()
+        text = visible_text(line).removeprefix("• ").strip()
         if text and not line.startswith("<"):
             return text if len(text) <= DESCRIPTION_CHARS else text[: DESCRIPTION_CHARS - 1] + "…"
     return ""

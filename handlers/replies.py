@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import replace
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, TelegramError
 
-from bot.render import html_parts
+from bot.render import html_parts, visible_text
 from handlers.addressing import Delivery
 from handlers.context import Context
 
@@ -126,12 +125,9 @@ async def send_parts(
     return sent
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def html_to_plain(part: str) -> str:
     """An HTML part's visible text, escaped to read the same as plain text."""
-    return plain(html.unescape(_TAG.sub("", part)))
+    return plain(visible_text(part))
 
 
 async def send_html(

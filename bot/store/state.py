@@ -379,15 +379,28 @@ class State:
         """This process is alive for `ttl` more seconds."""
         await self._store.set(self._keys.instance(instance), b"1", ttl=max(1, round(ttl)))
 
-    async def orphaned_statuses(self) -> list[OrphanedStatus]:
-        """Status messages whose process stopped beating: their requests will never finish."""
+    async def _tracked_statuses(self) -> list[tuple[OrphanedStatus, str]]:
+        """Every status message on record, with its owner; records that expired leave the
+        index as they are found."""
         members = sorted(await self._store.set_members(self._keys.statuses()))
         places = [tuple(int(part) for part in member.split(":", 1)) for member in members]
         # Read together: the reads share round trips instead of one each.
         values = await asyncio.gather(
             *(self._read(self._keys.status(chat, message)) for chat, message in places)
         )
-        owners = {str(value["instance"]) for value in values if value is not None}
+        tracked: list[tuple[OrphanedStatus, str]] = []
+        for member, (chat_id, message_id), value in zip(members, places, values, strict=True):
+            if value is None:
+                await self._store.remove_from_set(self._keys.statuses(), member)
+            else:
+                status = OrphanedStatus(chat_id, message_id, str(value["language"]))
+                tracked.append((status, str(value["instance"])))
+        return tracked
+
+    async def orphaned_statuses(self) -> list[OrphanedStatus]:
+        """Status messages whose process stopped beating: their requests will never finish."""
+        tracked = await self._tracked_statuses()
+        owners = {owner for _, owner in tracked}
         alive = dict(
             zip(
                 owners,
@@ -397,26 +410,11 @@ class State:
                 strict=True,
             )
         )
-        orphans: list[OrphanedStatus] = []
-        for member, (chat_id, message_id), value in zip(members, places, values, strict=True):
-            if value is None:
-                await self._store.remove_from_set(self._keys.statuses(), member)
-            elif alive[str(value["instance"])] is None:
-                orphans.append(OrphanedStatus(chat_id, message_id, str(value["language"])))
-        return orphans
+        return [status for status, owner in tracked if alive[owner] is None]
 
     async def statuses_of(self, instance: str) -> list[OrphanedStatus]:
         """The status messages a process still owns (its requests have not ended)."""
-        members = sorted(await self._store.set_members(self._keys.statuses()))
-        places = [tuple(int(part) for part in member.split(":", 1)) for member in members]
-        values = await asyncio.gather(
-            *(self._read(self._keys.status(chat, message)) for chat, message in places)
-        )
-        return [
-            OrphanedStatus(chat_id, message_id, str(value["language"]))
-            for (chat_id, message_id), value in zip(places, values, strict=True)
-            if value is not None and value["instance"] == instance
-        ]
+        return [status for status, owner in await self._tracked_statuses() if owner == instance]
 
     async def cancelled(self, user_id: int) -> bool:
         key = self._keys.cancel(user_id)
