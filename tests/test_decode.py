@@ -89,6 +89,70 @@ def test_a_legacy_page_declared_utf8_is_still_detected() -> None:
     assert russian in decode_bytes(page, html=True)
 
 
+# Short pages in a legacy code page with no charset declared anywhere: several single-byte
+# code pages fit such bytes equally well, and the detector picked one by chance.
+UNDECLARED = [
+    (
+        "cp1252",
+        "The £5 ticket • costs more than you’d think — and the café’s "
+        "señor said “no”.\u00a0Prices rose again this year, and the council’s "
+        "report blamed energy costs.",
+    ),
+    (
+        "cp1252",
+        "Le café est très bon aujourd’hui. L’été dernier, nous "
+        "étions à Paris où les prix ont augmenté de façon inquiétante.",
+    ),
+    (
+        "cp1252",
+        "El señor García dijo que la población española está preocupada por "
+        "el aumento de los precios. «Nadie sabe qué pasará mañana», "
+        "añadió.",
+    ),
+    (
+        "cp1252",
+        "Regeringen föreslår att skatten på bensin sänks nästa år. "
+        "Många bilägare är nöjda, men miljöpartiet är kritiskt.",
+    ),
+    (
+        "cp1250",
+        "Prezydent Polski spotkał się wczoraj z przedstawicielami związków "
+        "zawodowych. Rozmowy dotyczyły podwyżek płac w służbie "
+        "zdrowia. " * 4,
+    ),
+    (
+        "cp1250",
+        "A kormány szerdán bejelentette, hogy jövőre emelkednek a "
+        "nyugdíjak. A miniszter szerint az infláció csökkenése "
+        "lehetővé teszi az emelést.",
+    ),
+    (
+        "cp1254",
+        "Hükümet, ekonomiye destek için yeni önlemler açıkladı. "
+        "Bakanın açıklamasına göre program önümüzdeki ay "
+        "başlayacak. " * 3,
+    ),
+]
+
+
+@pytest.mark.parametrize(("code_page", "text"), UNDECLARED)
+def test_an_undeclared_legacy_page_is_read_in_its_languages_code_page(
+    code_page: str, text: str
+) -> None:
+    """English in cp1250 turned "£" into "Ł" and a no-break space into "Ā";
+    Spanish "señor" became "seńor"; Turkish came out in a Nordic code page."""
+    page = f"<html><head><title>News</title></head><body><p>{text}</p></body></html>"
+    assert decode_bytes(page.encode(code_page), html=True) == page
+
+
+def test_non_ascii_bytes_the_detector_calls_ascii_are_read_as_windows_1252() -> None:
+    """The detector reads a page's first 200 kB: on a long page whose only no-break spaces and
+    copyright sign come later it answered "ascii", and each of them became a replacement
+    character."""
+    page = "<p>" + "Text of an old page. " * 10_000 + "\u00a9\u00a02008 The Paper \u00d7 3</p>"
+    assert decode_bytes(page.encode("cp1252"), html=True) == page
+
+
 def _locked_pdf(user_password: str) -> bytes:
     from pypdf import PdfReader, PdfWriter
 

@@ -6,6 +6,8 @@ import codecs
 import re
 
 from charset_normalizer import from_bytes
+from charset_normalizer.models import CharsetMatch
+from charset_normalizer.utils import is_multi_byte_encoding
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE
@@ -17,6 +19,37 @@ _META_CHARSET = re.compile(
 _READ_AS = {"iso8859-1": "cp1252"}
 # Valid non-ASCII characters per invalid sequence for bytes to be UTF-8 with a stray bad byte.
 _VALID_PER_BAD = 4
+# The legacy Windows code page each language was written in, when a page declares none. Short
+# texts fit several single-byte code pages equally well, and the detector then picks one by
+# chance (cp1250 for English, turning "£" into "Ł" and a no-break space into "Ā"), although it
+# names the language reliably: the language's own code page is what the page's author used.
+_CODE_PAGE_OF = {
+    **dict.fromkeys(
+        (
+            "English",
+            "French",
+            "German",
+            "Spanish",
+            "Portuguese",
+            "Italian",
+            "Dutch",
+            "Danish",
+            "Swedish",
+            "Norwegian",
+            "Finnish",
+            "Indonesian",
+            "Catalan",
+        ),
+        "cp1252",
+    ),
+    **dict.fromkeys(
+        ("Polish", "Czech", "Slovak", "Hungarian", "Slovene", "Croatian", "Romanian"), "cp1250"
+    ),
+    **dict.fromkeys(("Russian", "Ukrainian", "Bulgarian", "Serbian", "Belarusian"), "cp1251"),
+    **dict.fromkeys(("Lithuanian", "Latvian", "Estonian"), "cp1257"),
+    "Greek": "cp1253",
+    "Turkish": "cp1254",
+}
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -93,6 +126,25 @@ def _decode_detected(data: bytes) -> str:
     if mostly is not None:
         return mostly
     best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
-        return data.decode(best.encoding, errors="replace")
-    return data.decode("utf-8", errors="replace")
+    if best is not None and best.encoding and best.encoding != "ascii":
+        return data.decode(_language_code_page(data, best) or best.encoding, errors="replace")
+    # Nothing detected (or "ascii" for bytes that are not): a browser's default for a legacy
+    # page that declares nothing.
+    return data.decode("cp1252", errors="replace")
+
+
+def _language_code_page(data: bytes, best: CharsetMatch) -> str | None:
+    """The likeliest language's own code page, when the detector settled on a single-byte one
+    that is none of its two likeliest languages' and the bytes are valid in it; None to keep
+    the detector's choice."""
+    if is_multi_byte_encoding(best.encoding):
+        return None
+    likeliest = [_CODE_PAGE_OF.get(language) for language in best.languages[:2]]
+    code_page = likeliest[0] if likeliest else None
+    if code_page is None or best.encoding in likeliest:
+        return None
+    try:
+        data.decode(code_page)
+    except UnicodeDecodeError:
+        return None
+    return code_page
