@@ -446,3 +446,70 @@ async def test_a_picture_without_an_answer_in_time_is_a_timeout(
     with pytest.raises(LLMTimeoutError):
         await make_client(timeout=0.3, max_tries=2).look(b"\x89PNG", "image/png", "Read it.")
     assert len(llm_api.requests) == 2
+
+
+# Open reasoning models (DeepSeek-R1, Qwen3, QwQ) served by Ollama, LM Studio, llama.cpp or vLLM
+# without a reasoning parser write their thinking into the answer's content.
+THINKING = "<think>\nThe reader wants the gist: a mill, sixty years. Keep it to one line.\n</think>"
+
+
+async def test_a_reasoning_models_thinking_is_neither_streamed_nor_kept(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    """The reader saw the model think aloud, streamed and then in the summary itself."""
+    llm_api.chunk_words = 1
+    llm_api.script(f"{THINKING}\n\n{ANSWER}")
+    pieces: list[str] = []
+
+    async def collect(piece: str) -> None:
+        pieces.append(piece)
+
+    completion = await make_client().complete(MESSAGES, max_tokens=200, on_text=collect)
+    assert completion.text == ANSWER
+    assert "".join(pieces).strip() == ANSWER
+
+
+async def test_thinking_whose_opening_tag_the_chat_template_wrote_is_dropped(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    """DeepSeek-R1's and Qwen3's templates open the block in the prompt: only its end comes back."""
+    llm_api.script(f"{THINKING.removeprefix('<think>')}\n\n{ANSWER}")
+    completion = await make_client().complete(MESSAGES, max_tokens=200)
+    assert completion.text == ANSWER
+
+
+async def test_an_answer_that_quotes_the_tags_is_kept_whole(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    answer = "R1 reasons between <think> and </think> tags, then answers after a blank line."
+    llm_api.script(answer, f"Tags such as </think> close a block. {answer}")
+    client = make_client()
+    assert (await client.complete(MESSAGES, max_tokens=200)).text == answer
+    quoted = await client.complete(MESSAGES, max_tokens=200)
+    assert quoted.text == f"Tags such as </think> close a block. {answer}"
+
+
+async def test_a_model_that_only_thought_gave_an_empty_answer(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    """Its thinking used up every token: retried like an empty answer, and nothing was shown."""
+    thinking_only = Reply(THINKING.removesuffix("</think>"), finish_reason="length")
+    llm_api.script(thinking_only, thinking_only, thinking_only)
+    shown: list[str] = []
+
+    async def collect(piece: str) -> None:
+        shown.append(piece)
+
+    with pytest.raises(LLMEmptyError) as caught:
+        await make_client().complete(MESSAGES, max_tokens=200, on_text=collect)
+    assert len(llm_api.requests) == 3
+    assert not shown
+    assert "only thought" in caught.value.detail
+
+
+async def test_a_picture_read_by_a_reasoning_model_comes_without_its_thinking(
+    llm_api: FakeOpenAI, make_client: MakeClient
+) -> None:
+    llm_api.script(f"{THINKING}\n\nTIDE MILL OPEN SATURDAYS")
+    read = await make_client().look(b"\x89PNG", "image/png", "Read the text.")
+    assert read == "TIDE MILL OPEN SATURDAYS"

@@ -540,3 +540,25 @@ async def test_back_from_the_language_picker_restores_the_summarys_keyboard(
     assert back.ok, back.summary()
     assert now is not None
     assert now["reply_markup"]["inline_keyboard"] == before
+
+
+async def test_a_reasoning_models_thinking_never_reaches_the_chat(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """An operator's self-hosted reasoning model (Ollama, LM Studio, vLLM without a reasoning
+    parser) writes ``<think>…</think>`` before the summary: it was streamed into the status and
+    kept at the top of the summary."""
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.tokens_per_second = 40
+    thinking = " ".join(["Hmm, the reader wants the gist of the mill story."] * 8)
+    llm_api.script(f"<think>\n{thinking}\n</think>\n\n{SUMMARY}")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        final = await send_for_summary(bot_api, web.url("/story"), timeout=30)
+    shown = [edit.params["text"] for edit in edits_in(bot_api, USER_ID)]
+    shown += [call.params["text"] for call in bot_api.calls_to("sendMessage")]
+    assert not [text for text in shown if "reader wants" in text or "think>" in text]
+    assert "Halloran" in final.params["text"]

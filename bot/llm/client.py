@@ -34,6 +34,7 @@ from bot.errors import (
 from bot.llm.dialect import Dialect
 from bot.llm.prompts import Message
 from bot.llm.streaming import TextCallback, TextStream
+from bot.llm.thoughts import ThoughtFilter, without_thoughts
 from bot.llm.tokens import TokenCounter, counter_for_model
 from bot.metrics import Metrics
 
@@ -99,6 +100,7 @@ class _Attempt:
     opened: bool = False
     emitted: bool = False
     pieces: list[str] = field(default_factory=list)
+    thoughts: ThoughtFilter = field(default_factory=ThoughtFilter)
     refusal: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     prompt_tokens: int | None = None
@@ -126,12 +128,22 @@ class _Attempt:
             if delta is not None and delta.content:
                 if self.first_text is None:
                     self.first_text = time.monotonic()
-                self.pieces.append(delta.content)
-                if on_text is not None:
-                    self.emitted = True
-                    await _relay(on_text, delta.content)
+                await self._show(self.thoughts.feed(delta.content), on_text)
             if choice.finish_reason:
                 self.finish_reason = choice.finish_reason
+
+    async def _show(self, piece: str, on_text: TextCallback | None) -> None:
+        if not piece:
+            return
+        self.pieces.append(piece)
+        if on_text is not None:
+            self.emitted = True
+            await _relay(on_text, piece)
+
+    def answer(self) -> str:
+        """The whole answer without a reasoning model's thinking."""
+        self.pieces.append(self.thoughts.close())
+        return without_thoughts(self.text).strip()
 
 
 # Whitespace, format characters (zero-width spaces and joiners, direction marks), controls.
@@ -491,7 +503,7 @@ class LLMClient:
 
     async def _finish(self, messages: list[Message], attempt: _Attempt) -> Completion:
         """The completion a finished stream gave, or the failure it amounts to."""
-        text = attempt.text.strip()
+        text = attempt.answer()
         if attempt.refusal and not text:
             raise LLMRefusalError(detail="LLM refused: " + "".join(attempt.refusal)[:300])
         if attempt.finish_reason == "content_filter":
@@ -501,6 +513,9 @@ class LLMClient:
         if attempt.finish_reason is None:
             raise _Retry(LLMStreamError(detail="LLM stream ended without a finish reason"))
         if not _visible(text):
+            if attempt.thoughts.thinking:
+                detail = f"LLM only thought, and gave no answer (finish {attempt.finish_reason})"
+                raise _Retry(LLMEmptyError(detail=detail))
             raise _Retry(LLMEmptyError(detail="LLM returned an empty completion"))
         if attempt.prompt_tokens is None or attempt.completion_tokens is None:
             counter = await self.counter()
@@ -522,6 +537,7 @@ def _picture_text(response: Any) -> str:
         raise LLMConfigError(detail="the LLM endpoint did not answer with a chat completion")
     message = getattr(choices[0], "message", None) if choices else None
     text = (getattr(message, "content", None) or "") if message is not None else ""
+    text = without_thoughts(text)
     if not _visible(text):
         refusal = getattr(message, "refusal", None)
         if refusal:
