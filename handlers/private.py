@@ -11,6 +11,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
+from bot.content.office import DOCX_TYPE, WORD_97_TYPE
 from bot.content.packed import inner_name
 from bot.content.sources import FileSource, TextSource, UrlSource
 from bot.i18n import t
@@ -25,9 +26,19 @@ log = logging.getLogger(__name__)
 
 # The Bot API's getFile refuses files above 20 MB.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-READABLE_EXTENSIONS = frozenset({".pdf", ".txt", ".text", ".md", ".markdown", ".html", ".htm"})
+READABLE_EXTENSIONS = frozenset(
+    {".pdf", ".docx", ".doc", ".txt", ".text", ".md", ".markdown", ".html", ".htm"}
+)
 READABLE_MIME_TYPES = frozenset(
-    {"application/pdf", "text/plain", "text/markdown", "text/x-markdown", "text/html"}
+    {
+        "application/pdf",
+        DOCX_TYPE,
+        WORD_97_TYPE,
+        "text/plain",
+        "text/markdown",
+        "text/x-markdown",
+        "text/html",
+    }
 )
 # Telegram splits a paste over 4,096 characters into several messages sent back to back.
 SPLIT_PART_CHARS = 3000
@@ -122,7 +133,7 @@ def _readable(file_name: str, mime_type: str | None) -> bool:
 
 
 async def on_private_document(update: Update, context: Context) -> None:
-    """Summarize a PDF, text, Markdown or HTML file sent to the bot."""
+    """Summarize a PDF, Word, text, Markdown or HTML file sent to the bot."""
     message = update.effective_message
     if message is None or message.document is None:
         return

@@ -61,7 +61,7 @@ async def test_unsupported_document_is_refused_clearly(
     async with start_bot(settings_for()):
         bot_api.send_document(b"PK\x03\x04zip", file_name="a.zip", mime_type="application/zip")
         await bot_api.wait_for("sendMessage", to_user)
-    assert "PDF, TXT, Markdown and HTML" in last_text(bot_api)
+    assert "PDF, Word (.docx), TXT, Markdown and HTML" in last_text(bot_api)
     assert not bot_api.downloads
 
 
@@ -78,7 +78,7 @@ async def test_a_gzip_compressed_page_is_read_as_the_page_inside(
         assert "Brackwater" in last_text(bot_api)
         # An archive of several files is not a page: refused before it is downloaded.
         bot_api.send_document(b"\x1f\x8b", file_name="site.tar.gz", mime_type="application/gzip")
-        await wait_text(bot_api, "PDF, TXT, Markdown and HTML")
+        await wait_text(bot_api, "PDF, Word (.docx), TXT, Markdown and HTML")
     assert len(bot_api.downloads) == 1
 
 

@@ -11,7 +11,17 @@ from typing import Any, Literal
 from bot.content.urls import link_url
 
 SourceKind = Literal[
-    "html", "pdf", "text", "markdown", "message", "audio", "video", "youtube", "telegram", "image"
+    "html",
+    "pdf",
+    "docx",
+    "text",
+    "markdown",
+    "message",
+    "audio",
+    "video",
+    "youtube",
+    "telegram",
+    "image",
 ]
 
 _WORD = re.compile(r"\w+")

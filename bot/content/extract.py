@@ -14,6 +14,7 @@ from bot.content.decode import decode_bytes
 from bot.content.document import Document
 from bot.content.fetch import sniff_media_type
 from bot.content.html import extract_article
+from bot.content.office import DOCX_TYPE, WORD_97_TYPE, extract_docx
 from bot.errors import ExtractionError, UnsupportedContentError
 
 if TYPE_CHECKING:  # pypdf itself is imported only when a PDF comes
@@ -37,6 +38,8 @@ _EXTENSIONS = {
     ".text": "text/plain",
     ".md": "text/markdown",
     ".markdown": "text/markdown",
+    ".docx": DOCX_TYPE,
+    ".doc": WORD_97_TYPE,
 }
 
 
@@ -190,6 +193,9 @@ def extract_bytes(
     if media_type == "application/pdf":
         _note(explain, "source kind: pdf (no HTML candidates)")
         return extract_pdf(data, url=url, filename=filename)
+    if media_type in (DOCX_TYPE, WORD_97_TYPE):
+        _note(explain, "source kind: word document (no HTML candidates)")
+        return extract_docx(data, url=url, filename=filename, media_type=media_type)
     if looks_binary(data):
         _note(explain, f"source kind: binary (declared {media_type}; not read)")
         log.info("refused binary content declared as %s", media_type)

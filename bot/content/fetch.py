@@ -20,6 +20,7 @@ import httpx
 from bot import __version__
 from bot.content.addresses import IPAddress, is_public_address
 from bot.content.decode import bom_text
+from bot.content.office import DOCX_TYPE, WORD_97_TYPE
 from bot.errors import FetchError, InvalidSourceError, SkimError, UnsupportedContentError
 from bot.metrics import Metrics
 
@@ -35,6 +36,8 @@ _READABLE_TYPES = (
     "text/markdown",
     "text/x-markdown",
     "application/pdf",
+    DOCX_TYPE,
+    WORD_97_TYPE,
     "application/xml",
     "text/xml",
     "application/rss+xml",

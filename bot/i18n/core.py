@@ -121,8 +121,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "В сообщении {total} ссылок; я пересказал первые {limit}.",
     },
     "document_unsupported": {
-        "en": "I can read PDF, TXT, Markdown and HTML files. Send one of those, or a link.",
-        "ru": "Я читаю файлы PDF, TXT, Markdown и HTML. Пришлите такой файл или ссылку.",
+        "en": (
+            "I can read PDF, Word (.docx), TXT, Markdown and HTML files. "
+            "Send one of those, or a link."
+        ),
+        "ru": (
+            "Я читаю файлы PDF, Word (.docx), TXT, Markdown и HTML. Пришлите такой файл или ссылку."
+        ),
     },
     "document_too_big": {
         "en": "That file is too big for me: Telegram lets bots download files up to 20 MB. "
@@ -141,7 +146,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "How to use Skim:\n"
         "• send a link — I fetch the page and summarize the article;\n"
         "• paste a long text or forward a post — I summarize it;\n"
-        "• send a PDF, TXT, Markdown or HTML file (up to 20 MB) — I read it;\n"
+        "• send a PDF, Word, TXT, Markdown or HTML file (up to 20 MB) — I read it;\n"
         "• reply to a summary with a question — I answer from the article;\n"
         "• in any chat, type @ and my name with a link for an inline summary.\n\n"
         "/summary (/tldr, /s) — summarize a link or text, or the message you reply to\n"
@@ -155,7 +160,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Как пользоваться Skim:\n"
         "• пришлите ссылку — я прочитаю страницу и перескажу статью;\n"
         "• вставьте длинный текст или перешлите пост — перескажу его;\n"
-        "• пришлите файл PDF, TXT, Markdown или HTML (до 20 МБ) — прочитаю;\n"
+        "• пришлите файл PDF, Word, TXT, Markdown или HTML (до 20 МБ) — прочитаю;\n"
         "• ответьте на пересказ вопросом — отвечу по статье;\n"
         "• в любом чате наберите @ и моё имя со ссылкой — пересказ прямо в чате.\n\n"
         "/summary (/tldr, /s) — пересказать ссылку, текст или сообщение, на которое вы отвечаете\n"

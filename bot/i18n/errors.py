@@ -140,6 +140,32 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "That PDF is password-protected.",
         "ru": "Этот PDF защищён паролем.",
     },
+    "err_docx_damaged": {
+        "en": "That Word document is damaged and can't be read.",
+        "ru": "Этот документ Word повреждён, его не прочитать.",
+    },
+    "err_docx_too_big": {
+        "en": "That Word document unpacks to more than {mb} MB, more than I read.",
+        "ru": "Этот документ Word распаковывается в больше чем {mb} МБ, столько я не читаю.",
+    },
+    "err_docx_locked": {
+        "en": "That Word document is password-protected.",
+        "ru": "Этот документ Word защищён паролем.",
+    },
+    "err_doc_old": {
+        "en": (
+            "That's an old Word file (.doc), which I can't read. "
+            "Save it as .docx or PDF and send it again."
+        ),
+        "ru": (
+            "Это старый файл Word (.doc), его я не читаю. "
+            "Сохраните его как .docx или PDF и пришлите снова."
+        ),
+    },
+    "err_no_text_docx": {
+        "en": "That Word document has no text to read.",
+        "ru": "В этом документе Word нет текста.",
+    },
     "err_pdf_damaged": {
         "en": "That PDF is damaged and can't be read.",
         "ru": "Этот PDF повреждён, его не прочитать.",
