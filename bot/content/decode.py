@@ -19,10 +19,13 @@ _META_CHARSET = re.compile(
 _READ_AS = {"iso8859-1": "cp1252"}
 # Valid non-ASCII characters per invalid sequence for bytes to be UTF-8 with a stray bad byte.
 _VALID_PER_BAD = 4
-# The legacy Windows code page each language was written in, when a page declares none. Short
-# texts fit several single-byte code pages equally well, and the detector then picks one by
-# chance (cp1250 for English, turning "£" into "Ł" and a no-break space into "Ā"), although it
-# names the language reliably: the language's own code page is what the page's author used.
+# The legacy Windows code page of each language written in Latin letters, for pages that
+# declare none. Such text is mostly ASCII: the detector names its language reliably from the
+# words, but several single-byte code pages fit its few accented bytes equally well, and it
+# then picks one by chance (cp1250 for English, turning "£" into "Ł" and a no-break space into
+# "Ā"). The language's own code page is what the page's author used. Other scripts need no
+# help: their letters are what the detector reads, so its code page (KOI8-R, cp866 or
+# cp1251 for Russian) is already the one that gave the language.
 _CODE_PAGE_OF = {
     **dict.fromkeys(
         (
@@ -45,9 +48,7 @@ _CODE_PAGE_OF = {
     **dict.fromkeys(
         ("Polish", "Czech", "Slovak", "Hungarian", "Slovene", "Croatian", "Romanian"), "cp1250"
     ),
-    **dict.fromkeys(("Russian", "Ukrainian", "Bulgarian", "Serbian", "Belarusian"), "cp1251"),
     **dict.fromkeys(("Lithuanian", "Latvian", "Estonian"), "cp1257"),
-    "Greek": "cp1253",
     "Turkish": "cp1254",
 }
 _BOMS = (
