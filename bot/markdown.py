@@ -27,6 +27,11 @@ _TAGS = {
 
 # A tag opened again after a piece of code and closed at once holds nothing.
 _EMPTY_TAGS = re.compile(r"<(b|i|s)></\1>")
+# A bare link is shown as written: its `_` and `*` (".../src/__init__.py") are no emphasis.
+_BARE_URL = re.compile(r"(?<!<)https?://[^\s<>()\[\]`]+[^\s<>()\[\]`.,;:!?'\"]")
+# Stars between letters or digits ("2*3 tonnes and 4*5", "x**2") are the text's own.
+_INNER_STARS = re.compile(r"(?<=[^\W_])\*+(?=[^\W_])")
+_KEPT = re.compile("\ue000(\\d+)\ue001")
 
 
 @lru_cache(maxsize=1)
@@ -36,6 +41,29 @@ def _parser() -> MarkdownIt:
     # rendered as its text alone.
     parser.validateLink = lambda url: True  # type: ignore[method-assign]
     return parser
+
+
+def _protected(line: str) -> tuple[str, list[str]]:
+    """The line with its bare links set aside (as placeholders) and its inner stars escaped."""
+    kept: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        kept.append(match[0])
+        return f"\ue000{len(kept) - 1}\ue001"
+
+    line = _BARE_URL.sub(keep, line)
+    return _INNER_STARS.sub(lambda match: "\\*" * len(match[0]), line), kept
+
+
+def _restored(text: str, kept: list[str], escape: bool) -> str:
+    if not kept:
+        return text
+
+    def put_back(match: re.Match[str]) -> str:
+        link = kept[int(match[1])]
+        return html.escape(link, quote=False) if escape else link
+
+    return _KEPT.sub(put_back, text)
 
 
 def _tokens(line: str) -> list[Token]:
@@ -58,6 +86,7 @@ def inline_html(line: str) -> str:
     Telegram's entities may not put code inside bold, italic or strikethrough: the formatting
     is closed around a piece of code and opened again after it.
     """
+    line, kept = _protected(line)
     out: list[str] = []
     opened: list[str] = []  # the formatting tags open at this point, outermost first
     for token in _tokens(line):
@@ -77,9 +106,10 @@ def inline_html(line: str) -> str:
     rendered, emptied = "".join(out), 1
     while emptied:
         rendered, emptied = _EMPTY_TAGS.subn("", rendered)
-    return rendered
+    return _restored(rendered, kept, escape=True)
 
 
 def inline_plain(line: str) -> str:
     """One line of Markdown as plain text: the words, without the markup."""
-    return "".join(_text_of(token) for token in _tokens(line))
+    line, kept = _protected(line)
+    return _restored("".join(_text_of(token) for token in _tokens(line)), kept, escape=False)

@@ -21,10 +21,26 @@ from bot.media.transcript import MARKER_RE, format_timestamp, parse_timestamp
 from bot.values import Answer, Summary
 
 TELEGRAM_LIMIT = 4096
-_BULLET = re.compile(r"^\s*[-*•+]\s+")
+# Telegram shows at most 100 formatting entities in a message and drops the rest silently
+# (python-telegram-bot's MessageLimit.MESSAGE_ENTITIES).
+ENTITY_LIMIT = 100
+_OPENING_TAG = re.compile(r"<[a-z]")
+_BULLET = re.compile(r"^(\s*)[-*•+]\s+")
 # "1." to "99)": a list's number, kept; "1790. The year..." is a sentence, not an item.
-_NUMBERED = re.compile(r"^\s*(\d{1,2})[.)]\s+")
-_FENCE = re.compile(r"^\s*(?:```|~~~)\s*([\w+#.-]*)")
+_NUMBERED = re.compile(r"^(\s*)(\d{1,2})[.)]\s+")
+# A fence opens with three or more backticks (or tildes); a backtick fence's info string holds
+# no backtick, so "```pip install x```" on one line is a code span, not a fence (CommonMark).
+_FENCE = re.compile(r"^\s*(`{3,}(?=[^`]*$)|~{3,})\s*([\w+#.-]*)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s+|$)")
+_HEADING_END = re.compile(r"\s+#+\s*$")
+_RULE = re.compile(r"^\s{0,3}([-*_])(?:[ \t]*\1){2,}\s*$")
+_QUOTE = re.compile(r"^\s{0,3}>\s?")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?\s*)?$")
+_CHECKBOX = re.compile(r"^\[([ xX])\]\s+")
+# Characters a reader does not see, which `str.strip` keeps (zero-width space, BOM, joiners).
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+NESTED_INDENT = 2
 # A code block's piece per element: whole within a message, with room for the text around.
 CODE_PIECE = 3000
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
@@ -82,26 +98,29 @@ def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 
 def split_html(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Join self-contained HTML lines into messages within the limit, each valid on its own.
+    """Join self-contained HTML lines into messages within the limit, each valid on its own,
+    each with at most `ENTITY_LIMIT` formatting tags (Telegram shows no more).
 
     An over-long line must be plain escaped text (no tags); it is split on sentences.
     """
     parts: list[str] = []
     current: list[str] = []
-    size = 0
+    size = entities = 0
     for line in lines:
         pieces = [line]
-        if visible_len(line) > limit:
+        if visible_len(line) > limit or len(_OPENING_TAG.findall(line)) > ENTITY_LIMIT:
             plain = visible_text(line)
             pieces = [escape(piece) for piece in _pieces(plain, limit)]
         for piece in pieces:
             width = visible_len(piece) + (1 if current else 0)
-            if current and size + width > limit:
+            tags = len(_OPENING_TAG.findall(piece))
+            if current and (size + width > limit or entities + tags > ENTITY_LIMIT):
                 parts.append("\n".join(current).strip("\n"))
-                current, size = [], 0
+                current, size, entities = [], 0, 0
                 width = visible_len(piece)
             current.append(piece)
             size += width
+            entities += tags
     if current:
         parts.append("\n".join(current).strip("\n"))
     return [part for part in parts if part.strip()]
@@ -122,48 +141,124 @@ class Code:
         return f"<pre>{escape(self.text)}</pre>"
 
 
-BodyLine = str | Code
+@dataclass(frozen=True)
+class Quote:
+    """Consecutive "> " lines of the model's, as one Telegram blockquote."""
+
+    lines: tuple[str, ...]
+
+    def html(self) -> str:
+        return (
+            "<blockquote>" + "\n".join(inline_html(line) for line in self.lines) + "</blockquote>"
+        )
+
+    def plain(self) -> str:
+        return "\n".join(inline_plain(line) for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    """Text shown exactly as written: an article's own sentences (an extractive summary or
+    quoted passages), where `*`, `_` or `#` are the author's characters, not Markdown."""
+
+    text: str
+
+
+BodyLine = str | Code | Quote | Verbatim
 
 
 def _body_lines(text: str) -> list[BodyLine]:
-    """The model's lines, still Markdown inside, with headings unmarked, bullets as "• ",
-    numbered items keeping their numbers, and fenced code as `Code` blocks."""
+    """The model's lines, still Markdown inside: headings unmarked, bullets as "• " (nested
+    ones indented), numbered items keeping their numbers, table rows as their cells, rules as
+    blank lines, fenced code as `Code` blocks and quoted lines as `Quote` blocks."""
     lines: list[BodyLine] = []
     code: list[str] | None = None
-    language = ""
-    for line in text.strip().split("\n"):
-        fence = _FENCE.match(line)
+    fence, language = "", ""
+    for raw in text.strip(_INVISIBLE + " \t\n").split("\n"):
+        line = raw.rstrip().lstrip(_INVISIBLE)
         if code is not None:
-            if fence and not fence.group(1):  # the closing fence
+            closing = line.strip()
+            if closing and set(closing) == {fence[0]} and len(closing) >= len(fence):
                 lines.extend(_code_blocks(code, language))
                 code = None
             else:
                 code.append(line)
             continue
-        if fence:
-            code, language = [], fence.group(1)
+        opening = _FENCE.match(line)
+        if opening:
+            code, fence, language = [], opening.group(1), opening.group(2)
             continue
-        lines.append(_item(line.strip().lstrip("#").strip() if line.strip() else ""))
+        quoted = _QUOTE.match(line)
+        if quoted:
+            _add_quoted(lines, line[quoted.end() :])
+        elif not (_TABLE_RULE.match(line) and lines and _is_table_row(lines[-1])):
+            lines.append(_block(line))
     if code is not None:  # never closed: code to the end
         lines.extend(_code_blocks(code, language))
-    return lines
+    return [_cells(line) if isinstance(line, str) else line for line in lines]
+
+
+def _add_quoted(lines: list[BodyLine], text: str) -> None:
+    if lines and isinstance(lines[-1], Quote):
+        lines[-1] = Quote((*lines[-1].lines, text))
+    else:
+        lines.append(Quote((text,)))
+
+
+def _block(line: str) -> str:
+    """One line's block markup as Skim shows it: the inline Markdown is left for later."""
+    if not line.strip() or _RULE.match(line):
+        return ""
+    heading = _HEADING.match(line)
+    if heading:
+        return _HEADING_END.sub("", line[heading.end() :]).strip()
+    return _item(line)
 
 
 def _item(line: str) -> str:
-    if _BULLET.match(line):
-        return _BULLET.sub("• ", line)
+    bullet = _BULLET.match(line)
+    if bullet:
+        indent, rest = bullet.group(1), line[bullet.end() :]
+        box = _CHECKBOX.match(rest)
+        if box:
+            mark = "☐" if box.group(1) == " " else "☑"
+            return f"{_indent(indent)}{mark} {rest[box.end() :]}"
+        return f"{_indent(indent)}{'◦' if _nested(indent) else '•'} {rest}"
     numbered = _NUMBERED.match(line)
     if numbered:
-        return f"{numbered.group(1)}. {line[numbered.end() :]}"
-    return line
+        return f"{_indent(numbered.group(1))}{numbered.group(2)}. {line[numbered.end() :]}"
+    return line.strip()
+
+
+def _nested(indent: str) -> bool:
+    return len(indent.expandtabs(4)) >= NESTED_INDENT
+
+
+def _indent(indent: str) -> str:
+    """A nested item's indentation, as the reader sees it (two spaces a level)."""
+    return "  " * min(3, len(indent.expandtabs(4)) // NESTED_INDENT)
+
+
+def _cells(line: str) -> str:
+    """A table row as its cells, " · " between them; any other line as it is."""
+    if not _TABLE_ROW.match(line):
+        return line
+    return " · ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
+
+
+def _is_table_row(line: BodyLine) -> bool:
+    return isinstance(line, str) and bool(_TABLE_ROW.match(line))
 
 
 def _is_item(line: BodyLine) -> bool:
-    return isinstance(line, Code) or line.startswith("• ") or bool(_NUMBERED.match(line))
+    if not isinstance(line, str):
+        return True
+    return line.lstrip().startswith(("• ", "◦ ", "☐ ", "☑ ")) or bool(_NUMBERED.match(line))
 
 
 def _code_blocks(lines: list[str], language: str) -> list[Code]:
-    """A block's lines, their common indentation taken off, in pieces that fit a message."""
+    """A block's lines, their common indentation taken off, in pieces that fit a message; a
+    line longer than a piece (minified code) is cut into blocks of its own."""
     body = textwrap.dedent("\n".join(lines)).strip("\n")
     if not body.strip():
         return []
@@ -173,24 +268,42 @@ def _code_blocks(lines: list[str], language: str) -> list[Code]:
         if piece and utf16_len("\n".join([*piece, line])) > CODE_PIECE:
             blocks.append(Code("\n".join(piece), language))
             piece = []
-        piece.extend(_pieces(line, CODE_PIECE) if utf16_len(line) > CODE_PIECE else [line])
-    blocks.append(Code("\n".join(piece), language))
+        if utf16_len(line) > CODE_PIECE:
+            blocks.extend(Code(cut, language) for cut in _hard_split(line, CODE_PIECE))
+            continue
+        piece.append(line)
+    if piece:
+        blocks.append(Code("\n".join(piece), language))
     return blocks
 
 
 def _line_html(line: BodyLine, document: Document | None = None) -> str:
-    if isinstance(line, Code):
+    if isinstance(line, Code | Quote):
         return line.html()
+    if isinstance(line, Verbatim):
+        return escape(line.text)
     rendered = inline_html(line)
     return moment_links(rendered, document) if document is not None else rendered
 
 
 def _line_plain(line: BodyLine) -> str:
-    return line.text if isinstance(line, Code) else inline_plain(line)
+    if isinstance(line, Code | Verbatim):
+        return line.text
+    if isinstance(line, Quote):
+        return line.plain()
+    return inline_plain(line)
 
 
-# A model's first line that is no title: its TL;DR, a label ("Key points:"), or a sentence.
-_NOT_A_TITLE = re.compile(r"^(?:tl;?\s?dr|summary|key (?:points|moments)|кратко)\b", re.I)
+# A model's first line that is no title: its TL;DR, a label ("Key points:"), or a sentence;
+# the model writes in the reader's language, so the labels are in the common ones.
+_SUMMARY_LABELS = (
+    "tl;?\\s?dr|summary|key (?:points|moments)|in short|"
+    "кратко|коротко|вкратце|резюме|итог|суть|"
+    "zusammenfassung|kurz gesagt|fazit|resumen|en resumen|en bref|résumé|resume|"
+    "riassunto|in breve|samenvatting|resumo|em resumo|podsumowanie|özet|shrnutí|"
+    "要点|摘要|概要|要約|总结|まとめ|요약|الملخص|ملخص|सारांश"
+)
+_NOT_A_TITLE = re.compile(rf"^(?:{_SUMMARY_LABELS})(?:\b|\s*[:：])", re.I)
 _TITLE_LABEL = re.compile(r"^(?:title|headline|заголовок)\s*:\s*", re.I)
 TITLE_MAX_CHARS = 150
 
@@ -198,9 +311,13 @@ TITLE_MAX_CHARS = 150
 def _split_title(
     summary: Summary, document: Document, language: str | None
 ) -> tuple[str, list[BodyLine]]:
+    if summary.extractive:
+        return document.title or document.site_name or t("summary_title", language), (
+            _without_blank_runs(_verbatim_lines(summary.text))
+        )
     lines = _without_blank_runs(_body_lines(summary.text))
     first = lines[0] if lines else ""
-    if not summary.extractive and len(lines) > 1 and not _is_item(first):
+    if len(lines) > 1 and not _is_item(first):
         assert isinstance(first, str)
         title = _TITLE_LABEL.sub("", inline_plain(first)).strip()
         is_title = (
@@ -212,6 +329,10 @@ def _split_title(
         if is_title:
             return title, _without_blank_runs(lines[1:])
     return document.title or document.site_name or t("summary_title", language), lines
+
+
+def _verbatim_lines(text: str) -> list[BodyLine]:
+    return [Verbatim(line.strip()) if line.strip() else "" for line in text.strip().split("\n")]
 
 
 def _without_blank_runs(lines: list[BodyLine]) -> list[BodyLine]:
@@ -293,10 +414,14 @@ def answer_text(answer: Answer, language: str | None = None) -> str:
     return f"{t('answer_passages', language)}\n{quoted}"
 
 
-def answer_parts(text: str, document: Document | None = None) -> list[str]:
+def answer_parts(
+    text: str, document: Document | None = None, *, verbatim: bool = False
+) -> list[str]:
     """A model's answer as Telegram HTML messages (its Markdown rendered, never shown raw);
-    about a video, its cited moments link into it."""
-    return split_html([_line_html(line, document) for line in _body_lines(text)])
+    about a video, its cited moments link into it. A ``verbatim`` answer (quoted passages of
+    the article) is shown as written."""
+    lines = _verbatim_lines(text) if verbatim else _body_lines(text)
+    return split_html([_line_html(line, document) for line in lines])
 
 
 _CODE_SPAN = re.compile(r"(<code>.*?</code>)")
@@ -322,8 +447,10 @@ def moment_links(line_html: str, document: Document) -> str:
     )
 
 
-def answer_plain(text: str) -> str:
+def answer_plain(text: str, *, verbatim: bool = False) -> str:
     """The same answer as plain text, for the parse-error fallback."""
+    if verbatim:
+        return text
     return "\n".join(_line_plain(line) for line in _body_lines(text))
 
 

@@ -275,8 +275,9 @@ async def deliver_answer(
         await context.pipeline.untrack_status(delivery.chat_id, done.status_id)
     answered = done.outcome
     text = answer_text(answered.answer, delivery.language)
-    parts = answer_parts(text, answered.document)
-    sent = await send_html(context, delivery, parts, partial(answer_plain, text))
+    quoted = answered.answer.extractive  # the article's own words, not Markdown
+    parts = answer_parts(text, answered.document, verbatim=quoted)
+    sent = await send_html(context, delivery, parts, partial(answer_plain, text, verbatim=quoted))
     if sent is not None and answered.thread is not None:
         await context.state.save_thread(delivery.chat_id, sent.message_id, answered.thread)
     return sent

@@ -245,3 +245,141 @@ def test_a_readers_own_language_says_how_much_of_a_long_document_was_read() -> N
     )
     assert "первые 4% его текста" in summary_html(_doc(), summary, "ru")
     assert "covers its first 4% (about 1,260" in summary_html(_doc(), summary, "en")
+
+
+# What the model writes, as the reader sees it (the rendering audit of 2026-12-07).
+HEAD = "Mill turns again\nTL;DR: The tide mill works.\n\n"
+
+
+def _shown(text: str, *, extractive: bool = False) -> tuple[str, list[dict[str, object]]]:
+    """The visible text and entities of a summary whose model answer is ``text``."""
+    html_text = summary_html(_doc(), Summary(text=text, extractive=extractive, model="m"))
+    return parse_html(html_text)
+
+
+def _kinds_over(shown: tuple[str, list[dict[str, object]]], needle: str) -> set[object]:
+    text, entities = shown
+    start = utf16_len(text[: text.index(needle)])
+    return {
+        entity["type"]
+        for entity in entities
+        if int(str(entity["offset"]))
+        <= start
+        < int(str(entity["offset"])) + int(str(entity["length"]))
+    }
+
+
+def test_code_on_one_line_between_triple_backticks_is_a_code_span() -> None:
+    """It was taken for a fence: the command vanished and the rest of the summary became code."""
+    shown = _shown(HEAD + "- Install it with:\n```pip install tidemill```\n- The mill grinds rye.")
+    assert "pip install tidemill" in shown[0]
+    assert "• The mill grinds rye." in shown[0]
+    assert "pre" not in _kinds_over(shown, "The mill grinds rye.")
+    assert "code" in _kinds_over(shown, "pip install")
+
+
+def test_a_longer_fence_is_not_closed_by_a_shorter_one_inside_it() -> None:
+    text = HEAD + "````markdown\n```yaml\nmill: tide\n```\n````\n- The mill works."
+    shown = _shown(text)
+    assert "```yaml\nmill: tide\n```" in shown[0]
+    assert "pre" not in _kinds_over(shown, "The mill works.")
+
+
+def test_stars_between_digits_and_marks_in_links_are_the_texts_own() -> None:
+    """ "2*3 tonnes and 4*5" became "23 tonnes and 45" in italics; a link lost its underscores."""
+    shown = _shown(
+        HEAD + "- The mill grinds 2*3 tonnes and 4*5 on Sundays; x**2 + y**2.\n"
+        "- Code: https://github.com/mill/tide/blob/main/src/__init__.py"
+    )
+    assert "2*3 tonnes and 4*5 on Sundays; x**2 + y**2." in shown[0]
+    assert "https://github.com/mill/tide/blob/main/src/__init__.py" in shown[0]
+    assert not _kinds_over(shown, "3 tonnes and 4")
+    assert not _kinds_over(shown, "2 + y")
+    assert not _kinds_over(shown, "init")
+
+
+def test_a_hash_that_starts_a_line_is_kept_unless_it_marks_a_heading() -> None:
+    text = _shown(HEAD + "## Key facts\n#1 tide mill in Europe.\n#MillLife trended.")[0]
+    assert "#1 tide mill in Europe." in text
+    assert "#MillLife trended." in text
+    assert "Key facts" in text
+    assert "##" not in text
+
+
+def test_tables_quotes_rules_and_checkboxes_show_no_raw_markup() -> None:
+    shown = _shown(
+        HEAD + "| Year | Output |\n|---|---|\n| 1790 | 3 t |\n\n> The mill is back.\n"
+        "> Said the miller.\n\n---\n\n* * *\n- [ ] Visit the mill\n- [x] Read the story"
+    )
+    text = shown[0]
+    assert "Year · Output\n1790 · 3 t" in text
+    for markup in ("|", "---", "* *", ">"):
+        assert markup not in text
+    assert "The mill is back.\nSaid the miller." in text
+    assert _kinds_over(shown, "Said the miller.") == {"blockquote"}
+    assert "☐ Visit the mill\n☑ Read the story" in text
+
+
+def test_nested_list_items_stay_nested() -> None:
+    text = _shown(
+        HEAD + "1. Restoration\n   - funded by the council\n   - done in 2021\n2. Output"
+    )[0]
+    assert "1. Restoration\n  ◦ funded by the council\n  ◦ done in 2021\n2. Output" in text
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Zusammenfassung: Die Gezeitenmühle läuft wieder.",
+        "Resumen: El molino funciona.",
+        "En bref : le moulin tourne.",
+        "要点：潮汐磨坊重新运转。",
+    ],
+)
+def test_a_summary_label_in_any_common_language_is_no_title(label: str) -> None:
+    """The model writes in the reader's language: its TL;DR line became the linked title."""
+    text = _shown(f"{label}\n\n- Halloran restored it\n- It grinds flour")[0]
+    assert text.startswith("Bees & <Wasps>")
+    assert label in text
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff"])
+def test_an_invisible_first_line_is_no_title(invisible: str) -> None:
+    text = _shown(f"{invisible}\nMill turns again\nTL;DR: The tide mill works.\n\n- It grinds")[0]
+    assert text.startswith("Mill turns again\n")
+    assert invisible not in text
+
+
+def test_a_message_part_carries_at_most_100_formatting_entities() -> None:
+    """Telegram shows no more than 100 and drops the rest's formatting silently."""
+    steps = "\n".join(f"- **Step {n}:** run `mill --step {n}` and *wait*." for n in range(60))
+    parts = answer_parts(steps)
+    assert len(parts) > 1
+    assert all(len(parse_html(part)[1]) <= 100 for part in parts)
+    assert sum(len(parse_html(part)[1]) for part in parts) == 180
+
+
+def test_a_code_line_longer_than_a_message_piece_stays_code() -> None:
+    line = "x=" + "ab" * 2000
+    parts = answer_parts(f"Minified:\n```js\n{line}\n```\nDone.")
+    code = "".join(
+        parse_html(part)[0][entity["offset"] : entity["offset"] + entity["length"]]
+        for part in parts
+        for entity in parse_html(part)[1]
+        if entity["type"] == "pre"
+    )
+    assert code == line
+
+
+def test_an_extractive_summary_shows_the_articles_characters_as_written() -> None:
+    """Article sentences are not Markdown: "#1", "2*3" and "__init__" were changed."""
+    text = _shown("• The #1 mill grinds 2*3 tonnes.\n• See __init__ and *stars*.", extractive=True)[
+        0
+    ]
+    assert "• The #1 mill grinds 2*3 tonnes.\n• See __init__ and *stars*." in text
+
+
+def test_quoted_passages_are_shown_as_written() -> None:
+    quoted = "Here is what the article says:\n“The *first* mill, #1 on the coast.”"
+    assert parse_html(answer_parts(quoted, verbatim=True)[0])[0] == quoted
+    assert answer_plain(quoted, verbatim=True) == quoted
