@@ -172,3 +172,19 @@ def test_a_pdf_locked_with_a_password_says_so() -> None:
 def test_a_pdf_locked_only_against_editing_is_read() -> None:
     document = extract_bytes(_locked_pdf(""), "application/pdf", filename="open.pdf")
     assert "tide mill" in document.text
+
+
+@pytest.mark.parametrize(
+    ("label", "code_page", "text"),
+    [
+        ("iso-8859-9", "cp1254", "Ankara’da “önemli” bir toplantı — ekonomi"),
+        ("tis-620", "cp874", "กรุงเทพฯ “ข่าว” — วันนี้"),
+        ("iso-8859-11", "cp874", "กรุงเทพฯ “ข่าว” — วันนี้"),
+    ],
+)
+def test_turkish_and_thai_labels_are_read_as_their_windows_code_pages(
+    label: str, code_page: str, text: str
+) -> None:
+    """As browsers read them (WHATWG): the quotes and dashes were lost."""
+    page = f'<meta charset="{label}"><p>{text}</p>'
+    assert decode_bytes(page.encode(code_page), html=True) == page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+import zlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from bot.content.addresses import IPAddress, is_public_address
 from bot.content.fetch import Fetcher, FetchPolicy, sniff_media_type
 from bot.errors import FetchError, InvalidSourceError, UnsupportedContentError
-from tests.fakes.web import FakeWeb
+from tests.fakes.web import FakeWeb, make_pdf
 
 
 class StaticResolver:
@@ -310,3 +311,114 @@ async def test_the_port_list_holds_with_private_networks_allowed(web: FakeWeb) -
         await fetcher(policy).fetch(web.url("/page"))
     assert raised.value.key == "err_port"
     assert web.hits("/page") == 0, "refused before connecting"
+
+
+# How real sites behave (the fetching audit of 2026-12-07).
+
+
+async def test_a_cookie_set_along_a_redirect_chain_goes_with_its_later_hops(web: FakeWeb) -> None:
+    """A consent check or a CDN's session cookie: set on a redirect, needed by the page.
+    Without it the chain looped ("redirects too many times") or the page said 403."""
+    web.route(
+        "/start",
+        b"",
+        status=302,
+        headers={"Set-Cookie": "consent=yes; Path=/", "Location": "/story"},
+    )
+    web.route("/story", "<p>Behind the cookie check.</p>")
+    client = fetcher(opened(web))
+    result = await client.fetch(web.url("/start"))
+    assert b"Behind the cookie check" in result.body
+    assert web.requests[-1].headers.get("cookie") == "consent=yes"
+    await client.fetch(web.url("/story"))
+    assert "cookie" not in web.requests[-1].headers, "no cookie outlives its fetch"
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (
+            '<html><head><meta http-equiv="refresh" content="0; url=\'/article\'"></head>'
+            "<body>If you are not redirected, follow this link.</body></html>",
+            {},
+        ),
+        ('<meta content="1;URL=/article" http-equiv="Refresh">', {}),
+        ("<p>Moved.</p>", {"Refresh": "0; url=/article"}),
+    ],
+    ids=["meta", "meta-attributes-swapped", "header"],
+)
+async def test_an_interstitial_that_refreshes_at_once_is_followed(
+    web: FakeWeb, body: str, headers: dict[str, str]
+) -> None:
+    web.route("/go", body, headers=headers)
+    web.route("/article", "<p>The article itself.</p>")
+    result = await fetcher(opened(web)).fetch(web.url("/go"))
+    assert b"The article itself." in result.body
+    assert result.final_url == web.url("/article")
+
+
+async def test_a_page_that_reloads_itself_later_is_read_where_it_is(web: FakeWeb) -> None:
+    web.route("/live", '<meta http-equiv="refresh" content="300; url=/live?page=2"><p>Live.</p>')
+    result = await fetcher(opened(web)).fetch(web.url("/live"))
+    assert b"Live." in result.body
+    assert web.hits("/live") == 1
+
+
+async def test_a_bare_deflate_body_is_read_like_a_zlib_one(web: FakeWeb) -> None:
+    """Some servers send "deflate" without its zlib header: it was "corrupt"."""
+    page = b"<p>" + b"The tide mill turns again. " * 50 + b"</p>"
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    raw = packer.compress(page) + packer.flush()
+    web.route("/raw", raw, headers={"Content-Encoding": "deflate"})
+    web.route("/zlib", zlib.compress(page), headers={"Content-Encoding": "deflate"})
+    client = fetcher(opened(web))
+    assert (await client.fetch(web.url("/raw"))).body == page
+    assert (await client.fetch(web.url("/zlib"))).body == page
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["binary/octet-stream", "application/x-pdf", "application/force-download", "text/plain"],
+)
+async def test_a_pdf_is_known_by_its_bytes_whatever_the_server_calls_it(
+    web: FakeWeb, content_type: str
+) -> None:
+    """S3 serves downloads as binary/octet-stream: "a file I can't read"."""
+    web.route(
+        "/report", make_pdf(["The rowing club grew to 412 members."]), content_type=content_type
+    )
+    result = await fetcher(opened(web)).fetch(web.url("/report"))
+    assert result.media_type == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "message"),
+    [
+        (451, {}, "legal reasons (HTTP 451)"),
+        (204, {}, "empty page (HTTP 204)"),
+        (429, {"Retry-After": "120"}, "Try again in 2 min."),
+    ],
+)
+async def test_statuses_say_what_happened(
+    web: FakeWeb, status: int, headers: dict[str, str], message: str
+) -> None:
+    web.route("/page", "", status=status, headers=headers)
+    with pytest.raises(FetchError) as caught:
+        await fetcher(opened(web)).fetch(web.url("/page"))
+    assert message in caught.value.user_message
+
+
+async def test_a_short_retry_after_is_waited_out_once(web: FakeWeb) -> None:
+    web.route("/busy", "<p>Busy.</p>", status=429, headers={"Retry-After": "1"})
+
+    async def free_up() -> None:
+        await asyncio.sleep(0.5)
+        web.set_status("/busy", 200)
+
+    freeing = asyncio.create_task(free_up())
+    started = time.monotonic()
+    result = await fetcher(opened(web)).fetch(web.url("/busy"))
+    await freeing
+    assert b"Busy." in result.body
+    assert time.monotonic() - started >= 1.0
+    assert web.hits("/busy") == 2

@@ -17,7 +17,12 @@ from bot.content.urls import find_urls, link_url, looks_like_url, message_links,
             "https://news.example/p?utm_source=tg&utm_medium=x&fbclid=1&gclid=2&yclid=3&id=7",
             "https://news.example/p?id=7",
         ),
-        ("https://x.org/p?mc_cid=1&mc_eid=2&ref=abc&igshid=z", "https://x.org/p"),
+        ("https://x.org/p?mc_cid=1&mc_eid=2&ref_src=abc&igshid=z", "https://x.org/p"),
+        # `ref` and `share` often pick the content (a git branch on a code host): kept.
+        (
+            "https://code.example/a/README?ref=v2&share=1",
+            "https://code.example/a/README?ref=v2&share=1",
+        ),
         ("http://пример.рф/", "http://xn--e1afmkfd.xn--p1ai/"),
         ("https://example.com/путь", "https://example.com/%D0%BF%D1%83%D1%82%D1%8C"),
     ],

@@ -14,9 +14,10 @@ _META_CHARSET = re.compile(
 )
 # The WHATWG Encoding Standard reads every ISO-8859-1 label ("latin1", "iso-8859-1", ...) as
 # windows-1252, its superset: pages that say Latin-1 use its quotes and dashes (0x80-0x9F), which
-# Latin-1 would turn into invisible control characters. Latin-1 stays the fallback for the five
-# bytes windows-1252 leaves undefined.
-_READ_AS = {"iso8859-1": "cp1252"}
+# Latin-1 would turn into invisible control characters. ISO-8859-9 (Turkish) is read as
+# windows-1254 and TIS-620 / ISO-8859-11 (Thai) as windows-874 for the same reason. Latin-1
+# stays the fallback for the five bytes windows-1252 leaves undefined.
+_READ_AS = {"iso8859-1": "cp1252", "iso8859-9": "cp1254", "iso8859-11": "cp874", "tis-620": "cp874"}
 # Valid non-ASCII characters per invalid sequence for bytes to be UTF-8 with a stray bad byte.
 _VALID_PER_BAD = 4
 # The legacy Windows code page of each language written in Latin letters, for pages that

@@ -14,6 +14,7 @@ SourceKind = Literal[
     "html",
     "pdf",
     "docx",
+    "feed",
     "text",
     "markdown",
     "message",

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from bot.content.binary import looks_binary
 from bot.content.decode import decode_bytes
 from bot.content.document import Document
+from bot.content.feeds import extract_feed
 from bot.content.fetch import sniff_media_type
 from bot.content.html import extract_article
 from bot.content.office import DOCX_TYPE, WORD_97_TYPE, extract_docx
@@ -190,7 +191,7 @@ def extract_bytes(
     explain: list[str] | None = None,
 ) -> Document:
     """Dispatch on media type to the right reader; ``explain`` as for `extract_html`."""
-    if media_type == "application/pdf":
+    if media_type == "application/pdf" or data.startswith(b"%PDF-"):
         _note(explain, "source kind: pdf (no HTML candidates)")
         return extract_pdf(data, url=url, filename=filename)
     if media_type in (DOCX_TYPE, WORD_97_TYPE):
@@ -206,6 +207,11 @@ def extract_bytes(
     if media_type in ("text/markdown", "text/x-markdown"):
         _note(explain, "source kind: markdown (no HTML candidates)")
         return extract_plain(decode_bytes(data, charset), markdown=True, url=url)
+    if media_type in _XML_TYPES or media_type == "text/xml":
+        feed = extract_feed(data, url)
+        if feed is not None:
+            _note(explain, "source kind: RSS or Atom feed (its newest items)")
+            return _require_text(feed, "err_no_text_page", explain)
     if media_type.startswith("text/") or media_type in _XML_TYPES:
         decoded = decode_bytes(data, charset)
         if sniff_media_type(data[:1024]) == "text/html":

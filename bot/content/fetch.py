@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import html
 import ipaddress
 import logging
+import math
+import re
 import socket
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import Message
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Protocol
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -28,6 +33,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"Skim/{__version__} (+https://github.com/skim-bot/skim; summarizer bot)"
 MAX_REDIRECTS = 5
+# A 429 asking to wait at most this long is waited out once, as a browser's reader would not
+# notice; a longer wait is told to the user.
+RETRY_AFTER_WAITED = 5.0
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5"
 _READABLE_TYPES = (
     "text/html",
@@ -216,8 +224,17 @@ def _refused(media_type: str) -> bool:
     return media_type.startswith(_REFUSED_PREFIXES) or media_type in _REFUSED_TYPES
 
 
-def _status_error(status: int, host: str) -> FetchError:
-    if status in (401, 402, 403, 451):
+def _status_error(status: int, host: str, retry_after: float | None = None) -> FetchError:
+    if status == 429 and retry_after is not None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        return FetchError(
+            key="err_http_rate_after", host=host, minutes=minutes, detail=f"HTTP 429 from {host}"
+        )
+    if status in (204, 205):
+        key = "err_http_empty"
+    elif status == 451:
+        key = "err_http_legal"
+    elif status in (401, 402, 403):
         key = "err_http_refused"
     elif status in (404, 410):
         key = "err_http_missing"
@@ -239,15 +256,27 @@ class _Decoder:
         if len(names) > 1:
             raise UnsupportedContentError(key="err_encoding", name=", ".join(names))
         self._inflater: zlib._Decompress | None = None
+        self._raw_deflate_possible = False
+        self._head = b""
         if names:
             if names[0] in ("gzip", "x-gzip"):
                 self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             elif names[0] == "deflate":
-                self._inflater = zlib.decompressobj()
+                self._raw_deflate_possible = True  # decided on the first bytes
             else:
                 raise UnsupportedContentError(key="err_encoding", name=names[0])
 
     def feed(self, chunk: bytes, budget: int) -> bytes:
+        if self._raw_deflate_possible:
+            # "deflate" means a zlib stream, but some servers send a bare deflate one, which
+            # browsers read too: a zlib stream opens with a header whose 16 bits divide by 31.
+            chunk = self._head + chunk
+            if len(chunk) < 2:
+                self._head = chunk
+                return b""
+            self._raw_deflate_possible, self._head = False, b""
+            zlib_header = chunk[0] & 0x0F == 8 and ((chunk[0] << 8) | chunk[1]) % 31 == 0
+            self._inflater = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
         if self._inflater is None:
             return chunk
         try:
@@ -322,9 +351,20 @@ class Fetcher:
 
     async def _fetch(self, url: str, window: asyncio.Timeout) -> FetchResult:
         current = url
+        waited = False
+        # Cookies a site sets along one chain of redirects (a consent check, a CDN's session)
+        # go with its later hops, as in a browser; none outlives the fetch.
+        cookies = httpx.Cookies()
         for _ in range(MAX_REDIRECTS + 1):
             target, host, addresses = await self._check(current)
-            response = await self._open(current, target, host, addresses)
+            response = await self._open(current, target, host, addresses, cookies)
+            if response.status_code == 429 and not waited:
+                wait = _retry_after(response.headers.get("retry-after"))
+                if wait is not None and wait <= RETRY_AFTER_WAITED:
+                    await response.aclose()
+                    await asyncio.sleep(wait)
+                    waited = True
+                    response = await self._open(current, target, host, addresses, cookies)
             try:
                 if response.status_code in (301, 302, 303, 307, 308):
                     location = response.headers.get("location")
@@ -336,8 +376,16 @@ class Fetcher:
                         raise FetchError(key="err_redirect_no_location", host=host) from None
                     continue
                 if response.status_code >= 400 or response.status_code < 200:
+                    retry_after = _retry_after(response.headers.get("retry-after"))
+                    raise _status_error(response.status_code, host, retry_after)
+                if response.status_code in (204, 205):
                     raise _status_error(response.status_code, host)
-                return await self._read(url, current, response, window)
+                result = await self._read(url, current, response, window)
+                forward = _refresh_target(result, response.headers.get("refresh"))
+                if forward is None or _same_page(forward, current):
+                    return result
+                current = forward
+                continue
             finally:
                 await response.aclose()
         raise FetchError(
@@ -377,21 +425,31 @@ class Fetcher:
         return addresses
 
     async def _open(
-        self, url: str, parsed: httpx.URL, host: str, addresses: list[IPAddress]
+        self,
+        url: str,
+        parsed: httpx.URL,
+        host: str,
+        addresses: list[IPAddress],
+        cookies: httpx.Cookies,
     ) -> httpx.Response:
-        """Connect to a checked address (no second DNS lookup), keeping Host and SNI."""
+        """Connect to a checked address (no second DNS lookup), keeping Host and SNI, with
+        the cookies this fetch was given for `url`."""
+        as_named = httpx.Request("GET", parsed)  # cookies match the name, not the address
+        cookies.set_cookie_header(as_named)
         last_error: Exception | None = None
         for address in addresses[:4]:
             ip_host = str(address)
             target = parsed.copy_with(host=ip_host)
             headers = {"Host": parsed.netloc.decode("ascii").rpartition("@")[2]}
+            if "cookie" in as_named.headers:
+                headers["Cookie"] = as_named.headers["cookie"]
             sni = parsed.raw_host.decode("ascii")
             extensions = {"sni_hostname": sni} if parsed.scheme == "https" else {}
             request = self._client.build_request(
                 "GET", target, headers=headers, extensions=extensions
             )
             try:
-                return await self._client.send(request, stream=True)
+                response = await self._client.send(request, stream=True)
             except httpx.InvalidURL:
                 # httpx parses a redirect's Location even when not following it, and fails on
                 # one with a scheme but no host (`javascript:alert(1)`, `data:...`).
@@ -415,6 +473,10 @@ class Fetcher:
                     host=host,
                     detail=f"{type(error).__name__} for {host}",
                 ) from None
+            cookies.extract_cookies(
+                httpx.Response(response.status_code, headers=response.headers, request=as_named)
+            )
+            return response
         raise FetchError(
             key="err_refused",
             host=host,
@@ -439,6 +501,10 @@ class Fetcher:
                 media_type = self._sniffed(bytes(body[:1024]), window)
                 if is_recording_type(media_type):
                     limit = self._policy.media_max_bytes
+        if body.startswith(b"%PDF-"):
+            # Whatever the server calls it: S3's binary/octet-stream, application/x-pdf, a
+            # download's force-download, even text/plain.
+            media_type = "application/pdf"
         if media_type in ("", "application/octet-stream"):
             media_type = self._sniffed(bytes(body[:1024]), window)
         if is_recording_type(media_type):
@@ -487,6 +553,54 @@ class Fetcher:
         if _refused(sniffed) or sniffed == "application/octet-stream":
             raise UnsupportedContentError(key="err_binary")
         return sniffed
+
+
+# A refresh a browser follows at once (an interstitial: "Redirecting…"); a longer one reloads
+# a live page, which is no redirect.
+REFRESH_FOLLOWED = 5
+_META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
+_REFRESH_EQUIV = re.compile(rb"""http-equiv\s*=\s*["']?\s*refresh""", re.IGNORECASE)
+_CONTENT = re.compile(rb"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_REFRESH_VALUE = re.compile(r"""^\s*(\d+)(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?['"]?([^'"]*)""", re.I)
+
+
+def _refresh_target(result: FetchResult, header: str | None) -> str | None:
+    """Where a `Refresh` header or an HTML page's meta refresh sends the reader at once."""
+    value = header
+    if value is None and result.media_type in ("text/html", "application/xhtml+xml"):
+        for tag in _META_TAG.findall(bytes(result.body[:16_384])):
+            content = _CONTENT.search(tag)
+            if _REFRESH_EQUIV.search(tag) and content:
+                raw = next(group for group in content.groups() if group is not None)
+                value = raw.decode("latin-1")
+                break
+    parsed = _REFRESH_VALUE.match(value or "")
+    if parsed is None or not parsed[2].strip() or int(parsed[1]) > REFRESH_FOLLOWED:
+        return None
+    try:
+        return urljoin(result.final_url, html.unescape(parsed[2].strip()))
+    except ValueError:
+        return None
+
+
+def _same_page(first: str, second: str) -> bool:
+    return urldefrag(first)[0] == urldefrag(second)[0]
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (a number or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _too_large(limit: int) -> FetchError:

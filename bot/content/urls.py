@@ -26,7 +26,6 @@ _TRACKING_NAMES = frozenset(
         "ysclid",
         "mc_cid",
         "mc_eid",
-        "ref",
         "ref_src",
         "ref_url",
         "igshid",
@@ -41,7 +40,6 @@ _TRACKING_NAMES = frozenset(
         "oly_enc_id",
         "vero_id",
         "spm",
-        "share",
         "s_cid",
     }
 )

@@ -71,6 +71,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "{host} не пустил меня (HTTP {status}): возможно, платный доступ или защита от "
         "ботов. Вставьте текст вместо ссылки.",
     },
+    "err_http_rate_after": {
+        "en": "{host} is rate-limiting us (HTTP 429) and asks to wait. Try again in {minutes} min.",
+        "ru": "{host} ограничивает частоту запросов (HTTP 429). Попробуйте через {minutes} мин.",
+    },
+    "err_http_legal": {
+        "en": "{host} won't show that page where I run, for legal reasons (HTTP 451). "
+        "Paste the text instead.",
+        "ru": "{host} не показывает эту страницу там, где я работаю, по юридическим причинам "
+        "(HTTP 451). Пришлите текст.",
+    },
+    "err_http_empty": {
+        "en": "{host} answered with an empty page (HTTP {status}): there is nothing to read.",
+        "ru": "{host} ответил пустой страницей (HTTP {status}): читать нечего.",
+    },
     "err_http_missing": {
         "en": "That page doesn't exist on {host} (HTTP {status}).",
         "ru": "Такой страницы на {host} нет (HTTP {status}).",
