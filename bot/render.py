@@ -332,7 +332,13 @@ def _split_title(
 
 
 def _verbatim_lines(text: str) -> list[BodyLine]:
-    return [Verbatim(line.strip()) if line.strip() else "" for line in text.strip().split("\n")]
+    """The lines as written; only the extractive summarizer's own "- " bullets become "• "."""
+    lines: list[BodyLine] = []
+    for line in text.strip().split("\n"):
+        line = line.strip()
+        bullet = line.startswith(("- ", "• "))
+        lines.append(Verbatim(f"• {line[2:]}" if bullet else line) if line else "")
+    return lines
 
 
 def _without_blank_runs(lines: list[BodyLine]) -> list[BodyLine]:
