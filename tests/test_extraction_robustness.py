@@ -479,3 +479,40 @@ def test_a_login_wall_is_named_and_a_login_box_beside_an_article_is_not() -> Non
         + "</article></body></html>"
     )
     assert "sluice gates" in extract_html(article, "https://example.com/story").text
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # An app rendered in the browser.
+        '<html><head><script src="/app.js"></script></head><body><noscript>You need to enable '
+        'JavaScript to run this app.</noscript><div id="root"></div></body></html>',
+        # An interstitial that sends the reader on by script.
+        "<html><body><p>Please wait while we redirect you to the article you asked for.</p>"
+        '<script>window.location.href = "/article";</script></body></html>',
+    ],
+    ids=["app", "script-redirect"],
+)
+def test_a_page_whose_text_needs_a_script_says_so(page: str) -> None:
+    """The app said "no readable text"; the interstitial was summarized as its wait line."""
+    from bot.content.extract import extract_html
+    from bot.errors import ExtractionError
+
+    with pytest.raises(ExtractionError) as raised:
+        extract_html(page, "https://example.com/story")
+    assert raised.value.key == "err_needs_javascript"
+    assert "JavaScript" in raised.value.user_message
+
+
+def test_a_short_article_with_a_menus_script_is_still_read() -> None:
+    from bot.content.extract import extract_html
+
+    story = (
+        "The harbour board voted on Tuesday to rebuild the sluice gates of the old tide mill "
+        "before the winter storms, at a cost of forty thousand pounds."
+    )
+    page = (
+        "<html><body><div onclick='window.location=\"/\"'>Home</div><script>if (mobile) "
+        f'location.replace("/m");</script><article><p>{story}</p></article></body></html>'
+    )
+    assert "sluice gates" in extract_html(page, "https://example.com/story").text

@@ -134,6 +134,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The connection broke while reading the page.",
         "ru": "Соединение оборвалось во время чтения страницы.",
     },
+    "err_needs_javascript": {
+        "en": "That page shows its text only after running JavaScript in a browser, which I "
+        "don't do. Open it, then send me the text or the address it ends up on.",
+        "ru": "Эта страница показывает текст только после запуска JavaScript в браузере, а я "
+        "его не запускаю. Откройте её и пришлите мне текст или адрес, на который она ведёт.",
+    },
     "err_login_wall": {
         "en": "That page asks to sign in first: all I can see is its login form.",
         "ru": "Эта страница сначала просит войти в аккаунт: я вижу только форму входа.",
