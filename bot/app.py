@@ -104,6 +104,7 @@ def build_application(
         guards,
         inline,
         media,
+        membership,
         private,
         reading,
     )
@@ -178,6 +179,7 @@ def build_application(
         channels,
         inline,
         callbacks,
+        membership,
         errors,
     ):
         module.register(app)

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates call open when there is nothing
 # The kinds of update Skim's handlers take. Asking for all of them (Update.ALL_TYPES) would
-# also bring reactions, member changes and business messages, each a trip to Redis and a place
-# in the stream, and the last answered on the account owner's behalf.
+# also bring reactions, other members' changes and business messages, each a trip to Redis and
+# a place in the stream, and the last answered on the account owner's behalf. The bot's own
+# membership (my_chat_member) is rare and tells it when it was added somewhere.
 ALLOWED_UPDATES = (
     Update.MESSAGE,
     Update.EDITED_MESSAGE,
@@ -38,6 +39,7 @@ ALLOWED_UPDATES = (
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
     Update.CHOSEN_INLINE_RESULT,
+    Update.MY_CHAT_MEMBER,
 )
 RETRY_PAUSE = 1.0
 MAX_PAUSE = 30.0

@@ -282,6 +282,7 @@ async def test_the_bot_asks_telegram_only_for_the_updates_it_handles(
             "callback_query",
             "inline_query",
             "chosen_inline_result",
+            "my_chat_member",
         ]
     )
 
