@@ -159,7 +159,9 @@ async def on_ask(update: Update, context: Context) -> None:
         # A selective ForceReply reaches whoever the message mentions, or the sender of the
         # message it replies to: that is the bot itself here, so the presser is mentioned.
         user = query.from_user
-        text = f'<a href="tg://user?id={user.id}">{plain(user.first_name)}</a>, {text}'
+        # "Alice, reply to…": the prompt goes on after the name, in lower case.
+        mention = f'<a href="tg://user?id={user.id}">{plain(user.first_name)}</a>'
+        text = f"{mention}, {text[:1].lower()}{text[1:]}"
     try:
         prompt = await context.bot.send_message(
             message.chat.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 
 from telegram import Update
@@ -23,6 +24,8 @@ from handlers.addressing import delivery_for, options_from
 from handlers.context import Context
 from handlers.replies import send_text
 from handlers.summaries import deliver_summary
+
+log = logging.getLogger(__name__)
 
 SUMMARY_PREFIX = "s_"
 HELP_PAYLOAD = "inline_help"
@@ -78,9 +81,11 @@ async def open_payload(update: Update, context: Context, payload: str) -> bool:
         text = t("inline_help", delivery.language, bot=context.bot.username)
         await send_text(context, delivery, text)
         return True
-    url = None
-    if payload.startswith(SUMMARY_PREFIX):
-        url = await link_for(context, payload.removeprefix(SUMMARY_PREFIX))
+    if not payload.startswith(SUMMARY_PREFIX):
+        # Someone else's payload (a referral, a campaign tag): the welcome says the rest.
+        log.info("a /start payload that is none of ours")
+        return False
+    url = await link_for(context, payload.removeprefix(SUMMARY_PREFIX))
     if url is None:
         await send_text(context, delivery, t("deeplink_unknown", delivery.language))
         return False

@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.i18n import t
-from handlers.addressing import delivery_for
+from handlers.addressing import delivery_for, is_group
 from handlers.context import Context
 from handlers.keyboards import CALLBACK_PREFIX
 from handlers.replies import send_text
-from handlers.sources import asks_beside_links, message_urls
+from handlers.sources import asks_beside_links, message_urls, only_acknowledges
 from handlers.summaries import deliver_answer, thread_of
 
 
@@ -49,6 +49,10 @@ async def answer_in_thread(update: Update, context: Context, question: str) -> b
         if not _summary_of_ours(replied):
             return False
         await send_text(context, delivery, t("thread_forgotten", delivery.language))
+        return True
+    if only_acknowledges(question):
+        if not is_group(message.chat.type):  # in a group, thanks need no reply from us
+            await send_text(context, delivery, t("thanks_reply", delivery.language))
         return True
     await deliver_answer(context, delivery, thread, question)
     return True

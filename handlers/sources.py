@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 
 from telegram import Message, MessageEntity, Update
@@ -12,6 +13,79 @@ from bot.content.urls import find_urls, message_links
 from bot.content.words import reading_words
 
 MIN_TEXT_WORDS = 40
+
+
+# A reply that only thanks or acknowledges ("thanks!", "ok", "👍", "спасибо большое") is no
+# question: answering it would cost a model call and post an answer nobody asked for.
+_ACKNOWLEDGING = frozenset(
+    [
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "tysm",
+        "cheers",
+        "ok",
+        "okay",
+        "k",
+        "great",
+        "cool",
+        "nice",
+        "perfect",
+        "awesome",
+        "gotcha",
+        "got",
+        "спасибо",
+        "спс",
+        "благодарю",
+        "ок",
+        "окей",
+        "понятно",
+        "ясно",
+        "круто",
+        "отлично",
+        "супер",
+        "merci",
+        "danke",
+        "gracias",
+        "obrigado",
+        "obrigada",
+        "grazie",
+        "dank",
+        "dankjewel",
+    ]
+)
+_FILLER = frozenset(
+    [
+        "so",
+        "much",
+        "a",
+        "lot",
+        "very",
+        "you",
+        "again",
+        "it",
+        "man",
+        "bro",
+        "большое",
+        "огромное",
+        "тебе",
+        "вам",
+    ]
+)
+_WORD = re.compile(r"\w+")
+
+
+def only_acknowledges(text: str) -> bool:
+    """Whether a reply only thanks or acknowledges: a few such words, or only emoji."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return bool(text.strip()) and "?" not in text
+    return (
+        len(words) <= 5
+        and any(word in _ACKNOWLEDGING for word in words)
+        and all(word in _ACKNOWLEDGING or word in _FILLER for word in words)
+    )
 
 
 def message_urls(message: Message) -> list[str]:

@@ -433,7 +433,7 @@ async def test_the_ask_button_in_a_group_prompts_whoever_pressed_it(
         )
     mentions = [e for e in asked.get("entities", []) if e["type"] == "text_mention"]
     assert [mention["user"]["id"] for mention in mentions] == [BOB["id"]]
-    assert asked["text"].startswith("Bob, ")
+    assert asked["text"].startswith("Bob, reply to the summary"), "no capital after the comma"
     assert prompt.params["reply_markup"] == {"force_reply": True, "selective": True}
 
 
@@ -635,3 +635,17 @@ async def test_a_link_two_members_post_at_once_gets_one_auto_summary(
         await wait_summary(bot_api, chat_id=GROUP)
         await settle(bot_api)
     assert len(summaries_in(bot_api, GROUP)) == 1
+
+
+async def test_thanks_under_a_summary_in_a_group_gets_no_answer(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/dock", "dry dock")
+    async with start_bot(settings_for()):
+        command(bot_api, f"/summary {url}")
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+        shown = message_of(bot_api, summary, GROUP)
+        sent = len(bot_api.calls_to("sendMessage"))
+        bot_api.send_group_message("thanks!", user=BOB, reply_to_message=shown)
+        await bot_api.wait_idle(quiet=0.5)
+    assert len(bot_api.calls_to("sendMessage")) == sent

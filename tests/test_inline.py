@@ -198,20 +198,21 @@ async def test_start_with_the_deep_link_delivers_the_summary_in_private(
     assert len(llm_api.requests) == 1
 
 
-async def test_unknown_or_malformed_payload_gets_a_note_and_the_welcome(
+async def test_an_expired_summary_payload_gets_a_note_and_anothers_payload_the_welcome(
     bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:
+    """A payload that is none of ours (a referral or campaign tag) is no expired summary."""
     async with start_bot(settings_for()):
         bot_api.send_private_message("/start s_0123456789abcdef0123456789abcdef")
         await wait_text(bot_api, "I read so you don't have to")
-        bot_api.send_private_message("/start nonsense")
-        await bot_api.wait_for("sendMessage", count=4)
+        bot_api.send_private_message("/start ref_campaign42")
+        await bot_api.wait_for("sendMessage", count=3)
+        await bot_api.wait_idle(quiet=0.3)
     texts = [str(m.get("text", "")) for m in bot_api.messages_in(USER_ID)]
-    assert len(texts) == 4
+    assert len(texts) == 3
     assert "expired or isn't valid" in texts[0]
     assert "I read so you don't have to" in texts[1]
-    assert "expired or isn't valid" in texts[2]
-    assert "I read so you don't have to" in texts[3]
+    assert "I read so you don't have to" in texts[2]
 
 
 async def test_empty_query_and_query_without_a_link_get_a_how_to_button(

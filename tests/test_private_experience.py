@@ -562,3 +562,22 @@ async def test_a_reasoning_models_thinking_never_reaches_the_chat(
     shown += [call.params["text"] for call in bot_api.calls_to("sendMessage")]
     assert not [text for text in shown if "reader wants" in text or "think>" in text]
     assert "Halloran" in final.params["text"]
+
+
+@pytest.mark.parametrize("reply", ["thanks!", "Thank you so much", "👍", "спасибо большое"])
+async def test_thanks_under_a_summary_is_no_question(
+    reply: str,
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """ "thanks!" got "Looking for the answer…", a model call and an answer to no question."""
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY)
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        bot_api.send_private_message(reply, reply_to_message=summary)
+        await wait_text(bot_api, "Glad it helped")
+    assert len(llm_api.requests) == 1, "no model call for a thank-you"

@@ -120,6 +120,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Your message has {total} links; I summarized the first {limit}.",
         "ru": "В сообщении {total} ссылок; я пересказал первые {limit}.",
     },
+    "thanks_reply": {
+        "en": "Glad it helped! Send me another link any time, or reply with a question.",
+        "ru": "Рад помочь! Присылайте ещё ссылки или задайте вопрос ответом на пересказ.",
+    },
     "document_unsupported": {
         "en": (
             "I can read PDF, Word (.docx), TXT, Markdown and HTML files. "
