@@ -9,7 +9,7 @@ from bot.content.sources import UrlSource
 from bot.content.urls import find_urls
 from bot.i18n import t
 from bot.pipeline import CancelResult
-from handlers.addressing import delivery_for, requester_id
+from handlers.addressing import delivery_for, is_group, requester_id
 from handlers.context import Context
 from handlers.deeplinks import open_payload
 from handlers.media import carries_media, summarize_media_message
@@ -38,13 +38,17 @@ async def start(update: Update, context: Context) -> None:
     if context.args and await open_payload(update, context, context.args[0]):
         return
     delivery = await delivery_for(update, context, None)
-    await send_text(context, delivery, t("welcome", delivery.language))
+    # A group's own introduction: "send me a link" does nothing there.
+    key = "group_welcome" if is_group(message.chat.type) else "welcome"
+    await send_text(context, delivery, t(key, delivery.language))
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """Explain what Skim does and which commands exist."""
+    """Explain what Skim does and which commands exist (in a group, how it works there)."""
     delivery = await delivery_for(update, context, None)
-    await send_text(context, delivery, t("help", delivery.language))
+    chat = update.effective_chat
+    key = "group_welcome" if chat is not None and is_group(chat.type) else "help"
+    await send_text(context, delivery, t(key, delivery.language))
 
 
 async def summary_command(update: Update, context: Context) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -328,18 +328,10 @@ async def on_settings_button(update: Update, context: Context) -> None:
         await answer_press(query)
         await _close(message)
         return
-    deps = context.deps
-    state = deps.skim.state
-    prefs = await state.chat_prefs(chat.id)
-    if current_values(prefs, deps.settings)[field] == value:
-        await answer_press(query, t("settings_unchanged", language))
-    else:
-        prefs = with_value(prefs, field, value)
-        if not await state.save_chat_prefs(chat.id, prefs):
-            await answer_press(query, t("setting_not_saved_short", language), alert=True)
-            return
-        await answer_press(query, saved_text(field, value, language))
-    values = current_values(prefs, deps.settings)
+    prefs = await _choose(context, query, message, field, value, language)
+    if prefs is None:
+        return
+    values = current_values(prefs, context.deps.settings)
     private = chat.type == ChatType.PRIVATE
     try:
         await message.edit_text(
@@ -349,6 +341,45 @@ async def on_settings_button(update: Update, context: Context) -> None:
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             log.info("could not update the settings keyboard: %s", error)
+
+
+async def _choose(
+    context: Context,
+    query: CallbackQuery,
+    message: Message,
+    field: str,
+    value: str,
+    language: str,
+) -> Prefs | None:
+    """Save a pressed choice and say so; the chat's settings, or None when it was not saved."""
+    state = context.deps.skim.state
+    prefs = await state.chat_prefs(message.chat.id)
+    if current_values(prefs, context.deps.settings)[field] == value:
+        await answer_press(query, t("settings_unchanged", language))
+        return prefs
+    prefs = with_value(prefs, field, value)
+    if not await state.save_chat_prefs(message.chat.id, prefs):
+        await answer_press(query, t("setting_not_saved_short", language), alert=True)
+        return None
+    await answer_press(query, saved_text(field, value, language))
+    if field == AUTO and value == "on" and is_group(message.chat.type):
+        await _warn_if_privacy_hides(context, message, language)
+    return prefs
+
+
+async def _warn_if_privacy_hides(context: Context, message: Message, language: str) -> None:
+    """Auto-summary turned on from the keyboard: the same warning as `/autosummary on` (a
+    press's toast is too short for it)."""
+    if not await privacy_hides_messages(context, message.chat.id):
+        return
+    try:
+        await context.bot.send_message(
+            message.chat.id,
+            plain(t("autosummary_privacy", language)),
+            message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        )
+    except TelegramError as error:
+        log.info("could not warn about privacy mode: %s", error)
 
 
 async def _close(message: Message) -> None:

@@ -374,7 +374,7 @@ async def test_service_messages_media_and_edits_are_ignored(
         await settle(bot_api)
     sent = sent_to(bot_api, GROUP)
     assert len(sent) == 1
-    assert "How to use Skim" in sent[0].params["text"]
+    assert "Reply /summary to a message with a link" in sent[0].params["text"], "group help"
     assert not bot_api.internal_errors
 
 

@@ -95,3 +95,13 @@ async def test_nothing_is_said_when_the_bot_is_removed_or_only_promoted(
         _membership(bot_api, GROUP_CHAT, "member", "left")
         await bot_api.wait_idle(quiet=0.5)
     assert not bot_api.calls_to("sendMessage")
+
+
+async def test_start_in_a_group_gets_the_groups_introduction(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """It said "Send me a link, paste a long text…", which does nothing in a group."""
+    async with start_bot(settings_for()):
+        bot_api.send_group_message("/start")
+        told = await wait_text(bot_api, "/autosummary on", chat_id=DEFAULT_SUPERGROUP_ID)
+    assert "Send me a link" not in told["text"]

@@ -428,3 +428,19 @@ def test_every_command_string_is_in_english_and_russian() -> None:
     for key, texts in command_strings.STRINGS.items():
         assert set(texts) == {"en", "ru"}, key
         assert all(text.strip() for text in texts.values()), key
+
+
+async def test_auto_summary_turned_on_from_the_keyboard_warns_about_privacy_mode(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Only `/autosummary on` warned; the button said "Saved" and members' links stayed unseen."""
+    bot_api.set_chat_admins(GROUP, [USER_ID])
+    async with start_bot(settings_for()):
+        await say_in_group(bot_api, "/settings", DEFAULT_USER)
+        menu = sent_to(bot_api, GROUP)[-1]
+        answered = await press(bot_api, menu, "st:auto:on", DEFAULT_USER)
+        assert answered.params["text"] == "Saved: Auto-summary — on."
+        warning = await bot_api.wait_for(
+            "sendMessage", lambda call: "privacy mode is on" in call.params.get("text", "")
+        )
+    assert "make me an admin" in warning.params["text"]

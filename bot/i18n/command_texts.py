@@ -77,13 +77,14 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "autosummary_privacy": {
         "en": "Heads-up: privacy mode is on, so I only see commands and replies to me here, "
-        "not the links people post. To fix it, either open @BotFather, send /setprivacy, "
-        "choose me and pick Disable, then remove me from this group and add me again; "
-        "or make me an admin of this group.",
+        "not the links people post. To fix it, make me an admin of this group (no rights are "
+        "needed). Or the bot's owner can turn privacy mode off in @BotFather (/setprivacy, "
+        "Disable), then remove me from this group and add me again.",
         "ru": "Внимание: включён режим приватности, поэтому здесь я вижу только команды и "
-        "ответы мне, но не ссылки участников. Чтобы это исправить, либо откройте @BotFather, "
-        "отправьте /setprivacy, выберите меня и нажмите Disable, затем удалите меня из группы "
-        "и добавьте снова; либо сделайте меня администратором этой группы.",
+        "ответы мне, но не ссылки участников. Чтобы это исправить, сделайте меня "
+        "администратором группы (права не нужны). Или владелец бота может выключить режим "
+        "приватности в @BotFather (/setprivacy, Disable), затем удалить меня из группы и "
+        "добавить снова.",
     },
     # /stats
     "stats_refused": {
