@@ -188,3 +188,38 @@ def test_turkish_and_thai_labels_are_read_as_their_windows_code_pages(
     """As browsers read them (WHATWG): the quotes and dashes were lost."""
     page = f'<meta charset="{label}"><p>{text}</p>'
     assert decode_bytes(page.encode(code_page), html=True) == page
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Lakeside Rowing Club met on Tuesday; membership grew to 412 members.\r\n" * 4,
+        "Клуб гребли собрался во вторник, число членов выросло до 412 человек.\r\n" * 4,
+    ],
+    ids=["english", "russian"],
+)
+def test_utf16_text_without_a_byte_order_mark_is_read(encoding: str, text: str) -> None:
+    """Windows tools write it: it was refused as "a binary file"."""
+    document = extract_bytes(text.encode(encoding), "text/plain", filename="notes.txt")
+    assert document.text.split("\n")[0] == text.split("\r\n")[0]
+
+
+def test_markdown_front_matter_gives_the_title_and_is_not_read() -> None:
+    page = (
+        "---\ntitle: Spring regatta minutes\nauthor: Ann Smith\ntags: [club, rowing]\n---\n\n"
+        '<p align="center"><img src="logo.png"></p>\n\nThe Lakeside Rowing Club met on Tuesday '
+        "and agreed to buy two new boats before the spring regatta."
+    )
+    document = extract_bytes(page.encode(), "text/markdown", filename="minutes.md")
+    assert document.title == "Spring regatta minutes"
+    assert document.text.startswith("The Lakeside Rowing Club met on Tuesday")
+    assert "author:" not in document.text
+
+
+def test_an_underlined_markdown_heading_and_a_file_name_give_titles() -> None:
+    underlined = "Spring Regatta Minutes\n======================\n\nThe club met on Tuesday."
+    assert extract_bytes(underlined.encode(), "text/markdown").title == "Spring Regatta Minutes"
+    untitled = "the club met on tuesday and agreed to buy two new boats for the spring regatta"
+    document = extract_bytes(untitled.encode(), "text/plain", filename="Meeting notes.txt")
+    assert document.title == "Meeting notes"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from docx import Document as new_docx
 from bot.config import Settings
 from bot.content.extract import extract_bytes, media_type_for_file
 from bot.content.office import DOCX_TYPE, MAX_UNPACKED_BYTES
-from bot.errors import ExtractionError
+from bot.errors import ExtractionError, UnsupportedContentError
 from tests.conftest import run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.web import FakeWeb
@@ -25,8 +26,10 @@ MINUTES = (
     "The Lakeside Rowing Club met on Tuesday. Membership grew to 412 members, and the committee "
     "agreed to buy two new boats before the spring regatta."
 )
-# An old Word file (and a password-protected .docx) starts as an OLE compound file.
+# An old Word file (and a password-protected .docx) starts as an OLE compound file; a locked
+# .docx holds its package in a stream named EncryptedPackage.
 COMPOUND = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+LOCKED = COMPOUND + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64
 
 
 def make_docx(*, title: str | None = "Minutes of the March meeting") -> bytes:
@@ -83,7 +86,8 @@ def test_a_word_document_is_known_by_its_name_whatever_type_it_was_sent_as() -> 
     ("data", "name", "message"),
     [
         (COMPOUND, "report.doc", "old Word file (.doc)"),
-        (COMPOUND, "report.docx", "password-protected"),
+        (COMPOUND, "renamed.docx", "old Word file (.doc)"),
+        (LOCKED, "report.docx", "password-protected"),
         (b"PK\x03\x04 not really a package" * 20, "report.docx", "damaged"),
         (make_docx()[:2000], "report.docx", "damaged"),
     ],
@@ -149,3 +153,109 @@ async def test_a_link_to_a_word_document_is_summarized(
         bot_api.send_private_message(web.url("/minutes.docx"))
         await wait_summary(bot_api)
     assert "Minutes of the March meeting" in last_text(bot_api)
+
+
+def _with_body(body: str) -> bytes:
+    """A Word document whose body is ``body`` (WordprocessingML inside <w:body>)."""
+    package = io.BytesIO(make_docx())
+    out = io.BytesIO()
+    with zipfile.ZipFile(package) as original, zipfile.ZipFile(out, "w") as rebuilt:
+        for part in original.infolist():
+            data = original.read(part)
+            if part.filename == "word/document.xml":
+                head, _, rest = data.decode().partition("<w:body>")
+                _, _, tail = rest.partition("</w:body>")
+                data = f"{head}<w:body>{body}</w:body>{tail}".encode()
+            rebuilt.writestr(part, data)
+    return out.getvalue()
+
+
+def _control(content: str) -> str:
+    return f"<w:sdt><w:sdtContent>{content}</w:sdtContent></w:sdt>"
+
+
+def _p(*runs: str) -> str:
+    return "<w:p>" + "".join(runs) + "</w:p>"
+
+
+def _r(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_tracked_insertions_controls_fields_text_boxes_and_nested_tables_are_read() -> None:
+    """python-docx's paragraphs and tables leave all of these out: the model got "The committee
+    agreed to buy before the regatta" and "chaired by  on  at the boathouse"."""
+    body = "".join(
+        [
+            _p(
+                _r("The committee agreed to buy "),
+                f'<w:ins w:id="1" w:author="A">{_r("two boats ")}</w:ins>',
+                '<w:del w:id="2" w:author="A"><w:r><w:delText>one canoe </w:delText></w:r></w:del>',
+                _r("before the regatta."),
+            ),
+            _control(_p(_r("A paragraph inside a content control."))),
+            _p(
+                _r("Chaired by "),
+                _control(_r("Miriam Ostrander")),
+                _r(" on "),
+                f'<w:fldSimple w:instr="DATE">{_r("4 March 2025")}</w:fldSimple>',
+                _r("."),
+            ),
+            _p(
+                _r("Results below."),
+                '<w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml">'
+                f"<v:textbox><w:txbxContent>{_p(_r('Key result: 412 members.'))}</w:txbxContent>"
+                "</v:textbox></v:shape></w:pict></w:r>",
+            ),
+            "<w:tbl><w:tr><w:tc>"
+            + _p(_r("Boats"))
+            + "</w:tc><w:tc><w:tbl><w:tr><w:tc>"
+            + _p(_r("Racing eight"))
+            + "</w:tc><w:tc>"
+            + _p(_r("9,400 euros"))
+            + "</w:tc></w:tr></w:tbl>"
+            + _p("")
+            + "</w:tc></w:tr></w:tbl>",
+        ]
+    )
+    text = extract_bytes(_with_body(body), DOCX_TYPE, filename="minutes.docx").text
+    assert "The committee agreed to buy two boats before the regatta." in text
+    assert "one canoe" not in text, "deleted text stays deleted"
+    assert "A paragraph inside a content control." in text
+    assert "Chaired by Miriam Ostrander on 4 March 2025." in text
+    assert "Results below.\n\nKey result: 412 members." in text
+    assert "Boats | Racing eight | 9,400 euros" in text
+
+
+def test_damaged_word_documents_always_say_damaged_never_crash() -> None:
+    """zlib errors, XML syntax errors, EOFError... reached the user as "something went wrong on
+    my side, try again"."""
+    base = make_docx()
+    rng = random.Random(3)
+    outcomes: set[str] = set()
+    for _ in range(300):
+        data = bytearray(base)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            extract_bytes(bytes(data), DOCX_TYPE, filename="x.docx")
+        except ExtractionError as error:
+            outcomes.add(error.key)
+        else:
+            outcomes.add("read")
+    assert "err_docx_damaged" in outcomes
+
+
+def test_a_word_file_that_is_really_html_is_read_and_rtf_is_named() -> None:
+    """What "export to Word" buttons save: it was "That Word document is damaged"."""
+    page = (
+        "<html><head><title>Regatta news</title></head><body><p>"
+        + "The Lakeside Rowing Club met on Tuesday and agreed to buy two new boats. " * 3
+        + "</p></body></html>"
+    ).encode()
+    media_type = media_type_for_file("news.doc", "application/msword", page)
+    assert "two new boats" in extract_bytes(page, media_type, filename="news.doc").text
+    rtf = rb"{\rtf1\ansi The Lakeside Rowing Club met on Tuesday.}"
+    with pytest.raises(UnsupportedContentError) as caught:
+        extract_bytes(rtf, media_type_for_file("news.doc", None, rtf), filename="news.doc")
+    assert "application/rtf" in caught.value.user_message

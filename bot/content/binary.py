@@ -43,6 +43,34 @@ SAMPLE_BYTES = 4096
 MAX_CONTROL_SHARE = 0.05
 _WHITESPACE = frozenset(b"\t\n\r\x0b\x0c")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Text in UTF-16 without a byte-order mark (Windows tools write it): one byte of each pair is
+# the character's block, a value or two for a whole text (0 for spaces and Latin letters, 4
+# for Cyrillic), with NULs among them; the other byte is almost never NUL.
+_UTF16_BLOCK_SHARE = 0.9
+_UTF16_MIN_NULS = 0.05
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """The UTF-16 byte order ("utf-16-le" or "utf-16-be") of such text, else None."""
+    head = data[:SAMPLE_BYTES]
+    pairs = len(head) // 2
+    if pairs < 8:
+        return None
+    even, odd = head[0 : 2 * pairs : 2], head[1 : 2 * pairs : 2]
+    if _is_block_byte(odd, even):
+        return "utf-16-le"
+    if _is_block_byte(even, odd):
+        return "utf-16-be"
+    return None
+
+
+def _is_block_byte(blocks: bytes, letters: bytes) -> bool:
+    counts = sorted((blocks.count(value) for value in set(blocks)), reverse=True)
+    return (
+        sum(counts[:2]) >= _UTF16_BLOCK_SHARE * len(blocks)
+        and blocks.count(0) >= _UTF16_MIN_NULS * len(blocks)
+        and letters.count(0) < 0.02 * len(letters)
+    )
 
 
 def looks_binary(data: bytes) -> bool:
@@ -52,7 +80,7 @@ def looks_binary(data: bytes) -> bool:
         return False
     if head.startswith(MAGIC):
         return True
-    if head.startswith(_UTF16_BOMS):
+    if head.startswith(_UTF16_BOMS) or utf16_without_bom(head) is not None:
         return False
     if b"\x00" in head:
         return True

@@ -9,6 +9,8 @@ from charset_normalizer import from_bytes
 from charset_normalizer.models import CharsetMatch
 from charset_normalizer.utils import is_multi_byte_encoding
 
+from bot.content.binary import utf16_without_bom
+
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE
 )
@@ -75,6 +77,9 @@ def decode_bytes(data: bytes, declared: str | None = None, *, html: bool = False
     by_bom = bom_text(data)
     if by_bom is not None:
         return by_bom
+    utf16 = utf16_without_bom(data)
+    if utf16 is not None:
+        return data.decode(utf16, errors="replace")
     for encoding in _declared(data, declared, html=html):
         try:
             return data.decode(encoding)

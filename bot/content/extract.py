@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from pathlib import PurePath
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.content.binary import looks_binary
@@ -16,10 +14,8 @@ from bot.content.feeds import extract_feed
 from bot.content.fetch import sniff_media_type
 from bot.content.html import extract_article
 from bot.content.office import DOCX_TYPE, WORD_97_TYPE, extract_docx
+from bot.content.pdf import extract_pdf
 from bot.errors import ExtractionError, UnsupportedContentError
-
-if TYPE_CHECKING:  # pypdf itself is imported only when a PDF comes
-    from pypdf import PdfReader
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +35,11 @@ _NEEDS_SCRIPT = re.compile(
     re.IGNORECASE,
 )
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_MD_UNDERLINE = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")  # a setext heading's underline
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.+)$", re.MULTILINE | re.IGNORECASE)
+# HTML a README carries (a logo, a centred block): markup, not words to summarize.
+_MD_HTML_TAG = re.compile(r"</?(?:img|p|div|br|a|picture|source|h\d|span|b|i|sup|sub)\b[^>\n]*>")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _EXTENSIONS = {
     ".html": "text/html",
@@ -55,16 +56,23 @@ _EXTENSIONS = {
 
 
 _XML_TYPES = ("application/xml", "application/rss+xml", "application/atom+xml")
+# A Word file's first bytes: a zip package (.docx) or an OLE compound file (.doc).
+_WORD_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
 
 def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str:
     """Decide how to read an uploaded or local file: extension, then declared type, then bytes.
 
-    A PDF is known by its first bytes whatever its name says (`notes.txt` that is a PDF).
+    A PDF is known by its first bytes whatever its name says (`notes.txt` that is a PDF), and
+    so is a "Word" file that is none: the HTML or RTF many "export to Word" buttons save.
     """
     if data.startswith(b"%PDF-"):
         return "application/pdf"
+    if data.lstrip()[:5].lower() == b"{\\rtf":
+        return "application/rtf"
     by_extension = _EXTENSIONS.get(PurePath(filename).suffix.lower())
+    if by_extension in (DOCX_TYPE, WORD_97_TYPE) and not data.startswith(_WORD_MAGIC):
+        return sniff_media_type(data[:1024])
     if by_extension:
         return by_extension
     if declared and declared != "application/octet-stream":
@@ -138,69 +146,48 @@ def _key_for_little_text(html: str, key: str) -> str:
     return "err_needs_javascript" if _needs_script(html) else key
 
 
-def _opened(reader: PdfReader) -> bool:
-    from pypdf import PasswordType
-
-    try:
-        return bool(reader.decrypt("") != PasswordType.NOT_DECRYPTED)
-    except Exception:  # an encryption pypdf cannot undo (or a broken one): locked for us
-        return False
-
-
-def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None) -> Document:
-    """The text layer of a PDF; scanned PDFs have none and say so."""
-    # Imported here: pypdf is about 7 MB of a running bot that most bots never use.
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        # An empty user password opens PDFs locked only against editing; decrypt reports
-        # (rather than raises) that a real password is needed.
-        if reader.is_encrypted and not _opened(reader):
-            raise ExtractionError(key="err_pdf_password")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        metadata = reader.metadata
-        title = str(metadata.title) if metadata and metadata.title else None
-        author = str(metadata.author) if metadata and metadata.author else None
-    except (PdfReadError, ValueError, KeyError, TypeError) as error:
-        log.info("unreadable PDF: %s", type(error).__name__)
-        raise ExtractionError(key="err_pdf_damaged") from None
-    text = _clean("\n\n".join(pages))
-    if len(text.split()) < _MIN_WORDS:
-        raise ExtractionError(key="err_pdf_scanned")
-    return Document(
-        text=text,
-        source_kind="pdf",
-        title=title or (PurePath(filename).stem if filename else None),
-        author=author,
-        url=url,
-        canonical_url=url,
-        site_name=urlsplit(url).hostname if url else None,
-    )
-
-
-def extract_plain(text: str, *, markdown: bool = False, url: str | None = None) -> Document:
-    """Plain text or Markdown as it is; a leading heading becomes the title."""
+def extract_plain(
+    text: str, *, markdown: bool = False, url: str | None = None, filename: str | None = None
+) -> Document:
+    """Plain text or Markdown as it is; a leading heading (a Markdown file's front matter
+    title, or its underlined heading) becomes the title, else a file's name."""
     cleaned = _clean(text)
     title = None
-    first_line = cleaned.split("\n", 1)[0]
+    if markdown:
+        cleaned, title = _without_front_matter(cleaned)
+        cleaned = _clean(_MD_HTML_TAG.sub("", cleaned))
+    first_line, _, rest = cleaned.partition("\n")
     heading = _MD_HEADING.match(first_line)
-    if heading:
+    if title:
+        pass
+    elif heading:
         title = heading.group(1)
+    elif markdown and _MD_UNDERLINE.match(rest.partition("\n")[0]) and first_line.strip():
+        title = first_line.strip()
     elif 0 < len(first_line) <= 120 and "\n\n" in cleaned[: len(first_line) + 2]:
         title = first_line
     return _require_text(
         Document(
             text=cleaned,
             source_kind="markdown" if markdown else "text",
-            title=title,
+            title=title or (PurePath(filename).stem if filename else None),
             url=url,
             canonical_url=url,
             site_name=urlsplit(url).hostname if url else None,
         ),
         "err_no_text_text",
     )
+
+
+def _without_front_matter(text: str) -> tuple[str, str | None]:
+    """A Markdown file without its YAML front matter (`---` lines around `key: value`s), and the
+    title it declares."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return text, None
+    title = _FRONT_MATTER_TITLE.search(match.group(1))
+    declared = title.group(1).strip().strip("\"'").strip() if title else None
+    return text[match.end() :], declared or None
 
 
 def extract_bytes(
@@ -228,7 +215,7 @@ def extract_bytes(
         return extract_html(decode_bytes(data, charset, html=True), url=url, explain=explain)
     if media_type in ("text/markdown", "text/x-markdown"):
         _note(explain, "source kind: markdown (no HTML candidates)")
-        return extract_plain(decode_bytes(data, charset), markdown=True, url=url)
+        return extract_plain(decode_bytes(data, charset), markdown=True, url=url, filename=filename)
     if media_type in _XML_TYPES or media_type == "text/xml":
         feed = extract_feed(data, url)
         if feed is not None:
@@ -240,6 +227,6 @@ def extract_bytes(
             _note(explain, f"source kind: html (declared {media_type}, the bytes look like HTML)")
             return extract_html(decoded, url=url, explain=explain)
         _note(explain, "source kind: text (no HTML candidates)")
-        return extract_plain(decoded, url=url)
+        return extract_plain(decoded, url=url, filename=filename)
     _note(explain, f"source kind: {media_type} (not read)")
     raise UnsupportedContentError(key="err_unsupported_type", type=media_type)

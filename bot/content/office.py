@@ -37,19 +37,22 @@ def extract_docx(
 ) -> Document:
     """The text of a Word document, its title from its properties or its Title paragraph."""
     if data.startswith(_COMPOUND_FILE):
-        # Word encrypts a protected .docx into a compound file; an old .doc is one as well.
-        old = media_type == WORD_97_TYPE or (filename or "").lower().endswith(".doc")
-        raise ExtractionError(key="err_doc_old" if old else "err_docx_locked")
+        # Word encrypts a protected .docx into a compound file (its stream EncryptedPackage,
+        # named in UTF-16); an old .doc is one as well.
+        locked = "EncryptedPackage".encode("utf-16-le") in data[:65536]
+        raise ExtractionError(key="err_docx_locked" if locked else "err_doc_old")
     # Imported here: a bot that never sees a Word file does not load it.
     from docx import Document as open_docx
-    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         _check_unpacked_size(data)
         word = open_docx(io.BytesIO(data))
-        lines, title = _lines(word)
+        lines, title = _Reader(word).lines()
         properties = word.core_properties
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
+        declared_title, author = properties.title, properties.author
+    except ExtractionError:
+        raise
+    except Exception as error:  # any library error on a damaged package (zlib, XML, zip...)
         log.info("unreadable Word document: %s", type(error).__name__)
         raise ExtractionError(key="err_docx_damaged") from None
     text = "\n\n".join(lines)
@@ -58,10 +61,10 @@ def extract_docx(
     return Document(
         text=text,
         source_kind="docx",
-        title=(properties.title or "").strip()
+        title=(declared_title or "").strip()
         or title
         or (PurePath(filename).stem if filename else None),
-        author=(properties.author or "").strip() or None,
+        author=(author or "").strip() or None,
         url=url,
         canonical_url=url,
         site_name=urlsplit(url).hostname if url else None,
@@ -78,48 +81,106 @@ def _check_unpacked_size(data: bytes) -> None:
         raise ExtractionError(key="err_docx_too_big", mb=f"{MAX_UNPACKED_BYTES // 2**20}")
 
 
-def _lines(word: Any) -> tuple[list[str], str | None]:
-    """The body's blocks as text lines, and the first Title paragraph's text."""
-    from docx.table import Table
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Containers whose children are blocks in reading order: content controls, custom XML.
+_BLOCK_WRAPPERS = (f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml")
 
-    lines: list[str] = []
-    title: str | None = None
-    numbered = 0
-    for block in word.iter_inner_content():
-        if isinstance(block, Table):
-            numbered = 0
-            lines.extend(_table_rows(block))
-            continue
-        text = block.text.strip()
+
+class _Reader:
+    """The body's visible text as python-docx's paragraph and table objects do not give it
+    whole: tracked insertions, content controls, fields, smart tags, text boxes and nested
+    tables are read too (deleted text, `w:delText`, and field codes, `w:instrText`, are not)."""
+
+    def __init__(self, word: Any) -> None:
+        self._word = word
+        self._numbered = 0
+        self.title: str | None = None
+
+    def lines(self) -> tuple[list[str], str | None]:
+        lines: list[str] = []
+        for block in _blocks(self._word.element.body):
+            if block.tag == f"{_W}tbl":
+                self._numbered = 0
+                lines.extend(_table_rows(block))
+            else:
+                lines.extend(self._paragraph(block))
+        return lines, self.title
+
+    def _paragraph(self, element: Any) -> list[str]:
+        """A paragraph's line (marked as a list item where it is one), then its text boxes."""
+        from docx.text.paragraph import Paragraph
+
+        boxes = [
+            line
+            for box in element.iter(f"{_W}txbxContent")
+            if not _under(box, _FALLBACK, element)  # the same box again, for old readers
+            for block in _blocks(box)
+            for line in (_table_rows(block) if block.tag == f"{_W}tbl" else [_text(block)])
+            if line
+        ]
+        text = _text(element)
         if not text:
+            return boxes
+        style = Paragraph(element, self._word).style
+        name = (style.name if style is not None else "") or ""
+        if name == "Title" and self.title is None:
+            self.title = text
+        if name.startswith("List Number"):
+            self._numbered += 1
+            return [f"{self._numbered}. {text}", *boxes]
+        self._numbered = 0
+        properties = element.pPr
+        if name.startswith("List") or (properties is not None and properties.numPr is not None):
+            text = f"• {text}"
+        return [text, *boxes]
+
+
+def _blocks(container: Any) -> list[Any]:
+    """Paragraphs and tables of a body, cell or text box, in order, through content controls."""
+    found: list[Any] = []
+    for child in container:
+        if child.tag in (f"{_W}p", f"{_W}tbl"):
+            found.append(child)
+        elif child.tag in _BLOCK_WRAPPERS:
+            found.extend(_blocks(child))
+    return found
+
+
+def _under(node: Any, tag: str, top: Any) -> bool:
+    """Whether `node` lies inside a `tag` element below `top`."""
+    for ancestor in node.iterancestors():
+        if ancestor is top:
+            return False
+        if ancestor.tag == tag:
+            return True
+    return False
+
+
+def _text(paragraph: Any) -> str:
+    """A paragraph's own visible text: every run, inserted or in a field, hyperlink, smart tag
+    or content control; not its text boxes, which are read as paragraphs of their own."""
+    pieces: list[str] = []
+    for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if _under(node, f"{_W}txbxContent", paragraph):
             continue
-        style = (block.style.name if block.style is not None else "") or ""
-        if style == "Title" and title is None:
-            title = text
-        if style.startswith("List Number"):
-            numbered += 1
-            text = f"{numbered}. {text}"
-        else:
-            numbered = 0
-            if style.startswith("List") or _in_a_list(block):
-                text = f"• {text}"
-        lines.append(text)
-    return lines, title
-
-
-def _in_a_list(paragraph: Any) -> bool:
-    """A paragraph numbered or bulleted directly (Word's own lists use "List Paragraph")."""
-    properties = paragraph._p.pPr
-    return properties is not None and properties.numPr is not None
+        pieces.append(node.text or "" if node.tag == f"{_W}t" else " ")
+    return " ".join("".join(pieces).split())
 
 
 def _table_rows(table: Any) -> list[str]:
-    """One line per row, its cells' text joined; a merged cell repeats in python-docx: once."""
+    """One line per row, its cells' text joined (a nested table's rows inside its cell)."""
     rows = []
-    for row in table.rows:
+    for row in table.iterchildren(f"{_W}tr"):
         cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(cell.text.split())
+        for cell in row.iterchildren(f"{_W}tc"):
+            parts = [
+                line
+                for block in _blocks(cell)
+                for line in (_table_rows(block) if block.tag == f"{_W}tbl" else [_text(block)])
+                if line
+            ]
+            text = " ".join(parts)
             if text and (not cells or cells[-1] != text):
                 cells.append(text)
         if cells:

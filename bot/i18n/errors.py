@@ -186,6 +186,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "That Word document has no text to read.",
         "ru": "В этом документе Word нет текста.",
     },
+    "err_pdf_garbled": {
+        "en": "This PDF's text can't be decoded: its fonts hide the letters (it reads as "
+        "gibberish). Copy the text from a PDF viewer and send it to me instead.",
+        "ru": "Текст этого PDF не расшифровать: его шрифты прячут буквы (получается "
+        "бессмыслица). Скопируйте текст в программе просмотра PDF и пришлите мне.",
+    },
     "err_pdf_damaged": {
         "en": "That PDF is damaged and can't be read.",
         "ru": "Этот PDF повреждён, его не прочитать.",
