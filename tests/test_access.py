@@ -32,7 +32,7 @@ async def test_allowed_chat_admits_everyone_in_it(
     group = -100777
     async with start_bot(settings_for(allowed_chat_ids=[group])):
         bot_api.send_group_message("/help", chat_id=group, user=STRANGER)
-        await wait_text(bot_api, "How to use Skim", chat_id=group)
+        await wait_text(bot_api, "Reply /summary to a message with a link", chat_id=group)
 
 
 async def test_a_redelivered_update_is_handled_once(
