@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from difflib import get_close_matches
 from pathlib import PurePath
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.content.office import DOCX_TYPE, WORD_97_TYPE
 from bot.content.packed import inner_name
 from bot.content.sources import FileSource, TextSource, UrlSource
 from bot.i18n import t
-from handlers.addressing import delivery_for
+from handlers.addressing import delivery_for, is_group
 from handlers.context import Context
 from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.replies import send_text
@@ -166,13 +167,42 @@ async def summarize_document_message(update: Update, context: Context, message: 
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:
-    """A command Skim does not have (`/language` for /lang): say so, rather than nothing."""
+    """A command Skim does not have (`/language` for /lang): say so, with the closest one we
+    have, rather than nothing. In a group only one addressed to us (`/foo@skim_bot`): a bare
+    one may be another bot's."""
     message = update.effective_message
     if message is None or not message.text:
         return
-    command = message.text.split(maxsplit=1)[0].split("@", 1)[0]
+    command, _, addressee = message.text.split(maxsplit=1)[0].partition("@")
+    username = (context.bot.username or "").lower()
+    if is_group(message.chat.type) and addressee.lower() != username:
+        return
     delivery = await delivery_for(update, context, None)
-    await send_text(context, delivery, t("unknown_command", delivery.language, command=command))
+    close = get_close_matches(command.lstrip("/").lower(), _known_commands(context), n=1)
+    if close:
+        text = t("unknown_command_close", delivery.language, command=command, close=f"/{close[0]}")
+    else:
+        text = t("unknown_command", delivery.language, command=command)
+    await send_text(context, delivery, text)
+
+
+def _known_commands(context: Context) -> list[str]:
+    """Every command a handler of this application answers."""
+    return sorted(
+        {
+            command
+            for handlers in context.application.handlers.values()
+            for handler in handlers
+            if isinstance(handler, CommandHandler)
+            for command in handler.commands
+        }
+    )
+
+
+async def on_private_other(update: Update, context: Context) -> None:
+    """A sticker, a location, a contact, a poll, a dice: nothing to read, and a way on."""
+    delivery = await delivery_for(update, context, None)
+    await send_text(context, delivery, t("nothing_to_read_here", delivery.language))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -185,5 +215,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(private & filters.Document.ALL, on_private_document))
     app.add_handler(MessageHandler(private & (filters.TEXT | filters.CAPTION), on_private_text))
     # Registered after every command handler: what reaches it is a command nobody handles.
-    commands = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.COMMAND
-    app.add_handler(MessageHandler(commands, on_unknown_command))
+    chats = filters.ChatType.PRIVATE | filters.ChatType.GROUPS
+    app.add_handler(
+        MessageHandler(chats & filters.UpdateType.MESSAGE & filters.COMMAND, on_unknown_command)
+    )
+    others = (
+        filters.Sticker.ALL | filters.LOCATION | filters.CONTACT | filters.POLL | filters.Dice.ALL
+    )
+    app.add_handler(MessageHandler(private & others, on_private_other))

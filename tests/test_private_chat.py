@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.config import Settings
 from tests.conftest import eventually, llm_settings, run_cli
-from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture, with_canonical
 from tests.helpers.processes import skim_llm_env, skim_run, skim_run_env
@@ -307,8 +307,30 @@ async def test_an_unknown_command_points_to_help(
 ) -> None:
     async with start_bot(settings_for()):
         bot_api.send_private_message("/language ru")
-        reply = await wait_text(bot_api, "I don't know")
-    assert reply["text"] == "I don't know /language. /help lists what I can do."
+        reply = await wait_text(bot_api, "I don't know /language")
+        bot_api.send_private_message("/xyzzy")
+        other = await wait_text(bot_api, "I don't know /xyzzy")
+    assert reply["text"] == (
+        "I don't know /language. Did you mean /lang? /help lists what I can do."
+    )
+    assert other["text"] == "I don't know /xyzzy. /help lists what I can do."
+
+
+async def test_an_unknown_command_in_a_group_is_answered_only_when_addressed_to_us(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """A bare /foo may be another bot's; /foo@our_bot got silence."""
+    group = DEFAULT_SUPERGROUP_ID
+    username = bot_api.bot_user["username"]
+    async with start_bot(settings_for()):
+        bot_api.send_group_message("/weather")
+        bot_api.send_group_message(f"/sumary@{username} https://example.com/a")
+        reply = await wait_text(bot_api, "I don't know", chat_id=group)
+        await bot_api.wait_idle(quiet=0.3)
+    assert (
+        reply["text"] == "I don't know /sumary. Did you mean /summary? /help lists what I can do."
+    )
+    assert len(bot_api.messages_in(group)) == 1
 
 
 async def test_a_link_to_a_login_wall_says_so(

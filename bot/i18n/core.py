@@ -22,6 +22,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "I don't know {command}. /help lists what I can do.",
         "ru": "Я не знаю команды {command}. /help — что я умею.",
     },
+    "unknown_command_close": {
+        "en": "I don't know {command}. Did you mean {close}? /help lists what I can do.",
+        "ru": "Я не знаю команды {command}. Может быть, {close}? /help — что я умею.",
+    },
+    "nothing_to_read_here": {
+        "en": "I read links, texts, documents, voice messages and pictures of text; that's "
+        "none of them. Send me a link, or /help.",
+        "ru": "Я читаю ссылки, тексты, документы, голосовые и фото текста; это ни то, ни "
+        "другое. Пришлите ссылку или /help.",
+    },
     "internal_error": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "ru": "Извините, у меня что-то сломалось. Попробуйте ещё раз чуть позже.",
@@ -35,7 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "status_combining": {
         "en": "Combining {parts} parts…",
-        "ru": "Собираю {parts} частей вместе…",
+        "ru": "Собираю части вместе (их {parts})…",
     },
     "status_answering": {"en": "Looking for the answer…", "ru": "Ищу ответ…"},
     "min_read": {"en": "{minutes} min read", "ru": "{minutes} мин чтения"},
@@ -118,7 +128,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "more_links": {
         "en": "Your message has {total} links; I summarized the first {limit}.",
-        "ru": "В сообщении {total} ссылок; я пересказал первые {limit}.",
+        "ru": "Ссылок в сообщении: {total}; я пересказал первые (их {limit}).",
     },
     "thanks_reply": {
         "en": "Glad it helped! Send me another link any time, or reply with a question.",
@@ -182,13 +192,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "со ссылкой.",
     },
     "forgotten": {
-        "en": "Done: your settings, questions and usage are deleted.",
-        "ru": "Готово: ваши настройки, вопросы и статистика удалены.",
+        "en": "Done: your settings, questions and usage figures are deleted. Today's count "
+        "of summaries stays, so the daily limit still holds.",
+        "ru": "Готово: ваши настройки, вопросы и статистика удалены. Сегодняшний счёт "
+        "пересказов остаётся, так что дневной лимит действует.",
     },
     "usage": {
-        "en": "Today: {requests} LLM requests, {prompt} tokens in, {completion} tokens out.",
-        "ru": "Сегодня: запросов к LLM — {requests}, токенов на входе — {prompt}, на выходе — "
-        "{completion}.",
+        "en": "Today the language model worked for you {requests} times (it read {prompt} "
+        "tokens and wrote {completion}).",
+        "ru": "Сегодня языковая модель работала для вас раз: {requests} (прочитала токенов: "
+        "{prompt}, написала: {completion}).",
     },
     "usage_limit": {
         "en": "Daily limit: {limit} summaries; {used} used today (summaries already made for "

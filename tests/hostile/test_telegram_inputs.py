@@ -224,7 +224,7 @@ PHOTO = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 90, "height": 9
     ],
     ids=["sticker", "location"],
 )
-async def test_media_without_text_in_private_is_ignored_quietly(
+async def test_media_without_text_in_private_gets_one_hint_and_nothing_downloaded(
     fields: dict[str, Any],
     bot_api: FakeBotAPI,
     web: FakeWeb,
@@ -232,10 +232,12 @@ async def test_media_without_text_in_private_is_ignored_quietly(
     start_bot: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Silence was a dead end for a new user: one line says what Skim reads."""
     async with start_bot(settings_for()):
         bot_api.send_private_message(**fields)
+        await wait_text(bot_api, "Send me a link")
         await settle(bot_api)
-        assert not bot_api.calls_to("sendMessage")
+        assert len(bot_api.calls_to("sendMessage")) == 1
         assert not bot_api.calls_to("getFile")
         await next_request_works(bot_api, web)
     assert_clean(bot_api, caplog)
