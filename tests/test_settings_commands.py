@@ -99,12 +99,14 @@ async def test_reading_commands_and_aliases_answer_in_private(
         await wait_text(bot_api, "Halloran restored the mill.")
         assert await say(bot_api, "/cancel") == "Nothing is running."
         usage = await say(bot_api, "/usage")
-        assert usage.startswith("Today: 3 LLM requests")
+        assert usage.startswith("Today the language model worked for you 3 times")
         assert "Daily limit: 200 summaries; 2 used today" in usage  # /tldr and /s; answers free
-        assert "settings, questions and usage are deleted" in await say(bot_api, "/forget")
-        assert (await say(bot_api, "/usage")).startswith(
-            "Today: 0 LLM requests, 0 tokens in, 0 tokens out."
-        )
+        forgotten = await say(bot_api, "/forget")
+        assert "settings, questions and usage figures are deleted" in forgotten
+        assert "daily limit still holds" in forgotten, "the quota's count is kept: say so"
+        usage = await say(bot_api, "/usage")
+        assert usage.startswith("Today the language model worked for you 0 times")
+        assert "2 used today" in usage
 
 
 async def test_usage_says_no_limit_where_none_applies(
