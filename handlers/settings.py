@@ -147,12 +147,17 @@ def settings_text(values: dict[str, str], language: str, *, private: bool, edita
         lang=shown(LANGUAGE, values[LANGUAGE], language),
         auto=shown(AUTO, values[AUTO], language),
     )
+    if private:  # auto-summary is for groups and channels: nothing to turn on here
+        body = body.rpartition("\n")[0]
     footer = t("settings_tap" if editable else "settings_admins_can_change", language)
     return f"{title}\n{body}\n\n{footer}"
 
 
-def settings_keyboard(values: dict[str, str], language: str) -> InlineKeyboardMarkup:
-    """One row per setting, the current choice ticked; callback data st:FIELD:VALUE."""
+def settings_keyboard(
+    values: dict[str, str], language: str, *, private: bool = False
+) -> InlineKeyboardMarkup:
+    """One row per setting, the current choice ticked; callback data st:FIELD:VALUE. A private
+    chat has no auto-summary row: there is nothing for it to summarize unasked."""
 
     def button(field: str, value: str, label: str) -> InlineKeyboardButton:
         mark = CHECK if values[field] == value else ""
@@ -170,7 +175,11 @@ def settings_keyboard(values: dict[str, str], language: str) -> InlineKeyboardMa
             [button(STYLE, v, t(f"button_style_{v}", language)) for v in CHOICES[STYLE]],
             languages[:4],
             languages[4:],
-            [button(AUTO, v, t(f"button_auto_{v}", language)) for v in CHOICES[AUTO]],
+            *(
+                []
+                if private
+                else [[button(AUTO, v, t(f"button_auto_{v}", language)) for v in CHOICES[AUTO]]]
+            ),
             [InlineKeyboardButton(t("settings_done", language), callback_data=DONE)],
         ]
     )
@@ -207,7 +216,7 @@ async def settings_command(update: Update, context: Context) -> None:
     editable = await may_change_settings(update, context)
     private = chat.type == ChatType.PRIVATE
     text = settings_text(values, delivery.language, private=private, editable=editable)
-    markup = settings_keyboard(values, delivery.language) if editable else None
+    markup = settings_keyboard(values, delivery.language, private=private) if editable else None
     await send_text(context, delivery, text, markup)
     post = update.channel_post
     if post is not None:  # subscribers see the menu until Done; the command itself goes now
@@ -336,7 +345,7 @@ async def on_settings_button(update: Update, context: Context) -> None:
     try:
         await message.edit_text(
             plain(settings_text(values, language, private=private, editable=True)),
-            reply_markup=settings_keyboard(values, language),
+            reply_markup=settings_keyboard(values, language, private=private),
         )
     except BadRequest as error:
         if "not modified" not in str(error).lower():

@@ -129,12 +129,13 @@ async def test_setting_commands_in_private(
         state = bot.deps.skim.state
         shown = await say(bot_api, "/settings")
         assert shown.startswith("Your settings:\nLength: medium\nStyle: bullets\n")
-        assert "Summary language: auto (the article's language)\nAuto-summary: off" in shown
+        assert "Summary language: auto (the article's language)\n\n" in shown
+        assert "Auto-summary" not in shown, "nothing to summarize unasked in a private chat"
         keyboard = buttons(sent_to(bot_api, USER_ID)[-1])
         assert keyboard["st:length:medium"] == "✓ Medium"
         assert keyboard["st:length:short"] == "Short"
         assert keyboard["st:language:auto"] == "✓ Auto"
-        assert keyboard["st:auto:off"] == "✓ Auto-summary off"
+        assert "st:auto:off" not in keyboard
         assert "st:done" in keyboard
 
         for command, current in [
@@ -192,8 +193,11 @@ async def test_length_and_buttons_change_the_next_summary(
         menu = sent_to(bot_api, USER_ID)[-1]
         answered = await press(bot_api, menu, "st:length:long", DEFAULT_USER)
         assert answered.params["text"] == "Saved: Length — long."
-        edit = await bot_api.wait_for("editMessageText")
+        edit = await bot_api.wait_for(
+            "editMessageText", lambda call: "Length:" in call.params.get("text", "")
+        )
         assert "Length: long" in edit.params["text"]
+        assert not [key for key in buttons(edit) if key.startswith("st:auto:")]
         assert buttons(edit)["st:length:long"] == "✓ Long"
         answered = await press(bot_api, menu, "st:style:paragraph", DEFAULT_USER)
         assert answered.params["text"] == "Saved: Style — paragraph."
