@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.content.sources import UrlSource
 from bot.content.urls import find_urls
@@ -21,6 +23,8 @@ from handlers.summaries import deliver_summary
 
 SUMMARY_COMMANDS = ("summary", "tldr", "s")
 ASK_COMMANDS = ("ask", "q")
+# /summary written as a picture's or a document's caption (Telegram's commands are text only).
+_SUMMARY_CAPTION = re.compile(rf"^/(?:{'|'.join(SUMMARY_COMMANDS)})(?:@(\w+))?(?:\s|$)", re.I)
 
 
 def _argument(message: Message) -> str:
@@ -78,6 +82,24 @@ async def summary_command(update: Update, context: Context) -> None:
         await summarize_document_message(update, context, target)
         return
     await summarize_links_or_text(update, context, target)
+
+
+async def summary_caption(update: Update, context: Context) -> None:
+    """A file, picture or recording sent with /summary as its caption: it is what is meant
+    (in a group the command was ignored, as commands in captions reach no command handler)."""
+    message = update.effective_message
+    if message is None or message.caption is None:
+        return
+    command = _SUMMARY_CAPTION.match(message.caption)
+    addressee = command.group(1) if command else None
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        return  # another bot's /summary
+    if carries_media(message) and not message_urls(message):
+        await summarize_media_message(update, context, message)
+    elif message.document is not None and not message_urls(message):
+        await summarize_document_message(update, context, message)
+    else:
+        await summarize_links_or_text(update, context, message)
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -149,6 +171,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start, filters=new))
     app.add_handler(CommandHandler("help", help_command, filters=new))
     app.add_handler(CommandHandler(list(SUMMARY_COMMANDS), summary_command, filters=new))
+    app.add_handler(MessageHandler(new & filters.CaptionRegex(_SUMMARY_CAPTION), summary_caption))
     app.add_handler(CommandHandler(list(ASK_COMMANDS), ask_command, filters=new))
     app.add_handler(CommandHandler("cancel", cancel_command, filters=new))
     app.add_handler(CommandHandler("forget", forget_command, filters=new))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.fakes.web import FakeWeb, make_pdf, make_scanned_pdf, read_fixture
 from tests.tg import is_summary, last_text, send_for_summary, to_user, wait_summary, wait_text
 
@@ -133,3 +133,27 @@ async def test_flood_control_429_is_waited_out(
     assert not first.ok
     assert delivered.at - first.at >= 0.9
     assert "tide mill" in last_text(bot_api).lower()
+
+
+async def test_a_document_captioned_summary_in_a_group_is_summarized(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Commands in captions reach no command handler: the group got silence."""
+    async with start_bot(settings_for()):
+        bot_api.send_document(
+            make_pdf(PDF_PAGES),
+            file_name="report.pdf",
+            mime_type="application/pdf",
+            caption="/summary",
+            chat_type="supergroup",
+        )
+        await wait_summary(bot_api, chat_id=DEFAULT_SUPERGROUP_ID)
+        bot_api.send_document(
+            make_pdf(PDF_PAGES),
+            file_name="other.pdf",
+            mime_type="application/pdf",
+            caption="/summary@some_other_bot",
+            chat_type="supergroup",
+        )
+        await bot_api.wait_idle(quiet=0.5)
+    assert len(bot_api.downloads) == 1, "another bot's /summary is not ours"
