@@ -91,11 +91,16 @@ async def delivery_for(update: Update, context: Context, source: Source | None) 
     assert chat is not None
     prefs = await context.chat_prefs(update)
     topic = message.message_thread_id if message is not None and message.is_topic_message else None
+    language = interface_language(update)
+    if is_group(chat.type) and prefs.language and prefs.language != "auto":
+        # A group whose admins chose a language hears the bot in it, whoever posted (it
+        # switched language with each member's app).
+        language = pick_language(prefs.language)
     return Delivery(
         chat_id=chat.id,
         source=source,
         user_id=requester,
-        language=interface_language(update),
+        language=language,
         reply_to=message.message_id if message is not None else None,
         thread_id=topic,
         group=is_group(chat.type),

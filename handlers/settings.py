@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.config import Settings
 from bot.i18n import t
+from bot.i18n.languages import language_label
 from bot.llm.prompts import LANGUAGE_NAMES, LENGTHS, STYLES
 from bot.store.state import Prefs, today
 from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
@@ -77,7 +78,7 @@ def with_value(prefs: Prefs, field: str, value: str) -> Prefs:
 def shown(field: str, value: str, language: str) -> str:
     """A value as the interface names it."""
     if field == LANGUAGE:
-        return t("language_auto", language) if value == "auto" else value
+        return t("language_auto", language) if value == "auto" else language_label(value)
     key = {LENGTH: "length_", STYLE: "style_", AUTO: "auto_"}[field] + value
     return t(key, language)
 

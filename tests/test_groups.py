@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.content.urls import normalize_url
+from bot.store.state import Prefs
 from tests.conftest import RunningBot, eventually, llm_settings
 from tests.fakes.bot_api import (
     DEFAULT_GROUP_ID,
@@ -649,3 +650,17 @@ async def test_thanks_under_a_summary_in_a_group_gets_no_answer(
         bot_api.send_group_message("thanks!", user=BOB, reply_to_message=shown)
         await bot_api.wait_idle(quiet=0.5)
     assert len(bot_api.calls_to("sendMessage")) == sent
+
+
+async def test_a_group_with_a_chosen_language_hears_the_bot_in_it_whoever_posts(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """The interface followed each poster's app: "Reading…" for one member, "Читаю…" and
+    Russian buttons for the next, in one group."""
+    url = article(web, "/dock", "dry dock")
+    async with start_bot(settings_for()) as bot:
+        await bot.deps.skim.state.save_chat_prefs(GROUP, Prefs(language="ru"))
+        command(bot_api, f"/summary {url}")  # Alice's app is in English
+        summary = await wait_summary(bot_api, chat_id=GROUP)
+    labels = [b["text"] for row in summary.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "Короче" in labels, labels

@@ -153,7 +153,7 @@ async def test_setting_commands_in_private(
         assert "Usage: /autosummary on" in await say(bot_api, "/autosummary maybe")
         assert "Usage: /length short" in await say(bot_api, "/length short please")
 
-        assert await say(bot_api, "/lang DE") == "Saved: Summary language — de."
+        assert await say(bot_api, "/lang DE") == "Saved: Summary language — de (Deutsch)."
         assert await say(bot_api, "/length short") == "Saved: Length — short."
         assert await say(bot_api, "/style paragraph") == "Saved: Style — paragraph."
         reply = await say(bot_api, "/autosummary on")
@@ -266,7 +266,7 @@ async def test_group_admins_can_change_settings(
         menu = sent_to(bot_api, GROUP)[-1]
         assert buttons(menu)["st:length:long"] == "✓ Long"
         answered = await press(bot_api, menu, "st:language:uk", DEFAULT_USER)
-        assert answered.params["text"] == "Saved: Summary language — uk."
+        assert answered.params["text"] == "Saved: Summary language — uk (Українська)."
         assert (await state.chat_prefs(GROUP)).language == "uk"
 
         # An anonymous admin writes as the group itself.
