@@ -7,6 +7,7 @@ through the store's single-flight locks.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -109,9 +110,15 @@ def link_name(url: str) -> str:
 
 
 def media_name(source: MediaSource | ImageSource) -> str:
-    """A recording's or picture's cache identity: the file itself, not the message."""
-    kind = "picture" if isinstance(source, ImageSource) else "media"
-    return f"{kind}:{source.key}"
+    """A recording's or picture's cache identity: the file itself, not the message; a picture
+    with its caption, which its document holds (the same picture forwarded with someone
+    else's caption is another document, or one user's words would reach another)."""
+    if isinstance(source, MediaSource):
+        return f"media:{source.key}"
+    if not source.caption:
+        return f"picture:{source.key}"
+    caption = hashlib.sha256(source.caption.encode()).hexdigest()[:32]
+    return f"picture:{source.key}:{caption}"
 
 
 class Skim:

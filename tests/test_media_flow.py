@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from tests.conftest import llm_settings
-from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
+from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI, make_user
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
 from tests.helpers.media import m4a, mp3, mp4_video, ogg_opus, png
@@ -621,3 +621,29 @@ async def test_a_pictures_long_caption_is_read(
         bot_api.send_photo(png(), width=4, height=4, caption=caption)
         await wait_summary(bot_api)
     assert "sluice gates" in llm_api.requests[-1].user_text
+
+
+async def test_the_same_picture_with_another_users_caption_never_shows_them_the_first_caption(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """The picture's cache key was the file alone, but its document holds the caption: a
+    forwarded photo brought one user another user's private words."""
+    bob = make_user(2002, "Bob", "bob")
+    private = "My landlord Mr Jones at 12 Elm Street is evicting me next month, what can I do? "
+    llm_api.script(
+        "NO_TEXT",
+        "Eviction\nTL;DR: ALICE-SUMMARY about the eviction.\n\n- Next month",
+        "TIDE MILL OPEN SATURDAYS",
+        "Mill\nTL;DR: Open on Saturdays.\n\n- Saturdays",
+    )
+    async with start_bot(llm_settings(settings_for, llm_api, llm_vision=True)):
+        sent = bot_api.send_photo(png(), width=4, height=4, caption=private * 2)
+        await wait_summary(bot_api)
+        photo = sent["message"]["photo"]
+        bot_api.send_private_message(None, user=bob, photo=photo)
+        bobs = await wait_summary(bot_api, chat_id=bob["id"])
+    assert "ALICE-SUMMARY" not in bobs.params["text"]
+    assert not [request for request in llm_api.requests[2:] if "landlord" in request.user_text]
