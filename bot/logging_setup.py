@@ -8,7 +8,12 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+# Libraries that log whole requests and answers at DEBUG: python-telegram-bot logs every
+# update it gets (users' messages, pastes, questions) and every call's answer, the OpenAI client
+# every prompt. Kept at WARNING whatever LOG_LEVEL says, so Skim's own debugging shows no
+# message text either.
 _NOISY = (
+    "telegram",
     "httpx",
     "httpcore",
     "httpx2",
