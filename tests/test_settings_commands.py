@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.i18n import command_texts as command_strings
@@ -24,7 +25,7 @@ from tests.fakes.bot_api import (
 )
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb, read_fixture
-from tests.tg import USER_ID, sent_in, sent_to, wait_summary, wait_text
+from tests.tg import USER_ID, send_for_summary, sent_in, sent_to, wait_summary, wait_text
 
 GROUP = DEFAULT_SUPERGROUP_ID
 MEMBER = make_user(2002, "Bob", "bob")
@@ -450,3 +451,33 @@ async def test_auto_summary_turned_on_from_the_keyboard_warns_about_privacy_mode
             "sendMessage", lambda call: "privacy mode is on" in call.params.get("text", "")
         )
     assert "make me an admin" in warning.params["text"]
+
+
+async def test_forget_deletes_the_texts_a_user_sent_and_their_chats_usage(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    """A pasted memo stayed cached for a week after /forget (its thread gone, nothing using
+    it), and the private chat's usage counters for 40 days."""
+    memo = "ZEBRAPASTE confidential memo about the club's finances and its new boats. " * 20
+    llm_api.script("Memo\nTL;DR: The finances.\n\n- Boats")
+    client = Redis.from_url(redis_url)
+    try:
+        async with start_bot(llm_settings(settings_for, llm_api)):
+            await send_for_summary(bot_api, memo)
+
+            async def kept(pattern: str) -> list[bytes]:
+                match = f"{redis_prefix}v1:{pattern}"
+                return [key async for key in client.scan_iter(match=match)]
+
+            assert await kept("doc:hash:*"), "the paste was kept for questions"
+            assert await kept(f"usage:chat:{USER_ID}:*")
+            assert "are deleted" in await say(bot_api, "/forget")
+            assert not await kept("doc:hash:*")
+            assert not await kept(f"usage:chat:{USER_ID}:*")
+    finally:
+        await client.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -422,7 +422,9 @@ class State:
 
     # Privacy
     async def forget_user(self, user_id: int) -> None:
-        """Remove a user's settings, threads and usage figures.
+        """Remove a user's settings, threads, usage figures (theirs and their private chat's)
+        and the texts they sent that those threads kept (a paste, a file; a page's text is the
+        site's and stays cached).
 
         Today's quota, minutes and rate limits stay (counts, not content; gone within a day):
         forgetting them would hand a user at the daily quota a fresh one for one command.
@@ -437,10 +439,22 @@ class State:
             self._keys.chat_settings(user_id),  # the private chat has the user's id
             self._keys.user_threads(user_id),
             *threads,
+            *(await self._sent_texts(threads)),
             *(self._keys.user_usage(user_id, day) for day in days),
+            *(self._keys.chat_usage(user_id, day) for day in days),
         ]
         await self._store.delete(*keys)
         await self._fallback.delete(*keys)
+
+    async def _sent_texts(self, thread_keys: Iterable[str]) -> list[str]:
+        """The cached documents of threads about something the user sent (no link)."""
+        sent = []
+        for key in thread_keys:
+            value = await self._read(key)
+            thread = Thread.from_dict(value["thread"]) if value else None
+            if thread is not None and thread.url is None and thread.content_hash:
+                sent.append(self._keys.document_by_hash(thread.content_hash))
+        return sent
 
     # Inline mode: deep-link tokens that map to a normalized URL
     async def save_deep_link(self, token: str, normalized_url: str, *, ttl: int) -> bool:
