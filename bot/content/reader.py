@@ -159,7 +159,9 @@ class ContentReader:
         await hooks.report(Progress(Stage.DOWNLOADING))
         result = await self._fetcher.fetch(audio_url)
         if not is_recording_type(result.media_type):
-            raise ExtractionError(key="err_not_media", detail=f"{audio_url} is not audio")
+            # The host only: a private feed's links carry their subscriber's token.
+            host = urlsplit(audio_url).hostname
+            raise ExtractionError(key="err_not_media", detail=f"the audio on {host} is not audio")
         document = await self._read_fetched_recording(result, hooks, title=title)
         return replace(document, url=page, canonical_url=page)
 

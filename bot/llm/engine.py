@@ -370,7 +370,8 @@ class Summarizer:
             text = _whole_lines(text)
         if looks_like_refusal(text):
             # Not a summary to show under the article's title, nor to cache for everyone.
-            raise LLMRefusalError(detail=f"LLM declined in its reply: {text[:200]!r}")
+            # Not the reply itself: it quotes the user's document.
+            raise LLMRefusalError(detail=f"LLM declined in its reply ({len(text)} characters)")
         return Summary(
             text=text,
             extractive=False,

@@ -180,7 +180,9 @@ class MediaReader:
         except MediaError as error:
             if not _endpoint_may_read(error, data, filename, trusted, transcriber.upload_limit):
                 raise
-            log.info("PyAV can't read %s (%s); sending it as it is", filename, error.detail)
+            # Not the file's name: users name files after what is in them.
+            kind = PurePath(filename).suffix or "a file without an extension"
+            log.info("PyAV can't read a %s file (%s); sending it as it is", kind, error.detail)
             seconds = declared if declared else len(data) / ESTIMATED_BYTES_PER_SECOND
             info = MediaInfo(seconds, has_audio=True, has_video=False, format_name="")
             as_is = True
