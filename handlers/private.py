@@ -15,6 +15,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.content.office import DOCX_TYPE, WORD_97_TYPE
 from bot.content.packed import inner_name
 from bot.content.sources import FileSource, TextSource, UrlSource
+from bot.errors import SkimError
 from bot.i18n import t
 from handlers.addressing import delivery_for, is_group
 from handlers.context import Context
@@ -153,16 +154,22 @@ async def summarize_document_message(update: Update, context: Context, message: 
     if document.file_size and document.file_size > MAX_DOCUMENT_BYTES:
         await send_text(context, delivery, t("document_too_big", delivery.language))
         return
-    try:
-        telegram_file = await context.bot.get_file(document.file_id)
-        data = bytes(await telegram_file.download_as_bytearray())
-    except TelegramError as error:
-        log.info("document download failed in chat %s: %s", message.chat_id, error)
-        key = "document_too_big" if "too big" in str(error).lower() else "document_download_failed"
-        await send_text(context, delivery, t(key, delivery.language))
-        return
+
+    async def load() -> bytes:
+        """Downloaded when the work gets to it, after admission (not for a refused request)."""
+        try:
+            telegram_file = await context.bot.get_file(document.file_id)
+            return bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as error:
+            log.info("document download failed in chat %s: %s", message.chat_id, error)
+            too_big = "too big" in str(error).lower()
+            key = "document_too_big" if too_big else "document_download_failed"
+            raise SkimError(key=key, detail=f"getFile: {error}") from None
+
     # A PDF named notes.txt is read as the PDF it is: see `media_type_for_file`.
-    delivery.source = FileSource(data=data, filename=file_name, mime_type=document.mime_type)
+    delivery.source = FileSource(
+        data=b"", filename=file_name, mime_type=document.mime_type, load=load
+    )
     await deliver_summary(context, delivery)
 
 

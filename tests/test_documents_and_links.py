@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
+from tests.conftest import llm_settings
 from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
+from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, make_pdf, make_scanned_pdf, read_fixture
 from tests.tg import is_summary, last_text, send_for_summary, to_user, wait_summary, wait_text
 
@@ -157,3 +159,21 @@ async def test_a_document_captioned_summary_in_a_group_is_summarized(
         )
         await bot_api.wait_idle(quiet=0.5)
     assert len(bot_api.downloads) == 1, "another bot's /summary is not ours"
+
+
+async def test_a_document_sent_while_another_is_read_is_not_downloaded(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Each one was downloaded (up to 20 MB, held twice) before being told to wait."""
+    llm_api.script(Reply(content="Report\nTL;DR: 412 members.\n\n- Boats", delay=3))
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_document(make_pdf(PDF_PAGES), file_name="a.pdf", mime_type="application/pdf")
+        await bot_api.wait_for("getFile")
+        for name in ("b.pdf", "c.pdf"):
+            bot_api.send_document(make_pdf(PDF_PAGES), file_name=name, mime_type="application/pdf")
+        await wait_text(bot_api, "Still working")
+        await wait_summary(bot_api)
+    assert len(bot_api.downloads) == 1

@@ -242,6 +242,8 @@ class ContentReader:
     async def read_file(
         self, source: FileSource, *, explain: list[str] | None = None, hooks: MediaHooks = NO_HOOKS
     ) -> Document:
+        if source.load is not None:
+            source = replace(source, data=await source.load(), load=None)
         source = unpacked(source)
         if not source.data.strip():
             raise InvalidSourceError(key="err_empty_file", name=source.filename)

@@ -25,9 +25,13 @@ class TextSource:
 
 @dataclass(frozen=True)
 class FileSource:
+    """A file's bytes, or (a Telegram document) how to download them once the request is
+    admitted: a user sending files while one is read must not make the bot download them all."""
+
     data: bytes
     filename: str
     mime_type: str | None = None
+    load: Callable[[], Awaitable[bytes]] | None = field(default=None, compare=False, repr=False)
 
 
 MediaKind = Literal["voice", "audio", "video_note", "video"]
