@@ -170,7 +170,23 @@ async def summarize_document_message(update: Update, context: Context, message: 
     delivery.source = FileSource(
         data=b"", filename=file_name, mime_type=document.mime_type, load=load
     )
-    await deliver_summary(context, delivery)
+    sent = await deliver_summary(context, delivery)
+    # "What did the treasurer report?" as the caption of a file sent to us (not someone's
+    # file that a /summary in a group points to: its caption was not asked of us).
+    asked = update.effective_message is message and not is_group(message.chat.type)
+    question = _caption_question(message) if asked else None
+    if sent is not None and question:
+        thread = await context.state.thread(sent.chat_id, sent.message_id)
+        if thread is not None:
+            await deliver_answer(context, replace(delivery, source=None), thread, question)
+
+
+def _caption_question(message: Message) -> str | None:
+    """A document's caption that asks about it (a question mark, no command)."""
+    caption = (message.caption or "").strip()
+    if not caption or caption.startswith("/") or not asks_beside_links(message):
+        return None
+    return caption
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:

@@ -177,3 +177,22 @@ async def test_a_document_sent_while_another_is_read_is_not_downloaded(
         await wait_text(bot_api, "Still working")
         await wait_summary(bot_api)
     assert len(bot_api.downloads) == 1
+
+
+async def test_a_question_as_a_documents_caption_is_answered_after_its_summary(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """It was dropped: only the summary came, as for a link it is answered (question beside)."""
+    llm_api.script("Report\nTL;DR: 412 members.\n\n- Boats", "A surplus of 3,200 euros.")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_document(
+            make_pdf(PDF_PAGES),
+            file_name="report.pdf",
+            mime_type="application/pdf",
+            caption="What did the treasurer report?",
+        )
+        await wait_text(bot_api, "3,200 euros")
+    assert "What did the treasurer report?" in llm_api.requests[1].user_text
