@@ -29,7 +29,20 @@ log = logging.getLogger(__name__)
 # The Bot API's getFile refuses files above 20 MB.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 READABLE_EXTENSIONS = frozenset(
-    {".pdf", ".docx", ".doc", ".txt", ".text", ".md", ".markdown", ".html", ".htm"}
+    {
+        ".pdf",
+        ".docx",
+        ".docm",
+        ".dotx",
+        ".doc",
+        ".txt",
+        ".text",
+        ".md",
+        ".markdown",
+        ".html",
+        ".htm",
+        ".xhtml",
+    }
 )
 READABLE_MIME_TYPES = frozenset(
     {
@@ -40,6 +53,7 @@ READABLE_MIME_TYPES = frozenset(
         "text/markdown",
         "text/x-markdown",
         "text/html",
+        "application/xhtml+xml",
     }
 )
 # Telegram splits a paste over 4,096 characters into several messages sent back to back.
@@ -128,9 +142,12 @@ def _readable(file_name: str, mime_type: str | None) -> bool:
     """By the file's name, or the name inside a gzip-compressed one (`page.html.gz`), whose
     declared type is the archive's."""
     inner = inner_name(file_name)
-    readable_name = PurePath(inner).suffix.lower() in READABLE_EXTENSIONS
+    suffix = PurePath(inner).suffix.lower()
+    readable_name = suffix in READABLE_EXTENSIONS
     if inner != file_name:
         return readable_name
+    if not suffix and (mime_type or "").lower() in ("", "application/octet-stream"):
+        return True  # nameless and typeless: its first bytes tell (a PDF, a page, binary)
     return readable_name or (mime_type or "").lower() in READABLE_MIME_TYPES
 
 

@@ -196,3 +196,15 @@ async def test_a_question_as_a_documents_caption_is_answered_after_its_summary(
         )
         await wait_text(bot_api, "3,200 euros")
     assert "What did the treasurer report?" in llm_api.requests[1].user_text
+
+
+async def test_a_file_without_a_name_or_a_type_is_known_by_its_bytes(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """It was refused before download ("I can read PDF, Word…"), though it was a PDF."""
+    async with start_bot(settings_for()):
+        bot_api.send_document(
+            make_pdf(PDF_PAGES), file_name="scan0001", mime_type="application/octet-stream"
+        )
+        await wait_summary(bot_api)
+    assert "412 members" in last_text(bot_api) or "Lakeside" in last_text(bot_api)

@@ -51,6 +51,8 @@ _EXTENSIONS = {
     ".md": "text/markdown",
     ".markdown": "text/markdown",
     ".docx": DOCX_TYPE,
+    ".docm": DOCX_TYPE,  # with macros, never run: only the text is read
+    ".dotx": DOCX_TYPE,
     ".doc": WORD_97_TYPE,
 }
 
