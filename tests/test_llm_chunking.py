@@ -88,3 +88,18 @@ def test_cjk_sentences_without_spaces() -> None:
     assert len(chunks) > 1
     assert all(chunk.text.endswith("。") for chunk in chunks)
     assert "".join(chunk.text for chunk in chunks) == text
+
+
+@pytest.mark.parametrize(
+    "words", ["river bank mill wheel flood tide ", "река берег мельница колесо "]
+)
+def test_text_without_sentence_ends_fills_its_chunks_and_counts_them_right(words: str) -> None:
+    """Cut word by word, each word was counted alone ("river " two tokens, one in a run):
+    chunks held 1,259 tokens of the 2,943 they claimed, the plan overshot the cap and the
+    document's end was never read."""
+    text = words * 2500
+    chunks = split_tokens(text, 3000, COUNTER)
+    assert all(chunk.tokens == COUNTER.count(chunk.text) for chunk in chunks)
+    assert all(chunk.tokens >= 0.7 * 3000 for chunk in chunks[:-1])
+    assert all(chunk.tokens <= 3000 for chunk in chunks)
+    assert " ".join(chunk.text for chunk in chunks).split() == text.split()

@@ -81,6 +81,9 @@ def _pieces(
         yield _Piece(text, tokens, boundary)
         return
     while level > NONE:
+        if level == WORD:
+            yield from _word_runs(text, boundary, limit, counter)
+            return
         parts = _split(text, level)
         if len(parts) > 1:
             for k, (part, strength) in enumerate(parts):
@@ -96,6 +99,36 @@ def _pieces(
         yield _Piece(head, counter.count(head), boundary)
         boundary = NONE
         rest = rest[len(head) :]
+
+
+def _word_runs(text: str, boundary: int, limit: int, counter: TokenCounter) -> Iterator[_Piece]:
+    """A long stretch without sentence ends, as runs of whole words of about a quarter of the
+    limit, each counted as it stands. (Counted word by word, "river " costs two tokens where
+    " river" in a run costs one: chunks held half the text their count said.)"""
+    words = _cut(text, _SPACE)
+    target = max(1, limit // 4)
+    run: list[str] = []
+    estimate = 0
+    for word in words:
+        cost = counter.count(word)
+        if cost > limit:  # one unbroken run of characters: cut it by tokens below
+            if run:
+                yield _counted("".join(run), boundary, counter)
+                boundary, run, estimate = WORD, [], 0
+            yield from _pieces(word, boundary, NONE, limit, counter)
+            boundary = WORD
+            continue
+        if run and estimate + cost > target:
+            yield _counted("".join(run), boundary, counter)
+            boundary, run, estimate = WORD, [], 0
+        run.append(word)
+        estimate += cost
+    if run:
+        yield _counted("".join(run), boundary, counter)
+
+
+def _counted(text: str, boundary: int, counter: TokenCounter) -> _Piece:
+    return _Piece(text, counter.count(text), boundary)
 
 
 def split_tokens(text: str, max_tokens: int, counter: TokenCounter) -> list[Chunk]:
@@ -121,8 +154,8 @@ def split_tokens(text: str, max_tokens: int, counter: TokenCounter) -> list[Chun
             end = _best_end(pieces, start, target, max_tokens)
         body = "".join(piece.text for piece in pieces[start:end]).strip()
         size = sum(piece.tokens for piece in pieces[start:end])
-        if body:
-            chunks.append(Chunk(body, size))
+        if body:  # counted as it stands: the pieces' counts add up to a little more
+            chunks.append(Chunk(body, counter.count(body)))
         remaining -= size
         start = end
     return chunks
