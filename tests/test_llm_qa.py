@@ -234,3 +234,27 @@ def test_bm25_prefers_rare_matching_terms() -> None:
     assert scores.index(max(scores)) == 1
     assert BM25([]).scores({"x": 1.0}) == []
     assert rank_passages(passages, {}) == [0.0, 0.0, 0.0]
+
+
+def test_an_offline_answer_quotes_a_window_not_a_whole_page_without_full_stops() -> None:
+    """A text without sentence ends is one sentence: a 20,000-word page went out as 38
+    messages."""
+    words = "the council discussed the harbour and the market and the old mill " * 2000
+    text = words + "the museum budget rose to four million " + words
+    document = Document(text=text, source_kind="text", title="Minutes")
+    [passage] = relevant_passages(document, "What happened to the museum budget?")
+    assert len(passage) <= 402
+    assert "museum budget rose to four million" in passage
+    assert passage.startswith("…")
+    assert passage.endswith("…")
+
+
+def test_an_offline_answer_about_a_recording_says_when_it_was_said() -> None:
+    text = (
+        "[0:00] The bridge opened in 1890. It carried trams.\n\n"
+        "[0:30] The engineer was Thomas Grey. He also built the pier.\n\n"
+        "[1:00] The bridge closed in 1990."
+    )
+    document = Document(text=text, source_kind="youtube", title="The bridge", duration=90.0)
+    passages = relevant_passages(document, "Who built the pier?", limit=1)
+    assert passages == ["[0:30] He also built the pier."], "the paragraph's second sentence"

@@ -42,6 +42,7 @@ from bot.llm.prompts import (
 from bot.llm.retrieval import rank_passages, weighted_query
 from bot.llm.streaming import TextStream
 from bot.llm.tokens import TokenCounter
+from bot.media.transcript import MARKER_RE
 from bot.values import EXTRACTIVE_MODEL, Answer, Summary, SummaryOptions, SummaryProgress
 
 log = logging.getLogger(__name__)
@@ -118,12 +119,52 @@ def relevant_passages(
     history: list[tuple[str, str]] | None = None,
     limit: int = 3,
 ) -> list[str]:
-    """The document's sentences that best match the question (BM25), in document order."""
+    """The document's sentences that best match the question (BM25), in document order; a
+    long one (a text without sentence ends is one sentence) as a window around its first
+    match, and a recording's with the time it was said."""
     sentences = split_sentences(document.text)
     query = _question_query(question, history or [])
     scores = rank_passages(sentences, query)
     best = sorted((i for i, score in enumerate(scores) if score > 0), key=lambda i: -scores[i])
-    return [sentences[i] for i in sorted(best[:limit])]
+    chosen = [sentences[i] for i in sorted(best[:limit])]
+    passages = [_window(sentence, query) for sentence in chosen]
+    if document.is_recording:
+        passages = [
+            _with_time(document.text, sentence, passage)
+            for sentence, passage in zip(chosen, passages, strict=True)
+        ]
+    return passages
+
+
+# A quoted passage's length at most: a whole page without a full stop was quoted entire.
+PASSAGE_MAX_CHARS = 400
+
+
+def _window(sentence: str, query: dict[str, float]) -> str:
+    """At most `PASSAGE_MAX_CHARS` of a sentence, around the first of the question's words."""
+    if len(sentence) <= PASSAGE_MAX_CHARS:
+        return sentence
+    lowered = sentence.lower()
+    found = [lowered.find(term) for term in query if term and lowered.find(term) >= 0]
+    at = min(found) if found else 0
+    start = max(0, at - PASSAGE_MAX_CHARS // 3)
+    end = min(len(sentence), start + PASSAGE_MAX_CHARS)
+    if start > 0:  # from the next word on
+        start = sentence.find(" ", start) + 1 or start
+    if end < len(sentence):  # up to the last whole word
+        end = sentence.rfind(" ", start, end) if sentence.rfind(" ", start, end) > start else end
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(sentence) else ""
+    return f"{head}{sentence[start:end].strip()}{tail}"
+
+
+def _with_time(text: str, sentence: str, passage: str) -> str:
+    """A transcript's passage with the time of the paragraph it was said in ("[1:30] …")."""
+    if MARKER_RE.match(passage):
+        return passage
+    at = text.find(sentence)
+    markers = list(MARKER_RE.finditer(text, 0, at)) if at >= 0 else []
+    return f"{markers[-1].group(0)} {passage}" if markers else passage
 
 
 # How models decline in plain text (no refusal field, no content filter): the whole reply is
