@@ -500,7 +500,11 @@ class Pipeline:
             )
             thread = None
             if isinstance(about, Thread):
-                thread = replace(about, turns=[*about.turns, [request.question, answer.text]])
+                # Only the turns a next question can use are kept: every answer stores its own
+                # copy of the thread, which grew with the square of the follow-ups.
+                kept = max(1, self._limits.history_turns)
+                turns = [*about.turns, [request.question, answer.text]][-kept:]
+                thread = replace(about, turns=turns)
             return Answered(read, answer, thread)
 
         async for event in self._admitted(caller, work):

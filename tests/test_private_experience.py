@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.llm.prompts import LENGTHS
 from bot.render import utf16_len
 from handlers.status import PRIVATE_EDIT_INTERVAL
-from tests.conftest import llm_settings
+from tests.conftest import eventually, llm_settings
 from tests.fakes.bot_api import ApiCall, FakeBotAPI, make_user
 from tests.fakes.openai_api import FakeOpenAI, Reply
 from tests.fakes.web import FakeWeb, read_fixture, with_canonical
@@ -581,3 +581,34 @@ async def test_thanks_under_a_summary_is_no_question(
         bot_api.send_private_message(reply, reply_to_message=summary)
         await wait_text(bot_api, "Glad it helped")
     assert len(llm_api.requests) == 1, "no model call for a thank-you"
+
+
+async def test_a_thread_keeps_only_the_turns_a_next_question_can_use(
+    bot_api: FakeBotAPI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """Each answer stored the whole thread again: twelve follow-ups, twelve growing copies."""
+    web.route("/story", read_fixture("article_en.html"))
+
+    def is_answer(call: ApiCall) -> bool:
+        text = str(call.params.get("text", ""))
+        return "Most relevant passages" in text or "No passage of the article" in text
+
+    questions = ("Who restored the mill?", "When did the mill open?", "What does the mill grind?")
+    async with start_bot(settings_for(qa_history_turns=2)) as bot:
+        shown = await _summary_message(bot_api, web)
+        for number, question in enumerate(questions, 1):
+            bot_api.send_private_message(question, reply_to_message=shown)
+            answer = await bot_api.wait_for("sendMessage", is_answer, count=number)
+            shown = message_of(bot_api, answer)
+        state = bot.deps.skim.state
+
+        async def saved() -> bool:
+            return await state.thread(USER_ID, shown["message_id"]) is not None
+
+        await eventually(saved)
+        thread = await state.thread(USER_ID, shown["message_id"])
+    assert thread is not None
+    assert [turn[0] for turn in thread.turns] == list(questions[1:])
