@@ -258,3 +258,17 @@ def test_an_offline_answer_about_a_recording_says_when_it_was_said() -> None:
     document = Document(text=text, source_kind="youtube", title="The bridge", duration=90.0)
     passages = relevant_passages(document, "Who built the pier?", limit=1)
     assert passages == ["[0:30] He also built the pier."], "the paragraph's second sentence"
+
+
+async def test_a_question_no_passage_matches_is_not_told_the_opening_is_most_relevant(
+    llm_api: FakeOpenAI, make: MakeSummarizer
+) -> None:
+    """A Russian question about an English article shares no word with it: the opening went
+    out as "the passages most relevant to the question", and a faithful model answered that
+    the document doesn't say."""
+    text, _ = long_document_with_needle()
+    await make(context_tokens=3000).answer(doc(text), "Сколько кораблекрушений записала она?")
+    system = message_text(llm_api.requests[0].messages[0])
+    assert "most relevant to the question" not in system
+    assert "none of its passages shares words with the question" in system
+    assert "could read only part of the document" in system

@@ -627,4 +627,5 @@ class Summarizer:
             if position:
                 text += "\n\n" if chosen[position - 1] == index - 1 else _PASSAGE_GAP
             text += passages[index].text
-        return answer_messages(document, text, question, turns, passages=True)
+        matched = any(scores[index] > 0 for index in chosen)
+        return answer_messages(document, text, question, turns, passages=True, matched=matched)

@@ -135,6 +135,16 @@ SCOPE_PASSAGES = (
     "The document is long: you get the passages most relevant to the question, in order, "
     "with [...] where text was left out. "
 )
+# No passage shares a word with the question (asked in another language than the document's,
+# or in other words): what is sent is only the document's opening, and "the document doesn't
+# say" would be a claim about the rest nobody read.
+SCOPE_UNMATCHED = (
+    "The document is long and none of its passages shares words with the question (it may be "
+    "asked in another language or in other words): you get only the document's opening, with "
+    "[...] where text was left out. If the answer is not there, say that you could read only "
+    "part of the document and suggest asking with words the document uses, rather than saying "
+    "that it doesn't say. "
+)
 
 
 # How many more tokens a reply of the same length takes in scripts denser than the Latin
@@ -286,11 +296,14 @@ def answer_messages(
     history: list[tuple[str, str]],
     *,
     passages: bool,
+    matched: bool = True,
     nonce: str | None = None,
 ) -> list[Message]:
-    """Chat messages for one question about `text` (the whole document or its best passages)."""
+    """Chat messages for one question about `text` (the whole document or its best passages;
+    `matched` False: none matched the question, so they are its opening)."""
     marker, fenced = fence(_labelled(document, text), nonce or new_nonce())
-    system = SYSTEM_ANSWER.format(marker=marker, scope=SCOPE_PASSAGES if passages else "", what="")
+    scope = (SCOPE_PASSAGES if matched else SCOPE_UNMATCHED) if passages else ""
+    system = SYSTEM_ANSWER.format(marker=marker, scope=scope, what="")
     if document.is_recording:
         system += RECORDING_ANSWER
     messages: list[Message] = [
