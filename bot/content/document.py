@@ -26,6 +26,14 @@ SourceKind = Literal[
 ]
 
 _WORD = re.compile(r"\w+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def tidy_lines(text: str) -> str:
+    """A read text as documents keep it: one kind of line end, no trailing spaces, at most one
+    blank line in a row."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.content.binary import looks_binary
 from bot.content.decode import decode_bytes
-from bot.content.document import Document
+from bot.content.document import Document, tidy_lines
 from bot.content.feeds import extract_feed
 from bot.content.fetch import sniff_media_type
 from bot.content.html import extract_article
@@ -40,7 +40,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)",
 _FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.+)$", re.MULTILINE | re.IGNORECASE)
 # HTML a README carries (a logo, a centred block): markup, not words to summarize.
 _MD_HTML_TAG = re.compile(r"</?(?:img|p|div|br|a|picture|source|h\d|span|b|i|sup|sub)\b[^>\n]*>")
-_BLANK_RUNS = re.compile(r"\n{3,}")
 _EXTENSIONS = {
     ".html": "text/html",
     ".htm": "text/html",
@@ -82,11 +81,6 @@ def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str
     return sniff_media_type(data[:1024])
 
 
-def _clean(text: str) -> str:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
-
-
 def _note(explain: list[str] | None, line: str) -> None:
     if explain is not None:
         explain.append(line)
@@ -116,7 +110,7 @@ def extract_html(
         raise ExtractionError(key=_key_for_little_text(html, "err_no_article"))
     document = _require_text(
         Document(
-            text=_clean(article.text),
+            text=tidy_lines(article.text),
             source_kind="html",
             title=article.title,
             site_name=article.site_name,
@@ -153,11 +147,11 @@ def extract_plain(
 ) -> Document:
     """Plain text or Markdown as it is; a leading heading (a Markdown file's front matter
     title, or its underlined heading) becomes the title, else a file's name."""
-    cleaned = _clean(text)
+    cleaned = tidy_lines(text)
     title = None
     if markdown:
         cleaned, title = _without_front_matter(cleaned)
-        cleaned = _clean(_MD_HTML_TAG.sub("", cleaned))
+        cleaned = tidy_lines(_MD_HTML_TAG.sub("", cleaned))
     first_line, _, rest = cleaned.partition("\n")
     heading = _MD_HEADING.match(first_line)
     if title:

@@ -17,7 +17,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.content.document import Document
+from bot.content.document import Document, tidy_lines
 from bot.errors import ExtractionError
 
 if TYPE_CHECKING:  # pypdf itself is imported only when a PDF comes
@@ -39,7 +39,6 @@ _LIGATURES = str.maketrans(
 )
 _HYPHENATED = re.compile(r"(\w)-\n(?=[a-zà-ÿа-я])")
 _DIGITS = re.compile(r"\d+")
-_BLANK_RUNS = re.compile(r"\n{3,}")
 # Titles that authoring tools write for the file, not the reader.
 _JUNK_TITLE = re.compile(
     r"^(?:untitled|document\d*|microsoft (?:word|powerpoint) - .*"
@@ -113,9 +112,7 @@ def garbled(text: str) -> bool:
 def tidy_pdf_text(text: str) -> str:
     """Ligatures as letters, words hyphenated across lines joined, line ends tidied."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_LIGATURES)
-    text = _HYPHENATED.sub(r"\1", text)
-    lines = [line.rstrip() for line in text.split("\n")]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+    return tidy_lines(_HYPHENATED.sub(r"\1", text))
 
 
 def without_running_lines(pages: list[str]) -> list[str]:
