@@ -13,7 +13,13 @@ from bot.content.document import Document, tidy_lines
 from bot.content.feeds import extract_feed
 from bot.content.fetch import sniff_media_type
 from bot.content.html import extract_article
-from bot.content.office import DOCX_TYPE, WORD_97_TYPE, extract_docx
+from bot.content.office import (
+    COMPOUND_FILE,
+    DOCX_TYPE,
+    WORD_97_TYPE,
+    ZIP_PACKAGE,
+    extract_docx,
+)
 from bot.content.pdf import extract_pdf
 from bot.errors import ExtractionError, UnsupportedContentError
 
@@ -57,8 +63,6 @@ _EXTENSIONS = {
 
 
 _XML_TYPES = ("application/xml", "application/rss+xml", "application/atom+xml")
-# A Word file's first bytes: a zip package (.docx) or an OLE compound file (.doc).
-_WORD_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
 
 def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str:
@@ -72,7 +76,9 @@ def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str
     if data.lstrip()[:5].lower() == b"{\\rtf":
         return "application/rtf"
     by_extension = _EXTENSIONS.get(PurePath(filename).suffix.lower())
-    if by_extension in (DOCX_TYPE, WORD_97_TYPE) and not data.startswith(_WORD_MAGIC):
+    if by_extension in (DOCX_TYPE, WORD_97_TYPE) and not data.startswith(
+        (ZIP_PACKAGE, COMPOUND_FILE)
+    ):
         return sniff_media_type(data[:1024])
     if by_extension:
         return by_extension

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 WORD_97_TYPE = "application/msword"
 # An OLE compound file: a .doc from Word 97-2003, or a .docx locked with a password.
-_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_PACKAGE = b"PK\x03\x04"  # a .docx
 _MIN_WORDS = 5
 # What a package may unpack to: a 20 MB upload of compressed zeros can declare gigabytes of XML.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
@@ -36,7 +37,7 @@ def extract_docx(
     media_type: str = DOCX_TYPE,
 ) -> Document:
     """The text of a Word document, its title from its properties or its Title paragraph."""
-    if data.startswith(_COMPOUND_FILE):
+    if data.startswith(COMPOUND_FILE):
         # Word encrypts a protected .docx into a compound file (its stream EncryptedPackage,
         # named in UTF-16); an old .doc is one as well.
         locked = "EncryptedPackage".encode("utf-16-le") in data[:65536]
