@@ -75,13 +75,17 @@ async def summary_command(update: Update, context: Context) -> None:
         delivery = await delivery_for(update, context, None)
         await send_text(context, delivery, t("summary_usage", delivery.language))
         return
+    await _summarize_message(update, context, target)
+
+
+async def _summarize_message(update: Update, context: Context, target: Message) -> None:
+    """A message's recording, picture, file, links or text: what /summary points at."""
     if carries_media(target) and not message_urls(target):  # a caption's link is what's meant
         await summarize_media_message(update, context, target)
-        return
-    if target.document is not None:
+    elif target.document is not None:
         await summarize_document_message(update, context, target)
-        return
-    await summarize_links_or_text(update, context, target)
+    else:
+        await summarize_links_or_text(update, context, target)
 
 
 async def summary_caption(update: Update, context: Context) -> None:
@@ -94,12 +98,7 @@ async def summary_caption(update: Update, context: Context) -> None:
     addressee = command.group(1) if command else None
     if addressee and addressee.lower() != (context.bot.username or "").lower():
         return  # another bot's /summary
-    if carries_media(message) and not message_urls(message):
-        await summarize_media_message(update, context, message)
-    elif message.document is not None and not message_urls(message):
-        await summarize_document_message(update, context, message)
-    else:
-        await summarize_links_or_text(update, context, message)
+    await _summarize_message(update, context, message)
 
 
 async def ask_command(update: Update, context: Context) -> None:
