@@ -45,13 +45,18 @@ def _first(parent: Any, *names: str) -> Any | None:
     return None
 
 
-def extract_feed(data: bytes, url: str | None = None) -> Document | None:
-    """The feed's newest `FEED_ITEMS` items as a document, or None when the bytes are no feed."""
+def parse_xml(data: bytes) -> Any | None:
+    """Untrusted XML's root (no entities resolved, nothing fetched), or None."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser)
+        return etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError):
         return None
+
+
+def extract_feed(data: bytes, url: str | None = None) -> Document | None:
+    """The feed's newest `FEED_ITEMS` items as a document, or None when the bytes are no feed."""
+    root = parse_xml(data)
     if root is None or etree.QName(root).localname not in _FEED_ROOTS:
         return None
     channel = _first(root, "channel") if etree.QName(root).localname == "rss" else root

@@ -9,6 +9,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree as etree  # type: ignore[import-untyped]
 import lxml.html as html  # type: ignore[import-untyped]
 
+from bot.content.feeds import parse_xml
+
 log = logging.getLogger(__name__)
 
 # Show notes shorter than this are no article: the episode itself is what to read.
@@ -45,11 +47,7 @@ def page_audio(body: bytes, base_url: str) -> str | None:
 
 def feed_audio(body: bytes, base_url: str) -> str | None:
     """The newest episode of an RSS or Atom feed: the first item's audio enclosure."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-    try:
-        root = etree.fromstring(body, parser)
-    except (etree.XMLSyntaxError, ValueError):
-        return None
+    root = parse_xml(body)
     if root is None:
         return None
     for element in root.iter("{*}enclosure", "{*}link"):
