@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.content.document import Document
+from bot.content.words import INVISIBLE
 from bot.i18n import t
 from bot.markdown import inline_html, inline_plain
 from bot.media.transcript import MARKER_RE, format_timestamp, parse_timestamp
@@ -38,8 +39,6 @@ _QUOTE = re.compile(r"^\s{0,3}>\s?")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?\s*)?$")
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s+")
-# Characters a reader does not see, which `str.strip` keeps (zero-width space, BOM, joiners).
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 NESTED_INDENT = 2
 # A code block's piece per element: whole within a message, with room for the text around.
 CODE_PIECE = 3000
@@ -174,8 +173,8 @@ def _body_lines(text: str) -> list[BodyLine]:
     lines: list[BodyLine] = []
     code: list[str] | None = None
     fence, language = "", ""
-    for raw in text.strip(_INVISIBLE + " \t\n").split("\n"):
-        line = raw.rstrip().lstrip(_INVISIBLE)
+    for raw in text.strip(INVISIBLE + " \t\n").split("\n"):
+        line = raw.rstrip().lstrip(INVISIBLE)
         if code is not None:
             closing = line.strip()
             if closing and set(closing) == {fence[0]} and len(closing) >= len(fence):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 
 from telegram import Message, MessageEntity, Update
 
 from bot.content.sources import TextSource
 from bot.content.urls import find_urls, message_links
-from bot.content.words import reading_words
+from bot.content.words import line_tokens, reading_words
 
 MIN_TEXT_WORDS = 40
 
@@ -73,12 +72,11 @@ _FILLER = frozenset(
         "вам",
     ]
 )
-_WORD = re.compile(r"\w+")
 
 
 def only_acknowledges(text: str) -> bool:
     """Whether a reply only thanks or acknowledges: a few such words, or only emoji."""
-    words = _WORD.findall(text.lower())
+    words = line_tokens(text)
     if not words:
         return bool(text.strip()) and "?" not in text
     return (

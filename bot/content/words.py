@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\w+")
+# Characters a reader does not see and `str.strip` keeps: zero-width space, non-joiner and
+# joiner, word joiner, byte-order mark, soft hyphen.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 
 def word_tokens(text: str) -> list[str]:
