@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import html
 import ipaddress
 import logging
@@ -14,7 +13,6 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import Message
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Protocol
@@ -28,6 +26,7 @@ from bot.content.decode import bom_text
 from bot.content.office import DOCX_TYPE, WORD_97_TYPE
 from bot.errors import FetchError, InvalidSourceError, SkimError, UnsupportedContentError
 from bot.metrics import Metrics
+from bot.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +358,7 @@ class Fetcher:
             target, host, addresses = await self._check(current)
             response = await self._open(current, target, host, addresses, cookies)
             if response.status_code == 429 and not waited:
-                wait = _retry_after(response.headers.get("retry-after"))
+                wait = retry_after_seconds(response.headers)
                 if wait is not None and wait <= RETRY_AFTER_WAITED:
                     await response.aclose()
                     await asyncio.sleep(wait)
@@ -376,7 +375,7 @@ class Fetcher:
                         raise FetchError(key="err_redirect_no_location", host=host) from None
                     continue
                 if response.status_code >= 400 or response.status_code < 200:
-                    retry_after = _retry_after(response.headers.get("retry-after"))
+                    retry_after = retry_after_seconds(response.headers)
                     raise _status_error(response.status_code, host, retry_after)
                 if response.status_code in (204, 205):
                     raise _status_error(response.status_code, host)
@@ -585,22 +584,6 @@ def _refresh_target(result: FetchResult, header: str | None) -> str | None:
 
 def _same_page(first: str, second: str) -> bool:
     return urldefrag(first)[0] == urldefrag(second)[0]
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds a Retry-After header asks for (a number or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _too_large(limit: int) -> FetchError:

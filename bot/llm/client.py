@@ -37,6 +37,7 @@ from bot.llm.streaming import TextCallback, TextStream
 from bot.llm.thoughts import ThoughtFilter, without_thoughts
 from bot.llm.tokens import TokenCounter, counter_for_model
 from bot.metrics import Metrics
+from bot.retry_after import retry_after_seconds
 
 if TYPE_CHECKING:  # the client library is loaded only where an LLM is configured
     import openai
@@ -172,21 +173,6 @@ _HTTP_TIMEOUTS = _http_errors("TimeoutException")
 _HTTP_TRANSPORT = _http_errors("TransportError")
 
 
-def _retry_after(response: Any) -> float | None:
-    """Seconds the server asks us to wait (Retry-After-Ms or Retry-After), if it said."""
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                continue  # an HTTP date: rare from these APIs; fall back to backoff
-    return None
-
-
 def _out_of_credit(error: openai.APIStatusError) -> bool:
     named = (error.code, error.type)
     return "insufficient_quota" in named or "exceeded your current quota" in error.message.lower()
@@ -195,16 +181,16 @@ def _out_of_credit(error: openai.APIStatusError) -> bool:
 def _status_error(error: openai.APIStatusError) -> LLMError | _Retry:
     status = error.status_code
     detail = f"HTTP {status}: {error.message}"
+    wait = retry_after_seconds(getattr(error.response, "headers", None))
     if status in (401, 403):
         return LLMAuthError(detail=f"LLM endpoint refused the key ({detail})")
     if status == 429 and _out_of_credit(error):
         # OpenAI's 429 for an account without credit: no retry helps until the operator pays.
         return LLMAuthError(key="err_llm_account", detail=f"LLM account out of credit ({detail})")
     if status == 429 or status == 503:
-        wait = _retry_after(error.response)
         return _Retry(LLMBusyError(wait, detail=f"LLM busy ({detail})"), wait)
     if status >= 500 or status in (408, 409):
-        return _Retry(LLMError(detail=f"LLM server error ({detail})"), _retry_after(error.response))
+        return _Retry(LLMError(detail=f"LLM server error ({detail})"), wait)
     if status == 404:
         return LLMConfigError(detail=f"LLM model or endpoint not found ({detail})")
     return LLMConfigError(
