@@ -25,7 +25,7 @@ from bot.content.document import Document
 from bot.errors import LLMAuthError, LLMError, LLMRefusalError
 from bot.llm.chunking import Chunk, split_tokens
 from bot.llm.client import Completion, LLMClient, Message, TextCallback, Usage
-from bot.llm.extractive import split_sentences, summarize_extractive
+from bot.llm.extractive import split_sentences, summarize_extractive, truncate_at_word
 from bot.llm.prompts import (
     ANSWER_MAX_TOKENS,
     LENGTHS,
@@ -145,17 +145,12 @@ def _window(sentence: str, query: dict[str, float]) -> str:
     if len(sentence) <= PASSAGE_MAX_CHARS:
         return sentence
     lowered = sentence.lower()
-    found = [lowered.find(term) for term in query if term and lowered.find(term) >= 0]
-    at = min(found) if found else 0
-    start = max(0, at - PASSAGE_MAX_CHARS // 3)
-    end = min(len(sentence), start + PASSAGE_MAX_CHARS)
+    found = [at for term in query if term and (at := lowered.find(term)) >= 0]
+    start = max(0, min(found, default=0) - PASSAGE_MAX_CHARS // 3)
     if start > 0:  # from the next word on
         start = sentence.find(" ", start) + 1 or start
-    if end < len(sentence):  # up to the last whole word
-        end = sentence.rfind(" ", start, end) if sentence.rfind(" ", start, end) > start else end
     head = "…" if start > 0 else ""
-    tail = "…" if end < len(sentence) else ""
-    return f"{head}{sentence[start:end].strip()}{tail}"
+    return head + truncate_at_word(sentence[start:], PASSAGE_MAX_CHARS - len(head))
 
 
 def _with_time(text: str, sentence: str, passage: str) -> str:

@@ -400,7 +400,7 @@ def summarize_extractive(
         chosen = _pick(order, sentences, vectors, max_sentences, max_chars)
     if not chosen:
         best = preferred[0] if preferred else order[0]
-        return ExtractiveSummary([_truncate(sentences[best], max_chars)])
+        return ExtractiveSummary([truncate_at_word(sentences[best], max_chars)])
     return ExtractiveSummary([sentences[i] for i in sorted(chosen)])
 
 
@@ -449,7 +449,7 @@ def _join(sentences: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def _truncate(sentence: str, limit: int) -> str:
+def truncate_at_word(sentence: str, limit: int) -> str:
     """Cut to at most `limit` characters at a word boundary, marking the cut with "…"."""
     if len(sentence) <= limit:
         return sentence
