@@ -497,6 +497,7 @@ class Pipeline:
                 on_text=self._streamer(emit),
                 requester=caller.requester,
                 charge=self._minutes_charge(caller),
+                seen=_seen_options(about),
             )
             thread = None
             if isinstance(about, Thread):
@@ -734,6 +735,13 @@ class Pipeline:
         if document is None:
             raise SkimError(key="thread_forgotten")
         return document
+
+
+def _seen_options(about: Thread | Source) -> SummaryOptions | None:
+    """The options of the summary a thread hangs under; the CLI's questions have none."""
+    if not isinstance(about, Thread):
+        return None
+    return SummaryOptions(about.length, about.style, about.language)
 
 
 _COUNTERS: dict[Surface, str | None] = {

@@ -444,18 +444,36 @@ class Skim:
         on_text: TextCallback | None = None,
         requester: Requester | None = None,
         charge: Charge | None = None,
+        seen: SummaryOptions | None = None,
     ) -> tuple[Document, Answer]:
-        """Answer a question from the source's own text."""
+        """Answer a question from the source's own text; `seen`: the options of the summary the
+        reader replied to, which the model gets too when it is still cached."""
         if not question.strip():
             raise InvalidSourceError(key="err_ask_question")
         if isinstance(source, Document):
             document = source
         else:
             document = await self.document(source, progress, charge)
-        answer = await self._summarizer.answer(document, question, history, on_text=on_text)
+        summary = "" if seen is None else await self._seen_summary(document, seen)
+        answer = await self._summarizer.answer(
+            document, question, history, on_text=on_text, summary=summary
+        )
         answer = replace(answer, text=cite_moments(answer.text, document))
         await self._record_usage(requester, answer)
         return document, answer
+
+    async def _seen_summary(self, document: Document, options: SummaryOptions) -> str:
+        """The cached text of a summary the reader saw (the model's, else the extractive one
+        made when the model failed); not counted as a cache hit: nobody asked for it again."""
+        model = self._summarizer.model_identity
+        if model == EXTRACTIVE_MODEL:
+            return ""  # passages are quoted without a model: nothing would read it
+        for identity in (model, EXTRACTIVE_MODEL):
+            key = self.summary_key(document, options, identity)
+            value = decode_value(await self._store.get(key))
+            if value is not None:
+                return Summary.from_dict(value["summary"]).text
+        return ""
 
     async def recent_failure(self, source: Source, language: str | None = None) -> str | None:
         """The user-facing message of a link's recent fetch failure (the negative cache), if any."""

@@ -272,3 +272,57 @@ async def test_a_question_no_passage_matches_is_not_told_the_opening_is_most_rel
     assert "most relevant to the question" not in system
     assert "none of its passages shares words with the question" in system
     assert "could read only part of the document" in system
+
+
+async def test_a_question_about_the_summary_gets_the_passages_it_drew_on(
+    llm_api: FakeOpenAI, make: MakeSummarizer
+) -> None:
+    """ "Tell me more about the second point" shares no word with a long document: the passages
+    closest to the summary the reader replied to go out, with that summary as our first reply,
+    instead of the document's opening."""
+    text, _ = long_document_with_needle()
+    summary = (
+        "Keeper's log\nTL;DR: A keeper logged wrecks.\n\n- Ada Quillfeather logged 37 shipwrecks"
+    )
+    summarizer = make(context_tokens=3000)
+    await summarizer.answer(doc(text), "Say more on point one?")
+    await summarizer.answer(doc(text), "Say more on point one?", summary=summary)
+    without, request = llm_api.requests
+    unaided = FENCE.fullmatch(message_text(without.messages[1]))
+    assert unaided is not None
+    assert NEEDLE not in unaided.group(2), "without the summary: the opening"
+    system = message_text(request.messages[0])
+    assert "closest to your summary" in system
+    assert "summary of the document the reader saw" in system
+    sent = FENCE.fullmatch(message_text(request.messages[1]))
+    assert sent is not None
+    assert NEEDLE in sent.group(2)
+    assert (request.messages[2]["role"], message_text(request.messages[2])) == (
+        "assistant",
+        summary,
+    )
+
+
+async def test_a_question_that_matches_the_document_is_ranked_on_its_own_words(
+    llm_api: FakeOpenAI, make: MakeSummarizer
+) -> None:
+    """The summary only helps a question that shares no word with the document."""
+    text, _ = long_document_with_needle()
+    summary = "Meadows\nTL;DR: Meadows and lanterns.\n\n- Meadow lantern orchard"
+    await make(context_tokens=3000).answer(
+        doc(text), "How many shipwrecks did the lighthouse keeper log?", summary=summary
+    )
+    [request] = llm_api.requests
+    assert "most relevant to the question" in message_text(request.messages[0])
+    sent = FENCE.fullmatch(message_text(request.messages[1]))
+    assert sent is not None
+    assert NEEDLE in sent.group(2)
+
+
+async def test_a_summary_too_big_for_the_budget_is_left_out(
+    llm_api: FakeOpenAI, make: MakeSummarizer
+) -> None:
+    summary = " ".join(FILLER * 60)
+    await make(context_tokens=2000).answer(doc(), "Who paid?", summary=summary)
+    [request] = llm_api.requests
+    assert [m["role"] for m in request.messages] == ["system", "user", "user"]

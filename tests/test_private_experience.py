@@ -203,6 +203,32 @@ async def test_questions_in_reply_continue_the_thread(
     assert contents[-1] == "And who restored it?"
 
 
+async def test_a_question_about_the_summary_sees_the_version_replied_to(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    """ "The second point" is the second point of the summary the reader was shown: after
+    Shorter, the shorter one."""
+    web.route("/story", read_fixture("article_en.html"))
+    shorter = "Mill turns again\nTL;DR: The mill works.\n\n- It grinds flour"
+    llm_api.script(SUMMARY, shorter, "It grinds rye flour, the article says.")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        summary = await _summary_message(bot_api, web)
+        bot_api.send_callback_query("sk:short", message=summary)
+        await wait_text(bot_api, "The mill works.")
+        bot_api.send_private_message("What does the first point mean?", reply_to_message=summary)
+        await wait_text(bot_api, "rye flour")
+    question = llm_api.requests[2]
+    roles = [(m["role"], m["content"]) for m in question.messages]
+    assert roles[2] == ("assistant", shorter), "the summary shown, as our first reply"
+    assert roles[-1] == ("user", "What does the first point mean?")
+    assert "Brackwater" in roles[1][1], "the article comes before it"
+    assert "summary of the document the reader saw" in roles[0][1]
+
+
 async def test_ask_button_prompts_for_a_reply(
     bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:

@@ -526,26 +526,34 @@ class Summarizer:
         question: str,
         history: list[tuple[str, str]] | None = None,
         on_text: TextCallback | None = None,
+        summary: str = "",
     ) -> Answer:
         """Answer from the document (its best passages when long), with the thread's last turns.
 
         `history` is the thread's earlier (question, answer) pairs, oldest first; the last
-        `history_turns` are sent. Raises LLMAuthError and LLMRefusalError; other LLM failures
-        give the most relevant passages instead.
+        `history_turns` are sent. `summary` is the summary the reader replied to, for questions
+        about its points. Raises LLMAuthError and LLMRefusalError; other LLM failures give the
+        most relevant passages instead.
         """
         turns = list(history or [])[-self.history_turns :] if self.history_turns else []
         return await self._llm_or_extractive(
             document,
-            lambda llm, usage: self._answer(llm, document, question, turns, on_text, usage),
+            lambda llm, usage: self._answer(
+                llm, document, question, turns, summary, on_text, usage
+            ),
             lambda: extractive_answer(document, question, turns),
             "answering with passages",
         )
 
     def stream_answer(
-        self, document: Document, question: str, history: list[tuple[str, str]] | None = None
+        self,
+        document: Document,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        summary: str = "",
     ) -> TextStream[Answer]:
         """`answer` as an async iterator of text pieces; `await stream.result()` at the end."""
-        return TextStream(lambda push: self.answer(document, question, history, push))
+        return TextStream(lambda push: self.answer(document, question, history, push, summary))
 
     async def _answer(
         self,
@@ -553,12 +561,13 @@ class Summarizer:
         document: Document,
         question: str,
         history: list[tuple[str, str]],
+        summary: str,
         on_text: TextCallback | None,
         usage: Usage,
     ) -> Answer:
         counter = await llm.counter()
         messages = await _in_thread(
-            len(document.text), self.answer_prompt, document, question, history, counter
+            len(document.text), self.answer_prompt, document, question, history, counter, summary
         )
         completion = await llm.complete(
             messages, max_tokens=ANSWER_MAX_TOKENS, on_text=on_text, usage=usage
@@ -596,17 +605,27 @@ class Summarizer:
         question: str,
         history: list[tuple[str, str]],
         counter: TokenCounter,
+        summary: str = "",
     ) -> list[Message]:
-        """The Q&A request: the whole text if it fits the budget, else its best passages."""
+        """The Q&A request: the whole text if it fits the budget, else its best passages (those
+        closest to the summary when none shares a word with the question)."""
         budget = min(self.context_tokens, self.max_input_tokens)
         turns = self._recent_turns(history, budget, counter)
-        frame = answer_messages(document, "", question, turns, passages=True)
+        if counter.count(summary) > budget * _HISTORY_SHARE:
+            summary = ""
+        frame = answer_messages(document, "", question, turns, passages=True, summary=summary)
         room = budget - counter.count_messages(frame)
         total = counter.count(document.text)
         if total <= room:
-            return answer_messages(document, document.text, question, turns, passages=False)
+            return answer_messages(
+                document, document.text, question, turns, passages=False, summary=summary
+            )
         passages = split_tokens(document.text, _PASSAGE_TOKENS, counter)
-        scores = rank_passages([p.text for p in passages], _question_query(question, turns))
+        texts = [p.text for p in passages]
+        scores = rank_passages(texts, _question_query(question, turns))
+        matched = any(score > 0 for score in scores)
+        if not matched and summary:
+            scores = rank_passages(texts, weighted_query((summary, 1.0)))
         order = sorted(range(len(passages)), key=lambda i: (-scores[i], i))
         gap = counter.count(_PASSAGE_GAP)
         chosen: list[int] = []
@@ -622,5 +641,6 @@ class Summarizer:
             if position:
                 text += "\n\n" if chosen[position - 1] == index - 1 else _PASSAGE_GAP
             text += passages[index].text
-        matched = any(scores[index] > 0 for index in chosen)
-        return answer_messages(document, text, question, turns, passages=True, matched=matched)
+        return answer_messages(
+            document, text, question, turns, passages=True, matched=matched, summary=summary
+        )

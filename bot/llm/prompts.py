@@ -146,6 +146,20 @@ SCOPE_UNMATCHED = (
     "part of the document and suggest asking with words the document uses, rather than saying "
     "that it doesn't say. "
 )
+# The question shares no word with the document but the reader replied to our summary ("tell
+# me more about the second point"): the passages closest to that summary are what it refers to.
+SCOPE_NEAR_SUMMARY = (
+    "The document is long and none of its passages shares words with the question (it may "
+    "refer to your summary, or be asked in another language or in other words): you get the "
+    "passages closest to your summary, with [...] where text was left out. If the answer is "
+    "not there, say that you could read only part of the document and suggest asking with "
+    "words the document uses, rather than saying that it doesn't say. "
+)
+# The reader replies to the summary they were shown: "the second point" means its second point.
+SUMMARY_SEEN = (
+    " Your first reply is the summary of the document the reader saw and replies to; "
+    "questions may refer to its points. It may leave things out: answer from the document."
+)
 
 
 # How many more tokens a reply of the same length takes in scripts denser than the Latin
@@ -298,19 +312,26 @@ def answer_messages(
     *,
     passages: bool,
     matched: bool = True,
+    summary: str = "",
     nonce: str | None = None,
 ) -> list[Message]:
     """Chat messages for one question about `text` (the whole document or its best passages;
-    `matched` False: none matched the question, so they are its opening)."""
+    `matched` False: none matched the question, so they are its opening, or the passages
+    closest to `summary`, the summary the reader replied to, which comes first as our reply)."""
     marker, fenced = fence(_labelled(document, text), nonce or new_nonce())
-    scope = (SCOPE_PASSAGES if matched else SCOPE_UNMATCHED) if passages else ""
+    unmatched = SCOPE_NEAR_SUMMARY if summary else SCOPE_UNMATCHED
+    scope = (SCOPE_PASSAGES if matched else unmatched) if passages else ""
     system = SYSTEM_ANSWER.format(marker=marker, scope=scope, what="")
     if document.is_recording:
         system += RECORDING_ANSWER
+    if summary:
+        system += SUMMARY_SEEN
     messages: list[Message] = [
         {"role": "system", "content": system},
         {"role": "user", "content": fenced},
     ]
+    if summary:
+        messages.append({"role": "assistant", "content": summary})
     for asked, answered in history:
         messages.append({"role": "user", "content": asked})
         messages.append({"role": "assistant", "content": answered})
