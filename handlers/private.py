@@ -21,7 +21,14 @@ from handlers.addressing import delivery_for, is_group
 from handlers.context import Context
 from handlers.questions import answer_in_thread, replies_to_bot
 from handlers.replies import send_text
-from handlers.sources import Paste, asks_beside_links, message_urls, text_source, without_links
+from handlers.sources import (
+    Paste,
+    asks_beside_links,
+    message_urls,
+    text_source,
+    unreadable_scheme,
+    without_links,
+)
 from handlers.summaries import deliver_answer, deliver_links, deliver_summary
 
 log = logging.getLogger(__name__)
@@ -76,7 +83,13 @@ async def summarize_links_or_text(
     source = text_source(message)
     delivery = await delivery_for(update, context, source)
     if source is None:
-        await send_text(context, delivery, t("nothing_to_read", delivery.language))
+        scheme = unreadable_scheme(message)
+        if scheme is not None:
+            log.info("a %s: link is no web page", scheme)
+            hint = t("link_scheme_unreadable", delivery.language, scheme=scheme)
+        else:
+            hint = t("nothing_to_read", delivery.language)
+        await send_text(context, delivery, hint)
         return
     await deliver_summary(context, delivery)
 

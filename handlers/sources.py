@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from telegram import Message, MessageEntity, Update
 
 from bot.content.sources import TextSource
-from bot.content.urls import find_urls, message_links
+from bot.content.urls import find_urls, message_links, other_scheme
 from bot.content.words import line_tokens, reading_words
 
 MIN_TEXT_WORDS = 40
@@ -86,15 +86,24 @@ def only_acknowledges(text: str) -> bool:
     )
 
 
-def message_urls(message: Message) -> list[str]:
-    """Links in a message: url and text_link entities of text and caption, then bare text."""
+def _marked_links(message: Message) -> list[str]:
+    """What the message's url and text_link entities, in text and caption, point at."""
     kinds: list[str | None] = [MessageEntity.URL, MessageEntity.TEXT_LINK]
-    marked = [
-        entity.url if entity.type == MessageEntity.TEXT_LINK else text
+    return [
+        (entity.url if entity.type == MessageEntity.TEXT_LINK else text) or ""
         for entities in (message.parse_entities(kinds), message.parse_caption_entities(kinds))
         for entity, text in entities.items()
     ]
-    return message_links(message.text or message.caption or "", [url or "" for url in marked])
+
+
+def message_urls(message: Message) -> list[str]:
+    """Links in a message: url and text_link entities of text and caption, then bare text."""
+    return message_links(message.text or message.caption or "", _marked_links(message))
+
+
+def unreadable_scheme(message: Message) -> str | None:
+    """The scheme of a link in the message that is no web page (`ftp`, `file`...), if any."""
+    return other_scheme(message.text or message.caption or "", _marked_links(message))
 
 
 def without_links(message: Message) -> str:

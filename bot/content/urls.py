@@ -162,6 +162,20 @@ def link_url(url: str | None) -> str | None:
     )
 
 
+_OTHER_SCHEME_LINK = re.compile(r"\b([a-z][a-z0-9+.-]*)://\S", re.IGNORECASE)
+
+
+def other_scheme(text: str, marked: list[str]) -> str | None:
+    """The scheme of a link that is no web page (`ftp`, `file`, `ipfs`...), marked by the
+    message's entities or written out, for telling the sender why it is not read."""
+    for candidate in [*marked, text]:
+        for match in _OTHER_SCHEME_LINK.finditer(candidate):
+            scheme = match.group(1).lower()
+            if scheme not in ("http", "https"):
+                return scheme
+    return None
+
+
 def message_links(text: str, marked: list[str]) -> list[str]:
     """A message's links: those its entities mark (scheme added when missing), then bare text.
 

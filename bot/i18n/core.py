@@ -18,6 +18,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Пришлите ссылку или вставьте текст подлиннее (хотя бы несколько предложений) — "
         "я его перескажу. Чтобы спросить о пересказе, ответьте на него.",
     },
+    "link_scheme_unreadable": {
+        "en": "I read web pages only: links that start with http:// or https://, not "
+        "{scheme}://. Send the page's web address, or the file itself.",
+        "ru": "Я читаю только веб-страницы — ссылки, начинающиеся с http:// или https://, "
+        "а не {scheme}://. Пришлите веб-адрес страницы или сам файл.",
+    },
     "unknown_command": {
         "en": "I don't know {command}. /help lists what I can do.",
         "ru": "Я не знаю команды {command}. /help — что я умею.",

@@ -19,7 +19,7 @@ import pytest
 from bot.config import Settings
 from bot.content.addresses import IPAddress, is_public_address
 from bot.content.fetch import SystemResolver
-from bot.content.urls import message_links
+from bot.content.urls import message_links, other_scheme
 from bot.deps import build_deps
 from tests.conftest import RunningBot, llm_settings, running
 from tests.fakes.bot_api import FakeBotAPI
@@ -463,20 +463,24 @@ async def test_crlf_typed_after_a_link_cannot_inject_a_header(
     assert "x-injected" not in web.requests[0].headers
 
 
+WEB_ONLY = "I read web pages only"
+
+
 @pytest.mark.parametrize(
-    "url",
+    ("url", "told"),
     [
-        "ftp://public.test/file.txt",
-        "file:///etc/passwd",
-        "gopher://127.0.0.1:70/_GET",
-        "javascript:alert(1)",
-        "data:text/html,<p>hi</p>",
-        "mailto:someone@public.test",
-        "tg://resolve?domain=skim",
+        ("ftp://public.test/file.txt", "http:// or https://, not ftp://."),
+        ("file:///etc/passwd", WEB_ONLY),
+        ("gopher://127.0.0.1:70/_GET", WEB_ONLY),
+        ("javascript:alert(1)", NOTHING),
+        ("data:text/html,<p>hi</p>", NOTHING),
+        ("mailto:someone@public.test", NOTHING),
+        ("tg://resolve?domain=skim", WEB_ONLY),
     ],
 )
 async def test_other_schemes_are_not_read(
     url: str,
+    told: str,
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
     web: FakeWeb,
@@ -486,7 +490,7 @@ async def test_other_schemes_are_not_read(
     llm_api.script(SUMMARY)
     async with hostile_bot(settings_for, llm_api, resolver, loopback_is_public=True):
         link_message(bot_api, url)
-        await wait_text(bot_api, NOTHING)
+        await wait_text(bot_api, told)
         assert not web.requests
         assert resolver.asked == [], "never read as https://ftp://... (a host named 'ftp')"
         await story_still_works(bot_api, web)
@@ -498,6 +502,13 @@ async def test_other_schemes_are_not_read(
 )
 def test_message_links_leave_out_other_schemes(marked: str) -> None:
     assert message_links("", [marked]) == []
+
+
+def test_a_written_out_link_of_another_scheme_is_named_in_the_hint() -> None:
+    assert other_scheme("get it at FTP://files.example/a.pdf", []) == "ftp"
+    assert other_scheme("see https://x.example and sftp://h/x", []) == "sftp"
+    assert other_scheme("mailto:a@b.example or javascript:alert(1)", []) is None
+    assert other_scheme("just words", ["https://x.example"]) is None
 
 
 def test_message_links_still_add_a_scheme_to_bare_hosts() -> None:
