@@ -257,12 +257,20 @@ async def change_setting(update: Update, context: Context, command: str) -> None
         await answer(update, context, delivery, t("setting_not_saved", delivery.language))
         return
     lines = [saved_text(field, value, delivery.language)]
+    if _translation_unavailable(context, field, value):
+        lines.append(t("language_needs_llm", delivery.language))
     if field == AUTO and value == "on":
         if chat.type == ChatType.PRIVATE:
             lines.append(t("autosummary_private_note", delivery.language))
         elif is_group(chat.type) and await privacy_hides_messages(context, chat.id):
             lines.append(t("autosummary_privacy", delivery.language))
     await answer(update, context, delivery, "\n\n".join(lines))
+
+
+def _translation_unavailable(context: Context, field: str, value: str) -> bool:
+    """A summary language chosen where no model can write in it: it is saved, for when one is
+    set up, but the sentences quoted meanwhile stay in the article's language."""
+    return field == LANGUAGE and value != "auto" and context.deps.llm is None
 
 
 async def lang_command(update: Update, context: Context) -> None:
@@ -371,7 +379,11 @@ async def _choose(
     if not await state.save_chat_prefs(message.chat.id, prefs):
         await answer_press(query, t("setting_not_saved_short", language), alert=True)
         return None
-    await answer_press(query, saved_text(field, value, language))
+    if _translation_unavailable(context, field, value):
+        saved = f"{saved_text(field, value, language)} {t('language_needs_llm', language)}"
+        await answer_press(query, saved, alert=True)
+    else:
+        await answer_press(query, saved_text(field, value, language))
     if field == AUTO and value == "on" and is_group(message.chat.type):
         await _warn_if_privacy_hides(context, message, language)
     return prefs

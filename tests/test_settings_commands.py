@@ -154,7 +154,11 @@ async def test_setting_commands_in_private(
         assert "Usage: /autosummary on" in await say(bot_api, "/autosummary maybe")
         assert "Usage: /length short" in await say(bot_api, "/length short please")
 
-        assert await say(bot_api, "/lang DE") == "Saved: Summary language — de (Deutsch)."
+        assert await say(bot_api, "/lang DE") == (
+            "Saved: Summary language — de (Deutsch).\n\nThis bot runs without a language model, "
+            "so summaries quote the article in its own language; the choice is kept for when "
+            "one is set up."
+        )
         assert await say(bot_api, "/length short") == "Saved: Length — short."
         assert await say(bot_api, "/style paragraph") == "Saved: Style — paragraph."
         reply = await say(bot_api, "/autosummary on")
@@ -267,7 +271,7 @@ async def test_group_admins_can_change_settings(
         menu = sent_to(bot_api, GROUP)[-1]
         assert buttons(menu)["st:length:long"] == "✓ Long"
         answered = await press(bot_api, menu, "st:language:uk", DEFAULT_USER)
-        assert answered.params["text"] == "Saved: Summary language — uk (Українська)."
+        assert answered.params["text"].startswith("Saved: Summary language — uk (Українська).")
         assert (await state.chat_prefs(GROUP)).language == "uk"
 
         # An anonymous admin writes as the group itself.
@@ -481,3 +485,34 @@ async def test_forget_deletes_the_texts_a_user_sent_and_their_chats_usage(
             assert not await kept(f"usage:chat:{USER_ID}:*")
     finally:
         await client.aclose()
+
+
+async def test_a_summary_language_chosen_with_a_model_is_only_saved(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        assert await say(bot_api, "/lang de") == "Saved: Summary language — de (Deutsch)."
+        await say(bot_api, "/settings")
+        menu = sent_to(bot_api, USER_ID)[-1]
+        answered = await press(bot_api, menu, "st:language:fr", DEFAULT_USER)
+    assert answered.params["text"] == "Saved: Summary language — fr (Français)."
+    assert not answered.params.get("show_alert")
+
+
+async def test_a_summary_language_chosen_without_a_model_says_what_happens_meanwhile(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Saved without a word, the choice looked broken: summaries kept the article's language."""
+    async with start_bot(settings_for()):
+        await say(bot_api, "/settings")
+        menu = sent_to(bot_api, USER_ID)[-1]
+        answered = await press(bot_api, menu, "st:language:fr", DEFAULT_USER)
+        auto = await press(bot_api, menu, "st:language:auto", DEFAULT_USER)
+    assert answered.params["show_alert"] is True
+    assert answered.params["text"].startswith("Saved: Summary language — fr (Français). ")
+    assert "runs without a language model" in answered.params["text"]
+    assert len(answered.params["text"]) <= 200, "the Bot API's limit for a press's answer"
+    assert "language model" not in auto.params["text"], "auto needs no model"

@@ -113,6 +113,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Translating needs a language model, and this bot runs without one.",
         "ru": "Для перевода нужна языковая модель, а этот бот работает без неё.",
     },
+    "language_needs_llm": {
+        "en": "This bot runs without a language model, so summaries quote the article in its "
+        "own language; the choice is kept for when one is set up.",
+        "ru": "Этот бот работает без языковой модели, поэтому пересказы цитируют статью на её "
+        "языке; выбор сохранён на случай, когда модель подключат.",
+    },
     "answer_passages": {
         "en": "Most relevant passages of the article (quoted: no language model answered):",
         "ru": "Самые подходящие места статьи (цитаты: языковая модель не отвечала):",
