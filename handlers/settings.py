@@ -22,6 +22,7 @@ from bot.llm.prompts import LANGUAGE_NAMES, LENGTHS, STYLES
 from bot.store.state import Prefs, today
 from handlers.addressing import Delivery, delivery_for, interface_language, is_admin, is_group
 from handlers.context import Context
+from handlers.keyboards import TRANSLATION_TARGETS
 from handlers.replies import answer_press, plain, send_text
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 PREFIX = "st:"  # callback data: st:FIELD:VALUE, or st:done
 DONE = PREFIX + "done"
 CHECK = "✓ "
-KEYBOARD_LANGUAGES = ("auto", "en", "ru", "uk", "de", "fr", "es")
+# The languages Translate offers, so that the two lists never differ.
+KEYBOARD_LANGUAGES = ("auto", *TRANSLATION_TARGETS)
+LANGUAGES_PER_ROW = 4
 # A command posted in a channel reaches every subscriber: it and our answer are deleted after this.
 CHANNEL_CLEANUP_SECONDS = 5.0
 
@@ -174,8 +177,10 @@ def settings_keyboard(
         [
             [button(LENGTH, v, t(f"button_length_{v}", language)) for v in CHOICES[LENGTH]],
             [button(STYLE, v, t(f"button_style_{v}", language)) for v in CHOICES[STYLE]],
-            languages[:4],
-            languages[4:],
+            *(
+                languages[start : start + LANGUAGES_PER_ROW]
+                for start in range(0, len(languages), LANGUAGES_PER_ROW)
+            ),
             *(
                 []
                 if private

@@ -14,6 +14,7 @@ from bot.i18n import command_texts as command_strings
 from bot.llm.prompts import LENGTHS
 from bot.store.state import Prefs
 from handlers import settings as settings_handlers
+from handlers.keyboards import TRANSLATION_TARGETS
 from tests.conftest import llm_settings
 from tests.fakes.bot_api import (
     DEFAULT_CHANNEL_ID,
@@ -136,6 +137,8 @@ async def test_setting_commands_in_private(
         assert keyboard["st:length:medium"] == "✓ Medium"
         assert keyboard["st:length:short"] == "Short"
         assert keyboard["st:language:auto"] == "✓ Auto"
+        offered = [data.removeprefix("st:language:") for data in keyboard if "language" in data]
+        assert offered == ["auto", *TRANSLATION_TARGETS], "the languages Translate offers"
         assert "st:auto:off" not in keyboard
         assert "st:done" in keyboard
 
