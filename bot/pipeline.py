@@ -369,6 +369,7 @@ class Pipeline:
             style=options.style,
             language=options.language,
             recording=document.is_recording,
+            document_language=document.language,
         )
         await self._state.save_thread(chat_id, message_id, thread)
 

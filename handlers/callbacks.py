@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.content.urls import link_url
 from bot.i18n import t
+from bot.i18n.languages import language_label
 from bot.store.state import Thread
 from bot.values import SummaryOptions
 from handlers.addressing import Delivery, interface_language, is_admin, is_group
@@ -90,7 +91,11 @@ async def on_translate_to(update: Update, context: Context) -> None:
     pressed = await _pressed(update, context)
     if pressed is None:
         return
-    _, message, thread = pressed
+    query, message, thread = pressed
+    if target == thread.written_in():  # a picker from before: it offers every language
+        language = interface_language(update)
+        await answer_press(query, t("translate_same", language, name=language_label(target)))
+        return
     options = SummaryOptions(thread.length, thread.style, target)
     await _rerender(update, context, query, message, thread, options)
 
@@ -125,12 +130,12 @@ async def on_translate_menu(update: Update, context: Context) -> None:
     """Translate: swap the keyboard for the language picker."""
     pressed = await _pressed(update, context)
     if pressed is not None:
-        query, message, _ = pressed
+        query, message, thread = pressed
         if context.deps.llm is None:  # a button from before the LLM key was taken away
             await answer_press(query, t("translate_needs_llm", interface_language(update)))
             return
         await answer_press(query)
-        await _edit_markup(message, language_keyboard())
+        await _edit_markup(message, language_keyboard(thread.written_in()))
 
 
 async def on_back(update: Update, context: Context) -> None:

@@ -77,11 +77,12 @@ def summary_keyboard(
     return SerializedOnce(rows)
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
-    """A language picker for Translate."""
+def language_keyboard(written_in: str | None = None) -> InlineKeyboardMarkup:
+    """A language picker for Translate, without the language the summary is written in."""
     buttons = [
         InlineKeyboardButton(code.upper(), callback_data=TRANSLATE_TO + code)
         for code in TRANSLATION_TARGETS
+        if code != written_in
     ]
     rows = [buttons[index : index + 5] for index in range(0, len(buttons), 5)]
     rows.append([InlineKeyboardButton("←", callback_data=BACK)])

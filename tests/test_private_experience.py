@@ -112,10 +112,17 @@ async def test_shorter_longer_translate_buttons(
             for b in row
         ]
         assert "sk:tr:ru" in codes
+        assert "sk:tr:en" not in codes, "the summary is in English already"
         bot_api.send_callback_query("sk:tr:ru", message=summary)
         await bot_api.wait_for(
             "editMessageText", lambda c: c.params.get("parse_mode") == "HTML", count=3
         )
+        # A picker left from before offers Russian still: nothing to translate.
+        bot_api.send_callback_query("sk:tr:ru", message=summary)
+        same = await bot_api.wait_for(
+            "answerCallbackQuery", lambda c: "already in" in c.params.get("text", "")
+        )
+    assert same.params["text"] == "This summary is already in ru (Русский)."
     assert "Russian" in llm_api.requests[-1].user_text
     assert len(llm_api.requests) == 3  # medium, short, Russian: one call per variant
 

@@ -74,6 +74,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "button_source": {"en": "Open source", "ru": "Источник"},
     "already_shortest": {"en": "This is already the shortest.", "ru": "Короче уже некуда."},
     "already_longest": {"en": "This is already the longest.", "ru": "Подробнее уже некуда."},
+    "translate_same": {
+        "en": "This summary is already in {name}.",
+        "ru": "Этот пересказ уже на языке {name}.",
+    },
     "choose_language": {"en": "Choose a language:", "ru": "Выберите язык:"},
     "ask_prompt": {
         "en": "Reply to the summary (or to this message) with your question.",

@@ -75,11 +75,17 @@ class Thread:
     turns: list[list[str]] = field(default_factory=list)
     # A transcript (audio, video, YouTube): its summary has a Transcript button.
     recording: bool = False
+    # The article's own language, which a summary with language "auto" is written in.
+    document_language: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Thread:
         fields = cls.__dataclass_fields__
         return cls(**{key: value for key, value in data.items() if key in fields})
+
+    def written_in(self) -> str | None:
+        """The language of the summary shown under this thread, when known."""
+        return self.language if self.language != "auto" else self.document_language
 
     def history(self, limit: int) -> list[tuple[str, str]]:
         """The last `limit` turns (none for 0: `turns[-0:]` would be all of them)."""
