@@ -12,8 +12,11 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot.content.ebook import EPUB_TYPE
 from bot.content.office import DOCX_TYPE, WORD_97_TYPE
 from bot.content.packed import inner_name
+from bot.content.rtf import RTF_TYPES
+from bot.content.slides import PPT_97_TYPE, PPTX_TYPE
 from bot.content.sources import FileSource, TextSource, UrlSource
 from bot.errors import SkimError
 from bot.i18n import t
@@ -42,6 +45,12 @@ READABLE_EXTENSIONS = frozenset(
         ".docm",
         ".dotx",
         ".doc",
+        ".pptx",
+        ".pptm",
+        ".ppsx",
+        ".ppt",
+        ".epub",
+        ".rtf",
         ".txt",
         ".text",
         ".md",
@@ -56,6 +65,10 @@ READABLE_MIME_TYPES = frozenset(
         "application/pdf",
         DOCX_TYPE,
         WORD_97_TYPE,
+        PPTX_TYPE,
+        PPT_97_TYPE,
+        EPUB_TYPE,
+        *RTF_TYPES,
         "text/plain",
         "text/markdown",
         "text/x-markdown",

@@ -16,7 +16,7 @@ from docx import Document as new_docx
 from bot.config import Settings
 from bot.content.extract import extract_bytes, media_type_for_file
 from bot.content.office import DOCX_TYPE, MAX_UNPACKED_BYTES
-from bot.errors import ExtractionError, UnsupportedContentError
+from bot.errors import ExtractionError
 from tests.conftest import run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.web import FakeWeb
@@ -246,7 +246,7 @@ def test_damaged_word_documents_always_say_damaged_never_crash() -> None:
     assert "err_docx_damaged" in outcomes
 
 
-def test_a_word_file_that_is_really_html_is_read_and_rtf_is_named() -> None:
+def test_a_word_file_that_is_really_html_or_rtf_is_read() -> None:
     """What "export to Word" buttons save: it was "That Word document is damaged"."""
     page = (
         "<html><head><title>Regatta news</title></head><body><p>"
@@ -256,6 +256,8 @@ def test_a_word_file_that_is_really_html_is_read_and_rtf_is_named() -> None:
     media_type = media_type_for_file("news.doc", "application/msword", page)
     assert "two new boats" in extract_bytes(page, media_type, filename="news.doc").text
     rtf = rb"{\rtf1\ansi The Lakeside Rowing Club met on Tuesday.}"
-    with pytest.raises(UnsupportedContentError) as caught:
-        extract_bytes(rtf, media_type_for_file("news.doc", None, rtf), filename="news.doc")
-    assert "application/rtf" in caught.value.user_message
+    document = extract_bytes(rtf, media_type_for_file("news.doc", None, rtf), filename="news.doc")
+    assert (document.source_kind, document.text) == (
+        "rtf",
+        "The Lakeside Rowing Club met on Tuesday.",
+    )

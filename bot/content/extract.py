@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from bot.content.binary import looks_binary
 from bot.content.decode import decode_bytes
 from bot.content.document import Document, tidy_lines
+from bot.content.ebook import EPUB_TYPE, extract_epub
 from bot.content.feeds import extract_feed
 from bot.content.fetch import sniff_media_type
 from bot.content.html import extract_article
@@ -21,6 +24,8 @@ from bot.content.office import (
     extract_docx,
 )
 from bot.content.pdf import extract_pdf
+from bot.content.rtf import RTF_TYPE, RTF_TYPES, extract_rtf
+from bot.content.slides import PPT_97_TYPE, PPTX_TYPE, extract_pptx
 from bot.errors import ExtractionError, UnsupportedContentError
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,16 @@ _EXTENSIONS = {
     ".docm": DOCX_TYPE,  # with macros, never run: only the text is read
     ".dotx": DOCX_TYPE,
     ".doc": WORD_97_TYPE,
+    ".pptx": PPTX_TYPE,
+    ".pptm": PPTX_TYPE,  # with macros, never run: only the text is read
+    ".ppsx": PPTX_TYPE,
+    ".ppt": PPT_97_TYPE,
+    ".epub": EPUB_TYPE,
+    ".rtf": RTF_TYPE,
 }
+# Zip packages, known by their first bytes; a file of that name that is no package is read as
+# what its bytes are (the HTML or RTF many "export to Word" buttons save).
+_PACKAGE_TYPES = (DOCX_TYPE, WORD_97_TYPE, PPTX_TYPE, PPT_97_TYPE, EPUB_TYPE)
 
 
 _XML_TYPES = ("application/xml", "application/rss+xml", "application/atom+xml")
@@ -74,11 +88,9 @@ def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str
     if data.startswith(b"%PDF-"):
         return "application/pdf"
     if data.lstrip()[:5].lower() == b"{\\rtf":
-        return "application/rtf"
+        return RTF_TYPE
     by_extension = _EXTENSIONS.get(PurePath(filename).suffix.lower())
-    if by_extension in (DOCX_TYPE, WORD_97_TYPE) and not data.startswith(
-        (ZIP_PACKAGE, COMPOUND_FILE)
-    ):
+    if by_extension in _PACKAGE_TYPES and not data.startswith((ZIP_PACKAGE, COMPOUND_FILE)):
         return sniff_media_type(data[:1024])
     if by_extension:
         return by_extension
@@ -192,6 +204,24 @@ def _without_front_matter(text: str) -> tuple[str, str | None]:
     return text[match.end() :], declared or None
 
 
+FileReader = Callable[[bytes, str | None, str | None], Document]
+
+
+def _file_reader(data: bytes, media_type: str) -> tuple[str, FileReader] | None:
+    """The reader of a file format that is no web page (PDF, Office, EPUB, RTF), and its name."""
+    if media_type == "application/pdf" or data.startswith(b"%PDF-"):
+        return "pdf", extract_pdf
+    if media_type in (DOCX_TYPE, WORD_97_TYPE):
+        return "word document", partial(extract_docx, media_type=media_type)
+    if media_type in (PPTX_TYPE, PPT_97_TYPE):
+        return "presentation", extract_pptx
+    if media_type == EPUB_TYPE:
+        return "e-book", extract_epub
+    if media_type in RTF_TYPES or data.lstrip()[:5].lower() == b"{\\rtf":
+        return "rtf", extract_rtf
+    return None
+
+
 def extract_bytes(
     data: bytes,
     media_type: str,
@@ -202,12 +232,11 @@ def extract_bytes(
     explain: list[str] | None = None,
 ) -> Document:
     """Dispatch on media type to the right reader; ``explain`` as for `extract_html`."""
-    if media_type == "application/pdf" or data.startswith(b"%PDF-"):
-        _note(explain, "source kind: pdf (no HTML candidates)")
-        return extract_pdf(data, url=url, filename=filename)
-    if media_type in (DOCX_TYPE, WORD_97_TYPE):
-        _note(explain, "source kind: word document (no HTML candidates)")
-        return extract_docx(data, url=url, filename=filename, media_type=media_type)
+    file_reader = _file_reader(data, media_type)
+    if file_reader is not None:
+        kind, read = file_reader
+        _note(explain, f"source kind: {kind} (no HTML candidates)")
+        return read(data, url, filename)
     if looks_binary(data):
         _note(explain, f"source kind: binary (declared {media_type}; not read)")
         log.info("refused binary content declared as %s", media_type)

@@ -23,7 +23,10 @@ import httpx
 from bot import __version__
 from bot.content.addresses import IPAddress, is_public_address
 from bot.content.decode import bom_text
+from bot.content.ebook import EPUB_TYPE
 from bot.content.office import DOCX_TYPE, WORD_97_TYPE
+from bot.content.rtf import RTF_TYPES
+from bot.content.slides import PPT_97_TYPE, PPTX_TYPE
 from bot.errors import FetchError, InvalidSourceError, SkimError, UnsupportedContentError
 from bot.metrics import Metrics
 from bot.retry_after import retry_after_seconds
@@ -45,6 +48,10 @@ _READABLE_TYPES = (
     "application/pdf",
     DOCX_TYPE,
     WORD_97_TYPE,
+    PPTX_TYPE,
+    PPT_97_TYPE,
+    EPUB_TYPE,
+    *RTF_TYPES,
     "application/xml",
     "text/xml",
     "application/rss+xml",

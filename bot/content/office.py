@@ -46,7 +46,7 @@ def extract_docx(
     from docx import Document as open_docx
 
     try:
-        _check_unpacked_size(data)
+        check_unpacked_size(data, "err_docx_too_big")
         word = open_docx(io.BytesIO(data))
         lines, title = _Reader(word).lines()
         properties = word.core_properties
@@ -72,14 +72,15 @@ def extract_docx(
     )
 
 
-def _check_unpacked_size(data: bytes) -> None:
-    """Refuse a package whose parts unpack to more than `MAX_UNPACKED_BYTES` (a zip bomb);
-    zipfile never inflates a part past the size its directory declares."""
+def check_unpacked_size(data: bytes, key: str) -> None:
+    """Refuse a zip package (Word, PowerPoint, EPUB) whose parts unpack to more than
+    `MAX_UNPACKED_BYTES` (a zip bomb) with the message `key`; zipfile never inflates a part past
+    the size its directory declares."""
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         unpacked = sum(part.file_size for part in package.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
-        log.info("Word document unpacking to %d bytes refused", unpacked)
-        raise ExtractionError(key="err_docx_too_big", mb=f"{MAX_UNPACKED_BYTES // 2**20}")
+        log.info("a package unpacking to %d bytes refused", unpacked)
+        raise ExtractionError(key=key, mb=f"{MAX_UNPACKED_BYTES // 2**20}")
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -186,6 +186,52 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "That Word document has no text to read.",
         "ru": "В этом документе Word нет текста.",
     },
+    "err_pptx_damaged": {
+        "en": "That PowerPoint presentation is damaged and can't be read.",
+        "ru": "Эта презентация PowerPoint повреждена, её не прочитать.",
+    },
+    "err_pptx_too_big": {
+        "en": "That presentation unpacks to more than {mb} MB, more than I read.",
+        "ru": "Эта презентация распаковывается в больше чем {mb} МБ, столько я не читаю.",
+    },
+    "err_pptx_locked": {
+        "en": "That PowerPoint presentation is password-protected.",
+        "ru": "Эта презентация PowerPoint защищена паролем.",
+    },
+    "err_ppt_old": {
+        "en": (
+            "That's an old PowerPoint file (.ppt), which I can't read. "
+            "Save it as .pptx or PDF and send it again."
+        ),
+        "ru": (
+            "Это старый файл PowerPoint (.ppt), его я не читаю. "
+            "Сохраните его как .pptx или PDF и пришлите снова."
+        ),
+    },
+    "err_no_text_pptx": {
+        "en": "That presentation has no text to read (only pictures?).",
+        "ru": "В этой презентации нет текста (одни картинки?).",
+    },
+    "err_epub_damaged": {
+        "en": "That e-book (EPUB) is damaged and can't be read.",
+        "ru": "Эта электронная книга (EPUB) повреждена, её не прочитать.",
+    },
+    "err_epub_too_big": {
+        "en": "That e-book unpacks to more than {mb} MB, more than I read.",
+        "ru": "Эта книга распаковывается в больше чем {mb} МБ, столько я не читаю.",
+    },
+    "err_epub_locked": {
+        "en": "That e-book is copy-protected (DRM), so I can't read it.",
+        "ru": "Эта книга защищена от копирования (DRM), её не прочитать.",
+    },
+    "err_no_text_epub": {
+        "en": "That e-book has no text to read.",
+        "ru": "В этой книге нет текста.",
+    },
+    "err_rtf_damaged": {
+        "en": "That RTF document is damaged and can't be read.",
+        "ru": "Этот документ RTF повреждён, его не прочитать.",
+    },
     "err_pdf_garbled": {
         "en": "This PDF's text can't be decoded: its fonts hide the letters (it reads as "
         "gibberish). Copy the text from a PDF viewer and send it to me instead.",
