@@ -9,10 +9,12 @@ and an edit of an older post is left alone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
-from telegram import Message, Update
+from telegram import ChatMemberAdministrator, ChatMemberOwner, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
@@ -22,6 +24,7 @@ from bot.i18n import pick_language
 from bot.store.keys import POST_LINK_TTL
 from handlers.addressing import delivery_for
 from handlers.context import Context
+from handlers.groups import not_for_auto_summary
 from handlers.sources import message_urls
 from handlers.summaries import deliver_summary
 
@@ -33,8 +36,8 @@ async def on_channel_post(update: Update, context: Context) -> None:
     post = update.channel_post or update.edited_channel_post
     if post is None:
         return
-    if post.via_bot is not None and post.via_bot.id == context.bot.id:
-        return  # our own inline result, posted by an admin
+    if not_for_auto_summary(post, context.bot.id):
+        return  # our own inline result or summary, posted or forwarded by an admin
     urls = message_urls(post)
     if not urls:
         return
@@ -47,7 +50,44 @@ async def on_channel_post(update: Update, context: Context) -> None:
         if not edited:  # on record, so that turning auto-summary on is no reason to answer it
             await _note_links(context, post, urls)
         return
+    if not await may_post(context, post.chat_id):
+        return
     await summarize_post_links(update, context, post, urls, pick_language(prefs.language))
+
+
+# How long the answer to "may Skim post in this channel?" is trusted; a change of Skim's rights
+# (my_chat_member) forgets it at once.
+POST_RIGHTS_SECONDS = 600.0
+
+
+async def may_post(context: Context, chat_id: int) -> bool:
+    """Whether Skim may post in the channel: without that right every summary would be paid for
+    (fetch, model) and then refused, post after post. Asked once in `POST_RIGHTS_SECONDS`."""
+    known = context.bot_data.post_rights.get(chat_id)
+    now = time.monotonic()
+    if known is None or now - known[1] >= POST_RIGHTS_SECONDS:
+        known = (context.application.create_task(_ask_post_rights(context, chat_id)), now)
+        context.bot_data.post_rights[chat_id] = known
+    return await asyncio.shield(known[0])
+
+
+async def _ask_post_rights(context: Context, chat_id: int) -> bool:
+    try:
+        member = await context.bot.get_chat_member(chat_id, context.bot.id)
+    except TelegramError as error:
+        log.info("could not read my rights in channel %s: %s", chat_id, error)
+        context.bot_data.post_rights.pop(chat_id, None)  # unknown: asked again next time
+        return True  # the summary's own send will tell
+    allowed = isinstance(member, ChatMemberOwner) or (
+        isinstance(member, ChatMemberAdministrator) and bool(member.can_post_messages)
+    )
+    if not allowed:
+        log.warning(
+            "channel %s has auto-summary on but I may not post there: give me the right to "
+            "post messages, or turn auto-summary off",
+            chat_id,
+        )
+    return allowed
 
 
 async def _note_links(context: Context, post: Message, urls: list[str]) -> None:

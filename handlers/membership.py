@@ -35,7 +35,11 @@ def _joined(change: ChatMemberUpdated) -> bool:
 async def on_added(update: Update, context: Context) -> None:
     """Introduce the bot where it was just added (a group) or to who added it (a channel)."""
     change = update.my_chat_member
-    if change is None or not _joined(change):
+    if change is None:
+        return
+    # Our rights there changed: a channel's "may we post?" is asked again.
+    context.bot_data.post_rights.pop(change.chat.id, None)
+    if not _joined(change):
         return
     chat = change.chat
     language = pick_language(change.from_user.language_code)

@@ -75,6 +75,8 @@ async def _send(
             message_thread_id=to.thread_id,
             reply_parameters=reply_to(reply),
             reply_markup=markup,
+            # A channel's every message notifies all its subscribers: the post did already.
+            disable_notification=True if to.channel else None,
         )
 
     try:

@@ -167,7 +167,8 @@ async def deliver_summary(context: Context, delivery: Delivery) -> Message | Non
             log.info("chat %s: a link posted twice at once is summarized once", delivery.chat_id)
             return None
     request = SummarizeRequest(delivery.source, delivery.options, delivery.caller)
-    done = await run_request(context, delivery, request)
+    # No status in a channel: each message there is a post every subscriber sees.
+    done = await run_request(context, delivery, request, show_status=not delivery.channel)
     # Sent once the request is over: a user who answers the summary at once is not "busy".
     if done is None or not isinstance(done.outcome, Summarized):
         return None

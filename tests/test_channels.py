@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from bot.config import Settings
-from tests.fakes.bot_api import DEFAULT_CHANNEL_ID, FakeBotAPI
+from tests.fakes.bot_api import DEFAULT_CHANNEL_ID, FakeBotAPI, make_user
 from tests.fakes.web import FakeWeb
-from tests.tg import replied_to, sent_in, set_auto_summary, summaries_in, wait_summary
+from tests.tg import (
+    bot_membership,
+    replied_to,
+    sent_in,
+    set_auto_summary,
+    summaries_in,
+    wait_summary,
+)
 
 CHANNEL = DEFAULT_CHANNEL_ID
 
@@ -147,3 +157,63 @@ async def test_a_dead_link_in_a_post_is_logged_not_posted(
     assert web.hits("/gone") >= 1
     # Nobody asked: no error under the post for every subscriber, and no status left behind.
     assert len(bot_api.messages_in(CHANNEL)) == before
+
+
+async def test_a_summary_posts_silently_without_a_status_post(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """Every message in a channel is a post each subscriber sees: the post itself notified them;
+    a "Reading…" post and a second notification for its summary were noise."""
+    url = article(web, "/quay", "old quay")
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, CHANNEL)
+        bot_api.send_channel_post(f"Worth a visit: {url}")
+        summary = await wait_summary(bot_api, chat_id=CHANNEL)
+        await bot_api.wait_idle(quiet=0.3)
+    sent = [c for c in bot_api.calls if in_channel(c) and c.method == "sendMessage"]
+    assert sent == [summary], "no status message before it"
+    assert summary.params["disable_notification"] is True
+    assert not [c for c in bot_api.calls if in_channel(c) and c.method == "editMessageText"]
+
+
+async def test_a_forwarded_summary_of_ours_is_not_summarized_again(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/pier", "pier")
+    bot_user = make_user(bot_api.bot_id, "Skim", "skim_test_bot", is_bot=True)
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, CHANNEL)
+        bot_api.send_channel_post(
+            f"The pier\n{url}", forward_origin={"type": "user", "sender_user": bot_user, "date": 1}
+        )
+        await bot_api.wait_idle(quiet=0.5)
+    assert web.hits("/pier") == 0
+    assert not summaries_in(bot_api, CHANNEL)
+
+
+async def test_a_channel_where_the_bot_may_not_post_costs_no_fetch_and_is_logged(
+    bot_api: FakeBotAPI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each post's page was fetched and summarized, then the summary refused, post after post,
+    with nothing to tell the admin why."""
+    urls = [article(web, f"/s{n}", f"station {n}") for n in range(3)]
+    bot_api.set_bot_may_post(CHANNEL, False)  # an admin without "Post messages"
+    caplog.set_level(logging.WARNING, "handlers.channels")
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, CHANNEL)
+        for url in urls:
+            bot_api.send_channel_post(f"Read: {url}")
+        await bot_api.wait_idle(quiet=0.5)
+        bot_api.set_bot_may_post(CHANNEL, True)
+        channel = {"id": CHANNEL, "type": "channel", "title": "Skim Test Channel"}
+        bot_membership(bot_api, channel, "member", "administrator")  # the admin fixed it
+        bot_api.send_channel_post(f"And: {urls[1]}")
+        await wait_summary(bot_api, chat_id=CHANNEL)
+    assert [web.hits(f"/s{n}") for n in range(3)] == [0, 1, 0]
+    assert len(bot_api.calls_to("getChatMember")) == 2, "asked once, then after the change"
+    [warning] = [r for r in caplog.records if "may not post there" in r.getMessage()]
+    assert "give me the right to post messages" in warning.getMessage()

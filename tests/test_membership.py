@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, DEFAULT_USER, FakeBotAPI
-from tests.tg import USER_ID, wait_text
+from tests.fakes.bot_api import DEFAULT_SUPERGROUP_ID, FakeBotAPI
+from tests.tg import USER_ID, bot_membership, wait_text
 
 CHANNEL_ID = -1009876543210
-
-
-def _membership(bot_api: FakeBotAPI, chat: dict[str, Any], old: str, new: str) -> None:
-    """A my_chat_member update: the bot's own status in ``chat`` changed, by Alice."""
-    bot = {key: bot_api.bot_user[key] for key in ("id", "is_bot", "first_name", "username")}
-    bot_api.add_update(
-        {
-            "my_chat_member": {
-                "chat": chat,
-                "from": DEFAULT_USER,
-                "date": int(time.time()),
-                "old_chat_member": {"user": bot, "status": old},
-                "new_chat_member": {"user": bot, "status": new}
-                | (
-                    {
-                        "can_be_edited": False,
-                        "can_manage_chat": True,
-                        "can_delete_messages": True,
-                        "can_manage_video_chats": False,
-                        "can_restrict_members": False,
-                        "can_promote_members": False,
-                        "can_change_info": False,
-                        "can_invite_users": False,
-                        "can_post_stories": False,
-                        "can_edit_stories": False,
-                        "can_delete_stories": False,
-                        "is_anonymous": False,
-                        "can_post_messages": True,
-                        "can_edit_messages": True,
-                    }
-                    if new == "administrator"
-                    else {}
-                ),
-            }
-        }
-    )
 
 
 GROUP_CHAT = {"id": DEFAULT_SUPERGROUP_ID, "type": "supergroup", "title": "Rowing Club"}
@@ -59,7 +22,7 @@ async def test_a_group_that_adds_the_bot_hears_how_to_use_it_and_about_privacy_m
     """The admin who added it learned nothing: not /autosummary, not that privacy mode hides
     members' links."""
     async with start_bot(settings_for()):
-        _membership(bot_api, GROUP_CHAT, "left", "member")
+        bot_membership(bot_api, GROUP_CHAT, "left", "member")
         welcome = await wait_text(bot_api, "/autosummary on", chat_id=DEFAULT_SUPERGROUP_ID)
     assert "Reply /summary to a message with a link" in welcome["text"]
     assert "make me an admin of this group" in welcome["text"]
@@ -70,7 +33,7 @@ async def test_a_group_that_adds_the_bot_as_admin_is_not_told_about_privacy(
 ) -> None:
     bot_api.set_chat_admins(DEFAULT_SUPERGROUP_ID, [USER_ID, bot_api.bot_id])
     async with start_bot(settings_for()):
-        _membership(bot_api, GROUP_CHAT, "left", "administrator")
+        bot_membership(bot_api, GROUP_CHAT, "left", "administrator")
         welcome = await wait_text(bot_api, "/autosummary on", chat_id=DEFAULT_SUPERGROUP_ID)
     assert "make me an admin" not in welcome["text"]
 
@@ -81,7 +44,7 @@ async def test_a_channel_admin_is_told_privately_and_subscribers_see_nothing(
     async with start_bot(settings_for()):
         bot_api.send_private_message("/start")
         await wait_text(bot_api, "I read so")
-        _membership(bot_api, CHANNEL_CHAT, "left", "administrator")
+        bot_membership(bot_api, CHANNEL_CHAT, "left", "administrator")
         told = await wait_text(bot_api, "Mill News")
     assert "/autosummary on" in told["text"]
     assert not bot_api.messages_in(CHANNEL_ID)
@@ -91,8 +54,8 @@ async def test_nothing_is_said_when_the_bot_is_removed_or_only_promoted(
     bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
 ) -> None:
     async with start_bot(settings_for()):
-        _membership(bot_api, GROUP_CHAT, "member", "administrator")
-        _membership(bot_api, GROUP_CHAT, "member", "left")
+        bot_membership(bot_api, GROUP_CHAT, "member", "administrator")
+        bot_membership(bot_api, GROUP_CHAT, "member", "left")
         await bot_api.wait_idle(quiet=0.5)
     assert not bot_api.calls_to("sendMessage")
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.store.state import Prefs
-from tests.fakes.bot_api import ApiCall, FakeBotAPI, JSONDict
+from tests.fakes.bot_api import DEFAULT_USER, ApiCall, FakeBotAPI, JSONDict
 
 if TYPE_CHECKING:
     from tests.conftest import RunningBot
@@ -107,3 +108,39 @@ async def wait_any_text(
 
 def last_text(bot_api: FakeBotAPI, chat_id: int = USER_ID) -> str:
     return str(bot_api.messages_in(chat_id)[-1]["text"])
+
+
+def bot_membership(bot_api: FakeBotAPI, chat: dict[str, Any], old: str, new: str) -> None:
+    """A my_chat_member update: the bot's own status in ``chat`` changed, by Alice."""
+    bot = {key: bot_api.bot_user[key] for key in ("id", "is_bot", "first_name", "username")}
+    bot_api.add_update(
+        {
+            "my_chat_member": {
+                "chat": chat,
+                "from": DEFAULT_USER,
+                "date": int(time.time()),
+                "old_chat_member": {"user": bot, "status": old},
+                "new_chat_member": {"user": bot, "status": new}
+                | (
+                    {
+                        "can_be_edited": False,
+                        "can_manage_chat": True,
+                        "can_delete_messages": True,
+                        "can_manage_video_chats": False,
+                        "can_restrict_members": False,
+                        "can_promote_members": False,
+                        "can_change_info": False,
+                        "can_invite_users": False,
+                        "can_post_stories": False,
+                        "can_edit_stories": False,
+                        "can_delete_stories": False,
+                        "is_anonymous": False,
+                        "can_post_messages": True,
+                        "can_edit_messages": True,
+                    }
+                    if new == "administrator"
+                    else {}
+                ),
+            }
+        }
+    )

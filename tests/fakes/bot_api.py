@@ -533,6 +533,7 @@ class FakeBotAPI:
         self._last_message_id: dict[int, int] = {}
         self._inline_messages: dict[str, JSONDict] = {}
         self._admins: dict[int, set[int]] = {}
+        self._cannot_post: set[int] = set()  # channels where the bot lacks can_post_messages
         self._creators: dict[int, int] = {}
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
@@ -739,6 +740,13 @@ class FakeBotAPI:
         if creator_id is not None:
             self._creators[chat_id] = creator_id
 
+    def set_bot_may_post(self, chat_id: int, allowed: bool) -> None:
+        """Give or take the bot's right to post in a channel (an admin's toggle)."""
+        if allowed:
+            self._cannot_post.discard(chat_id)
+        else:
+            self._cannot_post.add(chat_id)
+
     def add_file(
         self, content: bytes, *, file_path: str | None = None, file_size: int | None = None
     ) -> JSONDict:
@@ -846,10 +854,12 @@ class FakeBotAPI:
         entities: list[JSONDict] | None = None,
         edited: bool = False,
         message_id: int | None = None,
+        **extra: Any,
     ) -> JSONDict:
         """Queue a ``channel_post`` (or, with ``edited``, an ``edited_channel_post``) update.
 
-        An edit without ``message_id`` edits the channel's latest post.
+        An edit without ``message_id`` edits the channel's latest post; ``extra`` adds Message
+        fields (``forward_origin``...).
         """
         chat = {"title": "Skim Test Channel", **self._chats.get(chat_id, {}), "id": chat_id}
         chat["type"] = "channel"
@@ -865,6 +875,7 @@ class FakeBotAPI:
             "sender_chat": copy.deepcopy(chat),
             "chat": copy.deepcopy(chat),
             "date": int(time.time()),
+            **extra,
         }
         self._set_text(message, text, entities)
         if edited:
@@ -1509,6 +1520,8 @@ class FakeBotAPI:
     def _outgoing_base(self, params: JSONDict) -> JSONDict:
         """Resolve the chat and build the common fields of a message the bot sends."""
         chat = self._resolve_chat(params.get("chat_id"))
+        if chat["id"] in self._cannot_post:
+            raise _bad_request("need administrator rights in the channel chat")
         message: JSONDict = {"message_id": 0, "date": int(time.time()), "chat": chat}
         if chat["type"] == "channel":
             message["sender_chat"] = copy.deepcopy(chat)  # posts are signed by the channel
@@ -1837,7 +1850,10 @@ class FakeBotAPI:
         is_admin = user_id in self._admins.get(chat["id"], set())
         if not is_admin and not (chat["type"] == "channel" and user_id == self.bot_id):
             return {"status": "member", **member}
-        return {"status": "administrator", **member, **_admin_rights(chat)}
+        rights = _admin_rights(chat)
+        if user_id == self.bot_id and chat["id"] in self._cannot_post:
+            rights.update(can_post_messages=False, can_edit_messages=False)
+        return {"status": "administrator", **member, **rights}
 
     def _resolve_chat(self, raw: Any) -> JSONDict:
         """Find the Chat a ``chat_id`` refers to: an id or an ``@username``.
