@@ -74,11 +74,106 @@ _FILLER = frozenset(
 )
 
 
+# Question marks of the scripts people ask in: Latin, full-width (Chinese, Japanese), Arabic
+# and Persian, and Spanish's opening one.
+_QUESTION_MARKS = frozenset("?？؟¿")
+
+
+def asks(text: str) -> bool:
+    """Whether the text holds a question mark, in any script."""
+    return not _QUESTION_MARKS.isdisjoint(text)
+
+
+def _squeezed(text: str) -> str:
+    """Letters and digits only, case-folded: "Teşekkür ederim!" and "teşekkürederim" meet
+    (combining marks go too, on both sides, so Devanagari and Arabic phrases compare whole)."""
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
+# Whole thank-yous and okays of languages whose words the word list cannot hold (no spaces,
+# several words that are only thanks together), compared squeezed.
+_ACKNOWLEDGING_PHRASES = frozenset(
+    _squeezed(phrase)
+    for phrase in (
+        "谢谢",
+        "谢谢你",
+        "多谢",
+        "感谢",
+        "謝謝",
+        "好的",
+        "收到",
+        "明白了",
+        "ありがとう",
+        "ありがとうございます",
+        "どうも",
+        "了解",
+        "わかりました",
+        "助かります",
+        "감사합니다",
+        "고마워",
+        "고맙습니다",
+        "알겠습니다",
+        "좋아요",
+        "شكرا",
+        "شكراً",
+        "شكرا جزيلا",
+        "تمام",
+        "حسنا",
+        "תודה",
+        "תודה רבה",
+        "סבבה",
+        "ممنون",
+        "مرسی",
+        "سپاس",
+        "متشکرم",
+        "धन्यवाद",
+        "शुक्रिया",
+        "ठीक है",
+        "teşekkürler",
+        "teşekkür ederim",
+        "sağol",
+        "sağ ol",
+        "tamam",
+        "дякую",
+        "спасибі",
+        "дуже дякую",
+        "dzięki",
+        "dziękuję",
+        "vielen dank",
+        "danke schön",
+        "merci beaucoup",
+        "muchas gracias",
+        "vale",
+        "grazie mille",
+        "valeu",
+        "muito obrigado",
+        "cảm ơn",
+        "cám ơn",
+        "ขอบคุณ",
+        "ขอบคุณครับ",
+        "ขอบคุณค่ะ",
+        "terima kasih",
+        "makasih",
+        "ευχαριστώ",
+        "bedankt",
+        "děkuji",
+        "díky",
+        "köszönöm",
+        "kiitos",
+        "tack",
+        "takk",
+        "tak",
+    )
+)
+
+
 def only_acknowledges(text: str) -> bool:
     """Whether a reply only thanks or acknowledges: a few such words, or only emoji."""
+    if not asks(text) and _squeezed(text) in _ACKNOWLEDGING_PHRASES:
+        return True
     words = line_tokens(text)
     if not words:
-        return bool(text.strip()) and "?" not in text
+        return bool(text.strip()) and not asks(text)
     return (
         len(words) <= 5
         and any(word in _ACKNOWLEDGING for word in words)
@@ -124,9 +219,9 @@ def asks_beside_links(message: Message) -> bool:
     A reply to a summary that only shares another link wants that link read; "how does this
     compare with <link>?" is a question about the summary.
     """
-    if "?" not in (message.text or message.caption or ""):
+    if not asks(message.text or message.caption or ""):
         return False  # no question mark anywhere: no need to take the links out
-    return "?" in without_links(message)
+    return asks(without_links(message))
 
 
 def text_source(message: Message) -> TextSource | None:

@@ -13,6 +13,7 @@ import pytest
 from bot.config import Settings
 from bot.llm.prompts import LENGTHS
 from bot.render import utf16_len
+from handlers.sources import asks, only_acknowledges
 from handlers.status import PRIVATE_EDIT_INTERVAL
 from tests.conftest import eventually, llm_settings
 from tests.fakes.bot_api import ApiCall, FakeBotAPI, make_user
@@ -520,6 +521,51 @@ async def test_a_question_beside_a_link_is_answered_after_its_summary(
     assert answer["reply_to_message"]["text"].endswith("who restored it?")
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "谢谢",
+        "ありがとうございます！",
+        "شكرا جزيلا",
+        "धन्यवाद",
+        "Teşekkür ederim",
+        "дякую",
+        "ขอบคุณครับ",
+        "cảm ơn 🙏",
+        "Vielen Dank!",
+    ],
+)
+def test_a_thank_you_in_any_of_many_languages_is_no_question(reply: str) -> None:
+    """Each got "No passage of the article shares words with your question" (or, with a model,
+    an LLM call) and counted against the rate limit."""
+    assert only_acknowledges(reply)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["谢谢？", "去年有多少游客来访？", "كم شخصاً زار الطاحونة؟", "¿Quién la restauró", "why?"],
+)
+def test_questions_are_known_by_the_question_marks_of_their_scripts(text: str) -> None:
+    assert asks(text)
+    assert not only_acknowledges(text)
+
+
+async def test_a_question_beside_a_link_asked_with_a_full_width_mark_is_answered(
+    bot_api: FakeBotAPI,
+    llm_api: FakeOpenAI,
+    web: FakeWeb,
+    settings_for: Callable[..., Settings],
+    start_bot: Any,
+) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    llm_api.script(SUMMARY, "哈洛兰家族。")
+    async with start_bot(llm_settings(settings_for, llm_api)):
+        bot_api.send_private_message(f"{web.url('/story')} 是谁修复的？")
+        await wait_summary(bot_api)
+        await wait_text(bot_api, "哈洛兰家族。")
+    assert "是谁修复的？" in llm_api.requests[1].user_text
+
+
 async def test_a_question_under_a_summary_still_being_written_is_told_to_wait(
     bot_api: FakeBotAPI,
     llm_api: FakeOpenAI,
@@ -597,7 +643,9 @@ async def test_a_reasoning_models_thinking_never_reaches_the_chat(
     assert "Halloran" in final.params["text"]
 
 
-@pytest.mark.parametrize("reply", ["thanks!", "Thank you so much", "👍", "спасибо большое"])
+@pytest.mark.parametrize(
+    "reply", ["thanks!", "Thank you so much", "👍", "спасибо большое", "谢谢！", "धन्यवाद"]
+)
 async def test_thanks_under_a_summary_is_no_question(
     reply: str,
     bot_api: FakeBotAPI,
