@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import io
 import json
 import logging
 import os
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__
 from bot.config import Settings, load_settings, masked, url_passwords
@@ -165,18 +166,23 @@ def _quiet_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _closed_streams_to_devnull() -> None:
+def _usable_streams() -> None:
     """Run with stdin or stdout closed (`<&-`, `>&-`), Python has None for them: reading
     gets nothing and writing goes nowhere, as for any other program."""
     if sys.stdin is None:
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the whole run
     if sys.stdout is None:
         sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the same
+    for stream in (sys.stdout, sys.stderr):
+        # Page text, bullets and quotes a terminal's encoding (LC_ALL=C, PYTHONIOENCODING=
+        # latin-1) can't show are replaced rather than ending the command with a traceback.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    _closed_streams_to_devnull()
+    _usable_streams()
     args = _parser().parse_args(argv)
     command = args.command or "run"
     try:
@@ -214,7 +220,7 @@ def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
         settings.log_level,
         settings.log_format,
         secrets,
-        brief=(NetworkError, InvalidToken, json.JSONDecodeError),
+        brief=(TelegramError, json.JSONDecodeError),
     )
     if settings.telegram_bot_token is None:
         return _fail(BOTFATHER_HELP, EXIT_USAGE)
@@ -244,6 +250,14 @@ def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
         return _fail(
             f"cannot reach the Telegram Bot API at {masked(settings.telegram_api_url)} "
             f"({said}); check the network or TELEGRAM_API_URL",
+            EXIT_FAILED,
+        )
+    except TelegramError as error:
+        # A proxy's or login page's HTML with status 200: "Invalid server response".
+        said = " ".join(redact(str(error), secrets).split())[:200]
+        return _fail(
+            f"the server at TELEGRAM_API_URL ({masked(settings.telegram_api_url)}) does not "
+            f"answer as the Telegram Bot API does ({said}); check TELEGRAM_API_URL",
             EXIT_FAILED,
         )
     return EXIT_OK

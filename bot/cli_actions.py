@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
@@ -119,8 +118,6 @@ async def extract(
     reads through the reader itself, not the document cache, so the extractor's reasons are
     always there.
     """
-    _tolerate_unencodable(sys.stdout)
-    _tolerate_unencodable(sys.stderr)
     arguments = files_in_directories(arguments)
     several = len(arguments) > 1
     failures = shown = 0
@@ -220,12 +217,6 @@ def _print_failure(
     for line in explain or ():
         print(f"# explain: {line}", file=sys.stderr)
     sys.stderr.flush()
-
-
-def _tolerate_unencodable(stream: TextIO) -> None:
-    """Page text a terminal's encoding can't show is replaced rather than ending the run."""
-    if isinstance(stream, io.TextIOWrapper):
-        stream.reconfigure(errors="replace")
 
 
 async def _check_telegram(settings: Settings) -> tuple[bool, str]:

@@ -249,10 +249,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not host:port")
         return value
 
-    @field_validator("telegram_bot_token", mode="before")
+    @field_validator("telegram_bot_token", "openai_api_key", "transcribe_api_key", mode="before")
     @classmethod
     def _token(cls, value: object) -> object:
-        # A token pasted with a space or a newline at its end is still the token.
+        # A token or key pasted with a space or a newline at its end (a Kubernetes secret made
+        # from a file) is still the token: sent as it was, it failed as "unreachable".
         if isinstance(value, str):
             return value.strip() or None
         return value

@@ -38,6 +38,27 @@ class RedactingFormatter(logging.Formatter):
         return redact(self._inner.format(record), self._secrets)
 
 
+BRIEF_CHARS = 200
+_OURS = frozenset({"bot", "handlers", "__main__"})
+
+
+def _shortened(text: str) -> str:
+    said = " ".join(text.split())
+    return said if len(said) <= BRIEF_CHARS else said[: BRIEF_CHARS - 1] + "…"
+
+
+class LibraryLinesShortened(logging.Filter):
+    """A library's log line on one line and at most `BRIEF_CHARS` long: python-telegram-bot
+    logs the whole body a wrong TELEGRAM_API_URL answers ("Can not load invalid JSON data")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.partition(".")[0] not in _OURS:
+            message = record.getMessage()
+            if len(message) > BRIEF_CHARS or "\n" in message:
+                record.msg, record.args = _shortened(message), None
+        return True
+
+
 class BriefExceptions(logging.Filter):
     """Logs expected failures (Telegram unreachable, say) as one line, without a traceback."""
 
@@ -48,7 +69,8 @@ class BriefExceptions(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if error is not None and isinstance(error, self._kinds):
-            record.msg, record.args = f"{record.getMessage()}: {error}", None
+            # The Bot API library's message can hold the whole HTML page a wrong URL answered.
+            record.msg, record.args = f"{record.getMessage()}: {_shortened(str(error))}", None
             record.exc_info, record.exc_text = None, None
         return True
 
@@ -91,6 +113,7 @@ def setup_logging(
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     handler.setFormatter(RedactingFormatter(inner, secrets))
+    handler.addFilter(LibraryLinesShortened())
     if brief:
         handler.addFilter(BriefExceptions(brief))
     root = logging.getLogger()

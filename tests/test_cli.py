@@ -67,6 +67,24 @@ async def test_summarize_without_key_is_extractive_from_page_sentences() -> None
     assert all(sentence in flat for sentence in bullets)
 
 
+@pytest.mark.parametrize("command", [("summarize",), ("ask", "Who restored the mill?")])
+async def test_a_terminal_that_cannot_show_bullets_gets_them_replaced(
+    command: tuple[str, ...],
+) -> None:
+    """`LC_ALL=C` without UTF-8 mode, or a Latin-1 PYTHONIOENCODING: "•" and curly quotes ended
+    `skim summarize` and `skim ask` with a UnicodeEncodeError traceback."""
+    with open("page.html", "wb") as page:
+        page.write(read_fixture("article_en.html"))
+    code, out, err = await run_cli(
+        command[0], "page.html", *command[1:], env={"PYTHONIOENCODING": "ascii"}
+    )
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "?" in out
+    assert "•" not in out
+    assert "“" not in out
+
+
 async def test_summarize_url_sends_the_article_body_to_the_llm(
     web: FakeWeb, llm_api: FakeOpenAI
 ) -> None:

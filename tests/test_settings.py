@@ -155,6 +155,18 @@ def test_a_token_pasted_with_white_space_is_the_token(monkeypatch: pytest.Monkey
     assert load_settings().telegram_bot_token is None
 
 
+def test_api_keys_pasted_with_white_space_are_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key from a Kubernetes secret made from a file ends in a newline: sent as it was, every
+    request failed and `skim check` said "endpoint unreachable"."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-123\n")
+    monkeypatch.setenv("TRANSCRIBE_API_KEY", " sk-speech ")
+    settings = load_settings()
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.get_secret_value() == "sk-test-123"
+    assert settings.transcribe_api_key is not None
+    assert settings.transcribe_api_key.get_secret_value() == "sk-speech"
+
+
 def test_a_language_code_in_capitals_is_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUMMARY_LANGUAGE", "RU")
     settings = load_settings()

@@ -114,6 +114,25 @@ async def test_unreachable_bot_api_is_one_line_without_a_traceback() -> None:
     assert "SECRETabc" not in err
 
 
+@pytest.mark.parametrize("status", [200, 501])
+async def test_a_bot_api_url_that_answers_a_web_page_is_one_line(status: int, web: FakeWeb) -> None:
+    """A proxy's or login page's HTML: with 200 a 75-line traceback (Invalid server response),
+    with 501 the whole page in an ERROR line."""
+    page = "<html><body>" + "<p>Please sign in to the corporate proxy.</p>" * 40 + "</body></html>"
+    web.route("/bot123456:SECRETabc/getMe", page, status=status)
+    code, _, err = await run_cli(
+        "run",
+        env={"TELEGRAM_BOT_TOKEN": "123456:SECRETabc", "TELEGRAM_API_URL": web.url("")},
+    )
+    assert code == 1
+    assert "Traceback" not in err
+    assert "TELEGRAM_API_URL" in err
+    assert err.count("corporate proxy") < 10, "the page is not copied into the log"
+    assert len(err.splitlines()) <= 3
+    assert all(len(line) < 450 for line in err.splitlines())
+    assert "SECRETabc" not in err
+
+
 SECRET = "s3cret-token"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
