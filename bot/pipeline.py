@@ -138,6 +138,7 @@ class TextStreamed:
 class Refused:
     reason: Refusal
     message: str
+    retry_after: float | None = None  # seconds until a rate limit lets the caller in again
 
 
 @dataclass(frozen=True)
@@ -598,7 +599,8 @@ class Pipeline:
             wait = await self._state.take_token(scope, key, burst, per_minute)
             if wait > 0:
                 language = caller.language
-                return Refused(reason, t(reason, language, wait=wait_text(wait, language)))
+                message = t(reason, language, wait=wait_text(wait, language))
+                return Refused(reason, message, retry_after=wait)
         return None
 
     def _quota_charge(self, caller: Caller) -> Callable[[], Awaitable[None]]:

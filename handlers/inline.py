@@ -29,6 +29,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
 from bot.content.sources import UrlSource
+from bot.content.sites import bare_link
 from bot.content.urls import find_urls, normalize_url
 from bot.i18n import pick_language, t
 from bot.pipeline import Caller, Cancelled, Failed, Refused, Summarized, SummarizeRequest, Surface
@@ -45,7 +46,7 @@ from handlers.deeplinks import (
     remember_link,
     token_for,
 )
-from handlers.inline_jobs import InlineJob, JobKey, Outcome
+from handlers.inline_jobs import NOTE_TTL, InlineJob, JobKey, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ async def _summarize(
         if isinstance(done, Refused | Failed | Cancelled):
             log.info("inline summary for user %s did not finish: %s", user_id, done.message)
             outcome.failure = done.message
+            if isinstance(done, Refused) and done.retry_after is not None:
+                outcome.failure_seconds = min(done.retry_after, NOTE_TTL)
         return None
     finally:
         outcome.finished_at = time.monotonic()
@@ -218,7 +221,8 @@ async def on_inline_query(update: Update, context: Context) -> None:
     language = pick_language(user.language_code)
     jobs = context.bot_data.inline_jobs
     jobs.saw(user.id, update.update_id)
-    urls = find_urls(query.query)
+    typed = bare_link(query.query)
+    urls = find_urls(query.query) or ([typed] if typed is not None else [])
     if not urls:
         hint = "inline_no_link" if query.query.strip() else "inline_how_to"
         button = InlineQueryResultsButton(text=t(hint, language), start_parameter=HELP_PAYLOAD)

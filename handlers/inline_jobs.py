@@ -24,6 +24,9 @@ class Outcome:
     query: int = 0
     failure: str | None = None
     finished_at: float | None = None
+    # How long the failure is shown instead of starting again: a rate limit's own wait (its
+    # "try again in 8 s" is wrong after that), else NOTE_TTL.
+    failure_seconds: float = NOTE_TTL
     chosen: bool = False  # its "Summarizing…" message was sent: newer typing can't cancel it
 
 
@@ -58,7 +61,8 @@ class InlineJobs:
         failure, finished_at = job.outcome.failure, job.outcome.finished_at
         if failure is None or finished_at is None:
             return None
-        return failure if time.monotonic() - finished_at < NOTE_TTL else None
+        fresh = time.monotonic() - finished_at < job.outcome.failure_seconds
+        return failure if fresh else None
 
     def running(self, key: JobKey) -> InlineJob | None:
         job = self.jobs.get(key)

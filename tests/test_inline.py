@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from bot.config import Settings
 from bot.content.document import Document
+from bot.content.sites import bare_link
 from bot.content.sources import UrlSource
 from bot.values import Summary, SummaryOptions, SummaryResult
 from handlers.inline import summary_message
@@ -372,3 +376,59 @@ async def test_inline_work_counts_against_the_users_rate_limit(
     assert refusal["title"] == "Couldn't summarize this link"
     assert "too fast" in refusal["description"]
     assert web.hits("/two") == 0
+
+
+async def test_a_rate_limit_refusal_is_shown_only_until_the_limit_lets_the_user_in(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """The refusal ("Try again in 2 s") was replayed for 30 s whatever its wait, and no work
+    started in that time."""
+    web.route("/one", read_fixture("article_en.html"))
+    web.route("/two", read_fixture("article_ru.html"))
+    settings = settings_for(rate_limit_user_burst=1, rate_limit_user_per_minute=30)
+    async with start_bot(settings) as bot:
+        bot_api.send_inline_query(web.url("/one"))
+        await bot_api.wait_for("answerInlineQuery")
+        await wait_cached(bot, web.url("/one"))
+        bot_api.send_inline_query(web.url("/two"))
+        await bot_api.wait_for("answerInlineQuery", count=2)
+        await wait_jobs_done(bot, 2)
+        bot_api.send_inline_query(web.url("/two"))
+        refused = only_result(await bot_api.wait_for("answerInlineQuery", count=3))
+        await asyncio.sleep(2.5)  # a token every 2 s
+        bot_api.send_inline_query(web.url("/two"))
+        again = only_result(await bot_api.wait_for("answerInlineQuery", count=4))
+        await wait_cached(bot, web.url("/two"))
+    assert "too fast" in refused["description"]
+    assert again["title"] == "Summarizing…", "the work starts once the limit allows it"
+    assert web.hits("/two") == 1
+
+
+async def test_a_link_typed_without_its_scheme_is_a_link(
+    bot_api: FakeBotAPI, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """In a message Telegram marks "example.com/story" as a link; an inline query has no
+    entities, and it was "No link here"."""
+    async with start_bot(settings_for()):
+        bot_api.send_inline_query("example.com/story")
+        typed = await bot_api.wait_for("answerInlineQuery")
+        bot_api.send_inline_query("notes.txt")
+        words = await bot_api.wait_for("answerInlineQuery", count=2)
+    assert only_result(typed)["title"] == "Summarizing…"
+    assert words.params["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "link"),
+    [
+        ("example.com/story", "https://example.com/story"),
+        (" bbc.co.uk ", "https://bbc.co.uk"),
+        ("x.io:8080/a?b=1", "https://x.io:8080/a?b=1"),
+        ("notes.txt", None),
+        ("co.uk", None),
+        ("two words.com", None),
+        ("1.2.3.4", None),
+    ],
+)
+def test_bare_links_need_a_known_public_suffix(typed: str, link: str | None) -> None:
+    assert bare_link(typed) == link
