@@ -282,7 +282,31 @@ def _line_html(line: BodyLine, document: Document | None = None) -> str:
     if isinstance(line, Verbatim):
         return escape(line.text)
     rendered = inline_html(line)
+    if _starts_left_to_right_in_rtl(line):
+        rendered = RLM + rendered
     return moment_links(rendered, document) if document is not None else rendered
+
+
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK: a strong right-to-left character, invisible
+_RTL_LETTER = re.compile(
+    "[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]"
+)
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+def _starts_left_to_right_in_rtl(line: str) -> bool:
+    """A right-to-left line (Arabic, Hebrew, Persian) that opens with a Latin word, as the
+    "TL;DR:" label the prompt asks for: Telegram lays a paragraph out by its first strong
+    character, so that line alone went left to right among right-to-left ones."""
+    rtl = len(_RTL_LETTER.findall(line))
+    if rtl == 0:
+        return False
+    first = re.search(f"{_RTL_LETTER.pattern}|{_LATIN_LETTER.pattern}", line)
+    return (
+        first is not None
+        and bool(_LATIN_LETTER.match(first.group()))
+        and (rtl > len(_LATIN_LETTER.findall(line)))
+    )
 
 
 def _line_plain(line: BodyLine) -> str:

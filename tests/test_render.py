@@ -383,3 +383,21 @@ def test_quoted_passages_are_shown_as_written() -> None:
     quoted = "Here is what the article says:\n“The *first* mill, #1 on the coast.”"
     assert parse_html(answer_parts(quoted, verbatim=True)[0])[0] == quoted
     assert answer_plain(quoted, verbatim=True) == quoted
+
+
+def test_a_right_to_left_line_that_opens_with_a_latin_label_is_marked_right_to_left() -> None:
+    """Telegram lays a paragraph out by its first strong character: an Arabic summary's
+    "TL;DR: ..." line went left to right among right-to-left lines."""
+    summary = Summary(
+        "الطاحونة تعمل\nTL;DR: عادت الطاحونة إلى العمل بعد ترميمها.\n\n"
+        "- رممتها عائلة هالوران\n- BBC News: a quoted source stays as it is",
+        False,
+        "m",
+    )
+    html = summary_html(_doc(), summary)
+    lines = html.split("\n")
+    [tldr] = [line for line in lines if "TL;DR" in line]
+    assert tldr.startswith("\u200f"), "a right-to-left mark before the label"
+    assert not any(line.startswith("\u200f") for line in lines if "BBC" in line or "رممتها" in line)
+    english = summary_html(_doc(), Summary("Mill\nTL;DR: It works.\n\n- Restored", False, "m"))
+    assert "\u200f" not in english
