@@ -481,6 +481,27 @@ def test_a_login_wall_is_named_and_a_login_box_beside_an_article_is_not() -> Non
     assert "sluice gates" in extract_html(article, "https://example.com/story").text
 
 
+def test_a_short_chinese_article_beside_a_login_box_is_read() -> None:
+    """A run of Han characters counted as one word: a complete 343-character article was 28
+    "words", under the login wall's 40."""
+    from bot.content.extract import extract_html
+
+    paragraphs = [
+        "潮汐磨坊在经过三年的修复后于周六重新向公众开放，排队的人群一直排到了街道的尽头。",
+        "志愿者们说，大部分资金来自小额捐款，原始图纸是在一个地窖里找到的。",
+        "磨坊每天可以磨四百公斤面粉，游客在十月之前的每个周末都可以参观。",
+    ]
+    page = (
+        "<html lang=zh><body><header><form><input type=password name=pw></form></header>"
+        "<article><h1>潮汐磨坊重新转动</h1>"
+        + "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+        + "</article></body></html>"
+    )
+    document = extract_html(page, "https://example.cn/story")
+    assert "小额捐款" in document.text
+    assert document.word_count > 40
+
+
 @pytest.mark.parametrize(
     "page",
     [

@@ -7,11 +7,14 @@ import time
 
 import pytest
 
+from bot.content.words import reading_words
 from bot.llm.extractive import (
     ExtractiveSummary,
     rank_sentences,
     split_sentences,
     summarize_extractive,
+    terms,
+    truncate_at_word,
 )
 
 # A document whose lead is off-topic filler while the article's subject (a solar battery) is
@@ -291,3 +294,79 @@ def test_hindi_and_arabic_sentences_end_at_their_own_marks() -> None:
         "نعم هذا رابع؟",
         "وهذا خامس.",
     ]
+
+
+# --- scripts other than the Latin and Cyrillic alphabets (2026-12-07, an audit) -----------------
+
+
+def test_full_width_and_other_scripts_stops_end_sentences() -> None:
+    """Japanese official writing ends sentences with "．"; Khmer, Burmese and Armenian have
+    stops of their own: each text was one giant sentence."""
+    assert split_sentences("研究の目的を述べる．次に方法を説明する．最後に結果を示す．") == [
+        "研究の目的を述べる．",
+        "次に方法を説明する．",
+        "最後に結果を示す．",
+    ]
+    assert len(split_sentences("ប្រយោគទីមួយ។ ប្រយោគទីពីរ។")) == 2
+    assert len(split_sentences("ပထမဝါကျ။ ဒုတိယဝါကျ။")) == 2
+    assert len(split_sentences("Առաջին նախադասություն։ Երկրորդ նախադասություն։")) == 2
+
+
+def test_text_without_spaces_is_cut_between_characters_not_at_an_earlier_latin_space() -> None:
+    """The whole summary of a Chinese article was "据 BBC…": the cut went back to the last
+    ASCII space."""
+    sentence = (
+        "据 BBC 报道，潮汐磨坊在经过三年的修复后于周六重新向公众开放，"
+        "排队的人群一直排到了街道的尽头"
+    )
+    cut = truncate_at_word(sentence, 40)
+    assert len(cut) <= 40
+    assert len(cut) > 20
+    assert cut.endswith("…")
+    assert truncate_at_word("The mill at Brackwater turned again", 20) == "The mill at…"
+
+
+def test_key_points_are_no_headings_titles_table_rows_or_credit_lines() -> None:
+    lines = [
+        "# Annual Water Quality Report 2024",
+        "The utility tested 1,200 samples from the river intake and found every one within the "
+        "federal limits for lead and nitrates.",
+        "Sampling results",
+        "Chlorine levels averaged 1.1 milligrams per litre, below the 4.0 allowed, and the "
+        "treatment plant ran without an outage.",
+        "6 Ryan Blaney 2339 1 1 11 18",
+        "— The Riverside Council (@RiversideGov) October 9, 2024",
+        "Customers can ask for a free lead test of their taps by calling the utility before "
+        "the end of March.",
+        "Annual Water Quality Report 2024",
+        "The report also lists the plant's energy use, which fell by a tenth after new pumps "
+        "were fitted in the spring.",
+    ]
+    result = summarize_extractive(
+        "\n\n".join(lines), max_sentences=4, title="Annual Water Quality Report 2024"
+    )
+    assert result.sentences
+    for sentence in result.sentences:
+        assert sentence.endswith("."), sentence
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("İstanbul tersanesi", "istanbul tersanesi"),
+        ("Πού βρέθηκαν μυλόπετρες", "Που βρεθηκαν μυλοπετρες"),
+        ("مَرْحَبًا بِالْعَالَمِ", "مرحبا بالعالم"),
+        ("שָׁלוֹם עוֹלָם", "שלום עולם"),
+        ("Ça coûte cher", "ca coute cher"),
+    ],
+)
+def test_terms_meet_whatever_the_case_accents_and_vowel_marks(written: str, typed: str) -> None:
+    """An offline answer found nothing for "istanbul" in a text with "İstanbul", for Greek
+    typed without accents or for Arabic without harakat."""
+    assert terms(written) == terms(typed)
+
+
+def test_an_indic_word_is_one_term_and_one_word() -> None:
+    """Python's `\\w` does not match Devanagari vowel signs: "धन्यवाद" was three pieces."""
+    assert len(terms("धन्यवाद")) == 1
+    assert reading_words("धन्यवाद चक्की फिर से चलने लगी।") == 6

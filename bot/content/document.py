@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from bot.content.urls import link_url
+from bot.content.words import reading_words
 
 SourceKind = Literal[
     "html",
@@ -28,7 +29,6 @@ SourceKind = Literal[
     "image",
 ]
 
-_WORD = re.compile(r"\w+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
@@ -64,7 +64,7 @@ class Document:
     def word_count(self) -> int:
         if self.known_words is not None and not self.text:
             return self.known_words
-        return len(_WORD.findall(self.text))
+        return reading_words(self.text)
 
     @property
     def content_hash(self) -> str:

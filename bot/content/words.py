@@ -27,7 +27,11 @@ def count_words(text: str) -> int:
 # Chinese and Japanese are written without spaces: a run of their characters is no one word.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHARACTER = re.compile(f"[{_CJK}]")
-_OTHER_WORD = re.compile(f"[^\\W{_CJK}]+")
+# Marks inside words, which `\w` does not match: combining accents, Hebrew points, Arabic
+# harakat, and the vowel signs of the Indic scripts (their blocks, less the dandas): "धन्यवाद"
+# is one word, not three.
+_IN_WORD_MARKS = "\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0670\u0900-\u0963\u0966-\u0dff"
+_OTHER_WORD = re.compile(f"(?:[^\\W{_CJK}]|[{_IN_WORD_MARKS}])+")
 
 
 def reading_words(text: str) -> int:

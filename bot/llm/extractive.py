@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,13 +30,16 @@ def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-_CJK_TERMINATORS = "。！？"
+# Full-width and half-width ideographic stops too: "．" ends sentences in Japanese academic and
+# official writing.
+_CJK_TERMINATORS = "。！？．｡"
 # Full stops and question marks of scripts without letter case (Devanagari's danda, Arabic's
-# question mark, Urdu's full stop): always a sentence's end, as the CJK ones.
-_ALWAYS_TERMINATORS = _CJK_TERMINATORS + "।॥؟۔"
+# question mark, Urdu's full stop, Khmer's, Burmese's, Armenian's and Ethiopic's stops):
+# always a sentence's end, as the CJK ones.
+_ALWAYS_TERMINATORS = _CJK_TERMINATORS + "।॥؟۔។။։።"
 _CLOSERS = "\"'”’»)]」』）】》"
 _OPENERS = "\"'“‘«([「『（【《¿¡"
-_TERMINATOR_RE = re.compile(r"[.!?…。！？।॥؟۔]+[\"'”’»)\]」』）】》]*")
+_TERMINATOR_RE = re.compile(r"[.!?…。！？．｡।॥؟۔។။։።]+[\"'”’»)\]」』）】》]*")
 # First visible character of the next sentence, skipping opening quotes and brackets.
 _NEXT_RE = re.compile(r"\s*[\"'“‘«(\[「『（【《¿¡]*(\S)")
 _LAST_TOKEN_RE = re.compile(r"(\S*)$")
@@ -83,7 +87,7 @@ def split_sentences(text: str) -> list[str]:
 
 # A line that goes on in the next: no sentence end or colon at its end, and the next line
 # starts with a lowercase letter (text wrapped at a width: PDFs, e-mail, plain-text files).
-_LINE_END = re.compile(r"[.!?…:;。！？।॥؟۔\"'”’»)\]」』）】》]\s*$")
+_LINE_END = re.compile(r"[.!?…:;。！？．｡।॥؟۔។။։።\"'”’»)\]」』）】》]\s*$")
 
 
 def _unwrapped(lines: list[str]) -> list[str]:
@@ -152,7 +156,23 @@ _CJK_SPLIT_RE = re.compile(f"([{_CJK_CLASS}]+)")
 _RU_VOWELS = frozenset("аеиоуыэюяйь")
 _LONG_UNSPACED_WORD = 16
 
-_STOP_WORDS = _word_set(
+
+def _without_marks(text: str) -> str:
+    """Case-folded, without accents, vowel signs and points: "İstanbul" meets "istanbul",
+    Greek typed without its accents and Arabic without its harakat meet the written text, and
+    a Devanagari word is one token (its vowel signs are no word characters to `re`)."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    kept = "".join(c for c in unicodedata.normalize("NFKD", folded) if not _is_mark(c))
+    return unicodedata.normalize("NFC", kept)  # Hangul syllables whole again
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+_STOP_WORDS_WRITTEN = _word_set(
     """
     a an the and or but if then else of to in on at by for with from as is are was were be been
     being it its this that these those he she they we you me my our your their his her them us
@@ -170,6 +190,8 @@ _STOP_WORDS = _word_set(
     перед том такой им более всегда между это также который которые которая которых которой
     """
 )
+# Compared after _without_marks: "её" is "ее", "мой" is "мои".
+_STOP_WORDS = frozenset(_without_marks(word) for word in _STOP_WORDS_WRITTEN)
 
 _Vector = dict[str, float]
 
@@ -194,8 +216,8 @@ def _bigrams(run: str) -> list[str]:
 
 
 def _tokens(sentence: str) -> list[str]:
-    """Lowercased word tokens; character bigrams for scripts written without spaces."""
-    lowered = sentence.lower().replace("ё", "е")
+    """Folded word tokens; character bigrams for scripts written without spaces."""
+    lowered = _without_marks(sentence)
     unspaced = not any(c.isspace() for c in lowered)
     tokens: list[str] = []
     for word in _WORD_RE.findall(lowered):
@@ -393,7 +415,8 @@ def summarize_extractive(
         ]
     scores = _rank(vectors, prior)
     order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
-    preferred = [i for i in order if _reasonable_length(sentences[i])]
+    title_key = _line_key(title or "")
+    preferred = [i for i in order if _quotable(sentences[i], title_key)]
 
     chosen = _pick(preferred, sentences, vectors, max_sentences, max_chars)
     if not chosen:
@@ -430,6 +453,34 @@ def _pick(
     return chosen
 
 
+_SENTENCE_END = re.compile(r"[.!?…。！？．｡।॥؟۔។။։።][\"'”’»)\]」』）】》]*$")
+_HEADING_WORDS = 12
+_MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
+_ATTRIBUTION = ("—", "―", "--")  # a quote's or an embedded post's credit line
+_NUMBER = re.compile(r"[\d.,:%/+-]+")
+
+
+def _line_key(text: str) -> str:
+    return " ".join(_WORD_RE.findall(_without_marks(text)))
+
+
+def _quotable(sentence: str, title_key: str) -> bool:
+    """A sentence worth quoting as a key point: of a reasonable length, and no heading (the
+    title again, a Markdown heading, a short line without a sentence end), credit line
+    ("— The Senate (@NGRSenate) October 9, 2018") or table row ("6 Ryan Blaney 2339 1 1 11")."""
+    if not _reasonable_length(sentence):
+        return False
+    stripped = sentence.strip()
+    if _MARKDOWN_HEADING.match(stripped) or stripped.startswith(_ATTRIBUTION):
+        return False
+    if title_key and _line_key(stripped) == title_key:
+        return False
+    words = stripped.split()
+    if not _SENTENCE_END.search(stripped) and len(words) < _HEADING_WORDS:
+        return False
+    return sum(1 for word in words if _NUMBER.fullmatch(word)) * 2 < len(words)
+
+
 def _reasonable_length(sentence: str) -> bool:
     """Between 5 and 60 words and at least 20 characters; CJK characters count double."""
     cjk = len(_CJK_RE.findall(sentence))
@@ -449,14 +500,27 @@ def _join(sentences: Sequence[str]) -> str:
     return "".join(parts)
 
 
+# Where a cut in text written without spaces may fall: after a comma or enumeration mark.
+_CJK_PAUSES = "，、；：,"
+
+
 def truncate_at_word(sentence: str, limit: int) -> str:
-    """Cut to at most `limit` characters at a word boundary, marking the cut with "…"."""
+    """Cut to at most `limit` characters at a word boundary, marking the cut with "…".
+
+    Text written without spaces (Chinese, Japanese, Thai) is cut after its last comma in the
+    last third, else between two characters: backing up to an ASCII space there left a
+    Chinese sentence as its opening Latin word.
+    """
     if len(sentence) <= limit:
         return sentence
     head = sentence[: limit - 1]
     if not sentence[limit - 1].isspace():
-        cut = max(head.rfind(" "), head.rfind("\t"))
-        if cut > 0:
-            head = head[:cut]
-    head = head.rstrip(" \t,;:—–-") or sentence[: limit - 1]
+        if _CJK_RE.match(sentence[limit - 2]) or _CJK_RE.match(sentence[limit - 1]):
+            pause = max(head.rfind(mark) for mark in _CJK_PAUSES)
+            head = head[: pause + 1] if pause >= len(head) * 2 // 3 else head
+        else:
+            cut = max(head.rfind(" "), head.rfind("\t"))
+            if cut > 0:
+                head = head[:cut]
+    head = head.rstrip(" \t,;:—–-，、；：") or sentence[: limit - 1]
     return head + _ELLIPSIS
