@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from bot.content.words import count_words
+from bot.content.words import count_words, reading_words
 
 _LANG_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 
@@ -60,15 +60,64 @@ def detect_language(text: str) -> tuple[str | None, float]:
 
 
 def choose_language(declared: str | None, text: str) -> str | None:
-    """The declared language unless the text clearly is in another one."""
+    """The declared language unless the text clearly is in another one: written in another
+    script (a template's `lang="en"` on an Arabic or Chinese page), or, in the same script,
+    detected with near certainty over enough words."""
     detected, probability = detect_language(text)
-    if declared is None:
+    if declared is None or not detected or detected == declared:
+        return detected or declared
+    script = dominant_script(text[:_DETECT_CHARS])
+    if script is not None and _script_of(detected) == script != _script_of(declared):
         return detected
-    if (
-        detected
-        and detected != declared
-        and probability >= _OVERRULE_PROBABILITY
-        and count_words(text) >= _OVERRULE_MIN_WORDS
-    ):
+    if probability >= _OVERRULE_PROBABILITY and reading_words(text) >= _OVERRULE_MIN_WORDS:
         return detected
     return declared
+
+
+# The script each language is written in, where it is not the Latin alphabet (Japanese: kana,
+# which its text always holds beside Han characters).
+_SCRIPTS: dict[str, str] = {
+    **dict.fromkeys(("ru", "uk", "be", "bg", "mk", "kk", "ky", "mn", "tg"), "Cyrillic"),
+    **dict.fromkeys(("ar", "fa", "ur", "ps", "ug"), "Arabic"),
+    **dict.fromkeys(("he", "yi"), "Hebrew"),
+    **dict.fromkeys(("hi", "mr", "ne"), "Devanagari"),
+    "el": "Greek",
+    "th": "Thai",
+    "ko": "Hangul",
+    "ja": "Kana",
+    "zh": "Han",
+    "ka": "Georgian",
+    "hy": "Armenian",
+    "bn": "Bengali",
+    "ta": "Tamil",
+}
+_SCRIPT_RANGES: tuple[tuple[str, str], ...] = (
+    ("Latin", "A-Za-z\u00c0-\u024f"),
+    ("Cyrillic", "\u0400-\u04ff"),
+    ("Arabic", "\u0600-\u06ff\u0750-\u077f"),
+    ("Hebrew", "\u0590-\u05ff"),
+    ("Devanagari", "\u0900-\u097f"),
+    ("Bengali", "\u0980-\u09ff"),
+    ("Tamil", "\u0b80-\u0bff"),
+    ("Greek", "\u0370-\u03ff"),
+    ("Thai", "\u0e00-\u0e7f"),
+    ("Georgian", "\u10a0-\u10ff"),
+    ("Armenian", "\u0530-\u058f"),
+    ("Hangul", "\uac00-\ud7af"),
+    ("Kana", "\u3040-\u30ff"),
+    ("Han", "\u4e00-\u9fff\u3400-\u4dbf"),
+)
+_SCRIPT_PATTERNS = [(name, re.compile(f"[{ranges}]")) for name, ranges in _SCRIPT_RANGES]
+
+
+def _script_of(language: str) -> str:
+    return _SCRIPTS.get(language, "Latin")
+
+
+def dominant_script(text: str) -> str | None:
+    """The script most of the text's letters are in (Japanese: any kana among Han characters)."""
+    counts = {name: len(pattern.findall(text)) for name, pattern in _SCRIPT_PATTERNS}
+    if counts["Kana"] and counts["Han"] + counts["Kana"] >= max(counts.values()):
+        return "Kana"
+    best = max(counts, key=lambda name: counts[name])
+    return best if counts[best] else None
