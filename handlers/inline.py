@@ -28,8 +28,8 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
-from bot.content.sources import UrlSource
 from bot.content.sites import bare_link
+from bot.content.sources import UrlSource
 from bot.content.urls import find_urls, normalize_url
 from bot.i18n import pick_language, t
 from bot.pipeline import Caller, Cancelled, Failed, Refused, Summarized, SummarizeRequest, Surface

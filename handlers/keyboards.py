@@ -8,6 +8,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
+from bot.llm.prompts import LANGUAGE_NAMES
 
 CALLBACK_PREFIX = "sk:"  # every button of ours
 SHORTER = "sk:short"
@@ -18,7 +19,9 @@ ASK = "sk:ask"
 TRANSCRIPT = "sk:text"
 BACK = "sk:back"
 
-TRANSLATION_TARGETS = ("en", "ru", "uk", "de", "fr", "es", "it", "pt", "zh", "ja")
+# Every language the prompts name, as `/lang` takes them: Arabic, Korean, Hindi... readers were
+# left out of a list of ten.
+TRANSLATION_TARGETS = tuple(LANGUAGE_NAMES)
 
 
 class SerializedOnce(InlineKeyboardMarkup):

@@ -76,11 +76,13 @@ async def test_a_storm_of_genuine_buttons_is_gated_like_links(
     settings_for: Callable[..., Settings],
     start_bot: Any,
 ) -> None:
-    """All ten Translate targets, Shorter and Longer within a second: one runs, the rest are
-    told to wait (busy, or the rate limit), as new links would be."""
+    """Every Translate target but the summary's own language (English: nothing to translate),
+    Shorter and Longer within a second: one runs, the rest are told to wait (busy, or the rate
+    limit), as new links would be."""
     web.route("/story", read_fixture("article_en.html"))
-    llm_api.script(SUMMARY, *[Reply(content=SUMMARY, delay=2) for _ in range(12)])
-    presses = [f"sk:tr:{code}" for code in TRANSLATION_TARGETS] + ["sk:short", "sk:long"]
+    llm_api.script(SUMMARY, *[Reply(content=SUMMARY, delay=2) for _ in range(30)])
+    targets = [code for code in TRANSLATION_TARGETS if code != "en"]
+    presses = [f"sk:tr:{code}" for code in targets] + ["sk:short", "sk:long"]
     async with start_bot(llm_settings(settings_for, llm_api)):
         summary = message_of(bot_api, await send_for_summary(bot_api, web.url("/story")))
         for data in presses:
