@@ -9,12 +9,12 @@ and an edit of an older post is left alone.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from telegram import ChatMemberAdministrator, ChatMemberOwner, Message, Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
@@ -50,44 +50,40 @@ async def on_channel_post(update: Update, context: Context) -> None:
         if not edited:  # on record, so that turning auto-summary on is no reason to answer it
             await _note_links(context, post, urls)
         return
-    if not await may_post(context, post.chat_id):
+    if prefs.may_post is False:
+        # Each post would be fetched and summarized, then its summary refused.
+        _warn_no_rights(context, post.chat_id)
         return
     await summarize_post_links(update, context, post, urls, pick_language(prefs.language))
 
 
-# How long the answer to "may Skim post in this channel?" is trusted; a change of Skim's rights
-# (my_chat_member) forgets it at once.
-POST_RIGHTS_SECONDS = 600.0
+# A channel where Skim may not post is named in a WARNING at most this often (per process).
+RIGHTS_WARNING_SECONDS = 600.0
+# What Telegram answers a bot that may not post in a channel.
+_NO_RIGHTS = ("rights", "chat_write_forbidden", "not enough", "forbidden")
 
 
-async def may_post(context: Context, chat_id: int) -> bool:
-    """Whether Skim may post in the channel: without that right every summary would be paid for
-    (fetch, model) and then refused, post after post. Asked once in `POST_RIGHTS_SECONDS`."""
-    known = context.bot_data.post_rights.get(chat_id)
+def _warn_no_rights(context: Context, chat_id: int) -> None:
+    warned = context.bot_data.rights_warned
     now = time.monotonic()
-    if known is None or now - known[1] >= POST_RIGHTS_SECONDS:
-        known = (context.application.create_task(_ask_post_rights(context, chat_id)), now)
-        context.bot_data.post_rights[chat_id] = known
-    return await asyncio.shield(known[0])
-
-
-async def _ask_post_rights(context: Context, chat_id: int) -> bool:
-    try:
-        member = await context.bot.get_chat_member(chat_id, context.bot.id)
-    except TelegramError as error:
-        log.info("could not read my rights in channel %s: %s", chat_id, error)
-        context.bot_data.post_rights.pop(chat_id, None)  # unknown: asked again next time
-        return True  # the summary's own send will tell
-    allowed = isinstance(member, ChatMemberOwner) or (
-        isinstance(member, ChatMemberAdministrator) and bool(member.can_post_messages)
-    )
-    if not allowed:
+    if now - warned.get(chat_id, -RIGHTS_WARNING_SECONDS) >= RIGHTS_WARNING_SECONDS:
+        warned[chat_id] = now
         log.warning(
             "channel %s has auto-summary on but I may not post there: give me the right to "
             "post messages, or turn auto-summary off",
             chat_id,
         )
-    return allowed
+    else:
+        log.info("channel %s: may not post there, post skipped", chat_id)
+
+
+async def _record_no_rights(context: Context, chat_id: int) -> None:
+    """Telegram refused a summary for want of rights: later posts are skipped unread until
+    Skim's rights change (a my_chat_member update says so)."""
+    state = context.deps.skim.state
+    prefs = await state.chat_prefs(chat_id)
+    await state.save_chat_prefs(chat_id, replace(prefs, may_post=False))
+    _warn_no_rights(context, chat_id)
 
 
 async def _note_links(context: Context, post: Message, urls: list[str]) -> None:
@@ -129,8 +125,9 @@ async def summarize_post_links(
         try:
             await deliver_summary(context, delivery)
         except TelegramError as error:
-            # Typically an admin without the right to post; nothing more to do.
             log.info("could not answer in channel %s: %s", post.chat_id, error)
+            if any(sign in str(error).lower() for sign in _NO_RIGHTS):
+                await _record_no_rights(context, post.chat_id)
             return
 
 

@@ -8,7 +8,6 @@ context object to every handler of one update, so they are read once per update.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +32,8 @@ class BotData:
     inline_jobs: InlineJobs = field(default_factory=InlineJobs)
     refused_users: set[int] = field(default_factory=set)
     edit_clock: EditClock = field(default_factory=EditClock)
-    # Channels: whether Skim may post there (one question for the posts that come at once), and
-    # when it was asked (time.monotonic()).
-    post_rights: dict[int, tuple[asyncio.Task[bool], float]] = field(default_factory=dict)
+    # Channels where Skim may not post: when that was last a WARNING (time.monotonic()).
+    rights_warned: dict[int, float] = field(default_factory=dict)
 
 
 class SkimContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -9,8 +9,9 @@ talked to the bot before (a bot may not write first).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from telegram import ChatMemberUpdated, Update
+from telegram import ChatMemberAdministrator, ChatMemberOwner, ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler
@@ -37,8 +38,8 @@ async def on_added(update: Update, context: Context) -> None:
     change = update.my_chat_member
     if change is None:
         return
-    # Our rights there changed: a channel's "may we post?" is asked again.
-    context.bot_data.post_rights.pop(change.chat.id, None)
+    if change.chat.type == ChatType.CHANNEL:
+        await _record_post_right(context, change)
     if not _joined(change):
         return
     chat = change.chat
@@ -57,6 +58,22 @@ async def on_added(update: Update, context: Context) -> None:
         await context.bot.send_message(target, plain(text))
     except TelegramError as error:  # muted, or an admin who never started the bot
         log.info("could not introduce the bot to a new %s: %s", what, error)
+
+
+async def _record_post_right(context: Context, change: ChatMemberUpdated) -> None:
+    """Whether Skim may post in a channel, kept with its settings: without that right each post
+    would be fetched and summarized, then its summary refused."""
+    member = change.new_chat_member
+    if isinstance(member, ChatMemberOwner):
+        may_post = True
+    elif isinstance(member, ChatMemberAdministrator):
+        may_post = bool(member.can_post_messages)
+    else:
+        return  # left or removed: nothing is posted there anyway
+    state = context.deps.skim.state
+    prefs = await state.chat_prefs(change.chat.id)
+    if prefs.may_post != may_post:
+        await state.save_chat_prefs(change.chat.id, replace(prefs, may_post=may_post))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

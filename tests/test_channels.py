@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from tests.conftest import eventually
 from tests.fakes.bot_api import DEFAULT_CHANNEL_ID, FakeBotAPI, make_user
 from tests.fakes.web import FakeWeb
 from tests.tg import (
@@ -191,7 +192,7 @@ async def test_a_forwarded_summary_of_ours_is_not_summarized_again(
     assert not summaries_in(bot_api, CHANNEL)
 
 
-async def test_a_channel_where_the_bot_may_not_post_costs_no_fetch_and_is_logged(
+async def test_a_channel_where_the_bot_may_not_post_is_skipped_after_the_first_refusal(
     bot_api: FakeBotAPI,
     web: FakeWeb,
     settings_for: Callable[..., Settings],
@@ -199,21 +200,46 @@ async def test_a_channel_where_the_bot_may_not_post_costs_no_fetch_and_is_logged
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Each post's page was fetched and summarized, then the summary refused, post after post,
-    with nothing to tell the admin why."""
+    with nothing to tell the admin why. Skim learns it from the refusal (or from Telegram's
+    word when its rights change) and asks nothing more: a cached summary stays one call."""
     urls = [article(web, f"/s{n}", f"station {n}") for n in range(3)]
     bot_api.set_bot_may_post(CHANNEL, False)  # an admin without "Post messages"
     caplog.set_level(logging.WARNING, "handlers.channels")
     async with start_bot(settings_for()) as bot:
         await set_auto_summary(bot, CHANNEL)
-        for url in urls:
-            bot_api.send_channel_post(f"Read: {url}")
+        bot_api.send_channel_post(f"Read: {urls[0]}")
+        state = bot.deps.skim.state
+
+        async def refused() -> bool:
+            return (await state.chat_prefs(CHANNEL)).may_post is False
+
+        await eventually(refused, timeout=10)
+        bot_api.send_channel_post(f"Read: {urls[1]}")
+        bot_api.send_channel_post(f"Read: {urls[2]}")
         await bot_api.wait_idle(quiet=0.5)
+        assert [web.hits(f"/s{n}") for n in range(3)] == [1, 0, 0]
         bot_api.set_bot_may_post(CHANNEL, True)
         channel = {"id": CHANNEL, "type": "channel", "title": "Skim Test Channel"}
-        bot_membership(bot_api, channel, "member", "administrator")  # the admin fixed it
+        bot_membership(bot_api, channel, "administrator", "administrator")  # the admin fixed it
+        await bot_api.wait_idle(quiet=0.3)
         bot_api.send_channel_post(f"And: {urls[1]}")
-        await wait_summary(bot_api, chat_id=CHANNEL)
-    assert [web.hits(f"/s{n}") for n in range(3)] == [0, 1, 0]
-    assert len(bot_api.calls_to("getChatMember")) == 2, "asked once, then after the change"
+        summary = await bot_api.wait_for("sendMessage", lambda call: call.ok and in_channel(call))
+    assert "station 1" in summary.params["text"]
+    assert [web.hits(f"/s{n}") for n in range(3)] == [1, 1, 0]
+    assert not bot_api.calls_to("getChatMember")
     [warning] = [r for r in caplog.records if "may not post there" in r.getMessage()]
     assert "give me the right to post messages" in warning.getMessage()
+
+
+async def test_a_bot_made_admin_without_the_right_to_post_fetches_nothing(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    url = article(web, "/lock", "canal lock")
+    channel = {"id": CHANNEL, "type": "channel", "title": "Skim Test Channel"}
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, CHANNEL)
+        bot_membership(bot_api, channel, "left", "administrator", can_post_messages=False)
+        await bot_api.wait_idle(quiet=0.3)
+        bot_api.send_channel_post(f"Read: {url}")
+        await bot_api.wait_idle(quiet=0.5)
+    assert web.hits("/lock") == 0

@@ -110,37 +110,47 @@ def last_text(bot_api: FakeBotAPI, chat_id: int = USER_ID) -> str:
     return str(bot_api.messages_in(chat_id)[-1]["text"])
 
 
-def bot_membership(bot_api: FakeBotAPI, chat: dict[str, Any], old: str, new: str) -> None:
-    """A my_chat_member update: the bot's own status in ``chat`` changed, by Alice."""
+def bot_membership(
+    bot_api: FakeBotAPI,
+    chat: dict[str, Any],
+    old: str,
+    new: str,
+    *,
+    can_post_messages: bool = True,
+) -> None:
+    """A my_chat_member update: the bot's own status in ``chat`` changed, by Alice (the old
+    status, when an administrator's, without the right to post)."""
     bot = {key: bot_api.bot_user[key] for key in ("id", "is_bot", "first_name", "username")}
+
+    def member(status: str, may_post: bool) -> dict[str, Any]:
+        if status != "administrator":
+            return {"user": bot, "status": status}
+        rights = dict.fromkeys(
+            [
+                "can_be_edited",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+                "is_anonymous",
+            ],
+            False,
+        )
+        rights.update(can_manage_chat=True, can_delete_messages=True, can_edit_messages=True)
+        return {"user": bot, "status": status, **rights, "can_post_messages": may_post}
+
     bot_api.add_update(
         {
             "my_chat_member": {
                 "chat": chat,
                 "from": DEFAULT_USER,
                 "date": int(time.time()),
-                "old_chat_member": {"user": bot, "status": old},
-                "new_chat_member": {"user": bot, "status": new}
-                | (
-                    {
-                        "can_be_edited": False,
-                        "can_manage_chat": True,
-                        "can_delete_messages": True,
-                        "can_manage_video_chats": False,
-                        "can_restrict_members": False,
-                        "can_promote_members": False,
-                        "can_change_info": False,
-                        "can_invite_users": False,
-                        "can_post_stories": False,
-                        "can_edit_stories": False,
-                        "can_delete_stories": False,
-                        "is_anonymous": False,
-                        "can_post_messages": True,
-                        "can_edit_messages": True,
-                    }
-                    if new == "administrator"
-                    else {}
-                ),
+                "old_chat_member": member(old, False),
+                "new_chat_member": member(new, can_post_messages),
             }
         }
     )

@@ -54,6 +54,8 @@ class Prefs:
     style: str | None = None
     language: str | None = None
     auto_summary: bool = False
+    # A channel: whether Skim may post there, as Telegram last said (None: not known yet).
+    may_post: bool | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prefs:
