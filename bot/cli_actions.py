@@ -55,6 +55,7 @@ def summary_options(
     )
 
 
+OPENAI_API = "https://api.openai.com/v1"  # the openai client's own default
 # The operator at the command line: no limits, no quota, no thread to keep.
 OPERATOR = Caller(exempt=True)
 
@@ -79,7 +80,7 @@ async def summarize(settings: Settings, argument: str, options: SummaryOptions) 
     done = await _outcome(settings, request)
     assert isinstance(done, Summarized)
     print(summary_plain(done.result.document, done.result.summary))
-    return 0
+    return _llm_verdict(settings, done.result.summary.extractive, "summary")
 
 
 async def ask(settings: Settings, argument: str, question: str) -> int:
@@ -87,7 +88,20 @@ async def ask(settings: Settings, argument: str, question: str) -> int:
     done = await _outcome(settings, AskRequest(source, question, OPERATOR))
     assert isinstance(done, Answered)
     print(done.answer.text)
-    return 0
+    return _llm_verdict(settings, done.answer.extractive, "answer")
+
+
+def _llm_verdict(settings: Settings, extractive: bool, what: str) -> int:
+    """0, or 1 when a configured LLM failed and the bot's fallback was printed: what the bot
+    would send, but the work the operator asked of the model failed (exit 1, as for any)."""
+    if not extractive or settings.openai_api_key is None:
+        return 0
+    print(
+        f"skim: the LLM at {masked(settings.openai_base_url or OPENAI_API)} did not answer "
+        f"(see the log line above): the {what} above is the built-in extractive one",
+        file=sys.stderr,
+    )
+    return 1
 
 
 async def transcribe(settings: Settings, argument: str) -> int:

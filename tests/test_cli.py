@@ -155,15 +155,29 @@ async def test_missing_file_is_a_clear_failure() -> None:
     assert "Traceback" not in err
 
 
-async def test_llm_down_falls_back_to_extractive(web: FakeWeb, llm_api: FakeOpenAI) -> None:
+async def test_llm_down_prints_the_fallback_and_exits_1(web: FakeWeb, llm_api: FakeOpenAI) -> None:
+    """What the bot would send, but the model the operator set up failed: exit 1 with a line
+    saying so (it exited 0 in silence: down, a wrong model, an HTML endpoint)."""
     web.route("/story", read_fixture("article_en.html"))
     llm_api.fail_always(500)
-    code, out, err = await run_cli(
-        "summarize", web.url("/story"), env=llm_env(llm_api, LLM_MAX_RETRIES="2")
-    )
-    assert code == 0, err
+    env = llm_env(llm_api, LLM_MAX_RETRIES="2")
+    code, out, err = await run_cli("summarize", web.url("/story"), env=env)
+    assert code == 1, err
     assert "[extractive summary (no LLM)]" in out
     assert len(llm_api.requests) == 2
+    assert "did not answer" in err
+    assert "the summary above is the built-in extractive one" in err
+    code, out, err = await run_cli("ask", web.url("/story"), "Who restored it?", env=env)
+    assert code == 1, err
+    assert "the answer above is the built-in extractive one" in err
+
+
+async def test_without_an_llm_the_extractive_summary_is_the_work_done() -> None:
+    with open("page.html", "wb") as page:
+        page.write(read_fixture("article_en.html"))
+    code, _, err = await run_cli("summarize", "page.html")
+    assert code == 0, err
+    assert "did not answer" not in err
 
 
 async def test_refused_key_is_reported(web: FakeWeb, llm_api: FakeOpenAI) -> None:
