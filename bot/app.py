@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot.config import Settings
+from bot.config import Settings, masked
 from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
 from bot.flood import PerChatRateLimiter
@@ -90,6 +90,22 @@ async def _set_commands(app: AnyApplication, operator_ids: list[int]) -> None:
     )
 
 
+def _announce(settings: Settings) -> None:
+    """What this instance runs with, for the operator reading the first lines of its log."""
+    if settings.openai_api_key is not None:
+        endpoint = masked(settings.openai_base_url or "https://api.openai.com/v1")
+        log.info("summaries by %s at %s", settings.llm_model, endpoint)
+    else:
+        log.info("summaries by the built-in extractive summarizer (no OPENAI_API_KEY)")
+    redis = settings.plain_redis_url
+    log.info("cache and state in %s", f"Redis at {masked(redis)}" if redis else "this process")
+    if settings.fetch_allow_private_networks:
+        log.warning(
+            "FETCH_ALLOW_PRIVATE_NETWORKS is on: links to this machine and its private network "
+            "are read for anyone who sends them"
+        )
+
+
 def build_application(
     settings: Settings, deps: Deps | None = None, *, updater: bool = True
 ) -> AnyApplication:
@@ -126,10 +142,14 @@ def build_application(
                     "REDIS_URL names a Redis Cluster, but that Redis runs without cluster "
                     "support: use redis:// (and no REDIS_CLUSTER=true) for a single Redis"
                 )
-            log.warning("Redis does not answer; running without cache until it does")
+            log.warning(
+                "Redis at %s does not answer; running without cache until it does",
+                masked(url or ""),
+            )
         await _set_commands(app, shared.settings.admin_user_ids)
         background.append(asyncio.create_task(keep_finishing_orphans(app.bot, shared.pipeline)))
         log.info("Skim is up as @%s", app.bot.username)
+        _announce(shared.settings)
 
     async def post_shutdown(app: AnyApplication) -> None:
         for task in background:

@@ -26,7 +26,7 @@ from telegram import Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.app import AnyApplication, build_application
-from bot.config import Settings
+from bot.config import Settings, masked
 from bot.deps import Deps, build_deps
 from bot.errors import ConfigError
 from bot.i18n import t
@@ -139,7 +139,13 @@ class Service:
         self.readiness.started = True
         # The stream's key names the prefix and the bot: an intake and its workers must agree.
         where = f"Redis Stream {self._stream.key}" if self._stream is not None else "in process"
-        log.info("serving as %s (%s)", self.role, where)
+        if not self._receives:
+            taking = "updates from the stream"
+        elif self._webhook:
+            taking = f"updates by webhook at {masked(self.settings.webhook_url or '')}"
+        else:
+            taking = "updates by polling"
+        log.info("serving as %s (%s), %s", self.role, where, taking)
 
     async def stop(self) -> None:
         """Stop taking updates, finish the work in flight within SHUTDOWN_GRACE, close all."""

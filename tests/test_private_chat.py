@@ -244,6 +244,13 @@ async def test_skim_run_process_answers_a_link(
     assert len(llm_api.requests) == 1
     assert bot_api.token not in run.stderr
     assert "Summary:" in bot_api.messages_in(USER_ID)[-1]["text"]
+    # The first lines tell the operator what this instance runs with.
+    model = skim_run_env(bot_api, redis_url, redis_prefix).get("LLM_MODEL", "gpt-4.1-mini")
+    assert f"summaries by {model} at {llm_api.url}" in run.stderr
+    assert "cache and state in Redis at redis://" in run.stderr
+    assert "serving as all (Redis Stream " in run.stderr
+    assert "), updates by polling" in run.stderr
+    assert llm_api.api_key not in run.stderr
 
 
 async def test_cli_and_bot_share_the_cache(
