@@ -326,3 +326,14 @@ async def test_a_summary_too_big_for_the_budget_is_left_out(
     await make(context_tokens=2000).answer(doc(), "Who paid?", summary=summary)
     [request] = llm_api.requests
     assert [m["role"] for m in request.messages] == ["system", "user", "user"]
+
+
+def test_an_offline_answer_under_a_heading_quotes_what_the_heading_stands_over() -> None:
+    """ "What ingredients do I need?" was answered with “Ingredients”, the list never quoted."""
+    text = (
+        "Tomato soup\n\nA warming soup for cold evenings, ready in forty minutes.\n\n"
+        "Ingredients\n\n1 kg ripe tomatoes\n2 onions\n3 cloves of garlic\n\n"
+        "Method\n\nRoast the tomatoes for twenty minutes. Blend them with the onions."
+    )
+    [passage] = relevant_passages(doc(text), "What ingredients do I need?", limit=1)
+    assert passage == "Ingredients: 1 kg ripe tomatoes; 2 onions; 3 cloves of garlic"

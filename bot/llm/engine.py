@@ -127,7 +127,7 @@ def relevant_passages(
     scores = rank_passages(sentences, query)
     best = sorted((i for i, score in enumerate(scores) if score > 0), key=lambda i: -scores[i])
     chosen = [sentences[i] for i in sorted(best[:limit])]
-    passages = [_window(sentence, query) for sentence in chosen]
+    passages = [_window(_under_heading(document.text, sentence), query) for sentence in chosen]
     if document.is_recording:
         passages = [
             _with_time(document.text, sentence, passage)
@@ -138,6 +138,25 @@ def relevant_passages(
 
 # A quoted passage's length at most: a whole page without a full stop was quoted entire.
 PASSAGE_MAX_CHARS = 400
+# A line this short without a sentence end is a heading ("Ingredients"): its words match the
+# question, the answer is what follows it.
+_HEADING_WORDS = 6
+_ENDS_SENTENCE = re.compile(r"[.!?…。！？．।؟:;][\"'”’»)\]」』）】》]*$")
+
+
+def _under_heading(text: str, sentence: str) -> str:
+    """The sentence, or for a heading the heading with the paragraph or list under it
+    ("Ingredients: 1 kg tomatoes; 2 onions; ..."), at most a passage long."""
+    if len(sentence.split()) > _HEADING_WORDS or _ENDS_SENTENCE.search(sentence):
+        return sentence
+    at = text.find(sentence)
+    if at < 0:
+        return sentence
+    block = text[at + len(sentence) :].lstrip().split("\n\n", 1)[0]
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
+    if not lines:
+        return sentence
+    return truncate_at_word(f"{sentence}: {'; '.join(lines)}", PASSAGE_MAX_CHARS)
 
 
 def _window(sentence: str, query: dict[str, float]) -> str:
