@@ -17,7 +17,7 @@ from typing import Any
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import __version__
-from bot.config import Settings, load_settings, masked, url_passwords
+from bot.config import Settings, load_settings, masked, unknown_settings, url_passwords
 from bot.errors import ConfigError, SkimError
 from bot.logging_setup import redact, setup_logging
 
@@ -222,6 +222,8 @@ def _run_bot(settings: Settings, secrets: list[str], role: str = "all") -> int:
         secrets,
         brief=(TelegramError, json.JSONDecodeError),
     )
+    for note in unknown_settings():
+        logging.getLogger("bot.config").warning("%s", note)
     if settings.telegram_bot_token is None:
         return _fail(BOTFATHER_HELP, EXIT_USAGE)
     if role != "all" and settings.redis_url is None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.config import Settings, masked
+from bot.config import Settings, masked, unknown_settings
 from bot.content.document import Document
 from bot.content.sources import files_in_directories, source_from_argument
 from bot.deps import Deps, build_deps
@@ -277,7 +277,9 @@ async def _redis_trouble(settings: Settings) -> str:
 
 async def check(settings: Settings) -> int:
     """Print one line per dependency; exit 1 when any of them fails."""
-    results: list[tuple[str, bool, str]] = [("settings", True, "valid")]
+    ignored = unknown_settings()
+    valid = "valid" + (f"; {'; '.join(ignored)}" if ignored else "")
+    results: list[tuple[str, bool, str]] = [("settings", True, valid)]
     ok, detail = await _check_telegram(settings)
     results.append(("telegram", ok, detail))
     deps = build_deps(settings)

@@ -336,6 +336,43 @@ def describe_validation_error(error: ValidationError) -> str:
     return f"invalid setting {name}: {message}"
 
 
+# Environment variables that look like a misspelled setting of ours (other software's variables
+# share the machine's environment, so only near misses are named).
+_NEAR_MISS = 0.85
+
+
+def unknown_settings(env_file: str = ".env") -> list[str]:
+    """Names in `.env` that are no setting (every one: the file is Skim's), and environment
+    variables one typo away from one: each ignored in silence, a setting meant is missing."""
+    import difflib
+    import os
+
+    from dotenv import dotenv_values
+
+    known = {name.upper() for name in Settings.model_fields}
+    notes: list[str] = []
+
+    def note(name: str, where: str) -> None:
+        close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.7)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        notes.append(f"{name} in {where} is no Skim setting and is ignored{hint}")
+
+    try:
+        written = dotenv_values(env_file) if os.path.isfile(env_file) else {}
+    except (OSError, UnicodeDecodeError):
+        written = {}
+    for name in written:
+        if name.upper() not in known:
+            note(name, env_file)
+    for name in os.environ:
+        upper = name.upper()
+        if upper in known or name in written:
+            continue
+        if difflib.get_close_matches(upper, known, n=1, cutoff=_NEAR_MISS):
+            note(name, "the environment")
+    return notes
+
+
 def load_settings() -> Settings:
     """Build the settings or raise ConfigError with a one-line message."""
     try:

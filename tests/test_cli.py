@@ -203,6 +203,23 @@ async def test_check_reports_each_dependency(llm_api: FakeOpenAI, redis_url: str
     assert re.search(r"speech\s+ok\s+whisper-1 answers", out)
 
 
+async def test_misspelled_settings_are_named_with_the_setting_meant() -> None:
+    """`OPENAI_APIKEY` in .env was ignored in silence and `skim check` said "settings ok"."""
+    with open(".env", "w", encoding="utf-8") as env_file:
+        env_file.write("OPENAI_APIKEY=sk-test\nREDIS_URI=redis://127.0.0.1:1/0\nLOG_LEVEL=INFO\n")
+    _, out, err = await run_cli("check", env={"FETCH_ALLOW_PRIVATE_NETWORK": "true"})
+    said = out + err
+    assert (
+        "OPENAI_APIKEY in .env is no Skim setting and is ignored (did you mean OPENAI_API_KEY?)"
+        in said
+    )
+    assert "REDIS_URI in .env is no Skim setting and is ignored (did you mean REDIS_URL?)" in said
+    assert "FETCH_ALLOW_PRIVATE_NETWORK in the environment" in said
+    assert "did you mean FETCH_ALLOW_PRIVATE_NETWORKS?" in said
+    assert "LOG_LEVEL" not in said
+    assert "sk-test" not in said
+
+
 @pytest.mark.parametrize(
     ("env", "said"),
     [
