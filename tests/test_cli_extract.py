@@ -120,6 +120,22 @@ async def test_a_directory_stands_for_every_file_under_it_in_name_order() -> Non
     assert "no files" in objects[3]["error"]
 
 
+async def test_a_link_to_nothing_in_a_directory_is_reported_not_skipped() -> None:
+    """`Path.rglob` and `is_file()` left a broken link out in silence, and the run exited 0."""
+    Path("pages").mkdir()
+    page = write("pages/b.html", read_fixture("article_en.html"))
+    Path("pages/a.html").symlink_to("/nonexistent/page.html")
+    code, out, err = await run_cli("extract", "--json", "pages")
+    assert code == 1, err
+    broken, read = json_lines(out)
+    assert broken == {
+        "source": "pages/a.html",
+        "error": "Can't read pages/a.html: a link to nothing.",
+        "error_code": "err_source_unreadable",
+    }
+    assert read["source"] == page
+
+
 async def test_a_gzip_compressed_page_on_stdin_is_unpacked() -> None:
     packed = gzip.compress(read_fixture("article_en.html"))
     code, out, err = await run_cli("extract", "--json", "-", stdin=packed)

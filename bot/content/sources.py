@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -88,12 +89,23 @@ def files_in_directories(arguments: Sequence[str]) -> list[str]:
 
 
 def _files_under(root: Path) -> Iterator[Path]:
-    """The files under `root`, hidden ones (and those in hidden folders) left out."""
-    return (
-        path
-        for path in root.rglob("*")
-        if not any(part.startswith(".") for part in path.relative_to(root).parts) and path.is_file()
-    )
+    """The files under `root`, hidden ones (and those in hidden folders) left out; a folder
+    that can't be listed and a link to nothing are yielded too, for `source_from_argument` to
+    report (`Path.rglob` skipped both in silence)."""
+    unreadable: list[Path] = []
+
+    def note(error: OSError) -> None:
+        if error.filename:
+            unreadable.append(Path(error.filename))
+
+    for folder, folders, files in os.walk(root, onerror=note):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        yield from unreadable
+        unreadable.clear()
+        for name in files:
+            if not name.startswith("."):
+                yield Path(folder, name)
+    yield from unreadable
 
 
 def _is_directory(path: Path) -> bool:
@@ -125,10 +137,23 @@ def source_from_argument(argument: str) -> Source:
             ) from None
     if looks_like_url(argument):
         return UrlSource(argument)
+    raise _not_a_source(path, argument, exists=exists)
+
+
+def _not_a_source(path: Path, argument: str, *, exists: bool) -> InvalidSourceError:
+    """Why a path that is no readable file, and no link, can't be read."""
     if exists and _is_directory(path):
+        if not os.access(path, os.R_OK | os.X_OK):
+            return InvalidSourceError(
+                key="err_source_unreadable", name=argument, reason="permission denied"
+            )
         has_files = next(_files_under(path), None) is not None
         key = "err_source_directory" if has_files else "err_source_empty_directory"
-        raise InvalidSourceError(key=key, name=argument)
+        return InvalidSourceError(key=key, name=argument)
     if exists:
-        raise InvalidSourceError(key="err_source_not_file", name=argument)
-    raise InvalidSourceError(key="err_source_unknown", name=argument)
+        return InvalidSourceError(key="err_source_not_file", name=argument)
+    if path.is_symlink():
+        return InvalidSourceError(
+            key="err_source_unreadable", name=argument, reason="a link to nothing"
+        )
+    return InvalidSourceError(key="err_source_unknown", name=argument)
