@@ -147,7 +147,9 @@ def _run_async(settings: Settings, work: Callable[[Settings], Coroutine[Any, Any
         return _until_interrupted(work(settings))
     except SkimError as error:
         logging.getLogger("bot.cli").info("failed: %s", error.detail)
-        return _fail(error.user_message, EXIT_FAILED)
+        from bot.cli_actions import for_operator
+
+        return _fail(for_operator(error), EXIT_FAILED)
     except KeyboardInterrupt:  # Ctrl-C: the user knows, no traceback
         return EXIT_INTERRUPTED
     except BrokenPipeError:

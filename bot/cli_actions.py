@@ -40,6 +40,26 @@ log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
 
+# At the command line the reader is the operator: what a Telegram user is told ("the operator
+# has been told") becomes what to change.
+_OPERATOR_MESSAGES = {
+    "err_llm_key": "the LLM endpoint refused OPENAI_API_KEY: check the key",
+    "err_llm_account": "the LLM account of OPENAI_API_KEY has run out of credit",
+    "err_llm_config": "the LLM endpoint refused the request: check LLM_MODEL and "
+    "OPENAI_BASE_URL (skim check -v says more)",
+}
+_OPERATOR_HINTS = {
+    "err_private": "FETCH_ALLOW_PRIVATE_NETWORKS=true lets Skim read such addresses",
+}
+
+
+def for_operator(error: SkimError) -> str:
+    """A failure as the operator at the command line should read it."""
+    if error.key in _OPERATOR_MESSAGES:
+        return _OPERATOR_MESSAGES[error.key]
+    hint = _OPERATOR_HINTS.get(error.key or "")
+    return f"{error.user_message} ({hint})" if hint else error.user_message
+
 
 def summary_options(
     settings: Settings, length: str | None, style: str | None, language: str | None
@@ -80,6 +100,12 @@ async def summarize(settings: Settings, argument: str, options: SummaryOptions) 
     done = await _outcome(settings, request)
     assert isinstance(done, Summarized)
     print(summary_plain(done.result.document, done.result.summary))
+    if options.language != "auto" and settings.openai_api_key is None:
+        print(
+            f"skim: --lang {options.language} needs an LLM (OPENAI_API_KEY): the built-in "
+            "summarizer quotes the article in its own language",
+            file=sys.stderr,
+        )
     return _llm_verdict(settings, done.result.summary.extractive, "summary")
 
 
@@ -227,7 +253,7 @@ def _print_failure(
     argument: str, error: SkimError, explain: list[str] | None, *, named: bool
 ) -> None:
     prefix = f"skim: {argument}: " if named else "skim: "
-    print(f"{prefix}{error.user_message}", file=sys.stderr)
+    print(f"{prefix}{for_operator(error)}", file=sys.stderr)
     for line in explain or ():
         print(f"# explain: {line}", file=sys.stderr)
     sys.stderr.flush()

@@ -185,7 +185,24 @@ async def test_refused_key_is_reported(web: FakeWeb, llm_api: FakeOpenAI) -> Non
     env = llm_env(llm_api, OPENAI_API_KEY="sk-wrong")
     code, _, err = await run_cli("summarize", web.url("/story"), env=env)
     assert code == 1
-    assert "key was refused" in err
+    assert "the LLM endpoint refused OPENAI_API_KEY: check the key" in err
+    assert "operator has been told" not in err, "the operator is the one reading"
+
+
+async def test_operators_are_told_which_setting_reads_a_local_address(web: FakeWeb) -> None:
+    web.route("/story", read_fixture("article_en.html"))
+    code, _, err = await run_cli("extract", web.url("/story"))
+    assert code == 1
+    assert "private or local address" in err
+    assert "FETCH_ALLOW_PRIVATE_NETWORKS=true lets Skim read such addresses" in err
+
+
+async def test_a_language_without_an_llm_is_said_to_need_one() -> None:
+    with open("page.html", "wb") as page:
+        page.write(read_fixture("article_en.html"))
+    code, _, err = await run_cli("summarize", "--lang", "ru", "page.html")
+    assert code == 0, err
+    assert "--lang ru needs an LLM (OPENAI_API_KEY)" in err
 
 
 async def test_run_without_token_explains_botfather() -> None:
