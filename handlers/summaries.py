@@ -18,7 +18,7 @@ from telegram import Message
 from telegram.error import BadRequest
 
 from bot.content.sources import UrlSource
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from bot.pipeline import (
     Answered,
     AskRequest,
@@ -214,10 +214,15 @@ async def send_summary_message(
     In a group it also records the link (and the page's canonical link) for the repeat check:
     the canonical link is known here, so it need not be read back from the saved thread.
     """
-    view = summary_view(result.document, result.summary, delivery.language)
+    language = delivery.language
+    if delivery.channel and delivery.options.language == "auto":
+        # No one asked in a language of their own: the labels ("min read", "Open source")
+        # follow the summary, which is in the article's language.
+        language = pick_language(result.document.language)
+    view = summary_view(result.document, result.summary, language)
     markup = summary_keyboard(
         view.link,
-        delivery.language,
+        language,
         interactive=not delivery.channel,
         transcript=view.transcript,
     )

@@ -11,7 +11,7 @@ import pytest
 from bot.config import Settings
 from tests.conftest import eventually
 from tests.fakes.bot_api import DEFAULT_CHANNEL_ID, FakeBotAPI, make_user
-from tests.fakes.web import FakeWeb
+from tests.fakes.web import FakeWeb, read_fixture
 from tests.tg import (
     bot_membership,
     replied_to,
@@ -243,3 +243,17 @@ async def test_a_bot_made_admin_without_the_right_to_post_fetches_nothing(
         bot_api.send_channel_post(f"Read: {url}")
         await bot_api.wait_idle(quiet=0.5)
     assert web.hits("/lock") == 0
+
+
+async def test_a_channel_on_auto_labels_a_summary_in_its_articles_language(
+    bot_api: FakeBotAPI, web: FakeWeb, settings_for: Callable[..., Settings], start_bot: Any
+) -> None:
+    """A Russian article's summary in a channel said "1 min read" and "Open source": nobody
+    asked in a language of their own, and English was the default."""
+    web.route("/ru", read_fixture("article_ru.html"))
+    async with start_bot(settings_for()) as bot:
+        await set_auto_summary(bot, CHANNEL)
+        bot_api.send_channel_post(f"Читать: {web.url('/ru')}")
+        summary = await wait_summary(bot_api, chat_id=CHANNEL)
+    assert "мин чтения" in summary.params["text"]
+    assert "min read" not in summary.params["text"]
