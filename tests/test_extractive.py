@@ -370,3 +370,18 @@ def test_an_indic_word_is_one_term_and_one_word() -> None:
     """Python's `\\w` does not match Devanagari vowel signs: "धन्यवाद" was three pieces."""
     assert len(terms("धन्यवाद")) == 1
     assert reading_words("धन्यवाद चक्की फिर से चलने लगी।") == 6
+
+
+def test_thai_sentences_end_at_the_space_between_them() -> None:
+    """Thai has no full stop: a sentence ends with a space. A Thai summary was whole
+    paragraphs, or only the lead."""
+    text = (
+        "โรงสีน้ำขึ้นน้ำลงเปิดให้ประชาชนเข้าชมอีกครั้งในวันเสาร์หลังการบูรณะสามปี "
+        "ผู้คนต่อแถวยาวไปจนสุดถนนก่อนเก้าโมงเช้า "
+        "อาสาสมัครกล่าวว่าเงินส่วนใหญ่มาจากการบริจาคเล็กๆ น้อยๆ"
+    )
+    assert split_sentences(text) == [
+        "โรงสีน้ำขึ้นน้ำลงเปิดให้ประชาชนเข้าชมอีกครั้งในวันเสาร์หลังการบูรณะสามปี",
+        "ผู้คนต่อแถวยาวไปจนสุดถนนก่อนเก้าโมงเช้า",
+        "อาสาสมัครกล่าวว่าเงินส่วนใหญ่มาจากการบริจาคเล็กๆ น้อยๆ",
+    ], "ๆ repeats the word before it: no end there"

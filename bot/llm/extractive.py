@@ -104,10 +104,23 @@ def _unwrapped(lines: list[str]) -> list[str]:
     return joined
 
 
+# Thai (and Lao, Khmer) write words together and mark a sentence's end with a space, having
+# no full stop: a long piece of such text is split at its spaces between two letters.
+# (not after "ๆ", which repeats the word before it: "เล็กๆ น้อยๆ" is one phrase)
+_SPACED_SENTENCES = re.compile(
+    r"(?<=[\u0e00-\u0e45\u0e47-\u0eff\u1780-\u17ff]) +(?=[\u0e00-\u0eff\u1780-\u17ff])"
+)
+_SPACED_SENTENCES_MIN = 120
+
+
 def _append_piece(sentences: list[str], piece: str) -> None:
     piece = piece.strip()
-    if piece and _HAS_WORD_RE.search(piece):
-        sentences.append(piece)
+    if not piece or not _HAS_WORD_RE.search(piece):
+        return
+    if len(piece) >= _SPACED_SENTENCES_MIN and _SPACED_SENTENCES.search(piece):
+        sentences.extend(part for part in _SPACED_SENTENCES.split(piece) if part.strip())
+        return
+    sentences.append(piece)
 
 
 def _is_boundary(line: str, match: re.Match[str]) -> bool:
