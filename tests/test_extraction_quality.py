@@ -451,6 +451,17 @@ def test_the_title_leaves_out_the_site_shown_beside_it(page_title: str, title: s
     assert (document.title, document.site_name) == (title, "Brackwater Gazette")
 
 
+@pytest.mark.parametrize("separator", ["｜", "_", " | "])
+def test_a_chinese_title_leaves_out_its_site_after_a_full_width_bar_or_underscore(
+    separator: str,
+) -> None:
+    """ "潮汐磨坊重新转动｜新华网" kept its site: the separators needed spaces around them, and a
+    run of Han characters was one word, too short a headline to stand alone."""
+    title = f"潮汐磨坊重新转动{separator}新华网"
+    assert title_without_site(title, "新华网", "https://www.xinhuanet.com/a") == "潮汐磨坊重新转动"
+    assert title_without_site("my_file notes | Site", "Site", None) == "my_file notes"
+
+
 def test_a_title_that_would_be_left_too_short_keeps_its_site() -> None:
     assert title_without_site("News | BBC", "BBC", None) == "News | BBC"
     assert title_without_site("Floods in Leeds | BBC", "BBC", None) == "Floods in Leeds"

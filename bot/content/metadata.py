@@ -22,7 +22,7 @@ from trafilatura.settings import set_date_params
 
 from bot.content.sites import same_site
 from bot.content.tidy import is_comment_heading
-from bot.content.words import line_tokens, word_tokens
+from bot.content.words import line_tokens, reading_words, word_tokens
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ _COPYRIGHT = re.compile(
 _SITE_MAX_CHARS = 40
 # Between a headline and the site's name in <title> ("Headline | Site", "Site - Headline"),
 # or a site's name and its tagline; a blog's title may also use a colon ("Blog: Post").
-_SEPARATOR = r"\s+[-|—–«»·:]\s+"
+# Chinese and Japanese titles put the site after "｜", or after "_" between two characters of
+# theirs, with no spaces ("潮汐磨坊重新转动｜新华网").
+_SEPARATOR = r"\s+[-|—–«»·:]\s+|\s*｜\s*|(?<=[\u3040-\u9fff])_(?=[\u3040-\u9fff])"
 _SITE_SEPARATOR = re.compile(f"({_SEPARATOR})")
 _TITLE_SEPARATOR = re.compile(rf"{_SEPARATOR}|:\s+")
 # A site's name is a few words; a longer "site name" is a tagline or the headline itself.
@@ -223,7 +225,7 @@ def title_without_site(title: str | None, site: str | None, url: str | None) -> 
     while len(pieces) > 1 and line_tokens(pieces[-1]) in names:
         pieces = pieces[:-2]
     headline = "".join(pieces).strip()
-    return headline if len(line_tokens(headline)) >= _HEADLINE_MIN_WORDS else title
+    return headline if reading_words(headline) >= _HEADLINE_MIN_WORDS else title
 
 
 def title_opening(title: str | None, tree: Any, text: str) -> str | None:
