@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import textwrap
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -42,7 +43,8 @@ _CHECKBOX = re.compile(r"^\[([ xX])\]\s+")
 NESTED_INDENT = 2
 # A code block's piece per element: whole within a message, with room for the text around.
 CODE_PIECE = 3000
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
+# Sentence ends to split an over-long line at: Chinese and Japanese stops need no space after.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])\s*")
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -67,13 +69,34 @@ def visible_len(fragment: str) -> int:
 
 
 def _hard_split(text: str, limit: int) -> list[str]:
-    """Parts of at most `limit` UTF-16 units (a character wider than the limit stands alone)."""
+    """Parts of at most `limit` UTF-16 units (a character wider than the limit stands alone),
+    cut at a space near the end where there is one, and never inside a character a reader
+    sees as one: an emoji joined by ZWJ, a skin tone, an accent after its letter."""
     parts: list[str] = []
     while text:
         head = _utf16_prefix(text, limit) or text[0]
+        if len(head) < len(text):
+            space = head.rfind(" ", len(head) * 4 // 5)
+            if space > 0:
+                head = head[: space + 1]
+            else:
+                keep = len(head)
+                while keep > 1 and _joins(text[keep - 1], text[keep]):
+                    keep -= 1
+                head = head[:keep]
         parts.append(head)
         text = text[len(head) :]
     return parts
+
+
+def _joins(before: str, after: str) -> bool:
+    """Whether a cut between these two characters would split what shows as one."""
+    return (
+        before == "\u200d"
+        or after in "\u200d\ufe0f\ufe0e"
+        or "\U0001f3fb" <= after <= "\U0001f3ff"  # skin tones
+        or unicodedata.category(after).startswith("M")
+    )
 
 
 def _pieces(line: str, limit: int) -> list[str]:

@@ -401,3 +401,19 @@ def test_a_right_to_left_line_that_opens_with_a_latin_label_is_marked_right_to_l
     assert not any(line.startswith("\u200f") for line in lines if "BBC" in line or "رممتها" in line)
     english = summary_html(_doc(), Summary("Mill\nTL;DR: It works.\n\n- Restored", False, "m"))
     assert "\u200f" not in english
+
+
+def test_a_hard_cut_never_splits_what_shows_as_one_character() -> None:
+    family = "👨\u200d👩\u200d👧"
+    text = "日本語" * 1364 + family + "日本語" * 100  # the cut falls inside the family
+    parts = split_text(text, 4096)
+    assert all(utf16_len(part) <= 4096 for part in parts)
+    assert "".join(parts) == text
+    assert any(family in part for part in parts), "the family stays whole"
+
+
+def test_a_long_chinese_line_is_cut_at_a_full_stop_without_a_space() -> None:
+    sentence = "潮汐磨坊在经过三年的修复后于周六重新向公众开放。"
+    parts = split_text(sentence * 300, 4096)
+    assert len(parts) > 1
+    assert all(part.endswith("。") for part in parts)
