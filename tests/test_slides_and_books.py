@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from bot.content.ebook import EPUB_TYPE
 from bot.content.extract import extract_bytes, media_type_for_file
 from bot.content.office import MAX_UNPACKED_BYTES
 from bot.content.slides import PPTX_TYPE
-from bot.errors import ExtractionError
+from bot.errors import ExtractionError, UnsupportedContentError
 from tests.conftest import run_cli
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.web import FakeWeb
@@ -301,3 +302,135 @@ async def test_links_to_a_deck_and_an_rtf_file_are_summarized(
         assert "Harbour renewal" in last_text(bot_api)
         bot_api.send_private_message(web.url("/news.rtf"))
         await wait_text(bot_api, "Lakeside Rowing Club")
+
+
+def _lying(package: bytes, part: str, inflated: int, declared: int) -> bytes:
+    """`package` with `part` added: `inflated` bytes of zeros whose directory entries claim
+    `declared` (a small upload that inflates to far more than it says)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(package)) as original,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as rebuilt,
+    ):
+        for info in original.infolist():
+            rebuilt.writestr(info, original.read(info))
+        rebuilt.writestr(part, b"\0" * inflated)
+    data = bytearray(out.getvalue())
+    name = part.encode()
+    local = data.find(b"PK\x03\x04" + bytes(26)[:0])
+    while local >= 0:
+        name_length = int.from_bytes(data[local + 26 : local + 28], "little")
+        if data[local + 30 : local + 30 + name_length] == name:
+            data[local + 22 : local + 26] = declared.to_bytes(4, "little")
+        local = data.find(b"PK\x03\x04", local + 4)
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        name_length = int.from_bytes(data[central + 28 : central + 30], "little")
+        if data[central + 46 : central + 46 + name_length] == name:
+            data[central + 24 : central + 28] = declared.to_bytes(4, "little")
+        central = data.find(b"PK\x01\x02", central + 4)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("make", "media_type", "part"),
+    [
+        (make_pptx, PPTX_TYPE, "ppt/media/padding.bin"),
+        (make_epub, EPUB_TYPE, "OEBPS/padding.bin"),
+    ],
+)
+def test_a_part_that_inflates_past_its_declared_size_takes_no_more_memory(
+    make: Callable[[], bytes], media_type: str, part: str
+) -> None:
+    """zipfile's read() inflates a part whole before cutting it to its declared size: a 1.5 MB
+    upload took 2.2 GB. Parts are read in bounded steps, and the lie is "damaged"."""
+    bomb = _lying(make(), part, inflated=200 * 2**20, declared=20_000)
+    assert len(bomb) < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExtractionError) as caught:
+            extract_bytes(bomb, media_type)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "damaged" in caught.value.user_message
+    assert peak < 40 * 2**20, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_a_slide_show_and_a_template_are_read_as_decks() -> None:
+    """python-pptx refuses a .ppsx's content type: every slide show was "damaged"."""
+    main = b"application/vnd.openxmlformats-officedocument.presentationml."
+    for kind in (b"slideshow", b"template"):
+        out = io.BytesIO()
+        with (
+            zipfile.ZipFile(io.BytesIO(make_pptx())) as deck,
+            zipfile.ZipFile(out, "w") as show,
+        ):
+            for info in deck.infolist():
+                body = deck.read(info)
+                if info.filename == "[Content_Types].xml":
+                    body = body.replace(main + b"presentation.main+xml", main + kind + b".main+xml")
+                show.writestr(info, body)
+        name = "briefing.ppsx" if kind == b"slideshow" else "briefing.potx"
+        document = extract_bytes(out.getvalue(), PPTX_TYPE, filename=name)
+        assert document.title == "Harbour renewal"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Презентация PowerPoint", "PowerPoint-Präsentation", "Présentation PowerPoint"],
+)
+def test_powerpoints_default_title_in_other_languages_is_no_title(title: str) -> None:
+    assert extract_bytes(make_pptx(title=title), PPTX_TYPE).title == "Harbour renewal"
+
+
+def test_an_ebook_skips_a_missing_chapter_its_contents_page_and_its_note_markers() -> None:
+    """One missing chapter made the whole book "damaged"; the EPUB 3 contents page opened the
+    text; note numbers stuck to words ("6:40 p.m.1") and pop-up notes sat mid-paragraph."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(make_epub())) as book, zipfile.ZipFile(out, "w") as edited:
+        for info in book.infolist():
+            body = book.read(info)
+            if info.filename == "OEBPS/content.opf":
+                body = body.replace(b'<itemref idref="one"/>', b'<itemref idref="nav"/>').replace(
+                    b'<itemref idref="two"/>', b'<itemref idref="one"/><itemref idref="two"/>'
+                )
+            elif info.filename == "OEBPS/text/one.xhtml":
+                body = body.replace(
+                    b"in 2025.</p>",
+                    b'in 2025.<a epub:type="noteref" href="#n1">1</a></p>'
+                    b'<aside epub:type="footnote" id="n1">A note on oak.</aside>',
+                )
+            elif info.filename == "OEBPS/text/chapter 2.xhtml":
+                continue  # missing
+            edited.writestr(info, body)
+    document = extract_bytes(out.getvalue(), EPUB_TYPE)
+    assert document.text.split("\n\n") == [
+        "The wheel",
+        "The Halloran family replaced the oak wheel in 2025.",
+    ]
+
+
+def test_an_rtf_file_is_titled_by_its_info_and_a_file_named_rtf_read_as_what_it_is() -> None:
+    """The document's own title was ignored for its file name; a text file, a binary file or
+    an RTF with a byte-order mark named .rtf came out as junk or lost its lines."""
+    info = (
+        rb"{\rtf1\ansi{\info{\title Quarterly Safety Report}{\author Maria Keller}}"
+        rb"\f0 The plant had no incidents in March.\par}"
+    )
+    document = extract_bytes(b"\xef\xbb\xbf" + info, media_type_for_file("w.rtf", None, info))
+    assert (document.title, document.author, document.text) == (
+        "Quarterly Safety Report",
+        "Maria Keller",
+        "The plant had no incidents in March.",
+    )
+    notes = b"Meeting notes\nWe decided to rebuild the wall.\nNext meeting in May."
+    read = extract_bytes(notes, media_type_for_file("notes.rtf", None, notes), filename="notes.rtf")
+    assert read.text == notes.decode()
+    rng = random.Random(1)
+    binary = bytes(rng.randrange(256) for _ in range(4000))
+    with pytest.raises(UnsupportedContentError):
+        extract_bytes(binary, media_type_for_file("x.rtf", "application/rtf", binary))
+    japanese = "".join(f"\\u{ord(c)}?" for c in "東京の会議は来週です。").encode()
+    japanese = rb"{\rtf1\ansi " + japanese + b"}"
+    assert extract_bytes(japanese, "application/rtf").text == "東京の会議は来週です。"

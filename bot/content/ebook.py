@@ -21,7 +21,7 @@ from bot.content.decode import decode_bytes
 from bot.content.document import Document, tidy_lines
 from bot.content.feeds import parse_xml
 from bot.content.html import parse_html, strip_hidden
-from bot.content.office import ZIP_PACKAGE, check_unpacked_size
+from bot.content.office import ZIP_PACKAGE, bounded_package
 from bot.content.render import render_text
 from bot.errors import ExtractionError
 
@@ -30,6 +30,17 @@ log = logging.getLogger(__name__)
 EPUB_TYPE = "application/epub+zip"
 _MIN_WORDS = 5
 _CHAPTER_TYPES = ("application/xhtml+xml", "text/html")
+# EPUB 3 marks note references ("…p.m.¹") and the notes themselves (pop-ups placed mid-text).
+_NOTE_KINDS = frozenset({"noteref", "footnote", "endnote", "rearnote"})
+
+
+def _is_note(element: Any) -> bool:
+    if not isinstance(element.tag, str):
+        return False
+    kinds = element.get("epub:type") or element.get("{http://www.idpf.org/2007/ops}type") or ""
+    return not _NOTE_KINDS.isdisjoint(kinds.split())
+
+
 # Font obfuscation (IDPF, Adobe) scrambles fonts only; any other encryption of a chapter is DRM.
 _FONT_OBFUSCATION = ("http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC")
 
@@ -39,15 +50,15 @@ def extract_epub(data: bytes, url: str | None = None, filename: str | None = Non
     if not data.startswith(ZIP_PACKAGE):
         raise ExtractionError(key="err_epub_damaged")
     try:
-        check_unpacked_size(data, "err_epub_too_big")
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
+        bounded = bounded_package(data, "err_epub_too_big")
+        with zipfile.ZipFile(io.BytesIO(bounded)) as package:
             if _encrypted(package):
                 raise ExtractionError(key="err_epub_locked")
             opf_path = _package_path(package)
             opf = parse_xml(package.read(opf_path))
             if opf is None:
                 raise ValueError("unreadable package document")
-            chapters = [_chapter_text(package.read(path)) for path in _reading_order(opf, opf_path)]
+            chapters = [_chapter_text(package, path) for path in _reading_order(opf, opf_path)]
             metadata = opf.find("{*}metadata")
     except ExtractionError:
         raise
@@ -98,7 +109,10 @@ def _reading_order(opf: Any, opf_path: str) -> list[str]:
     manifest = {
         item.get("id"): item
         for item in opf.iterfind("{*}manifest/{*}item")
-        if item.get("media-type") in _CHAPTER_TYPES and item.get("href")
+        if item.get("media-type") in _CHAPTER_TYPES
+        and item.get("href")
+        # The table of contents, when the spine lists it: headings, no text to summarize.
+        and "nav" not in (item.get("properties") or "").split()
     }
     refs = list(opf.iterfind("{*}spine/{*}itemref"))
     linear = [ref for ref in refs if ref.get("linear") != "no"] or refs
@@ -111,12 +125,21 @@ def _reading_order(opf: Any, opf_path: str) -> list[str]:
     return paths
 
 
-def _chapter_text(data: bytes) -> str:
-    """A chapter's visible text, one line per block."""
+def _chapter_text(package: zipfile.ZipFile, path: str) -> str:
+    """A chapter's visible text, one line per block, without its note markers and notes; ""
+    for a chapter the package lacks (a reader skips it; the book was "damaged")."""
+    try:
+        data = package.read(path)
+    except KeyError:
+        log.info("an e-book's chapter is missing from its package")
+        return ""
     tree = parse_html(decode_bytes(data, html=True))
     if tree is None:
         return ""
     strip_hidden(tree)
+    notes = [element for element in tree.iter() if _is_note(element)]
+    for note in notes:
+        note.drop_tree()
     body = tree.find("body")
     return render_text(body if body is not None else tree)
 

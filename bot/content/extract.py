@@ -24,7 +24,7 @@ from bot.content.office import (
     extract_docx,
 )
 from bot.content.pdf import extract_pdf
-from bot.content.rtf import RTF_TYPE, RTF_TYPES, extract_rtf
+from bot.content.rtf import RTF_TYPE, extract_rtf, is_rtf
 from bot.content.slides import PPT_97_TYPE, PPTX_TYPE, extract_pptx
 from bot.errors import ExtractionError, UnsupportedContentError
 
@@ -87,9 +87,11 @@ def media_type_for_file(filename: str, declared: str | None, data: bytes) -> str
     """
     if data.startswith(b"%PDF-"):
         return "application/pdf"
-    if data.lstrip()[:5].lower() == b"{\\rtf":
+    if is_rtf(data):
         return RTF_TYPE
     by_extension = _EXTENSIONS.get(PurePath(filename).suffix.lower())
+    if by_extension == RTF_TYPE:
+        return sniff_media_type(data[:1024])  # named .rtf, but no RTF: what its bytes are
     if by_extension in _PACKAGE_TYPES and not data.startswith((ZIP_PACKAGE, COMPOUND_FILE)):
         return sniff_media_type(data[:1024])
     if by_extension:
@@ -217,7 +219,7 @@ def _file_reader(data: bytes, media_type: str) -> tuple[str, FileReader] | None:
         return "presentation", extract_pptx
     if media_type == EPUB_TYPE:
         return "e-book", extract_epub
-    if media_type in RTF_TYPES or data.lstrip()[:5].lower() == b"{\\rtf":
+    if is_rtf(data):  # declared RTF that is none is read as what its bytes are
         return "rtf", extract_rtf
     return None
 

@@ -46,8 +46,7 @@ def extract_docx(
     from docx import Document as open_docx
 
     try:
-        check_unpacked_size(data, "err_docx_too_big")
-        word = open_docx(io.BytesIO(data))
+        word = open_docx(io.BytesIO(bounded_package(data, "err_docx_too_big")))
         lines, title = _Reader(word).lines()
         properties = word.core_properties
         declared_title, author = properties.title, properties.author
@@ -72,15 +71,50 @@ def extract_docx(
     )
 
 
-def check_unpacked_size(data: bytes, key: str) -> None:
-    """Refuse a zip package (Word, PowerPoint, EPUB) whose parts unpack to more than
-    `MAX_UNPACKED_BYTES` (a zip bomb) with the message `key`; zipfile never inflates a part past
-    the size its directory declares."""
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        unpacked = sum(part.file_size for part in package.infolist())
-    if unpacked > MAX_UNPACKED_BYTES:
-        log.info("a package unpacking to %d bytes refused", unpacked)
-        raise ExtractionError(key=key, mb=f"{MAX_UNPACKED_BYTES // 2**20}")
+_UTF8_NAMES = 0x800  # the zip flag that says a part's name is UTF-8
+
+
+def bounded_package(data: bytes, key: str, retyped: dict[bytes, bytes] | None = None) -> bytes:
+    """A zip package (Word, PowerPoint, EPUB) unpacked within `MAX_UNPACKED_BYTES` and packed
+    again without compression, for the libraries to read; refused with the message `key` when
+    its directory declares more (a zip bomb).
+
+    zipfile's `read()` inflates a part whole before cutting it to the size the directory
+    declares, so a part declared 20 KB that inflates to 1.5 GB took that memory: each part is
+    read here in bounded steps, no further than its declared size, and a part whose bytes do
+    not match its checksum is damaged. Names stored as UTF-8 without the flag that says so (old
+    zip tools) are read as UTF-8. `retyped` replaces bytes in `[Content_Types].xml`.
+    """
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as package,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bounded,
+    ):
+        parts = package.infolist()
+        unpacked = sum(part.file_size for part in parts)
+        if unpacked > MAX_UNPACKED_BYTES:
+            log.info("a package unpacking to %d bytes refused", unpacked)
+            raise ExtractionError(key=key, mb=f"{MAX_UNPACKED_BYTES // 2**20}")
+        for part in parts:
+            if part.is_dir():
+                continue
+            with package.open(part) as stream:
+                body = stream.read(part.file_size)  # checksum checked at the end: BadZipFile
+            name = _utf8_name(part)
+            if retyped and name == "[Content_Types].xml":
+                for old, new in retyped.items():
+                    body = body.replace(old, new)
+            bounded.writestr(name, body)
+    return out.getvalue()
+
+
+def _utf8_name(part: zipfile.ZipInfo) -> str:
+    if part.flag_bits & _UTF8_NAMES or part.filename.isascii():
+        return part.filename
+    try:
+        return part.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return part.filename
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.content.document import Document
-from bot.content.office import COMPOUND_FILE, check_unpacked_size
+from bot.content.office import COMPOUND_FILE, bounded_package
 from bot.errors import ExtractionError
 
 log = logging.getLogger(__name__)
@@ -25,9 +25,17 @@ log = logging.getLogger(__name__)
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 PPT_97_TYPE = "application/vnd.ms-powerpoint"
 _MIN_WORDS = 5
+_MAIN = b"application/vnd.openxmlformats-officedocument.presentationml."
+_AS_PRESENTATION = {
+    _MAIN + kind + b".main+xml": _MAIN + b"presentation.main+xml"
+    for kind in (b"slideshow", b"template")
+}
 # Titles PowerPoint and its templates leave in a deck's properties: no title at all.
 _PLACEHOLDER_TITLE = re.compile(
-    r"(?:PowerPoint Presentation|Presentation\s*\d*|Slide\s*\d*)$", re.IGNORECASE
+    r"(?:PowerPoint[- ]?(?:Presentation|Präsentation|Presentatie|Prezentacja)|"
+    r"(?:Presentación|Présentation|Presentazione|Apresentação|Презентация) (?:de |di |do )?"
+    r"PowerPoint|Presentation\s*\d*|Slide\s*\d*)$",
+    re.IGNORECASE,
 )
 
 
@@ -40,8 +48,10 @@ def extract_pptx(data: bytes, url: str | None = None, filename: str | None = Non
     from pptx import Presentation
 
     try:
-        check_unpacked_size(data, "err_pptx_too_big")
-        deck = Presentation(io.BytesIO(data))
+        # A slide show (.ppsx) or template (.potx) is a deck under another content type,
+        # which python-pptx refuses.
+        package = bounded_package(data, "err_pptx_too_big", _AS_PRESENTATION)
+        deck = Presentation(io.BytesIO(package))
         slides = [_slide_lines(number, slide) for number, slide in _shown_slides(deck)]
         declared_title = (deck.core_properties.title or "").strip()
         author = (deck.core_properties.author or "").strip()

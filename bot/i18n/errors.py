@@ -228,6 +228,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "That e-book has no text to read.",
         "ru": "В этой книге нет текста.",
     },
+    "err_no_text_rtf": {
+        "en": "That RTF document has no text to read.",
+        "ru": "В этом документе RTF нет текста.",
+    },
     "err_rtf_damaged": {
         "en": "That RTF document is damaged and can't be read.",
         "ru": "Этот документ RTF повреждён, его не прочитать.",
