@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import html
 import logging
+import math
 import os
 import signal
 import socket
@@ -291,7 +292,14 @@ async def _start_http(
     server = _EmbeddedServer(
         # log_config=None: uvicorn's lines go through our handlers (JSON, secrets scrubbed).
         uvicorn.Config(
-            asgi, host=host, port=port, log_level="warning", lifespan="off", log_config=None
+            asgi,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            log_config=None,
+            # A client that holds a request open does not hold the stop past the grace.
+            timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace)),
         )
     )
     task = asyncio.create_task(server.serve(sockets=[listen]))

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -95,13 +96,19 @@ def build_web_app(
 
 def _webhook_endpoint(secret: str, accept: Accept) -> Callable[[Request], Awaitable[Response]]:
     expected = secret.encode()
+    forged = _ForgedRequests()
 
     async def endpoint(request: Request) -> Response:
         given = request.headers.get(AUTH_HEADER, "").encode()
         if not hmac.compare_digest(given, expected):
-            log.warning("refused a webhook request without the right secret")
+            forged.note()
             return Response(status_code=403)
-        body = await _body_within(request, MAX_BODY)
+        try:
+            async with asyncio.timeout(BODY_SECONDS):
+                body = await _body_within(request, MAX_BODY)
+        except TimeoutError:
+            log.info("a webhook request's body did not arrive within %.0f s", BODY_SECONDS)
+            return Response(status_code=408)
         if body is None:
             return Response(status_code=413)
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -122,6 +129,31 @@ def _webhook_endpoint(secret: str, accept: Accept) -> Callable[[Request], Awaita
         return Response(status_code=200 if received else 503)
 
     return endpoint
+
+
+# Telegram sends an update's body at once: a client that stalls mid-body held the request (and
+# a SIGTERM's stop) open for ever.
+BODY_SECONDS = 10.0
+# Requests without the right secret: a WARNING for the first, then one a minute at most (anyone
+# who finds the hook's URL could fill the log).
+FORGED_WARNING_SECONDS = 60.0
+
+
+class _ForgedRequests:
+    """Counts refused requests between WARNING lines."""
+
+    def __init__(self) -> None:
+        self._warned = -FORGED_WARNING_SECONDS
+        self._since = 0
+
+    def note(self) -> None:
+        now = time.monotonic()
+        if now - self._warned < FORGED_WARNING_SECONDS:
+            self._since += 1
+            return
+        more = f" (and {self._since} more since the last warning)" if self._since else ""
+        log.warning("refused a webhook request without the right secret%s", more)
+        self._warned, self._since = now, 0
 
 
 async def _body_within(request: Request, limit: int) -> bytes | None:

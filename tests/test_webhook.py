@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -230,3 +232,44 @@ async def test_a_telegram_api_url_that_is_no_bot_api_is_named(web: FakeWeb) -> N
         f"and that TELEGRAM_API_URL ({web.url('/api')}) is a Bot API"
     )
     assert "Traceback" not in err
+
+
+async def test_a_client_that_stalls_mid_body_holds_neither_the_request_nor_the_stop(
+    bot_api: FakeBotAPI, redis_url: str, redis_prefix: str
+) -> None:
+    """A POST that sent 1 byte of its 1,000 kept SIGTERM's stop waiting for ever (until a
+    second signal); forged posts each wrote a WARNING (500 posts, 500 lines)."""
+    port = free_port()
+    hook = f"http://127.0.0.1:{port}/telegram-hook"
+    env = skim_run_env(
+        bot_api,
+        redis_url,
+        redis_prefix,
+        WEBHOOK_URL=hook,
+        WEBHOOK_SECRET=SECRET,
+        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        SHUTDOWN_GRACE="3",
+    )
+    async with skim_run(env) as run:
+        await bot_api.wait_for("setWebhook", timeout=30)
+        async with httpx.AsyncClient() as client:
+            for _ in range(20):
+                assert (await client.post(hook, json=_update("/help"))).status_code == 403
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            (
+                f"POST /telegram-hook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+            ).encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        run.process.terminate()
+        await asyncio.wait_for(run.process.wait(), 15)
+        stopped_in = time.monotonic() - started
+        writer.close()
+    assert stopped_in < 3 + 5, f"stopped in {stopped_in:.1f} s"
+    assert run.process.returncode == 0
+    assert run.stderr.count("refused a webhook request without the right secret") == 1
