@@ -1,7 +1,10 @@
 """The container's HEALTHCHECK: GET /healthz on the port `skim run` serves it on; exit 0 or 1.
 
-Webhook mode serves it with the webhook (`WEBHOOK_LISTEN`), polling mode on `METRICS_LISTEN`.
+Webhook mode serves it with the webhook (`WEBHOOK_LISTEN`), polling mode on `METRICS_LISTEN`,
+and so does a worker (`--role worker`), which takes no webhook whatever the environment says.
 Standard library only, and no settings file: the image is configured through its environment.
+
+    python -m bot.healthcheck [--role all|intake|worker]
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import sys
 import urllib.request
 
 
-def health_url(environ: dict[str, str]) -> str | None:
+def health_url(environ: dict[str, str], role: str = "all") -> str | None:
     listen = environ.get("WEBHOOK_LISTEN", "0.0.0.0:8080")
-    if not environ.get("WEBHOOK_URL"):
+    if not environ.get("WEBHOOK_URL") or role == "worker":
         listen = environ.get("METRICS_LISTEN", "")
     if not listen:
         return None
@@ -24,8 +27,10 @@ def health_url(environ: dict[str, str]) -> str | None:
     return f"http://{host}:{port}/healthz"
 
 
-def main() -> int:
-    url = health_url(dict(os.environ))
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    role = arguments[1] if arguments[:1] == ["--role"] and len(arguments) > 1 else "all"
+    url = health_url(dict(os.environ), role)
     if url is None:
         print("healthcheck: set METRICS_LISTEN (polling) to serve /healthz", file=sys.stderr)
         return 1

@@ -283,6 +283,13 @@ async def _start_http(
         assert settings.webhook_url is not None
         assert settings.webhook_secret is not None
         host, port = settings.webhook_host_port
+        if settings.metrics_listen and settings.metrics_host_port != (host, port):
+            log.warning(
+                "METRICS_LISTEN is not used in webhook mode: /healthz, /readyz and /metrics are "
+                "served with the webhook on WEBHOOK_LISTEN (%s:%s)",
+                host,
+                port,
+            )
         listen = _listening_socket(host, port, "WEBHOOK_LISTEN")
         path = urlsplit(settings.webhook_url).path or "/"
         secret = settings.webhook_secret.get_secret_value()

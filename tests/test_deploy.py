@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from bot.config import Settings
+from bot.healthcheck import health_url
 from tests.fakes.bot_api import FakeBotAPI
 from tests.helpers.processes import LOOPBACK_FAKES
 from tests.helpers.redis_server import free_port
@@ -173,3 +174,20 @@ def test_alerts_and_dashboard_use_only_metrics_skim_exports() -> None:
     assert "skim_summaries_total" not in alerts["SkimLLMFailing"]
     # A process with no update yet exports no sample: without a default the rule stays empty.
     assert "or vector(0)" in alerts["SkimNoUpdates"]
+
+
+def test_a_workers_healthcheck_asks_where_a_worker_serves() -> None:
+    """A worker takes no webhook: with WEBHOOK_URL in a shared .env its health check asked
+    WEBHOOK_LISTEN, where nothing listens, and the container stayed unhealthy for ever."""
+    environ = {
+        "WEBHOOK_URL": "https://bot.example/hook",
+        "WEBHOOK_LISTEN": "0.0.0.0:8080",
+        "METRICS_LISTEN": "0.0.0.0:9100",
+    }
+    assert health_url(environ) == "http://127.0.0.1:8080/healthz"
+    assert health_url(environ, "worker") == "http://127.0.0.1:9100/healthz"
+    services = _compose()["services"]
+    assert services["worker"]["healthcheck"]["test"][1:] == [
+        "python", "-m", "bot.healthcheck", "--role", "worker",
+    ]  # fmt: skip
+    assert "127.0.0.1:8080:8080" in [str(port).split("  ")[0] for port in services["skim"]["ports"]]
