@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.store import RedisStore
 from tests.conftest import llm_settings, run_cli
 from tests.fakes.bot_api import FakeBotAPI
@@ -145,3 +147,34 @@ async def test_a_cluster_url_to_a_redis_without_cluster_support_is_a_setting_to_
     code, out, err = await run_cli("check", env=env)
     assert code == 1
     assert "runs without cluster support" in out + err
+
+
+async def test_a_redis_that_refuses_writes_is_an_outage_told_once_not_a_bug_each_time(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full Redis under `noeviction` (or a read-only replica) wrote "Redis command failed"
+    at ERROR, 18 lines an update, with no outage counted and /readyz ready."""
+    caplog.set_level(logging.INFO, logger="bot.store")
+    metrics = Metrics()
+    store = RedisStore.from_url(private_redis.url, metrics)
+    try:
+        assert await store.set("before", b"v", ttl=60)
+        assert await store.ping()
+        admin = Redis.from_url(private_redis.url)
+        await admin.config_set("maxmemory-policy", "noeviction")
+        await admin.config_set("maxmemory", "1")
+        results = [await store.set(f"k{i}", b"v", ttl=60) for i in range(20)]
+        assert await store.get("before") == b"v", "reads go on"
+        ready = await store.ping()
+        await admin.config_set("maxmemory", "0")
+        await admin.aclose()
+    finally:
+        await store.aclose()
+    assert not any(results)
+    assert not ready, "not ready while writes are refused"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+    warnings = [r.getMessage() for r in caplog.records if "refuses writes" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "OutOfMemoryError" in warnings[0]
+    assert "skim_redis_outages_total 1.0" in metrics.render().decode()

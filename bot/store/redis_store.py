@@ -21,6 +21,8 @@ from redis.exceptions import (
     AskError,
     ClusterError,
     DataError,
+    OutOfMemoryError,
+    ReadOnlyError,
     RedisClusterException,
     RedisClusterUnreachableError,
     RedisError,
@@ -38,6 +40,8 @@ from bot.store.replication import REPLICA_WAIT_MS, Confirmations, has_replicas
 log = logging.getLogger(__name__)
 # Seconds the circuit stays open after Redis timed out, before one operation probes it again.
 OPEN_SECONDS = 3.0
+# A Redis that refused a write is "not ready" this long after, and told at most this often.
+REFUSED_WRITES_SECONDS = 60.0
 # Settings waiting for a replica at once, each on a connection of its own: a burst of saves
 # queues here instead of taking more than the client's 100 connections to a node.
 REPLICATED_WRITES = 32
@@ -187,6 +191,7 @@ class RedisStore:
         self._replicated_writes = asyncio.Semaphore(REPLICATED_WRITES)
         self._metrics = metrics
         self._down = False
+        self._refused_at = -REFUSED_WRITES_SECONDS  # when Redis last refused a write
         # The circuit breaker: while open, operations answer "no Redis" without asking it.
         self._open_seconds = open_seconds
         self._closed_at = 0.0
@@ -264,6 +269,9 @@ class RedisStore:
         except _CLUSTER_TROUBLE as error:
             self._went_down(error)
             return None
+        except (OutOfMemoryError, ReadOnlyError) as error:
+            self._refused_write(error)
+            return None
         except (ResponseError, DataError, RedisClusterException) as error:
             if refusable and isinstance(error, ResponseError):
                 raise
@@ -282,6 +290,25 @@ class RedisStore:
             self._down = False
         self._closed_at = 0.0
         return result
+
+    def _refused_write(self, error: RedisError) -> None:
+        """Redis answers but keeps nothing (full under `noeviction`, or a read-only replica):
+        an outage of what needs writing, told once a minute at most, not a bug of ours."""
+        now = time.monotonic()
+        if now - self._refused_at >= REFUSED_WRITES_SECONDS:
+            log.warning(
+                "Redis refuses writes (%s): running without what it cannot keep; give it "
+                "memory (maxmemory, maxmemory-policy) or point REDIS_URL at the primary",
+                type(error).__name__,
+            )
+            if self._metrics is not None:
+                self._metrics.redis_outages.inc()
+        self._refused_at = now
+
+    @property
+    def refusing_writes(self) -> bool:
+        """Whether Redis refused a write within the last `REFUSED_WRITES_SECONDS`."""
+        return time.monotonic() - self._refused_at < REFUSED_WRITES_SECONDS
 
     def _open(self) -> bool:
         """Whether the circuit is open: skip Redis (a probe is already out, or not yet due)."""
@@ -483,7 +510,9 @@ class RedisStore:
         return bool(await self._one(self._script("delete_if_owner", [key], [owner])))
 
     async def ping(self) -> bool:
-        """Whether Redis answers; on a cluster, whether every primary does."""
+        """Whether Redis answers (on a cluster, every primary) and keeps what it is given."""
+        if self.refusing_writes:
+            return False
         if self._cluster is None:
             return bool(await self._one(lambda pipe: pipe.ping()))
         # A cluster pipeline refuses pipe.ping(); the raw command may name its nodes.
