@@ -261,3 +261,13 @@ def test_a_word_file_that_is_really_html_or_rtf_is_read() -> None:
         "rtf",
         "The Lakeside Rowing Club met on Tuesday.",
     )
+
+
+def test_a_short_chinese_word_document_is_read() -> None:
+    """Its words were counted by spaces: one sentence of Han characters was "no text"."""
+    word = new_docx()
+    word.add_paragraph("潮汐磨坊在经过三年的修复后于周六重新向公众开放。")
+    out = io.BytesIO()
+    word.save(out)
+    document = extract_bytes(out.getvalue(), DOCX_TYPE, filename="磨坊.docx")
+    assert document.text == "潮汐磨坊在经过三年的修复后于周六重新向公众开放。"

@@ -23,6 +23,7 @@ from bot.content.feeds import parse_xml
 from bot.content.html import parse_html, strip_hidden
 from bot.content.office import ZIP_PACKAGE, bounded_package
 from bot.content.render import render_text
+from bot.content.words import reading_words
 from bot.errors import ExtractionError
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def extract_epub(data: bytes, url: str | None = None, filename: str | None = Non
         log.info("unreadable e-book: %s", type(error).__name__)
         raise ExtractionError(key="err_epub_damaged") from None
     text = tidy_lines("\n\n".join(chapter for chapter in chapters if chapter))
-    if len(text.split()) < _MIN_WORDS:
+    if reading_words(text) < _MIN_WORDS:
         raise ExtractionError(key="err_no_text_epub")
     return Document(
         text=text,

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.content.document import Document
+from bot.content.words import reading_words
 from bot.errors import ExtractionError
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def extract_docx(
         log.info("unreadable Word document: %s", type(error).__name__)
         raise ExtractionError(key="err_docx_damaged") from None
     text = "\n\n".join(lines)
-    if len(text.split()) < _MIN_WORDS:
+    if reading_words(text) < _MIN_WORDS:
         raise ExtractionError(key="err_no_text_docx")
     return Document(
         text=text,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.content.document import Document, tidy_lines
+from bot.content.words import reading_words
 from bot.errors import ExtractionError
 
 if TYPE_CHECKING:  # pypdf itself is imported only when a PDF comes
@@ -81,7 +82,7 @@ def extract_pdf(data: bytes, url: str | None = None, filename: str | None = None
         log.info("a PDF whose text layer is no text")
         raise ExtractionError(key="err_pdf_garbled")
     text = tidy_pdf_text(text)
-    if len(text.split()) < MIN_WORDS:
+    if reading_words(text) < MIN_WORDS:
         raise ExtractionError(key="err_pdf_scanned")
     return Document(
         text=text,

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from bot.content.document import Document
 from bot.content.office import COMPOUND_FILE, bounded_package
+from bot.content.words import reading_words
 from bot.errors import ExtractionError
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def extract_pptx(data: bytes, url: str | None = None, filename: str | None = Non
         log.info("unreadable presentation: %s", type(error).__name__)
         raise ExtractionError(key="err_pptx_damaged") from None
     text = "\n\n".join("\n".join(lines) for lines, _ in slides if lines)
-    if len(text.split()) < _MIN_WORDS:
+    if reading_words(text) < _MIN_WORDS:
         raise ExtractionError(key="err_no_text_pptx")
     first_title = next((title for _, title in slides if title), None)
     if _PLACEHOLDER_TITLE.match(declared_title):
