@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.llm.client import LLMClient
 from bot.serve import Service
+from bot.store.state import seconds_until_midnight
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.web import FakeWeb
 from tests.helpers.redis_server import PrivateRedis
@@ -230,6 +232,19 @@ async def run_cli(
     out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_midnight() -> None:
+    """Start no test in the UTC day's last minute: daily counters, quotas and stats are keyed by
+    the day, and a test that counts and then reads them across midnight reads the new day's (a
+    CI run at 00:00 failed so)."""
+    left = seconds_until_midnight()
+    if left < MIDNIGHT_MARGIN:
+        time.sleep(left + 1)
+
+
+MIDNIGHT_MARGIN = 60
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
