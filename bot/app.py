@@ -93,8 +93,7 @@ async def _set_commands(app: AnyApplication, operator_ids: list[int]) -> None:
 def _announce(settings: Settings) -> None:
     """What this instance runs with, for the operator reading the first lines of its log."""
     if settings.openai_api_key is not None:
-        endpoint = masked(settings.openai_base_url or "https://api.openai.com/v1")
-        log.info("summaries by %s at %s", settings.llm_model, endpoint)
+        log.info("summaries by %s at %s", settings.llm_model, masked(settings.llm_endpoint))
     else:
         log.info("summaries by the built-in extractive summarizer (no OPENAI_API_KEY)")
     redis = settings.plain_redis_url

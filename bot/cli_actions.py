@@ -75,7 +75,6 @@ def summary_options(
     )
 
 
-OPENAI_API = "https://api.openai.com/v1"  # the openai client's own default
 # The operator at the command line: no limits, no quota, no thread to keep.
 OPERATOR = Caller(exempt=True)
 
@@ -123,7 +122,7 @@ def _llm_verdict(settings: Settings, extractive: bool, what: str) -> int:
     if not extractive or settings.openai_api_key is None:
         return 0
     print(
-        f"skim: the LLM at {masked(settings.openai_base_url or OPENAI_API)} did not answer "
+        f"skim: the LLM at {masked(settings.llm_endpoint)} did not answer "
         f"(see the log line above): the {what} above is the built-in extractive one",
         file=sys.stderr,
     )

@@ -89,6 +89,9 @@ def _http_url(value: str, what: str) -> str:
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 
 
+OPENAI_API = "https://api.openai.com/v1"  # the openai client's own default
+
+
 class Settings(BaseSettings):
     """Every knob of Skim; names are the environment variables in upper case."""
 
@@ -302,6 +305,11 @@ class Settings(BaseSettings):
     def transcription_key(self) -> SecretStr | None:
         """TRANSCRIBE_API_KEY, else the LLM's key: without either nothing is transcribed."""
         return self.transcribe_api_key or self.openai_api_key
+
+    @property
+    def llm_endpoint(self) -> str:
+        """Where LLM requests go: OPENAI_BASE_URL, else the openai client's own default."""
+        return self.openai_base_url or OPENAI_API
 
     @property
     def transcription_url(self) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.content.document import Document
+from bot.content.language import LETTERS, RIGHT_TO_LEFT
 from bot.content.words import INVISIBLE
 from bot.i18n import t
 from bot.markdown import inline_html, inline_plain
@@ -311,25 +312,18 @@ def _line_html(line: BodyLine, document: Document | None = None) -> str:
 
 
 RLM = "\u200f"  # RIGHT-TO-LEFT MARK: a strong right-to-left character, invisible
-_RTL_LETTER = re.compile(
-    "[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]"
-)
-_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
 
 
 def _starts_left_to_right_in_rtl(line: str) -> bool:
     """A right-to-left line (Arabic, Hebrew, Persian) that opens with a Latin word, as the
     "TL;DR:" label the prompt asks for: Telegram lays a paragraph out by its first strong
     character, so that line alone went left to right among right-to-left ones."""
-    rtl = len(_RTL_LETTER.findall(line))
+    rtl = len(RIGHT_TO_LEFT.findall(line))
     if rtl == 0:
         return False
-    first = re.search(f"{_RTL_LETTER.pattern}|{_LATIN_LETTER.pattern}", line)
-    return (
-        first is not None
-        and bool(_LATIN_LETTER.match(first.group()))
-        and (rtl > len(_LATIN_LETTER.findall(line)))
-    )
+    latin = LETTERS["Latin"]
+    first = re.search(f"{RIGHT_TO_LEFT.pattern}|{latin.pattern}", line)
+    return first is not None and bool(latin.match(first.group())) and rtl > len(latin.findall(line))
 
 
 def _line_plain(line: BodyLine) -> str:

@@ -68,17 +68,8 @@ async def test_webhook_server_answers_a_link_and_refuses_forged_posts(
     bot_api: FakeBotAPI, web: FakeWeb, redis_url: str, redis_prefix: str
 ) -> None:
     web.route("/story", read_fixture("article_en.html"))
-    port = free_port()
-    hook = f"http://127.0.0.1:{port}/telegram-hook"
-    env = skim_run_env(
-        bot_api,
-        redis_url,
-        redis_prefix,
-        WEBHOOK_URL=hook,
-        WEBHOOK_SECRET="s3cret-token",
-        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-        LOG_LEVEL="DEBUG",  # the library would log setWebhook's parameters and every update
-    )
+    # At DEBUG the library would log setWebhook's parameters and every update.
+    hook, _, env = webhook_env(bot_api, redis_url, redis_prefix, LOG_LEVEL="DEBUG")
     async with skim_run(env) as run:
         registered = await bot_api.wait_for("setWebhook", timeout=30)
         assert registered.params["url"] == hook
@@ -139,11 +130,10 @@ SECRET = "s3cret-token"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
 
-@pytest.fixture
-async def webhook_bot(
-    bot_api: FakeBotAPI, web: FakeWeb, redis_url: str, redis_prefix: str
-) -> AsyncIterator[str]:
-    """`skim run` in webhook mode on a loopback port; yields the hook's URL."""
+def webhook_env(
+    bot_api: FakeBotAPI, redis_url: str, redis_prefix: str, **extra: str
+) -> tuple[str, int, dict[str, str]]:
+    """The hook's URL, its port and `skim run`'s environment for webhook mode on loopback."""
     port = free_port()
     hook = f"http://127.0.0.1:{port}/telegram-hook"
     env = skim_run_env(
@@ -153,7 +143,17 @@ async def webhook_bot(
         WEBHOOK_URL=hook,
         WEBHOOK_SECRET=SECRET,
         WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        **extra,
     )
+    return hook, port, env
+
+
+@pytest.fixture
+async def webhook_bot(
+    bot_api: FakeBotAPI, web: FakeWeb, redis_url: str, redis_prefix: str
+) -> AsyncIterator[str]:
+    """`skim run` in webhook mode on a loopback port; yields the hook's URL."""
+    hook, _, env = webhook_env(bot_api, redis_url, redis_prefix)
     async with skim_run(env):
         await bot_api.wait_for("setWebhook", timeout=30)
         yield hook
@@ -239,17 +239,7 @@ async def test_a_client_that_stalls_mid_body_holds_neither_the_request_nor_the_s
 ) -> None:
     """A POST that sent 1 byte of its 1,000 kept SIGTERM's stop waiting for ever (until a
     second signal); forged posts each wrote a WARNING (500 posts, 500 lines)."""
-    port = free_port()
-    hook = f"http://127.0.0.1:{port}/telegram-hook"
-    env = skim_run_env(
-        bot_api,
-        redis_url,
-        redis_prefix,
-        WEBHOOK_URL=hook,
-        WEBHOOK_SECRET=SECRET,
-        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-        SHUTDOWN_GRACE="3",
-    )
+    hook, port, env = webhook_env(bot_api, redis_url, redis_prefix, SHUTDOWN_GRACE="3")
     async with skim_run(env) as run:
         await bot_api.wait_for("setWebhook", timeout=30)
         async with httpx.AsyncClient() as client:

@@ -94,8 +94,8 @@ _SCRIPTS: dict[str, str] = {
 _SCRIPT_RANGES: tuple[tuple[str, str], ...] = (
     ("Latin", "A-Za-z\u00c0-\u024f"),
     ("Cyrillic", "\u0400-\u04ff"),
-    ("Arabic", "\u0600-\u06ff\u0750-\u077f"),
-    ("Hebrew", "\u0590-\u05ff"),
+    ("Arabic", "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc"),
+    ("Hebrew", "\u0590-\u05ff\ufb1d-\ufb4f"),
     ("Devanagari", "\u0900-\u097f"),
     ("Bengali", "\u0980-\u09ff"),
     ("Tamil", "\u0b80-\u0bff"),
@@ -108,6 +108,11 @@ _SCRIPT_RANGES: tuple[tuple[str, str], ...] = (
     ("Han", "\u4e00-\u9fff\u3400-\u4dbf"),
 )
 _SCRIPT_PATTERNS = [(name, re.compile(f"[{ranges}]")) for name, ranges in _SCRIPT_RANGES]
+# Letters by script, for rendering that must know which way a line runs.
+LETTERS = dict(_SCRIPT_PATTERNS)
+RIGHT_TO_LEFT = re.compile(
+    "[" + "".join(ranges for name, ranges in _SCRIPT_RANGES if name in ("Arabic", "Hebrew")) + "]"
+)
 
 
 def _script_of(language: str) -> str:

@@ -25,7 +25,12 @@ from bot.content.document import Document
 from bot.errors import LLMAuthError, LLMError, LLMRefusalError
 from bot.llm.chunking import Chunk, split_tokens
 from bot.llm.client import Completion, LLMClient, Message, TextCallback, Usage
-from bot.llm.extractive import split_sentences, summarize_extractive, truncate_at_word
+from bot.llm.extractive import (
+    looks_like_heading,
+    split_sentences,
+    summarize_extractive,
+    truncate_at_word,
+)
 from bot.llm.prompts import (
     ANSWER_MAX_TOKENS,
     LENGTHS,
@@ -140,14 +145,13 @@ def relevant_passages(
 PASSAGE_MAX_CHARS = 400
 # A line this short without a sentence end is a heading ("Ingredients"): its words match the
 # question, the answer is what follows it.
-_HEADING_WORDS = 6
-_ENDS_SENTENCE = re.compile(r"[.!?…。！？．।؟:;][\"'”’»)\]」』）】》]*$")
+_HEADING_WORDS = 7
 
 
 def _under_heading(text: str, sentence: str) -> str:
     """The sentence, or for a heading the heading with the paragraph or list under it
     ("Ingredients: 1 kg tomatoes; 2 onions; ..."), at most a passage long."""
-    if len(sentence.split()) > _HEADING_WORDS or _ENDS_SENTENCE.search(sentence):
+    if not looks_like_heading(sentence, _HEADING_WORDS):
         return sentence
     at = text.find(sentence)
     if at < 0:
@@ -156,7 +160,8 @@ def _under_heading(text: str, sentence: str) -> str:
     lines = [line.strip() for line in block.splitlines() if line.strip()]
     if not lines:
         return sentence
-    return truncate_at_word(f"{sentence}: {'; '.join(lines)}", PASSAGE_MAX_CHARS)
+    heading = sentence.rstrip(" :：")
+    return truncate_at_word(f"{heading}: {'; '.join(lines)}", PASSAGE_MAX_CHARS)
 
 
 def _window(sentence: str, query: dict[str, float]) -> str:

@@ -473,6 +473,12 @@ _ATTRIBUTION = ("—", "―", "--")  # a quote's or an embedded post's credit li
 _NUMBER = re.compile(r"[\d.,:%/+-]+")
 
 
+def looks_like_heading(line: str, max_words: int = _HEADING_WORDS) -> bool:
+    """A short line without a sentence end: a heading ("Sampling results", "Ingredients")."""
+    stripped = line.strip()
+    return len(stripped.split()) < max_words and not _SENTENCE_END.search(stripped)
+
+
 def _line_key(text: str) -> str:
     return " ".join(_WORD_RE.findall(_without_marks(text)))
 
@@ -488,9 +494,9 @@ def _quotable(sentence: str, title_key: str) -> bool:
         return False
     if title_key and _line_key(stripped) == title_key:
         return False
-    words = stripped.split()
-    if not _SENTENCE_END.search(stripped) and len(words) < _HEADING_WORDS:
+    if looks_like_heading(stripped):
         return False
+    words = stripped.split()
     return sum(1 for word in words if _NUMBER.fullmatch(word)) * 2 < len(words)
 
 
