@@ -60,7 +60,7 @@ class Document:
     known_hash: str | None = None
     known_words: int | None = None
 
-    @property
+    @cached_property  # read by several checks of each page read (too short, login wall...)
     def word_count(self) -> int:
         if self.known_words is not None and not self.text:
             return self.known_words
